@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what redis_memory_exporter needs from Debian 12's packages, and nothing else.
+#   install-deps.sh build    compiler and -dev libraries (the default)
+#   install-deps.sh runtime  shared libraries only (the container's final stage)
+#   install-deps.sh test     build + what the tests run against (redis, prometheus, cmocka, pytest)
+#   install-deps.sh demo     build + redis-server for the demo
+set -euo pipefail
+what=${1:-build}
+runtime=(libhiredis0.14 libevent-2.1-7 libmicrohttpd12 zlib1g ca-certificates)
+build=(build-essential cmake pkg-config git libhiredis-dev libevent-dev libmicrohttpd-dev zlib1g-dev)
+test=(libcmocka-dev redis-server redis-tools prometheus python3-pytest python3-redis python3-requests
+      python3-yaml yamllint curl procps)
+case "$what" in
+  runtime) pkgs=("${runtime[@]}") ;;
+  build)   pkgs=("${build[@]}") ;;
+  test)    pkgs=("${build[@]}" "${test[@]}") ;;
+  demo)    pkgs=("${build[@]}" redis-server redis-tools curl) ;;
+  *) echo "install-deps.sh: unknown set '$what' (build|runtime|test|demo)" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,62 @@
+/* config: command line and environment -> an immutable configuration.
+ *
+ * Flags are rows of a table (src/config.c): adding one is a row and a parser. Every error
+ * names the flag it is about and never echoes a secret. The configuration is built once
+ * in main() before any thread starts and is only read afterwards. */
+#ifndef RME_CONFIG_H
+#define RME_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "log.h"
+
+typedef enum config_addr_kind { CONFIG_ADDR_TCP, CONFIG_ADDR_UNIX } config_addr_kind;
+
+typedef struct config_target {
+    config_addr_kind kind;
+    char host[256];        /* TCP: name or address, without brackets */
+    int port;              /* TCP */
+    char path[108];        /* UNIX: socket path */
+    char user[128];        /* ACL user from the URL; empty = --redis.user or none */
+    int db;                /* from redis://host/N; -1 when not given */
+    char label[400];       /* the addr label: host:port[/db] or the socket path; no secrets */
+} config_target;
+
+typedef enum config_mode { CONFIG_MODE_SERVE, CONFIG_MODE_DOCTOR } config_mode;
+
+typedef struct config {
+    config_mode mode;
+    config_target *targets;     /* owned */
+    size_t n_targets;
+    char user[128];             /* --redis.user / REDIS_USER */
+    char *password;             /* owned, wiped by config_free; NULL = no AUTH */
+    double poll_interval;       /* seconds */
+    double poll_timeout;        /* seconds */
+    double max_backoff;         /* seconds */
+    size_t max_reply_bytes;
+    char listen_host[256];      /* empty = all interfaces */
+    int listen_port;
+    char telemetry_path[256];
+    unsigned max_connections;
+    log_level log_level;
+    log_format log_format;
+    bool json_output;           /* doctor --output=json */
+    bool show_help, show_version;
+} config;
+
+/* Parses argv and the environment into c (which it initialises). On error writes one
+ * line naming the flag into err and returns -1; c is then freed already. */
+int config_parse(config *c, int argc, char **argv, char *err, size_t errlen);
+/* Frees what c owns and wipes the password. */
+void config_free(config *c);
+/* Prints the flag table as --help text. */
+void config_usage(FILE *out);
+
+/* Parses one target address (exposed for tests). Returns 0, or -1 with a reason in err. */
+int config_parse_target(const char *s, config_target *t, char *err, size_t errlen);
+/* Parses "1s", "250ms", "2m", "1h" or plain seconds; returns -1 when malformed. */
+int config_parse_duration(const char *s, double *seconds);
+
+#endif

@@ -1,0 +1,74 @@
+/* derive: samples over time -> derived values. Pure: the caller passes the time.
+ *
+ * Each target keeps a derive_history. Every successful poll pushes its sample; the
+ * history detects counter resets (a new run_id, uptime going back, or a counter going
+ * down after CONFIG RESETSTAT) and starts over, so a rate is never negative and never
+ * spans two server lifetimes. Rates are absent until two points exist after a reset. */
+#ifndef RME_DERIVE_H
+#define RME_DERIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "info.h"
+
+#define DERIVE_RING_MAX 64
+
+typedef struct derive_point {
+    double t;                      /* seconds, caller's clock */
+    double used, evicted, expired, oom;   /* NaN when absent */
+} derive_point;
+
+typedef struct derive_ring {
+    derive_point pts[DERIVE_RING_MAX];
+    size_t head;    /* index of the oldest point */
+    size_t count;
+    double spacing; /* a point is kept only if this long after the previous one */
+} derive_ring;
+
+typedef struct derive_history {
+    derive_ring rate;   /* short window for the per-second rates */
+    derive_ring trend;  /* long window for the time-to-full forecast */
+    double rate_window, trend_window;
+    char run_id[INFO_TEXT_MAX];
+    double last_uptime;
+    derive_point last;
+    bool has_last;
+    unsigned resets;    /* resets seen, for tests and logs */
+} derive_history;
+
+typedef enum derive_policy {
+    DERIVE_POLICY_UNKNOWN,
+    DERIVE_POLICY_NOEVICTION,
+    DERIVE_POLICY_ALLKEYS,   /* allkeys-lru/lfu/random */
+    DERIVE_POLICY_VOLATILE,  /* volatile-lru/lfu/random/ttl */
+} derive_policy;
+
+typedef struct derived {
+    bool max_configured;           /* maxmemory present and > 0 */
+    bool has_used_ratio;   double used_ratio;
+    bool has_peak_ratio;   double peak_ratio;
+    bool has_evicted_rate; double evicted_rate;
+    bool has_expired_rate; double expired_rate;
+    bool has_oom_rate;     double oom_rate;
+    bool has_time_to_full; double time_to_full;   /* seconds; 0 when already at the limit */
+    derive_policy policy;
+    bool has_eviction_possible; bool eviction_possible;
+    double keys_total, expires_total;  /* over all dbs */
+} derived;
+
+/* Prepares a history. rate_window and trend_window are in seconds (> 0). */
+void derive_history_init(derive_history *h, double rate_window, double trend_window);
+/* Records a successful poll's sample taken at time now. Returns true when it found a
+ * reset (the earlier points were dropped). */
+bool derive_push(derive_history *h, const info_sample *s, double now);
+/* Computes the derived values for the newest sample s (already pushed). */
+void derive_compute(const derive_history *h, const info_sample *s, derived *out);
+
+/* Classifies a maxmemory_policy value; NULL -> UNKNOWN. */
+derive_policy derive_policy_of(const char *policy);
+/* Keys in db that the policy may evict: all keys, keys with a TTL, or none.
+ * Returns false when the policy is unknown. */
+bool derive_db_evictable(derive_policy p, const info_db *db, double *out);
+
+#endif

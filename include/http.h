@@ -1,0 +1,19 @@
+/* http: the libmicrohttpd server for /metrics, / and /healthz.
+ *
+ * Threading: libmicrohttpd runs its own single polling thread (epoll). Handlers only take
+ * a reference to the published snapshot and hand its bytes to libmicrohttpd without a
+ * copy; the reference is dropped when the response is destroyed. No lock is held while
+ * bytes are written and no request ever waits on Redis. */
+#ifndef RME_HTTP_H
+#define RME_HTTP_H
+
+#include "config.h"
+
+typedef struct http_server http_server;
+
+/* Starts listening; returns NULL after logging why (address in use, bad address). */
+http_server *http_start(const config *cfg);
+/* Stops the thread, closes the socket, frees. NULL is ignored. */
+void http_stop(http_server *h);
+
+#endif

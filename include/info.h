@@ -1,0 +1,97 @@
+/* info: INFO reply text -> info_sample. Pure: no I/O, no clock, no globals.
+ *
+ * Parsing follows Sentinel's rules: split on LF (a CR before it is dropped), skip blank
+ * lines, take "# Name" as a section header, split each other line at its first ':' and
+ * match the whole key against the table in info_fields.h. Unknown keys are ignored; a
+ * value that does not parse as a number leaves its field absent (never a fake 0). */
+#ifndef RME_INFO_H
+#define RME_INFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "info_fields.h"
+
+typedef enum info_kind { INFO_GAUGE, INFO_COUNTER } info_kind;
+
+#define INFO_ENUM_NUM(id, key, metric, kind, help) INFO_##id,
+typedef enum info_num { INFO_NUMERIC_FIELDS(INFO_ENUM_NUM) INFO_NUM_COUNT } info_num;
+#undef INFO_ENUM_NUM
+#define INFO_ENUM_TEXT(id, key, label) INFO_##id,
+typedef enum info_text { INFO_TEXT_FIELDS(INFO_ENUM_TEXT) INFO_TEXT_COUNT } info_text;
+#undef INFO_ENUM_TEXT
+
+/* Static description of a numeric field (from the table). */
+typedef struct info_num_desc {
+    const char *key;     /* INFO key */
+    const char *metric;  /* metric name, or NULL when only used for derived values */
+    info_kind kind;
+    const char *help;
+} info_num_desc;
+
+typedef struct info_text_desc {
+    const char *key;
+    const char *label;   /* label on redis_instance_info, or NULL */
+} info_text_desc;
+
+#define INFO_TEXT_MAX 96          /* longer text values are truncated */
+#define INFO_ERRNAME_MAX 40       /* longer error prefixes are truncated */
+#define INFO_MAX_ERRORSTATS 64    /* bounds the cardinality of redis_errors_total */
+#define INFO_MAX_DBS 4096         /* bounds the keyspace lines kept */
+
+typedef struct info_db {
+    int index;              /* N of "dbN" */
+    double keys, expires;
+    double avg_ttl_ms;
+    bool has_expires, has_avg_ttl;
+} info_db;
+
+typedef struct info_errorstat {
+    char name[INFO_ERRNAME_MAX];   /* the prefix after errorstat_, e.g. "OOM" */
+    double count;
+} info_errorstat;
+
+typedef struct info_sample {
+    double num[INFO_NUM_COUNT];
+    bool has_num[INFO_NUM_COUNT];
+    char text[INFO_TEXT_COUNT][INFO_TEXT_MAX];
+    bool has_text[INFO_TEXT_COUNT];
+    info_db *dbs;                 /* owned; sorted by index after info_parse */
+    size_t n_dbs, cap_dbs;
+    info_errorstat *errs;         /* owned */
+    size_t n_errs, cap_errs;
+    bool has_errorstats;          /* an "# Errorstats" header was seen (Redis >= 6.2) */
+    bool has_keyspace;            /* an "# Keyspace" header or a dbN line was seen */
+    size_t n_known;               /* lines that matched a table row or section */
+    size_t n_bad_values;          /* known keys whose value did not parse */
+} info_sample;
+
+/* Descriptions of every numeric / text field, indexed by info_num / info_text. */
+extern const info_num_desc info_num_table[INFO_NUM_COUNT];
+extern const info_text_desc info_text_table[INFO_TEXT_COUNT];
+
+/* Initialises an empty sample (no allocation). Pair with info_sample_free. */
+void info_sample_init(info_sample *s);
+/* Frees what the sample owns; it is empty and reusable afterwards. */
+void info_sample_free(info_sample *s);
+/* Marks every field absent, keeping the allocated storage. */
+void info_sample_reset(info_sample *s);
+/* Makes dst an independent copy of src (dst must be initialised). */
+void info_sample_copy(info_sample *dst, const info_sample *src);
+
+/* Adds the fields found in text[0..len) to s; call once per reply when INFO comes as
+ * several replies. text need not be NUL-terminated and is not kept.
+ * Returns the number of lines recognised (0 for a text with nothing from the table). */
+size_t info_parse(info_sample *s, const char *text, size_t len);
+
+/* Looks up a field; returns false (and leaves *out alone) when absent. */
+bool info_get(const info_sample *s, info_num f, double *out);
+/* Returns the text value, or NULL when absent. */
+const char *info_text_get(const info_sample *s, info_text f);
+/* The count of an errorstat prefix: true with *out set when known. With an Errorstats
+ * section present and no such line, the count is known to be 0. */
+bool info_error_count(const info_sample *s, const char *name, double *out);
+/* Parses "7.0.15" style versions; returns the major number, or -1. */
+int info_major_version(const info_sample *s);
+
+#endif

@@ -1,0 +1,94 @@
+/* The INFO fields the exporter reads: one row each, the only place a field is named.
+ *
+ *   X(ID, "info_key", "metric_name" or NULL, KIND, "HELP text")
+ *
+ * KIND is INFO_GAUGE or INFO_COUNTER. A NULL metric name means the field is read for
+ * derived values only. Metric names and units follow redis_exporter where it exports the
+ * same quantity, so its dashboards and rules keep working. Adding a metric is one row. */
+#ifndef RME_INFO_FIELDS_H
+#define RME_INFO_FIELDS_H
+
+#define INFO_NUMERIC_FIELDS(X) \
+    X(USED_MEMORY, "used_memory", "redis_memory_used_bytes", INFO_GAUGE, \
+      "Bytes allocated by Redis for data and overhead (INFO used_memory).") \
+    X(USED_MEMORY_RSS, "used_memory_rss", "redis_memory_used_rss_bytes", INFO_GAUGE, \
+      "Resident set size of the Redis process as the OS sees it (INFO used_memory_rss).") \
+    X(USED_MEMORY_PEAK, "used_memory_peak", "redis_memory_used_peak_bytes", INFO_GAUGE, \
+      "Highest used_memory since start or MEMORY PURGE (INFO used_memory_peak).") \
+    X(USED_MEMORY_OVERHEAD, "used_memory_overhead", "redis_memory_used_overhead_bytes", INFO_GAUGE, \
+      "Bytes used for internal structures rather than data (INFO used_memory_overhead).") \
+    X(USED_MEMORY_STARTUP, "used_memory_startup", "redis_memory_used_startup_bytes", INFO_GAUGE, \
+      "Bytes used by Redis at startup (INFO used_memory_startup).") \
+    X(USED_MEMORY_DATASET, "used_memory_dataset", "redis_memory_used_dataset_bytes", INFO_GAUGE, \
+      "Bytes used by the dataset: used_memory minus overhead (INFO used_memory_dataset).") \
+    X(USED_MEMORY_LUA, "used_memory_lua", "redis_memory_used_lua_bytes", INFO_GAUGE, \
+      "Bytes used by the Lua engine (INFO used_memory_lua).") \
+    X(USED_MEMORY_SCRIPTS, "used_memory_scripts", "redis_memory_used_scripts_bytes", INFO_GAUGE, \
+      "Bytes used by cached scripts (INFO used_memory_scripts).") \
+    X(MAXMEMORY, "maxmemory", "redis_memory_max_bytes", INFO_GAUGE, \
+      "The maxmemory limit in bytes; 0 means no limit (INFO maxmemory).") \
+    X(MEM_FRAG_RATIO, "mem_fragmentation_ratio", "redis_mem_fragmentation_ratio", INFO_GAUGE, \
+      "RSS divided by used memory (INFO mem_fragmentation_ratio).") \
+    X(MEM_FRAG_BYTES, "mem_fragmentation_bytes", "redis_mem_fragmentation_bytes", INFO_GAUGE, \
+      "RSS minus used memory in bytes, may be negative (INFO mem_fragmentation_bytes).") \
+    X(ALLOC_ALLOCATED, "allocator_allocated", "redis_allocator_allocated_bytes", INFO_GAUGE, \
+      "Bytes allocated by the allocator (INFO allocator_allocated).") \
+    X(ALLOC_ACTIVE, "allocator_active", "redis_allocator_active_bytes", INFO_GAUGE, \
+      "Bytes in the allocator's active pages (INFO allocator_active).") \
+    X(ALLOC_RESIDENT, "allocator_resident", "redis_allocator_resident_bytes", INFO_GAUGE, \
+      "Bytes resident in the allocator (INFO allocator_resident).") \
+    X(ALLOC_FRAG_RATIO, "allocator_frag_ratio", "redis_allocator_frag_ratio", INFO_GAUGE, \
+      "Allocator fragmentation: active over allocated (INFO allocator_frag_ratio).") \
+    X(ALLOC_FRAG_BYTES, "allocator_frag_bytes", "redis_allocator_frag_bytes", INFO_GAUGE, \
+      "Allocator fragmentation in bytes (INFO allocator_frag_bytes).") \
+    X(ALLOC_RSS_RATIO, "allocator_rss_ratio", "redis_allocator_rss_ratio", INFO_GAUGE, \
+      "Resident over active allocator pages (INFO allocator_rss_ratio).") \
+    X(ALLOC_RSS_BYTES, "allocator_rss_bytes", "redis_allocator_rss_bytes", INFO_GAUGE, \
+      "Resident minus active allocator bytes (INFO allocator_rss_bytes).") \
+    X(MEM_NOT_COUNTED, "mem_not_counted_for_evict", "redis_mem_not_counted_for_eviction_bytes", INFO_GAUGE, \
+      "Bytes not counted against maxmemory (INFO mem_not_counted_for_evict).") \
+    X(MEM_REPL_BACKLOG, "mem_replication_backlog", "redis_mem_replication_backlog_bytes", INFO_GAUGE, \
+      "Bytes used by the replication backlog (INFO mem_replication_backlog).") \
+    X(ACTIVE_DEFRAG_RUNNING, "active_defrag_running", "redis_active_defrag_running", INFO_GAUGE, \
+      "Whether active defragmentation is running now, CPU percent when it is (INFO active_defrag_running).") \
+    X(LAZYFREE_PENDING, "lazyfree_pending_objects", "redis_lazyfree_pending_objects", INFO_GAUGE, \
+      "Objects waiting to be freed in the background (INFO lazyfree_pending_objects).") \
+    X(TOTAL_SYSTEM_MEMORY, "total_system_memory", "redis_total_system_memory_bytes", INFO_GAUGE, \
+      "Memory of the host Redis runs on, not a container limit (INFO total_system_memory).") \
+    X(CONNECTED_CLIENTS, "connected_clients", "redis_connected_clients", INFO_GAUGE, \
+      "Client connections, replicas excluded (INFO connected_clients).") \
+    X(BLOCKED_CLIENTS, "blocked_clients", "redis_blocked_clients", INFO_GAUGE, \
+      "Clients waiting on a blocking call (INFO blocked_clients).") \
+    X(UPTIME, "uptime_in_seconds", "redis_uptime_in_seconds", INFO_GAUGE, \
+      "Seconds since the Redis server started (INFO uptime_in_seconds).") \
+    X(EVICTED_KEYS, "evicted_keys", "redis_evicted_keys_total", INFO_COUNTER, \
+      "Keys evicted because of the maxmemory limit (INFO evicted_keys).") \
+    X(EXPIRED_KEYS, "expired_keys", "redis_expired_keys_total", INFO_COUNTER, \
+      "Keys deleted because their TTL passed (INFO expired_keys).") \
+    X(EVICTED_CLIENTS, "evicted_clients", "redis_evicted_clients_total", INFO_COUNTER, \
+      "Clients evicted because of maxmemory-clients (INFO evicted_clients).") \
+    X(KEYSPACE_HITS, "keyspace_hits", "redis_keyspace_hits_total", INFO_COUNTER, \
+      "Successful key lookups (INFO keyspace_hits).") \
+    X(KEYSPACE_MISSES, "keyspace_misses", "redis_keyspace_misses_total", INFO_COUNTER, \
+      "Failed key lookups (INFO keyspace_misses).") \
+    X(REJECTED_CONNECTIONS, "rejected_connections", "redis_rejected_connections_total", INFO_COUNTER, \
+      "Connections rejected because of maxclients (INFO rejected_connections).") \
+    X(COMMANDS_PROCESSED, "total_commands_processed", "redis_commands_processed_total", INFO_COUNTER, \
+      "Commands processed by the server (INFO total_commands_processed).") \
+    X(CONNECTIONS_RECEIVED, "total_connections_received", "redis_connections_received_total", INFO_COUNTER, \
+      "Connections accepted by the server (INFO total_connections_received).") \
+    X(LOADING, "loading", NULL, INFO_GAUGE, "") \
+    X(MAXMEMORY_CLIENTS, "maxmemory_clients", NULL, INFO_GAUGE, "")
+
+/* Text fields: X(ID, "info_key", "label name on redis_instance_info" or NULL) */
+#define INFO_TEXT_FIELDS(X) \
+    X(REDIS_VERSION, "redis_version", "redis_version") \
+    X(REDIS_MODE, "redis_mode", "redis_mode") \
+    X(ROLE, "role", "role") \
+    X(OS, "os", "os") \
+    X(MAXMEMORY_POLICY, "maxmemory_policy", "maxmemory_policy") \
+    X(MEM_ALLOCATOR, "mem_allocator", "mem_allocator") \
+    X(SERVER_MODE, "server_mode", NULL) \
+    X(RUN_ID, "run_id", NULL)
+
+#endif

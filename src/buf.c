@@ -1,0 +1,96 @@
+/* buf: growable text buffer. See include/buf.h. */
+#include "buf.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n);
+    if (!q) {
+        fputs("redis_memory_exporter: out of memory\n", stderr);
+        abort();
+    }
+    return q;
+}
+
+void buf_init(buf *b) { b->data = NULL; b->len = 0; b->cap = 0; }
+
+void buf_free(buf *b) { free(b->data); buf_init(b); }
+
+void buf_reset(buf *b)
+{
+    b->len = 0;
+    if (b->cap) b->data[0] = '\0';
+}
+
+void buf_reserve(buf *b, size_t n)
+{
+    if (b->len + n + 1 <= b->cap) return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n + 1) cap *= 2;
+    b->data = xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void buf_append(buf *b, const char *s, size_t n)
+{
+    buf_reserve(b, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void buf_puts(buf *b, const char *s) { buf_append(b, s, strlen(s)); }
+
+void buf_putc(buf *b, char c) { buf_append(b, &c, 1); }
+
+void buf_printf(buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char small[256];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof small) {
+        buf_append(b, small, (size_t)n);
+        return;
+    }
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void buf_put_double(buf *b, double v)
+{
+    if (isnan(v)) { buf_puts(b, "NaN"); return; }
+    if (isinf(v)) { buf_puts(b, v > 0 ? "+Inf" : "-Inf"); return; }
+    char s[40];
+    /* Integers (the common case: bytes, counts) print without an exponent. */
+    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+        snprintf(s, sizeof s, "%.0f", v);
+    } else {
+        /* Shortest of %.15g..%.17g that reads back exactly. The program never calls
+         * setlocale(), so the C locale's '.' is the decimal point. */
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(s, sizeof s, "%.*g", prec, v);
+            if (strtod(s, NULL) == v) break;
+        }
+    }
+    buf_puts(b, s);
+}
+
+char *buf_steal(buf *b, size_t *len)
+{
+    if (!b->data) buf_reserve(b, 0);
+    char *d = b->data;
+    if (len) *len = b->len;
+    buf_init(b);
+    return d;
+}

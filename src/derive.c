@@ -1,0 +1,211 @@
+/* derive: rates, ratios and forecasts from successive samples. See include/derive.h. */
+#include "derive.h"
+
+#include <math.h>
+#include <string.h>
+
+static void ring_init(derive_ring *r, double window)
+{
+    memset(r, 0, sizeof *r);
+    /* Enough points to span the window; the newest sample is always exact because the
+     * rate is taken from the current sample, not from the ring. */
+    r->spacing = window / (DERIVE_RING_MAX - 2);
+}
+
+static const derive_point *ring_at(const derive_ring *r, size_t i)
+{
+    return &r->pts[(r->head + i) % DERIVE_RING_MAX];
+}
+
+static void ring_push(derive_ring *r, const derive_point *p)
+{
+    if (r->count > 0 && p->t - ring_at(r, r->count - 1)->t < r->spacing) return;
+    if (r->count == DERIVE_RING_MAX) {
+        r->head = (r->head + 1) % DERIVE_RING_MAX;
+        r->count--;
+    }
+    r->pts[(r->head + r->count) % DERIVE_RING_MAX] = *p;
+    r->count++;
+}
+
+static void ring_clear(derive_ring *r)
+{
+    r->head = 0;
+    r->count = 0;
+}
+
+void derive_history_init(derive_history *h, double rate_window, double trend_window)
+{
+    memset(h, 0, sizeof *h);
+    h->rate_window = rate_window;
+    h->trend_window = trend_window;
+    ring_init(&h->rate, rate_window);
+    ring_init(&h->trend, trend_window);
+}
+
+static double value_or_nan(const info_sample *s, info_num f)
+{
+    double v;
+    return info_get(s, f, &v) ? v : NAN;
+}
+
+/* A counter went down: only a reset (RESETSTAT, restart, failover) does that. */
+static bool went_down(double before, double now)
+{
+    return !isnan(before) && !isnan(now) && now < before;
+}
+
+bool derive_push(derive_history *h, const info_sample *s, double now)
+{
+    derive_point p = {.t = now,
+                      .used = value_or_nan(s, INFO_USED_MEMORY),
+                      .evicted = value_or_nan(s, INFO_EVICTED_KEYS),
+                      .expired = value_or_nan(s, INFO_EXPIRED_KEYS),
+                      .oom = NAN};
+    double oom;
+    if (info_error_count(s, "OOM", &oom)) p.oom = oom;
+
+    const char *run_id = info_text_get(s, INFO_RUN_ID);
+    double uptime = value_or_nan(s, INFO_UPTIME);
+    bool reset = false;
+    if (h->has_last) {
+        if (run_id && h->run_id[0] && strcmp(run_id, h->run_id) != 0) reset = true;
+        if (!isnan(uptime) && uptime < h->last_uptime) reset = true;
+        if (went_down(h->last.evicted, p.evicted) || went_down(h->last.expired, p.expired) ||
+            went_down(h->last.oom, p.oom))
+            reset = true;
+        if (now <= h->last.t) reset = true;  /* the caller's clock must move forward */
+    }
+    if (reset) {
+        ring_clear(&h->rate);
+        ring_clear(&h->trend);
+        h->resets++;
+    }
+    if (run_id) {
+        strncpy(h->run_id, run_id, sizeof h->run_id - 1);
+        h->run_id[sizeof h->run_id - 1] = '\0';
+    }
+    h->last_uptime = isnan(uptime) ? 0 : uptime;
+    h->last = p;
+    h->has_last = true;
+    ring_push(&h->rate, &p);
+    ring_push(&h->trend, &p);
+    return reset;
+}
+
+/* Per-second increase of a counter between the oldest point inside the window and now. */
+static bool rate_of(const derive_ring *r, const derive_point *now, double window, size_t offset,
+                    double *out)
+{
+    double vnow = *(const double *)((const char *)now + offset);
+    if (isnan(vnow)) return false;
+    for (size_t i = 0; i < r->count; i++) {
+        const derive_point *p = ring_at(r, i);
+        if (p->t < now->t - window * 1.05 || p->t >= now->t) continue;
+        double vthen = *(const double *)((const char *)p + offset);
+        if (isnan(vthen) || vnow < vthen) return false;
+        *out = (vnow - vthen) / (now->t - p->t);
+        return true;
+    }
+    return false;
+}
+
+/* Least-squares slope of used memory over the trend window (bytes per second). */
+static bool trend_slope(const derive_ring *r, double window, double now_t, double *slope)
+{
+    double n = 0, st = 0, su = 0, stt = 0, stu = 0, t0 = 0, tmin = 0, tmax = 0;
+    for (size_t i = 0; i < r->count; i++) {
+        const derive_point *p = ring_at(r, i);
+        if (isnan(p->used) || p->t < now_t - window) continue;
+        if (n == 0) { t0 = p->t; tmin = p->t; }
+        tmax = p->t;
+        double t = p->t - t0;  /* centred near 0 for precision */
+        n++; st += t; su += p->used; stt += t * t; stu += t * p->used;
+    }
+    /* At least five points over a third of the window, or the forecast is noise. */
+    if (n < 5 || tmax - tmin < window / 3) return false;
+    double den = n * stt - st * st;
+    if (den <= 0) return false;
+    *slope = (n * stu - st * su) / den;
+    return true;
+}
+
+derive_policy derive_policy_of(const char *policy)
+{
+    if (!policy) return DERIVE_POLICY_UNKNOWN;
+    if (strcmp(policy, "noeviction") == 0) return DERIVE_POLICY_NOEVICTION;
+    if (strncmp(policy, "allkeys-", 8) == 0) return DERIVE_POLICY_ALLKEYS;
+    if (strncmp(policy, "volatile-", 9) == 0) return DERIVE_POLICY_VOLATILE;
+    return DERIVE_POLICY_UNKNOWN;
+}
+
+bool derive_db_evictable(derive_policy p, const info_db *db, double *out)
+{
+    switch (p) {
+    case DERIVE_POLICY_NOEVICTION: *out = 0; return true;
+    case DERIVE_POLICY_ALLKEYS: *out = db->keys; return true;
+    case DERIVE_POLICY_VOLATILE:
+        if (!db->has_expires) return false;
+        *out = db->expires;
+        return true;
+    case DERIVE_POLICY_UNKNOWN: break;
+    }
+    return false;
+}
+
+void derive_compute(const derive_history *h, const info_sample *s, derived *out)
+{
+    memset(out, 0, sizeof *out);
+    double used, max, peak;
+    bool has_used = info_get(s, INFO_USED_MEMORY, &used);
+    bool has_max = info_get(s, INFO_MAXMEMORY, &max);
+    out->max_configured = has_max && max > 0;
+    if (has_used && out->max_configured) {
+        out->has_used_ratio = true;
+        out->used_ratio = used / max;
+    }
+    if (out->max_configured && info_get(s, INFO_USED_MEMORY_PEAK, &peak)) {
+        out->has_peak_ratio = true;
+        out->peak_ratio = peak / max;
+    }
+
+    if (h->has_last) {
+        const derive_point *now = &h->last;
+        out->has_evicted_rate = rate_of(&h->rate, now, h->rate_window,
+                                        offsetof(derive_point, evicted), &out->evicted_rate);
+        out->has_expired_rate = rate_of(&h->rate, now, h->rate_window,
+                                        offsetof(derive_point, expired), &out->expired_rate);
+        out->has_oom_rate = rate_of(&h->rate, now, h->rate_window,
+                                    offsetof(derive_point, oom), &out->oom_rate);
+        double slope;
+        if (has_used && out->max_configured && trend_slope(&h->trend, h->trend_window, now->t, &slope)) {
+            /* Growth under 1 byte/s, or under a thousandth of the limit per window, is flat. */
+            if (slope > 1.0 && slope * h->trend_window > max / 1000.0) {
+                out->has_time_to_full = true;
+                out->time_to_full = used >= max ? 0 : (max - used) / slope;
+            }
+        }
+    }
+
+    for (size_t i = 0; i < s->n_dbs; i++) {
+        out->keys_total += s->dbs[i].keys;
+        if (s->dbs[i].has_expires) out->expires_total += s->dbs[i].expires;
+    }
+    out->policy = derive_policy_of(info_text_get(s, INFO_MAXMEMORY_POLICY));
+    switch (out->policy) {
+    case DERIVE_POLICY_NOEVICTION:
+        out->has_eviction_possible = true;
+        out->eviction_possible = false;
+        break;
+    case DERIVE_POLICY_ALLKEYS:
+        out->has_eviction_possible = s->has_keyspace;
+        out->eviction_possible = out->keys_total > 0;
+        break;
+    case DERIVE_POLICY_VOLATILE:
+        out->has_eviction_possible = s->has_keyspace;
+        out->eviction_possible = out->expires_total > 0;
+        break;
+    case DERIVE_POLICY_UNKNOWN:
+        break;
+    }
+}

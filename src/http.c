@@ -1,0 +1,188 @@
+/* http: libmicrohttpd glue. See include/http.h.
+ *
+ * Threading: one libmicrohttpd polling thread (epoll) runs every handler below. The
+ * handlers touch only the published snapshot (through snapshot_current, which takes a
+ * reference under a short mutex) and this file's immutable route table. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "negotiate.h"
+#include "snapshot.h"
+
+typedef enum MHD_Result (*route_fn)(struct MHD_Connection *conn, http_server *h);
+
+typedef struct route {
+    const char *path;    /* exact match */
+    route_fn handle;
+} route;
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    route routes[3];
+    size_t n_routes;
+};
+
+static void on_response_done(void *cls) { snapshot_unref(cls); }
+
+/* Sends a part of the published snapshot without copying it; the response holds a
+ * snapshot reference until libmicrohttpd is done with the bytes. */
+static enum MHD_Result send_part(struct MHD_Connection *conn, snapshot_part part, const char *type,
+                                 bool allow_gzip)
+{
+    snapshot *s = snapshot_current();
+    if (!s) {
+        /* Before the first publish, which happens before the server starts. */
+        static const char msg[] = "not ready\n";
+        struct MHD_Response *r = MHD_create_response_from_buffer(sizeof msg - 1, (void *)(uintptr_t)msg,
+                                                                 MHD_RESPMEM_PERSISTENT);
+        enum MHD_Result rc = MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+        MHD_destroy_response(r);
+        return rc;
+    }
+    bool gzip = allow_gzip &&
+                negotiate_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+    size_t len;
+    const char *body = snapshot_body(s, part, gzip, &len);
+    if (gzip && !body) {  /* compression failed: fall back to plain bytes */
+        gzip = false;
+        body = snapshot_body(s, part, false, &len);
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
+        len, (void *)(uintptr_t)body, on_response_done, s);
+    if (!r) {
+        snapshot_unref(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (gzip) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    if (allow_gzip) MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result send_static(struct MHD_Connection *conn, unsigned status, const char *text,
+                                   const char *allow)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text,
+                                                             MHD_RESPMEM_PERSISTENT);
+    if (!r) return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    if (allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    enum MHD_Result rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result route_metrics(struct MHD_Connection *conn, http_server *h)
+{
+    (void)h;
+    const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    if (negotiate_openmetrics(accept))
+        return send_part(conn, SNAPSHOT_OPENMETRICS, "application/openmetrics-text; version=1.0.0; charset=utf-8", true);
+    return send_part(conn, SNAPSHOT_TEXT, "text/plain; version=0.0.4; charset=utf-8", true);
+}
+
+static enum MHD_Result route_landing(struct MHD_Connection *conn, http_server *h)
+{
+    (void)h;
+    return send_part(conn, SNAPSHOT_LANDING, "text/html; charset=utf-8", false);
+}
+
+static enum MHD_Result route_health(struct MHD_Connection *conn, http_server *h)
+{
+    (void)h;
+    return send_static(conn, MHD_HTTP_OK, "ok\n", NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version; (void)upload_data; (void)con_cls;
+    http_server *h = cls;
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+        *upload_data_size = 0;   /* a body, if any, is not read */
+        return send_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", "GET, HEAD");
+    }
+    for (size_t i = 0; i < h->n_routes; i++)
+        if (strcmp(url, h->routes[i].path) == 0) return h->routes[i].handle(conn, h);
+    return send_static(conn, MHD_HTTP_NOT_FOUND, "not found\n", NULL);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[256];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) msg[--n] = '\0';
+    log_kv(LOG_DEBUG, "http", "detail", msg, NULL);
+}
+
+http_server *http_start(const config *cfg)
+{
+    http_server *h = calloc(1, sizeof *h);
+    if (!h) abort();
+    h->routes[h->n_routes++] = (route){cfg->telemetry_path, route_metrics};
+    h->routes[h->n_routes++] = (route){"/", route_landing};
+    h->routes[h->n_routes++] = (route){"/healthz", route_health};
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    char port[8];
+    snprintf(port, sizeof port, "%d", cfg->listen_port);
+    if (cfg->listen_host[0]) {
+        /* Resolved once at start-up, before the event loop runs: blocking is fine here. */
+        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+        int rc = getaddrinfo(cfg->listen_host, port, &hints, &ai);
+        if (rc != 0 || !ai) {
+            log_kv(LOG_ERROR, "cannot resolve --web.listen-address", "host", cfg->listen_host, "detail",
+                   gai_strerror(rc), NULL);
+            free(h);
+            return NULL;
+        }
+        memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+        if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
+        freeaddrinfo(ai);
+    } else {
+        flags |= MHD_USE_DUAL_STACK;
+    }
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, 10, NULL},       /* seconds idle: slow clients are cut */
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 16 * 1024, NULL},
+        {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
+        {cfg->listen_host[0] ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, 0, &ss},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    h->daemon = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, h,
+                                 MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (!h->daemon) {
+        char where[300];
+        snprintf(where, sizeof where, "%s:%d", cfg->listen_host[0] ? cfg->listen_host : "*", cfg->listen_port);
+        log_kv(LOG_ERROR, "cannot listen (address in use or not available)", "address", where, NULL);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void http_stop(http_server *h)
+{
+    if (!h) return;
+    MHD_stop_daemon(h->daemon);
+    free(h);
+}

@@ -1,0 +1,258 @@
+/* info: INFO text -> info_sample. See include/info.h. */
+#include "info.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define INFO_DESC_NUM(id, key, metric, kind, help) [INFO_##id] = {key, metric, kind, help},
+const info_num_desc info_num_table[INFO_NUM_COUNT] = {INFO_NUMERIC_FIELDS(INFO_DESC_NUM)};
+#undef INFO_DESC_NUM
+#define INFO_DESC_TEXT(id, key, label) [INFO_##id] = {key, label},
+const info_text_desc info_text_table[INFO_TEXT_COUNT] = {INFO_TEXT_FIELDS(INFO_DESC_TEXT)};
+#undef INFO_DESC_TEXT
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n);
+    if (!q) abort();
+    return q;
+}
+
+void info_sample_init(info_sample *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+void info_sample_free(info_sample *s)
+{
+    free(s->dbs);
+    free(s->errs);
+    info_sample_init(s);
+}
+
+void info_sample_reset(info_sample *s)
+{
+    memset(s->has_num, 0, sizeof s->has_num);
+    memset(s->has_text, 0, sizeof s->has_text);
+    s->n_dbs = 0;
+    s->n_errs = 0;
+    s->has_errorstats = false;
+    s->has_keyspace = false;
+    s->n_known = 0;
+    s->n_bad_values = 0;
+}
+
+void info_sample_copy(info_sample *dst, const info_sample *src)
+{
+    info_db *dbs = dst->dbs;
+    size_t cap_dbs = dst->cap_dbs;
+    info_errorstat *errs = dst->errs;
+    size_t cap_errs = dst->cap_errs;
+    if (cap_dbs < src->n_dbs) {
+        cap_dbs = src->n_dbs;
+        dbs = xrealloc(dbs, cap_dbs * sizeof *dbs);
+    }
+    if (cap_errs < src->n_errs) {
+        cap_errs = src->n_errs;
+        errs = xrealloc(errs, cap_errs * sizeof *errs);
+    }
+    *dst = *src;
+    dst->dbs = dbs;
+    dst->cap_dbs = cap_dbs;
+    dst->errs = errs;
+    dst->cap_errs = cap_errs;
+    if (src->n_dbs) memcpy(dbs, src->dbs, src->n_dbs * sizeof *dbs);
+    if (src->n_errs) memcpy(errs, src->errs, src->n_errs * sizeof *errs);
+}
+
+/* Parses a whole number or decimal, optionally signed, optionally ending in '%'.
+ * The value must be all of [p, end): "12abc" and "FAKE" are rejected. */
+static bool parse_number(const char *p, const char *end, double *out)
+{
+    char tmp[64];
+    size_t n = (size_t)(end - p);
+    if (n > 0 && p[n - 1] == '%') n--;
+    if (n == 0 || n >= sizeof tmp) return false;
+    memcpy(tmp, p, n);
+    tmp[n] = '\0';
+    /* strtod would accept "inf", "nan" and hex; INFO has none of them. */
+    for (size_t i = 0; i < n; i++) {
+        char c = tmp[i];
+        if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'))
+            return false;
+    }
+    char *stop;
+    double v = strtod(tmp, &stop);
+    if (stop != tmp + n || !isfinite(v)) return false;
+    *out = v;
+    return true;
+}
+
+static bool key_is(const char *k, size_t klen, const char *name)
+{
+    return strlen(name) == klen && memcmp(k, name, klen) == 0;
+}
+
+/* Finds "name=value" inside a comma-separated list (keyspace and errorstats lines). */
+static bool subfield(const char *v, const char *end, const char *name, double *out)
+{
+    size_t nlen = strlen(name);
+    const char *p = v;
+    while (p < end) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *item_end = comma ? comma : end;
+        const char *eq = memchr(p, '=', (size_t)(item_end - p));
+        if (eq && (size_t)(eq - p) == nlen && memcmp(p, name, nlen) == 0)
+            return parse_number(eq + 1, item_end, out);
+        p = item_end + 1;
+    }
+    return false;
+}
+
+static void add_db(info_sample *s, const char *k, size_t klen, const char *v, const char *end)
+{
+    double idx;
+    if (!parse_number(k + 2, k + klen, &idx) || idx < 0 || idx != floor(idx)) return;
+    if (s->n_dbs >= INFO_MAX_DBS) return;
+    info_db db = {.index = (int)idx};
+    if (!subfield(v, end, "keys", &db.keys)) {
+        s->n_bad_values++;
+        return;
+    }
+    db.has_expires = subfield(v, end, "expires", &db.expires);
+    db.has_avg_ttl = subfield(v, end, "avg_ttl", &db.avg_ttl_ms);
+    for (size_t i = 0; i < s->n_dbs; i++) {
+        if (s->dbs[i].index == db.index) { s->dbs[i] = db; return; }
+    }
+    if (s->n_dbs == s->cap_dbs) {
+        s->cap_dbs = s->cap_dbs ? s->cap_dbs * 2 : 16;
+        s->dbs = xrealloc(s->dbs, s->cap_dbs * sizeof *s->dbs);
+    }
+    s->dbs[s->n_dbs++] = db;
+}
+
+static void add_errorstat(info_sample *s, const char *name, size_t nlen, const char *v, const char *end)
+{
+    double count;
+    if (nlen == 0 || !subfield(v, end, "count", &count)) {
+        s->n_bad_values++;
+        return;
+    }
+    if (nlen >= INFO_ERRNAME_MAX) nlen = INFO_ERRNAME_MAX - 1;
+    for (size_t i = 0; i < s->n_errs; i++) {
+        if (strlen(s->errs[i].name) == nlen && memcmp(s->errs[i].name, name, nlen) == 0) {
+            s->errs[i].count = count;
+            return;
+        }
+    }
+    if (s->n_errs >= INFO_MAX_ERRORSTATS) return;
+    if (s->n_errs == s->cap_errs) {
+        s->cap_errs = s->cap_errs ? s->cap_errs * 2 : 8;
+        s->errs = xrealloc(s->errs, s->cap_errs * sizeof *s->errs);
+    }
+    info_errorstat *e = &s->errs[s->n_errs++];
+    memcpy(e->name, name, nlen);
+    e->name[nlen] = '\0';
+}
+
+static bool parse_line(info_sample *s, const char *k, size_t klen, const char *v, const char *end)
+{
+    for (int i = 0; i < INFO_NUM_COUNT; i++) {
+        if (!key_is(k, klen, info_num_table[i].key)) continue;
+        if (parse_number(v, end, &s->num[i])) s->has_num[i] = true;
+        else s->n_bad_values++;
+        return true;
+    }
+    for (int i = 0; i < INFO_TEXT_COUNT; i++) {
+        if (!key_is(k, klen, info_text_table[i].key)) continue;
+        size_t n = (size_t)(end - v);
+        if (n >= INFO_TEXT_MAX) n = INFO_TEXT_MAX - 1;
+        memcpy(s->text[i], v, n);
+        s->text[i][n] = '\0';
+        s->has_text[i] = true;
+        return true;
+    }
+    if (klen > 2 && memcmp(k, "db", 2) == 0 && k[2] >= '0' && k[2] <= '9') {
+        s->has_keyspace = true;
+        add_db(s, k, klen, v, end);
+        return true;
+    }
+    static const char errprefix[] = "errorstat_";
+    size_t eplen = sizeof errprefix - 1;
+    if (klen > eplen && memcmp(k, errprefix, eplen) == 0) {
+        add_errorstat(s, k + eplen, klen - eplen, v, end);
+        return true;
+    }
+    return false;
+}
+
+static bool section_is(const char *line, size_t n, const char *name)
+{
+    /* "# Name", tolerant of trailing spaces and letter case */
+    while (n > 0 && line[n - 1] == ' ') n--;
+    size_t nlen = strlen(name);
+    return n == nlen + 2 && line[1] == ' ' && strncasecmp(line + 2, name, nlen) == 0;
+}
+
+static int cmp_db(const void *a, const void *b)
+{
+    const info_db *x = a, *y = b;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+size_t info_parse(info_sample *s, const char *text, size_t len)
+{
+    size_t known = 0;
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = nl ? nl : end;
+        const char *next = nl ? nl + 1 : end;
+        if (line_end > p && line_end[-1] == '\r') line_end--;
+        size_t n = (size_t)(line_end - p);
+        if (n == 0) {
+            /* blank */
+        } else if (p[0] == '#') {
+            if (section_is(p, n, "Errorstats")) { s->has_errorstats = true; known++; }
+            else if (section_is(p, n, "Keyspace")) { s->has_keyspace = true; known++; }
+        } else {
+            const char *colon = memchr(p, ':', n);
+            if (colon && colon > p && parse_line(s, p, (size_t)(colon - p), colon + 1, line_end))
+                known++;
+        }
+        p = next;
+    }
+    if (s->n_dbs > 1) qsort(s->dbs, s->n_dbs, sizeof *s->dbs, cmp_db);
+    s->n_known += known;
+    return known;
+}
+
+bool info_get(const info_sample *s, info_num f, double *out)
+{
+    if (!s->has_num[f]) return false;
+    *out = s->num[f];
+    return true;
+}
+
+const char *info_text_get(const info_sample *s, info_text f)
+{
+    return s->has_text[f] ? s->text[f] : NULL;
+}
+
+bool info_error_count(const info_sample *s, const char *name, double *out)
+{
+    for (size_t i = 0; i < s->n_errs; i++) {
+        if (strcmp(s->errs[i].name, name) == 0) { *out = s->errs[i].count; return true; }
+    }
+    if (s->has_errorstats) { *out = 0; return true; }
+    return false;
+}
+
+int info_major_version(const info_sample *s)
+{
+    const char *v = info_text_get(s, INFO_REDIS_VERSION);
+    if (!v || *v < '0' || *v > '9') return -1;
+    return atoi(v);
+}

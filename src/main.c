@@ -1,0 +1,102 @@
+/* main: flags -> config, signals, start and stop.
+ *
+ * Threading model of the whole program: the main thread runs the libevent loop (every
+ * Redis connection, timer, render and publish); libmicrohttpd runs one thread of its own
+ * that reads only published snapshots (snapshot.h). No other data is shared. */
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <microhttpd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collector.h"
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "snapshot.h"
+
+#define STR2(x) #x
+#define STR(x) STR2(x)
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    log_kv(LOG_INFO, "shutting down", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+    event_base_loopbreak(arg);
+}
+
+static int serve(const config *cfg, const collector_build *build)
+{
+    int status = 1;
+    struct event_base *base = event_base_new();
+    collector *col = NULL;
+    http_server *http = NULL;
+    struct event *sigterm = NULL, *sigint = NULL;
+    if (!base) goto out;
+    col = collector_new(base, cfg, build);
+    if (!col) goto out;
+    collector_start(col);   /* publishes a first snapshot: the server never answers empty */
+    http = http_start(cfg);
+    if (!http) goto out;
+    sigterm = evsignal_new(base, SIGTERM, on_signal, base);
+    sigint = evsignal_new(base, SIGINT, on_signal, base);
+    if (!sigterm || !sigint || evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL)) goto out;
+
+    char listen[600], targets[1024] = "";
+    snprintf(listen, sizeof listen, "%s:%d%s", cfg->listen_host[0] ? cfg->listen_host : "", cfg->listen_port,
+             cfg->telemetry_path);
+    for (size_t i = 0; i < cfg->n_targets && strlen(targets) < sizeof targets - 420; i++) {
+        if (i) strcat(targets, ",");
+        strcat(targets, cfg->targets[i].label);
+    }
+    char n[32];
+    snprintf(n, sizeof n, "%zu", cfg->n_targets);
+    log_kv(LOG_INFO, "serving metrics", "version", build->version, "listen", listen, "targets", n, "addr", targets,
+           "auth", cfg->password ? "password set" : "none", NULL);
+    event_base_dispatch(base);
+    status = 0;
+out:
+    if (sigterm) event_free(sigterm);
+    if (sigint) event_free(sigint);
+    http_stop(http);          /* first: no handler runs after this */
+    collector_free(col);
+    snapshot_clear();
+    if (base) event_base_free(base);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    config cfg;
+    char err[600];
+    if (config_parse(&cfg, argc, argv, err, sizeof err) != 0) {
+        fprintf(stderr, "redis_memory_exporter: %s\n", err);
+        return 2;
+    }
+    char hiredis_version[32];
+    snprintf(hiredis_version, sizeof hiredis_version, "%d.%d.%d", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
+    collector_build build = {RME_VERSION, RME_REVISION, hiredis_version, event_get_version(), MHD_get_version()};
+    if (cfg.show_help) {
+        config_usage(stdout);
+        config_free(&cfg);
+        return 0;
+    }
+    if (cfg.show_version) {
+        printf("redis_memory_exporter %s (revision %s; hiredis %s, libevent %s, libmicrohttpd %s)\n",
+               build.version, build.revision, build.hiredis, build.libevent, build.libmicrohttpd);
+        config_free(&cfg);
+        return 0;
+    }
+    log_setup(cfg.log_level, cfg.log_format);
+    signal(SIGPIPE, SIG_IGN);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    srand((unsigned)(ts.tv_nsec ^ (long)getpid()));
+    int status = serve(&cfg, &build);
+    config_free(&cfg);
+    return status;
+}

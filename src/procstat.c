@@ -1,0 +1,65 @@
+/* procstat: process_* figures from /proc/self. See include/procstat.h. */
+#include "procstat.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static bool read_file(const char *path, char *out, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    size_t n = fread(out, 1, cap - 1, f);
+    fclose(f);
+    out[n] = '\0';
+    return n > 0;
+}
+
+void procstat_read(const char *procfs, procstat_sample *out)
+{
+    memset(out, 0, sizeof *out);
+    char path[256], text[2048];
+    snprintf(path, sizeof path, "%s/self/stat", procfs);
+    if (!read_file(path, text, sizeof text)) return;
+    /* The command name may hold spaces and parentheses: fields start after the last ')'. */
+    char *p = strrchr(text, ')');
+    if (!p) return;
+    p += 2;
+    /* p is field 3 (state). We want 14 utime, 15 stime, 20 num_threads, 22 starttime,
+     * 23 vsize, 24 rss. */
+    unsigned long long f[25] = {0};
+    int field = 3;
+    char *save = NULL;
+    for (char *tok = strtok_r(p, " ", &save); tok && field <= 24; tok = strtok_r(NULL, " ", &save), field++)
+        f[field] = strtoull(tok, NULL, 10);
+    if (field <= 24) return;
+    double tck = (double)sysconf(_SC_CLK_TCK);
+    double page = (double)sysconf(_SC_PAGESIZE);
+    out->cpu_seconds = (double)(f[14] + f[15]) / tck;
+    out->threads = (double)f[20];
+    out->virtual_bytes = (double)f[23];
+    out->resident_bytes = (double)f[24] * page;
+
+    snprintf(path, sizeof path, "%s/stat", procfs);
+    if (read_file(path, text, sizeof text)) {
+        char *bt = strstr(text, "\nbtime ");
+        if (bt) out->start_time_seconds = strtod(bt + 7, NULL) + (double)f[22] / tck;
+    }
+
+    snprintf(path, sizeof path, "%s/self/fd", procfs);
+    DIR *d = opendir(path);
+    if (d) {
+        double n = 0;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            if (e->d_name[0] != '.') n++;
+        closedir(d);
+        out->open_fds = n - 1;  /* the directory stream's own descriptor */
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) out->max_fds = (double)rl.rlim_cur;
+    out->ok = true;
+}
