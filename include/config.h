@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "diagnose.h"
 #include "log.h"
 
 typedef enum config_addr_kind { CONFIG_ADDR_TCP, CONFIG_ADDR_UNIX } config_addr_kind;
@@ -43,6 +44,12 @@ typedef struct config {
     log_level log_level;
     log_format log_format;
     bool json_output;           /* doctor --output=json */
+    diagnose_thresholds thresholds;
+    double sampler_keys_per_second;  /* 0 = key sampler off */
+    unsigned sampler_top_n;
+    unsigned sampler_memory_samples;
+    bool sampler_hash_keys;
+    unsigned long doctor_max_keys;
     bool show_help, show_version;
 } config;
 
@@ -56,6 +63,8 @@ void config_usage(FILE *out);
 
 /* Parses one target address (exposed for tests). Returns 0, or -1 with a reason in err. */
 int config_parse_target(const char *s, config_target *t, char *err, size_t errlen);
+/* Parses "1048576", "512kb", "100mb", "2gb" (1024-based, any case); -1 when malformed. */
+int config_parse_bytes(const char *s, double *bytes);
 /* Parses "1s", "250ms", "2m", "1h" or plain seconds; returns -1 when malformed. */
 int config_parse_duration(const char *s, double *seconds);
 

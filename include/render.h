@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "derive.h"
+#include "diagnose.h"
 #include "info.h"
 #include "pollerr.h"
 #include "procstat.h"
@@ -29,6 +30,10 @@ typedef enum render_format {
 #define RENDER_LATENESS_BOUNDS {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0}
 #define RENDER_LATENESS_BUCKETS 8
 
+/* Upper bounds of the sampled key size histogram, in bytes (+Inf implied). */
+#define RENDER_KEY_SIZE_BOUNDS {1024.0, 16384.0, 131072.0, 1048576.0, 8388608.0, 67108864.0, 536870912.0, 4294967296.0}
+#define RENDER_KEY_SIZE_BUCKETS 8
+
 /* What render needs to know of one target; all pointers are borrowed for the call. */
 typedef struct render_target {
     const char *addr;              /* label value: host:port or socket path; never a secret */
@@ -42,6 +47,12 @@ typedef struct render_target {
     double poll_duration;          /* seconds, last poll */
     const double *errors;          /* POLLERR_COUNT counters */
     pollerr last_error;            /* POLLERR_NONE when the last poll succeeded */
+    const diagnose_result *diagnosis;  /* used only when up; may be NULL */
+    bool has_defrag_enabled, defrag_enabled;
+    const diagnose_key *largest;   /* sampler's largest keys, biggest first */
+    size_t n_largest;
+    const double *key_size_counts; /* RENDER_KEY_SIZE_BUCKETS + 1 per-bucket counts, or NULL (sampler off) */
+    double key_size_sum;
 } render_target;
 
 typedef struct render_exporter {

@@ -17,8 +17,10 @@
 
 #include "config.h"
 #include "derive.h"
+#include "diagnose.h"
 #include "info.h"
 #include "pollerr.h"
+#include "render.h"
 
 struct event_base;
 struct evdns_base;
@@ -32,6 +34,8 @@ typedef enum target_phase {
 } target_phase;
 
 /* What the collector reads after each poll. */
+#define TARGET_MAX_TOP_KEYS 32
+
 typedef struct target_state {
     const char *label;            /* addr label; borrowed from the config */
     target_phase phase;
@@ -46,6 +50,17 @@ typedef struct target_state {
     bool has_poll_duration;
     double poll_duration;         /* seconds, most recent poll */
     double errors[POLLERR_COUNT]; /* failed polls by reason */
+    bool has_defrag_enabled;      /* CONFIG GET activedefrag answered (not on managed services) */
+    bool defrag_enabled;
+    diagnose_result diagnosis;    /* findings of the last successful poll */
+    /* Key sampler (off unless enabled): the largest keys seen in the last full SCAN
+     * cycle and the current one, biggest first, and a histogram of every size sampled. */
+    diagnose_key largest[TARGET_MAX_TOP_KEYS];
+    size_t n_largest;
+    double key_size_counts[RENDER_KEY_SIZE_BUCKETS + 1];   /* per bucket, +Inf last */
+    double key_size_sum;
+    double keys_sampled;          /* total MEMORY USAGE answers */
+    bool sampler_active;          /* enabled and not switched off by an error */
 } target_state;
 
 typedef struct target_opts {
@@ -56,6 +71,16 @@ typedef struct target_opts {
     size_t max_reply_bytes;
     double *lateness_counts;      /* borrowed histogram (RENDER_LATENESS_BUCKETS + 1 slots), or NULL */
     double *lateness_sum;
+    diagnose_thresholds thresholds;
+    /* Key sampler: off when keys_per_second is 0. Read-only commands only: SELECT, SCAN,
+     * MEMORY USAGE, TYPE. */
+    double sampler_keys_per_second;   /* budget */
+    unsigned sampler_top_n;           /* 1..TARGET_MAX_TOP_KEYS */
+    unsigned sampler_memory_samples;  /* MEMORY USAGE ... SAMPLES n */
+    bool sampler_hash_keys;           /* export a hash instead of the key name */
+    unsigned long sampler_max_keys;   /* one_shot: stop after this many keys (0 = one whole cycle) */
+    bool one_shot;                    /* doctor: diagnose counts instead of rates, and the
+                                         sampler runs back to back instead of once per poll */
 } target_opts;
 
 typedef struct target target;
@@ -72,6 +97,10 @@ void target_start(target *t, double phase);
 /* Closes the connection, cancels timers, frees everything. NULL is ignored. Must not be
  * called from inside this target's own notify callback. */
 void target_free(target *t);
+/* True while sampler replies are still expected (doctor waits for them). */
+bool target_sampler_busy(const target *t);
+/* True once the sampler has finished at least one whole SCAN cycle. */
+bool target_sampler_cycle_done(const target *t);
 /* The current state; valid until the next event loop iteration. */
 const target_state *target_get_state(const target *t);
 /* A short word for a phase ("connecting", "up", …) for pages and logs. */

@@ -70,6 +70,13 @@ static void publish(collector *c)
             .poll_duration = st->poll_duration,
             .errors = st->errors,
             .last_error = st->last_error,
+            .diagnosis = &st->diagnosis,
+            .has_defrag_enabled = st->has_defrag_enabled,
+            .defrag_enabled = st->defrag_enabled,
+            .largest = st->largest,
+            .n_largest = st->n_largest,
+            .key_size_counts = st->sampler_active ? st->key_size_counts : NULL,
+            .key_size_sum = st->key_size_sum,
         };
     }
     procstat_sample proc;
@@ -156,6 +163,11 @@ collector *collector_new(struct event_base *base, const config *cfg, const colle
             .max_reply_bytes = cfg->max_reply_bytes,
             .lateness_counts = c->lateness_counts,
             .lateness_sum = &c->lateness_sum,
+            .thresholds = cfg->thresholds,
+            .sampler_keys_per_second = cfg->sampler_keys_per_second,
+            .sampler_top_n = cfg->sampler_top_n,
+            .sampler_memory_samples = cfg->sampler_memory_samples,
+            .sampler_hash_keys = cfg->sampler_hash_keys,
         };
         c->targets[i] = target_new(base, c->dns, &o, on_poll_done, c);
     }

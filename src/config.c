@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef int (*flag_parser)(config *c, const char *value, char *err, size_t errlen);
 
@@ -41,6 +42,22 @@ int config_parse_duration(const char *s, double *seconds)
     else if (strcmp(end, "h") == 0) unit = 3600;
     else return -1;
     *seconds = v * unit;
+    return 0;
+}
+
+int config_parse_bytes(const char *s, double *bytes)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || v < 0 || s[0] == '-') return -1;
+    double unit;
+    if (*end == '\0' || strcasecmp(end, "b") == 0) unit = 1;
+    else if (strcasecmp(end, "kb") == 0 || strcasecmp(end, "kib") == 0 || strcasecmp(end, "k") == 0) unit = 1024.0;
+    else if (strcasecmp(end, "mb") == 0 || strcasecmp(end, "mib") == 0 || strcasecmp(end, "m") == 0) unit = 1048576.0;
+    else if (strcasecmp(end, "gb") == 0 || strcasecmp(end, "gib") == 0 || strcasecmp(end, "g") == 0) unit = 1073741824.0;
+    else return -1;
+    *bytes = v * unit;
     return 0;
 }
 
@@ -286,6 +303,59 @@ static int p_output(config *c, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+static int p_number_into(double *dst, double min, double max, const char *v, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || errno || !(x >= min && x <= max))
+        return fail(err, errlen, "'%s' must be a number from %g to %g", v, min, max);
+    *dst = x;
+    return 0;
+}
+static int p_bytes_into(double *dst, const char *v, char *err, size_t errlen)
+{
+    if (config_parse_bytes(v, dst)) return fail(err, errlen, "'%s' is not a size (e.g. 1048576, 512kb, 100mb)", v);
+    return 0;
+}
+static int p_mem_warn(config *c, const char *v, char *e, size_t n)
+{ return p_number_into(&c->thresholds.memory_warning, 0.01, 10, v, e, n); }
+static int p_mem_crit(config *c, const char *v, char *e, size_t n)
+{ return p_number_into(&c->thresholds.memory_critical, 0.01, 10, v, e, n); }
+static int p_frag_ratio(config *c, const char *v, char *e, size_t n)
+{ return p_number_into(&c->thresholds.fragmentation_ratio, 1, 100, v, e, n); }
+static int p_frag_bytes(config *c, const char *v, char *e, size_t n)
+{ return p_bytes_into(&c->thresholds.fragmentation_min_bytes, v, e, n); }
+static int p_ttl_ratio(config *c, const char *v, char *e, size_t n)
+{ return p_number_into(&c->thresholds.ttl_min_ratio, 0, 1, v, e, n); }
+static int p_large_key(config *c, const char *v, char *e, size_t n)
+{ return p_bytes_into(&c->thresholds.large_key_bytes, v, e, n); }
+static int p_sampler_kps(config *c, const char *v, char *e, size_t n)
+{ return p_number_into(&c->sampler_keys_per_second, 0, 100000, v, e, n); }
+static int p_sampler_top(config *c, const char *v, char *err, size_t errlen)
+{
+    unsigned long long x;
+    if (p_unsigned(v, 1, 32, &x)) return fail(err, errlen, "must be a number from 1 to 32");
+    c->sampler_top_n = (unsigned)x;
+    return 0;
+}
+static int p_sampler_samples(config *c, const char *v, char *err, size_t errlen)
+{
+    unsigned long long x;
+    if (p_unsigned(v, 0, 1000, &x)) return fail(err, errlen, "must be a number from 0 to 1000");
+    c->sampler_memory_samples = (unsigned)x;
+    return 0;
+}
+static int p_sampler_hash(config *c, const char *v, char *err, size_t errlen)
+{ (void)v; (void)err; (void)errlen; c->sampler_hash_keys = true; return 0; }
+static int p_doctor_keys(config *c, const char *v, char *err, size_t errlen)
+{
+    unsigned long long x;
+    if (p_unsigned(v, 0, 100000000, &x)) return fail(err, errlen, "must be a number from 0 to 100000000");
+    c->doctor_max_keys = (unsigned long)x;
+    return 0;
+}
+
 static int p_help(config *c, const char *v, char *err, size_t errlen)
 { (void)v; (void)err; (void)errlen; c->show_help = true; return 0; }
 static int p_version(config *c, const char *v, char *err, size_t errlen)
@@ -308,7 +378,25 @@ static const flag flags[] = {
     {"web.max-connections", NULL, "N", "64", p_max_conns, "Concurrent HTTP connections accepted."},
     {"log.level", NULL, "LEVEL", "info", p_level, "debug, info, warn or error."},
     {"log.format", NULL, "FORMAT", "logfmt", p_format, "logfmt or json."},
+    {"diagnose.memory-warning", NULL, "RATIO", "0.8", p_mem_warn,
+     "used/maxmemory from which memory_near_limit is a warning."},
+    {"diagnose.memory-critical", NULL, "RATIO", "0.95", p_mem_crit,
+     "used/maxmemory from which memory_near_limit is critical."},
+    {"diagnose.fragmentation-ratio", NULL, "RATIO", "1.5", p_frag_ratio,
+     "mem_fragmentation_ratio from which fragmentation_high fires..."},
+    {"diagnose.fragmentation-min-bytes", NULL, "BYTES", "100mb", p_frag_bytes,
+     "...if at least this much is wasted (also the swapped amount for rss_below_used)."},
+    {"diagnose.ttl-keys-min-ratio", NULL, "RATIO", "0.01", p_ttl_ratio,
+     "Under volatile-*, fewer keys with a TTL than this share count as none."},
+    {"diagnose.large-key-bytes", NULL, "BYTES", "1mb", p_large_key, "A sampled key this large is a large_keys finding."},
+    {"sampler.keys-per-second", NULL, "N", "0", p_sampler_kps,
+     "Key sampler budget (SCAN + MEMORY USAGE + TYPE, read-only); 0 turns it off."},
+    {"sampler.top-n", NULL, "N", "10", p_sampler_top, "How many of the largest sampled keys are exported (1-32)."},
+    {"sampler.memory-samples", NULL, "N", "5", p_sampler_samples, "MEMORY USAGE ... SAMPLES n for nested types."},
+    {"sampler.hash-keys", NULL, NULL, NULL, p_sampler_hash, "Export a hash of each key name instead of the name."},
     {"output", NULL, "FORMAT", "text", p_output, "doctor only: text or json."},
+    {"doctor.max-keys", NULL, "N", "10000", p_doctor_keys,
+     "doctor only: keys sampled for large_keys (0 = a whole SCAN cycle)."},
     {"help", NULL, NULL, NULL, p_help, "Show this help and exit."},
     {"version", NULL, NULL, NULL, p_version, "Show the version and exit."},
 };
@@ -419,6 +507,10 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
     if (!c->password) {
         const char *pw = getenv("REDIS_PASSWORD");
         if (pw && *pw && set_password(c, pw, strlen(pw), err, errlen)) goto bad;
+    }
+    if (c->thresholds.memory_critical < c->thresholds.memory_warning) {
+        fail(err, errlen, "--diagnose.memory-critical: must not be below --diagnose.memory-warning");
+        goto bad;
     }
     if (c->poll_timeout > c->poll_interval * 10) {
         fail(err, errlen, "--poll.timeout: must not exceed 10 x --poll.interval");

@@ -15,6 +15,7 @@
 
 #include "collector.h"
 #include "config.h"
+#include "doctor.h"
 #include "http.h"
 #include "log.h"
 #include "snapshot.h"
@@ -96,7 +97,7 @@ int main(int argc, char **argv)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     srand((unsigned)(ts.tv_nsec ^ (long)getpid()));
-    int status = serve(&cfg, &build);
+    int status = cfg.mode == CONFIG_MODE_DOCTOR ? doctor_run(&cfg) : serve(&cfg, &build);
     config_free(&cfg);
     return status;
 }

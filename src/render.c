@@ -233,7 +233,7 @@ static void render_redis(buf *out, render_format fmt, const render_target *ts, s
     }
 
     f = fam(out, fmt, "redis_errors_total", "counter",
-            "Error replies by error prefix (INFO errorstats errorstat_<err>:count). err=\"OOM\" counts "
+            "Error replies by error prefix (INFO errorstats errorstat_<err>:count). The OOM series counts "
             "commands rejected at maxmemory; it is 0 while the section has no OOM line.");
     for (size_t i = 0; i < n; i++) {
         if (!ts[i].up) continue;
@@ -248,6 +248,59 @@ static void render_redis(buf *out, render_format fmt, const render_target *ts, s
             label l[2] = {{"addr", ts[i].addr}, {"err", "OOM"}};
             family_sample(&f, NULL, l, 2, 0);
         }
+    }
+
+    f = fam(out, fmt, "redis_active_defrag_enabled", "gauge",
+            "1 when the activedefrag config is yes (CONFIG GET activedefrag, asked at most once a minute; "
+            "absent where CONFIG is renamed or forbidden).");
+    for (size_t i = 0; i < n; i++)
+        if (ts[i].up && ts[i].has_defrag_enabled)
+            family_sample(&f, NULL, &(label){"addr", ts[i].addr}, 1, ts[i].defrag_enabled);
+
+    f = fam(out, fmt, "redis_memory_finding", "gauge",
+            "1 for each active diagnosis finding (id: memory_near_limit, noeviction_at_limit, "
+            "volatile_without_ttl_keys, large_keys, fragmentation_high, rss_below_used, oom_rejections). "
+            "No series when healthy. The landing page and the doctor command explain each and its fix.");
+    for (size_t i = 0; i < n; i++) {
+        if (!ts[i].up || !ts[i].diagnosis) continue;
+        for (size_t k = 0; k < ts[i].diagnosis->n; k++) {
+            const diagnose_finding *df = &ts[i].diagnosis->findings[k];
+            label l[3] = {{"addr", ts[i].addr}, {"id", diagnose_id_name(df->id)},
+                          {"severity", diagnose_severity_name(df->severity)}};
+            family_sample(&f, NULL, l, 3, 1);
+        }
+    }
+
+    f = fam(out, fmt, "redis_key_sample_largest_bytes", "gauge",
+            "MEMORY USAGE of the largest keys the optional key sampler has seen (top N, refreshed every SCAN "
+            "cycle); key names are cut at 64 bytes or hashed with --sampler.hash-keys.");
+    for (size_t i = 0; i < n; i++) {
+        if (!ts[i].up) continue;
+        for (size_t k = 0; k < ts[i].n_largest; k++) {
+            const diagnose_key *dk = &ts[i].largest[k];
+            char dbname[24];
+            snprintf(dbname, sizeof dbname, "db%d", dk->db);
+            label l[4] = {{"addr", ts[i].addr}, {"db", dbname}, {"key", dk->name}, {"type", dk->type}};
+            family_sample(&f, NULL, l, 4, dk->bytes);
+        }
+    }
+
+    f = fam(out, fmt, "redis_key_sample_size_bytes", "histogram",
+            "Sizes (MEMORY USAGE) of the keys the optional key sampler has looked at.");
+    for (size_t i = 0; i < n; i++) {
+        if (!ts[i].up || !ts[i].key_size_counts) continue;
+        static const double bounds[RENDER_KEY_SIZE_BUCKETS] = RENDER_KEY_SIZE_BOUNDS;
+        double cum = 0;
+        for (int b = 0; b <= RENDER_KEY_SIZE_BUCKETS; b++) {
+            cum += ts[i].key_size_counts[b];
+            char le[32];
+            if (b == RENDER_KEY_SIZE_BUCKETS) snprintf(le, sizeof le, "+Inf");
+            else snprintf(le, sizeof le, "%.0f", bounds[b]);
+            label l[2] = {{"addr", ts[i].addr}, {"le", le}};
+            family_sample(&f, "_bucket", l, 2, cum);
+        }
+        family_sample(&f, "_sum", &(label){"addr", ts[i].addr}, 1, ts[i].key_size_sum);
+        family_sample(&f, "_count", &(label){"addr", ts[i].addr}, 1, cum);
     }
 
     f = fam(out, fmt, "redis_instance_info", "gauge",
@@ -370,7 +423,7 @@ void render_landing(buf *out, const render_target *targets, size_t n, const rend
 {
     buf_puts(out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>redis_memory_exporter</title>\n"
                   "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-                  "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.up{color:#070}.down{color:#a00}"
+                  "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.up{color:#070}.down{color:#a00}.critical h3{color:#a00}.warning h3{color:#a60}"
                   "</style></head><body>\n<h1>redis_memory_exporter</h1>\n"
                   "<p>Prometheus exporter for Redis memory: used memory against maxmemory, evictions, OOM "
                   "rejections, fragmentation.</p>\n<p>Version ");
@@ -404,5 +457,29 @@ void render_landing(buf *out, const render_target *targets, size_t n, const rend
         put_html(out, policy ? policy : "-");
         buf_puts(out, "</td></tr>\n");
     }
-    buf_puts(out, "</table>\n</body></html>\n");
+    buf_puts(out, "</table>\n<h2>Findings</h2>\n");
+    size_t shown = 0;
+    for (size_t i = 0; i < n; i++) {
+        const render_target *t = &targets[i];
+        if (!t->up || !t->diagnosis) continue;
+        for (size_t k = 0; k < t->diagnosis->n; k++) {
+            const diagnose_finding *f = &t->diagnosis->findings[k];
+            buf_printf(out, "<div class=\"%s\"><h3>", diagnose_severity_name(f->severity));
+            put_html(out, t->addr);
+            buf_puts(out, ": ");
+            put_html(out, diagnose_id_name(f->id));
+            buf_puts(out, " (");
+            put_html(out, diagnose_severity_name(f->severity));
+            buf_puts(out, ")</h3>\n<p>");
+            put_html(out, f->summary);
+            buf_puts(out, "</p>\n<p><b>Why it matters:</b> ");
+            put_html(out, diagnose_why(f->id));
+            buf_puts(out, "</p>\n<p><b>Fix:</b> <code>");
+            put_html(out, f->fix);
+            buf_puts(out, "</code></p></div>\n");
+            shown++;
+        }
+    }
+    if (shown == 0) buf_puts(out, "<p>No finding: every target that answers looks healthy.</p>\n");
+    buf_puts(out, "</body></html>\n");
 }

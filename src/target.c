@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +23,34 @@
 typedef enum expect {
     EXPECT_AUTH,
     EXPECT_SETNAME,
+    EXPECT_CONFIG_DEFRAG,
     EXPECT_INFO,
+    EXPECT_SELECT,
+    EXPECT_SCAN,
+    EXPECT_MEMORY_USAGE,
+    EXPECT_TYPE,
 } expect;
 
-#define MAX_EXPECT 8
-/* Rates over ~10 s smooth out a 1 s poll; the forecast looks back 5 minutes. */
+typedef struct pending_reply {
+    expect kind;
+    int slot;            /* sampler: index into the step's keys */
+} pending_reply;
+
+#define QUEUE_CAP 256
+#define STEP_MAX_KEYS 64
+/* Rates over ~10 polls smooth out a 1 s poll; the forecast looks back 5 minutes. */
 #define RATE_WINDOW_POLLS 10
 #define TREND_WINDOW_SECONDS 300.0
+/* CONFIG GET activedefrag at most this often. */
+#define DEFRAG_CHECK_SECONDS 60.0
+
+typedef struct step_key {
+    int db;
+    char name[80];
+    char type[16];
+    double bytes;
+    bool has_bytes;
+} step_key;
 
 struct target {
     struct event_base *base;
@@ -42,10 +64,10 @@ struct target {
     struct event *tick_ev;        /* next scheduled poll */
     struct event *deadline_ev;    /* the in-flight poll's deadline */
 
-    expect expected[MAX_EXPECT];
-    size_t n_expected, n_answered;
+    pending_reply queue[QUEUE_CAP];   /* replies still to come, oldest first */
+    size_t q_head, q_len;
+    size_t info_left;             /* INFO replies the poll in flight still waits for */
     size_t reply_bytes;           /* bytes received during the current poll */
-    bool idle_reads_bad;          /* data arriving while idle is a protocol breach */
 
     double next_due;              /* monotonic time of the next scheduled tick */
     double poll_started;          /* monotonic */
@@ -53,7 +75,25 @@ struct target {
     unsigned failures;            /* consecutive failed polls */
     bool use_multi_info;          /* server accepted multi-section INFO (Redis >= 7) */
     bool multi_info_refused;      /* ... and never try again after it refused once */
-    bool setname_done, setname_refused;
+    bool setname_refused;
+    bool config_refused;          /* CONFIG renamed or forbidden: never ask again */
+    double next_defrag_check;     /* monotonic */
+
+    /* Sampler */
+    bool sampler_off;             /* switched off after an error (old server, ACL) */
+    size_t sampler_left;          /* replies the current step still waits for */
+    step_key step[STEP_MAX_KEYS];
+    size_t step_n;
+    int scan_db;                  /* db being scanned, -1 before the first step */
+    int step_db;                  /* db the step in flight SELECTed */
+    char scan_cursor[32];
+    double tokens;                /* key budget */
+    double tokens_at;             /* monotonic time tokens were last topped up */
+    double baseline_poll;         /* a low-water mark of poll duration */
+    diagnose_key cycle_top[TARGET_MAX_TOP_KEYS], prev_top[TARGET_MAX_TOP_KEYS];
+    size_t n_cycle_top, n_prev_top;
+    bool cycle_done;
+    unsigned long sampled_this_run;
 
     info_sample scratch;          /* filled by the poll in flight */
     derive_history history;
@@ -106,8 +146,9 @@ static void close_connection(target *t)
         redisReaderFree(t->reader);
         t->reader = NULL;
     }
-    t->n_expected = t->n_answered = 0;
-    t->setname_done = false;
+    t->q_head = t->q_len = 0;
+    t->info_left = 0;
+    t->sampler_left = 0;
 }
 
 static void log_transition(target *t, pollerr now, const char *detail)
@@ -130,11 +171,16 @@ static void log_transition(target *t, pollerr now, const char *detail)
     t->logged_once = true;
 }
 
-static void finish_poll(target *t)
+static void sampler_step(target *t);
+
+/* Ends the poll in flight; after a success the sampler may take its step first, so
+ * that whoever is notified sees whether sampler replies are still to come. */
+static void finish_poll(target *t, bool sample_keys)
 {
     event_del(t->deadline_ev);
     t->st.has_poll_duration = true;
     t->st.poll_duration = mono_now() - t->poll_started;
+    if (sample_keys) sampler_step(t);
     if (t->notify) t->notify(t, t->notify_arg);
 }
 
@@ -155,11 +201,203 @@ static void poll_fail(target *t, pollerr reason, const char *detail)
         t->backoff_until = t->failures <= 1 ? 0 : mono_now() + backoff - t->opts.interval * 0.5;
         t->st.phase = TARGET_BACKOFF;
     } else {
+        t->info_left = 0;
         t->st.phase = TARGET_IDLE;
     }
     log_transition(t, reason, detail);
-    finish_poll(t);
+    finish_poll(t, false);
 }
+
+static void send_argv(target *t, int argc, const char **argv, const size_t *lens, expect what, int slot)
+{
+    if (t->q_len == QUEUE_CAP) abort();   /* sizes above make this impossible */
+    char *cmd = NULL;
+    int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
+    if (len < 0 || !cmd) abort();
+    bufferevent_write(t->bev, cmd, (size_t)len);
+    explicit_bzero(cmd, (size_t)len);   /* it may hold the password */
+    free(cmd);
+    t->queue[(t->q_head + t->q_len) % QUEUE_CAP] = (pending_reply){what, slot};
+    t->q_len++;
+}
+
+/* ---- key sampler ------------------------------------------------------------------ */
+
+/* Printable, bounded display name: the key itself (non-printable bytes as \xNN, cut at
+ * 64 bytes) or, with --sampler.hash-keys, a 64-bit FNV-1a hash. */
+static void display_name(const char *key, size_t len, bool hash, char *out, size_t cap)
+{
+    if (hash) {
+        uint64_t h = 1469598103934665603ULL;
+        for (size_t i = 0; i < len; i++) { h ^= (unsigned char)key[i]; h *= 1099511628211ULL; }
+        snprintf(out, cap, "hash:%016llx", (unsigned long long)h);
+        return;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 5 < cap; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (o >= 64) { snprintf(out + o, cap - o, "..."); o += 3; break; }
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') out[o++] = (char)c;
+        else o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+    }
+    out[o < cap ? o : cap - 1] = '\0';
+}
+
+static void top_insert(diagnose_key *top, size_t *n, size_t cap, const diagnose_key *k)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (top[i].db == k->db && strcmp(top[i].name, k->name) == 0) {
+            /* Seen again: take the new size and re-sort below. */
+            memmove(&top[i], &top[i + 1], (*n - i - 1) * sizeof *top);
+            (*n)--;
+            break;
+        }
+    }
+    size_t pos = *n;
+    while (pos > 0 && top[pos - 1].bytes < k->bytes) pos--;
+    if (pos >= cap) return;
+    size_t keep = *n < cap ? *n : cap - 1;
+    memmove(&top[pos + 1], &top[pos], (keep - pos) * sizeof *top);
+    top[pos] = *k;
+    if (*n < cap) (*n)++;
+}
+
+/* Published list: the current cycle's keys and the last whole cycle's, merged. */
+static void publish_top(target *t)
+{
+    size_t cap = t->opts.sampler_top_n;
+    t->st.n_largest = 0;
+    for (size_t i = 0; i < t->n_prev_top; i++) top_insert(t->st.largest, &t->st.n_largest, cap, &t->prev_top[i]);
+    for (size_t i = 0; i < t->n_cycle_top; i++) top_insert(t->st.largest, &t->st.n_largest, cap, &t->cycle_top[i]);
+}
+
+static void record_key(target *t, const step_key *k)
+{
+    if (!k->has_bytes) return;   /* gone between SCAN and MEMORY USAGE */
+    static const double bounds[RENDER_KEY_SIZE_BUCKETS] = RENDER_KEY_SIZE_BOUNDS;
+    int b = 0;
+    while (b < RENDER_KEY_SIZE_BUCKETS && k->bytes > bounds[b]) b++;
+    t->st.key_size_counts[b] += 1;
+    t->st.key_size_sum += k->bytes;
+    t->st.keys_sampled += 1;
+    t->sampled_this_run++;
+    diagnose_key d = {.db = k->db, .bytes = k->bytes};
+    snprintf(d.name, sizeof d.name, "%s", k->name);
+    snprintf(d.type, sizeof d.type, "%s", k->type[0] ? k->type : "unknown");
+    top_insert(t->cycle_top, &t->n_cycle_top, t->opts.sampler_top_n, &d);
+}
+
+static void sampler_disable(target *t, const char *why)
+{
+    t->sampler_off = true;
+    t->st.sampler_active = false;
+    log_kv(LOG_WARN, "key sampler switched off", "addr", t->st.label, "detail", why, NULL);
+}
+
+/* The next db to scan after `after` (-1: the first), from the last INFO keyspace. */
+static int next_db(const target *t, int after)
+{
+    for (size_t i = 0; i < t->st.sample.n_dbs; i++)
+        if (t->st.sample.dbs[i].index > after && t->st.sample.dbs[i].keys > 0) return t->st.sample.dbs[i].index;
+    return -1;
+}
+
+static void sampler_step(target *t)
+{
+    if (t->sampler_off || t->opts.sampler_keys_per_second <= 0 || t->sampler_left > 0 || !t->bev) return;
+    double now = mono_now();
+    double cap = t->opts.sampler_keys_per_second * 2;
+    t->tokens += (now - t->tokens_at) * t->opts.sampler_keys_per_second;
+    if (t->tokens > cap) t->tokens = cap;
+    t->tokens_at = now;
+    if (!t->opts.one_shot) {
+        /* Back off while Redis answers slowly: sampling must never add to a problem. */
+        double d = t->st.poll_duration;
+        if (t->baseline_poll == 0 || d < t->baseline_poll) t->baseline_poll = d;
+        else t->baseline_poll *= 1.01;
+        if (d > 0.005 && d > 3 * t->baseline_poll) return;
+        if (t->tokens < 1) return;
+    }
+    if (t->scan_db < 0) {
+        t->scan_db = next_db(t, -1);
+        strcpy(t->scan_cursor, "0");
+        if (t->scan_db < 0) {   /* empty keyspace: a cycle with nothing in it */
+            t->cycle_done = true;
+            return;
+        }
+    }
+    unsigned want = t->opts.one_shot ? STEP_MAX_KEYS : (unsigned)t->tokens;
+    if (want > STEP_MAX_KEYS) want = STEP_MAX_KEYS;
+    if (want < 1) want = 1;
+    char db[16], count[16];
+    snprintf(db, sizeof db, "%d", t->scan_db);
+    snprintf(count, sizeof count, "%u", want);
+    t->step_db = t->scan_db;
+    if (t->info_left == 0) t->reply_bytes = 0;   /* a step and a poll share the reply limit */
+    send_argv(t, 2, (const char *[]){"SELECT", db}, NULL, EXPECT_SELECT, 0);
+    send_argv(t, 4, (const char *[]){"SCAN", t->scan_cursor, "COUNT", count}, NULL, EXPECT_SCAN, 0);
+    t->sampler_left = 2;
+    t->step_n = 0;
+}
+
+static void sampler_step_done(target *t)
+{
+    for (size_t i = 0; i < t->step_n; i++) record_key(t, &t->step[i]);
+    publish_top(t);
+    if (t->opts.one_shot) {
+        bool enough = t->opts.sampler_max_keys && t->sampled_this_run >= t->opts.sampler_max_keys;
+        if (!t->cycle_done && !enough) sampler_step(t);
+    } else if (t->tokens >= 1 && t->info_left == 0 && t->st.phase == TARGET_IDLE) {
+        sampler_step(t);   /* budget left: go on, the poll interval is no limit */
+    }
+    if (t->sampler_left == 0 && t->notify) t->notify(t, t->notify_arg);
+}
+
+static void on_scan_reply(target *t, redisReply *r)
+{
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
+        r->element[1]->type != REDIS_REPLY_ARRAY) {
+        sampler_disable(t, "unexpected SCAN reply");
+        return;
+    }
+    snprintf(t->scan_cursor, sizeof t->scan_cursor, "%.*s", (int)r->element[0]->len, r->element[0]->str);
+    if (strcmp(t->scan_cursor, "0") == 0) {
+        int next = next_db(t, t->scan_db);
+        if (next < 0) {
+            /* A whole cycle over every db: its keys become the reference list. */
+            memcpy(t->prev_top, t->cycle_top, sizeof t->prev_top);
+            t->n_prev_top = t->n_cycle_top;
+            t->n_cycle_top = 0;
+            t->cycle_done = true;
+            t->scan_db = -1;
+        } else {
+            t->scan_db = next;
+        }
+    }
+    redisReply *keys = r->element[1];
+    size_t n = keys->elements;
+    size_t budget = t->opts.one_shot ? STEP_MAX_KEYS : (size_t)(t->tokens > 0 ? t->tokens : 0);
+    if (n > budget) n = budget;
+    if (n > STEP_MAX_KEYS) n = STEP_MAX_KEYS;
+    char samples[16];
+    snprintf(samples, sizeof samples, "%u", t->opts.sampler_memory_samples);
+    for (size_t i = 0; i < n; i++) {
+        redisReply *k = keys->element[i];
+        if (k->type != REDIS_REPLY_STRING) continue;
+        step_key *sk = &t->step[t->step_n];
+        memset(sk, 0, sizeof *sk);
+        sk->db = t->step_db;
+        display_name(k->str, k->len, t->opts.sampler_hash_keys, sk->name, sizeof sk->name);
+        send_argv(t, 5, (const char *[]){"MEMORY", "USAGE", k->str, "SAMPLES", samples},
+                  (const size_t[]){6, 5, k->len, 7, strlen(samples)}, EXPECT_MEMORY_USAGE, (int)t->step_n);
+        send_argv(t, 2, (const char *[]){"TYPE", k->str}, (const size_t[]){4, k->len}, EXPECT_TYPE, (int)t->step_n);
+        t->sampler_left += 2;
+        t->step_n++;
+    }
+    t->tokens -= (double)n;
+}
+
+/* ---- polls ---------------------------------------------------------------------- */
 
 static void poll_succeed(target *t)
 {
@@ -185,43 +423,44 @@ static void poll_succeed(target *t)
     t->st.phase = TARGET_IDLE;
     t->failures = 0;
     if (!t->multi_info_refused && info_major_version(&t->st.sample) >= 7) t->use_multi_info = true;
+    diagnose_input in = {
+        .sample = &t->st.sample, .derived = &t->st.derived,
+        .has_defrag_enabled = t->st.has_defrag_enabled, .defrag_enabled = t->st.defrag_enabled,
+        .largest = t->st.largest, .n_largest = t->st.n_largest, .one_shot = t->opts.one_shot,
+    };
+    diagnose_run(&in, &t->opts.thresholds, &t->st.diagnosis);
     log_transition(t, POLLERR_NONE, NULL);
-    finish_poll(t);
-}
-
-static void send_argv(target *t, int argc, const char **argv, expect what)
-{
-    char *cmd = NULL;
-    int len = redisFormatCommandArgv(&cmd, argc, argv, NULL);
-    if (len < 0 || !cmd) abort();
-    bufferevent_write(t->bev, cmd, (size_t)len);
-    explicit_bzero(cmd, (size_t)len);   /* it may hold the password */
-    free(cmd);
-    t->expected[t->n_expected++] = what;
+    finish_poll(t, true);
 }
 
 /* Queues one poll's commands (and AUTH / CLIENT SETNAME on a fresh connection). */
 static void send_poll(target *t, bool fresh)
 {
-    t->n_expected = t->n_answered = 0;
     t->reply_bytes = 0;
+    t->info_left = 0;
     info_sample_reset(&t->scratch);
     if (fresh && t->opts.password) {
         const char *user = t->opts.addr->user[0] ? t->opts.addr->user : t->opts.user;
-        if (user && *user) send_argv(t, 3, (const char *[]){"AUTH", user, t->opts.password}, EXPECT_AUTH);
-        else send_argv(t, 2, (const char *[]){"AUTH", t->opts.password}, EXPECT_AUTH);
+        if (user && *user) send_argv(t, 3, (const char *[]){"AUTH", user, t->opts.password}, NULL, EXPECT_AUTH, 0);
+        else send_argv(t, 2, (const char *[]){"AUTH", t->opts.password}, NULL, EXPECT_AUTH, 0);
     }
-    if (fresh && !t->setname_refused) {
-        send_argv(t, 3, (const char *[]){"CLIENT", "SETNAME", "redis_memory_exporter"}, EXPECT_SETNAME);
-        t->setname_done = true;
+    if (fresh && !t->setname_refused)
+        send_argv(t, 3, (const char *[]){"CLIENT", "SETNAME", "redis_memory_exporter"}, NULL, EXPECT_SETNAME, 0);
+    double now = mono_now();
+    if (!t->config_refused && now >= t->next_defrag_check) {
+        send_argv(t, 3, (const char *[]){"CONFIG", "GET", "activedefrag"}, NULL, EXPECT_CONFIG_DEFRAG, 0);
+        t->next_defrag_check = now + DEFRAG_CHECK_SECONDS;
     }
     if (t->use_multi_info) {
-        send_argv(t, 8, (const char *[]){"INFO", "server", "clients", "memory", "replication", "stats", "keyspace", "errorstats"},
-                  EXPECT_INFO);
+        send_argv(t, 8, (const char *[]){"INFO", "server", "clients", "memory", "replication", "stats", "keyspace",
+                                          "errorstats"}, NULL, EXPECT_INFO, 0);
+        t->info_left = 1;
     } else {
-        static const char *const sections[] = {"server", "clients", "memory", "replication", "stats", "keyspace", "errorstats"};
+        static const char *const sections[] = {"server", "clients", "memory", "replication", "stats", "keyspace",
+                                               "errorstats"};
         for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
-            send_argv(t, 2, (const char *[]){"INFO", sections[i]}, EXPECT_INFO);
+            send_argv(t, 2, (const char *[]){"INFO", sections[i]}, NULL, EXPECT_INFO, 0);
+        t->info_left = sizeof sections / sizeof sections[0];
     }
 }
 
@@ -236,45 +475,94 @@ static pollerr classify_error(const char *msg)
     return POLLERR_REDIS_ERROR;
 }
 
-/* Handles one reply; returns false when the poll has ended (failed). */
-static bool handle_reply(target *t, redisReply *r)
+static bool is_error(const redisReply *r) { return r->type == REDIS_REPLY_ERROR; }
+
+/* Sampler replies. Returns nothing: errors switch the sampler off, never fail a poll. */
+static void handle_sampler_reply(target *t, pending_reply p, redisReply *r)
 {
-    expect what = t->expected[t->n_answered++];
-    char detail[128];
-    if (r->type == REDIS_REPLY_ERROR) {
-        snprintf(detail, sizeof detail, "%.100s", r->str ? r->str : "");
-        switch (what) {
-        case EXPECT_SETNAME:
-            t->setname_refused = true;   /* e.g. an ACL without CLIENT: never ask again */
-            return true;
-        case EXPECT_AUTH:
-            poll_fail(t, POLLERR_AUTH, classify_error(detail) == POLLERR_AUTH ? "authentication rejected" : detail);
-            return false;
-        case EXPECT_INFO:
-            if (t->use_multi_info && classify_error(detail) == POLLERR_REDIS_ERROR) {
-                /* A fork that reports a 7.x version but takes one section per INFO. */
-                t->use_multi_info = false;
-                t->multi_info_refused = true;
+    if (t->sampler_left > 0) t->sampler_left--;
+    if (is_error(r)) {
+        char why[140];
+        snprintf(why, sizeof why, "%.100s", r->str ? r->str : "");
+        if (!t->sampler_off) sampler_disable(t, why);
+    } else {
+        switch (p.kind) {
+        case EXPECT_SELECT: break;
+        case EXPECT_SCAN: on_scan_reply(t, r); break;
+        case EXPECT_MEMORY_USAGE:
+            if (r->type == REDIS_REPLY_INTEGER && p.slot >= 0 && (size_t)p.slot < t->step_n) {
+                t->step[p.slot].bytes = (double)r->integer;
+                t->step[p.slot].has_bytes = true;
             }
-            poll_fail(t, classify_error(detail), detail);
-            return false;
+            break;
+        case EXPECT_TYPE:
+            if ((r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_STRING) && p.slot >= 0 &&
+                (size_t)p.slot < t->step_n)
+                snprintf(t->step[p.slot].type, sizeof t->step[p.slot].type, "%.*s", (int)r->len, r->str);
+            break;
+        default: break;
         }
     }
-    if (what != EXPECT_INFO) return true;
+    if (t->sampler_left == 0) sampler_step_done(t);
+}
+
+/* Handles one reply; returns false when the connection was closed under us. */
+static bool handle_reply(target *t, pending_reply p, redisReply *r)
+{
+    char detail[128];
+    switch (p.kind) {
+    case EXPECT_SETNAME:
+        if (is_error(r)) t->setname_refused = true;   /* e.g. an ACL without CLIENT: never ask again */
+        return true;
+    case EXPECT_CONFIG_DEFRAG:
+        if (is_error(r)) {
+            t->config_refused = true;
+            t->st.has_defrag_enabled = false;
+            log_kv(LOG_INFO, "CONFIG GET is not allowed; activedefrag state unknown (asked once only)", "addr",
+                   t->st.label, NULL);
+        } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_STRING) {
+            t->st.has_defrag_enabled = true;
+            t->st.defrag_enabled = strcmp(r->element[1]->str, "yes") == 0;
+        } else {
+            t->st.has_defrag_enabled = false;   /* no such parameter on this server */
+        }
+        return true;
+    case EXPECT_AUTH:
+        if (!is_error(r)) return true;
+        snprintf(detail, sizeof detail, "%.100s", r->str ? r->str : "");
+        poll_fail(t, POLLERR_AUTH, classify_error(detail) == POLLERR_AUTH ? "authentication rejected" : detail);
+        return false;
+    case EXPECT_INFO:
+        break;
+    default:
+        handle_sampler_reply(t, p, r);
+        return t->bev != NULL;
+    }
+    if (t->info_left == 0) return true;   /* the poll already failed: drain its replies */
+    t->info_left--;
+    if (is_error(r)) {
+        snprintf(detail, sizeof detail, "%.100s", r->str ? r->str : "");
+        if (t->use_multi_info && classify_error(detail) == POLLERR_REDIS_ERROR) {
+            /* A fork that reports a 7.x version but takes one section per INFO. */
+            t->use_multi_info = false;
+            t->multi_info_refused = true;
+        }
+        pollerr e = classify_error(detail);
+        poll_fail(t, e, detail);
+        return t->bev != NULL;
+    }
     if (r->type != REDIS_REPLY_STRING && r->type != 14 /* RESP3 verbatim */) {
         poll_fail(t, POLLERR_PROTOCOL, "INFO reply is not a bulk string");
         return false;
     }
     info_parse(&t->scratch, r->str, r->len);
-    if (t->n_answered == t->n_expected) {
-        if (t->scratch.n_known == 0) {
-            poll_fail(t, POLLERR_PROTOCOL, "INFO reply has no known field");
-            return false;
-        }
-        poll_succeed(t);
+    if (t->info_left > 0) return true;
+    if (t->scratch.n_known == 0) {
+        poll_fail(t, POLLERR_PROTOCOL, "INFO reply has no known field");
         return false;
     }
-    return true;
+    poll_succeed(t);
+    return t->bev != NULL;
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -282,9 +570,9 @@ static void on_read(struct bufferevent *bev, void *arg)
     target *t = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     size_t n = evbuffer_get_length(in);
-    if (t->st.phase != TARGET_POLLING && t->st.phase != TARGET_CONNECTING) {
+    if (t->q_len == 0) {
         evbuffer_drain(in, n);
-        log_kv(LOG_WARN, "unexpected data from redis between polls; reconnecting", "addr", t->st.label, NULL);
+        log_kv(LOG_WARN, "unexpected data from redis; reconnecting", "addr", t->st.label, NULL);
         close_connection(t);
         t->st.phase = TARGET_DISCONNECTED;
         return;
@@ -307,7 +595,7 @@ static void on_read(struct bufferevent *bev, void *arg)
     }
     for (int i = 0; i < k; i++) redisReaderFeed(t->reader, v[i].iov_base, v[i].iov_len);
     evbuffer_drain(in, n);
-    while (t->n_answered < t->n_expected) {
+    while (t->q_len > 0) {
         void *reply = NULL;
         if (redisReaderGetReply(t->reader, &reply) != REDIS_OK) {
             char detail[128];
@@ -316,7 +604,10 @@ static void on_read(struct bufferevent *bev, void *arg)
             return;
         }
         if (!reply) break;
-        bool go_on = handle_reply(t, reply);
+        pending_reply p = t->queue[t->q_head];
+        t->q_head = (t->q_head + 1) % QUEUE_CAP;
+        t->q_len--;
+        bool go_on = handle_reply(t, p, reply);
         freeReplyObject(reply);
         if (!go_on) return;
     }
@@ -345,6 +636,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         log_kv(LOG_DEBUG, "connection closed between polls", "addr", t->st.label, NULL);
         close_connection(t);
         t->st.phase = TARGET_DISCONNECTED;
+        if (t->opts.one_shot && t->notify) t->notify(t, t->notify_arg);
     }
 }
 
@@ -434,6 +726,9 @@ target *target_new(struct event_base *base, struct evdns_base *dns, const target
     t->base = base;
     t->dns = dns;
     t->opts = *o;
+    if (t->opts.sampler_top_n < 1) t->opts.sampler_top_n = 1;
+    if (t->opts.sampler_top_n > TARGET_MAX_TOP_KEYS) t->opts.sampler_top_n = TARGET_MAX_TOP_KEYS;
+    if (t->opts.sampler_memory_samples < 1) t->opts.sampler_memory_samples = 5;
     t->notify = notify;
     t->notify_arg = arg;
     t->tick_ev = evtimer_new(base, on_tick, t);
@@ -447,6 +742,9 @@ target *target_new(struct event_base *base, struct evdns_base *dns, const target
     t->st.label = o->addr->label;
     t->st.phase = TARGET_DISCONNECTED;
     t->st.last_error = POLLERR_NONE;
+    t->st.sampler_active = o->sampler_keys_per_second > 0;
+    t->scan_db = -1;
+    t->tokens_at = mono_now();
     return t;
 }
 
@@ -468,4 +766,6 @@ void target_free(target *t)
     free(t);
 }
 
+bool target_sampler_busy(const target *t) { return t->sampler_left > 0; }
+bool target_sampler_cycle_done(const target *t) { return t->cycle_done; }
 const target_state *target_get_state(const target *t) { return &t->st; }
