@@ -120,6 +120,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return send_static(conn, MHD_HTTP_NOT_FOUND, "not found\n", NULL);
 }
 
+/* libmicrohttpd hands us its own printf format: not attacker-controlled. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
