@@ -19,5 +19,5 @@ if [ "${RME_SKIP_SANITIZE:-0}" != 1 ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRME_SANITIZE=ON >/dev/null
   cmake --build build-asan -j"$jobs"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-  (cd build-asan && ctest --output-on-failure --timeout 600 -R '^(unit_|integration)')
+  (cd build-asan && ctest --output-on-failure --timeout 600 -R '^(unit_|integration|diagnosis)')
 fi

@@ -1,0 +1,129 @@
+"""Real processes for the diagnosis tests: a redis-server and the exporter, each on a free
+loopback port, stopped at the end. Only 127.0.0.1 is ever used."""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import redis
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXPORTER = os.environ.get("EXPORTER_BIN", os.path.join(ROOT, "build", "redis_memory_exporter"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what, check, timeout=20.0, step=0.1):
+    """Polls check() until it returns a truthy value; fails with `what` after timeout."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class RedisServer:
+    def __init__(self, *args):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="rme-redis-")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", self.dir,
+             "--save", "", "--appendonly", "no", *args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.client = redis.Redis(host="127.0.0.1", port=self.port)
+        wait_for("redis-server to answer", self._pings)
+
+    def _pings(self):
+        try:
+            return self.client.ping()
+        except redis.exceptions.ConnectionError:
+            return False
+
+    @property
+    def addr(self):
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """Text format 0.0.4 -> list of (name, labels dict, value)."""
+    out = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = SAMPLE.match(line)
+        assert m, f"unparsable sample line: {line!r}"
+        labels = dict(LABEL.findall(m.group(3) or ""))
+        out.append((m.group(1), labels, float(m.group(4))))
+    return out
+
+
+class Exporter:
+    def __init__(self, redis_addr, *flags, env=None):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [EXPORTER, f"--redis.addr={redis_addr}", f"--web.listen-address=127.0.0.1:{self.port}",
+             "--poll.interval=200ms", "--poll.timeout=1s", *flags],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+        wait_for("the exporter to serve", lambda: self._get("/healthz") == "ok\n")
+
+    def _get(self, path):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=2) as r:
+                return r.read().decode()
+        except OSError:
+            return None
+
+    def metrics(self):
+        return parse_metrics(self._get("/metrics") or "")
+
+    def landing(self):
+        return self._get("/") or ""
+
+    def findings(self):
+        return {(l["id"], l["severity"]) for n, l, v in self.metrics() if n == "redis_memory_finding" and v == 1}
+
+    def value(self, name, **labels):
+        for n, l, v in self.metrics():
+            if n == name and all(l.get(k) == val for k, val in labels.items()):
+                return v
+        return None
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            _, err = self.proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return err.decode(errors="replace")
+
+
+def doctor(redis_addr, *flags):
+    """Runs the doctor; returns (exit status, stdout)."""
+    p = subprocess.run([EXPORTER, "doctor", f"--redis.addr={redis_addr}", *flags],
+                       capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout

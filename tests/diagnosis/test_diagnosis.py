@@ -1,0 +1,194 @@
+"""Each way Redis runs out of memory, reproduced on a real redis-server as it happens in
+production; the expected findings (and no others) must show in /metrics, on the landing
+page and in the doctor's report."""
+import json
+import random
+import threading
+
+import pytest
+import redis
+
+from harness import Exporter, RedisServer, doctor, wait_for
+
+
+def fill_until_oom(client, ttl=None, prefix="k"):
+    """Writes 200-byte values until Redis answers OOM; returns how many were rejected."""
+    rejected = 0
+    for i in range(200000):
+        try:
+            client.set(f"{prefix}:{i}", b"v" * 200, ex=ttl)
+        except redis.exceptions.ResponseError as e:
+            assert "OOM" in str(e)
+            rejected += 1
+            if rejected >= 50:
+                return rejected
+    raise AssertionError("maxmemory was never reached")
+
+
+class KeepWriting:
+    """Goes on sending writes (which Redis rejects) so OOM rejections are happening *now*."""
+
+    def __init__(self, client):
+        self.client, self.stop_flag = client, threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        i = 0
+        while not self.stop_flag.wait(0.02):
+            try:
+                self.client.set(f"more:{i}", b"v" * 200)
+            except redis.exceptions.ResponseError:
+                pass
+            i += 1
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_flag.set()
+        self.thread.join()
+
+
+def setup_healthy(r):
+    for i in range(500):
+        r.client.set(f"plain:{i}", "x")
+        r.client.set(f"temp:{i}", "y", ex=3600)
+
+
+def setup_noeviction_oom(r):
+    fill_until_oom(r.client)
+
+
+def setup_volatile_no_ttl(r):
+    fill_until_oom(r.client)
+
+
+def setup_large_key(r):
+    p = r.client.pipeline(transaction=False)
+    for i in range(2000):
+        p.set(f"small:{i}", b"s" * 50)
+    p.execute()
+    r.client.set("big:blob", b"B" * (3 * 1024 * 1024))
+
+
+def setup_fragmentation(r):
+    rnd = random.Random(7)
+    p = r.client.pipeline(transaction=False)
+    for i in range(80000):
+        p.set(f"f:{i}", b"x" * rnd.choice([40, 90, 200, 500, 1200, 3000]))
+        if i % 5000 == 4999:
+            p.execute()
+    p.execute()
+    doomed = [f"f:{i}" for i in range(80000) if rnd.random() < 0.85]
+    for i in range(0, len(doomed), 5000):
+        r.client.delete(*doomed[i:i + 5000])
+
+
+def setup_near_limit(r):
+    p = r.client.pipeline(transaction=False)
+    for i in range(20000):
+        p.set(f"n:{i}", b"n" * 200)
+    p.execute()
+    used = r.client.info("memory")["used_memory"]
+    r.client.config_set("maxmemory", int(used / 0.85))
+
+
+# name, redis-server args, exporter/doctor flags, setup, expected {id: severity}, keep writing
+SCENARIOS = [
+    ("healthy", [], [], setup_healthy, {}, False),
+    ("noeviction_oom", ["--maxmemory", "4mb", "--maxmemory-policy", "noeviction"], [], setup_noeviction_oom,
+     {"memory_near_limit": "critical", "noeviction_at_limit": "critical", "oom_rejections": "critical"}, True),
+    ("volatile_without_ttl", ["--maxmemory", "4mb", "--maxmemory-policy", "volatile-lru"], [], setup_volatile_no_ttl,
+     {"memory_near_limit": "critical", "volatile_without_ttl_keys": "critical", "oom_rejections": "critical"}, True),
+    ("large_key", [], ["--sampler.keys-per-second=5000"], setup_large_key, {"large_keys": "warning"}, False),
+    ("fragmentation", [], ["--diagnose.fragmentation-min-bytes=8mb"], setup_fragmentation,
+     {"fragmentation_high": "warning"}, False),
+    ("near_limit_85", ["--maxmemory-policy", "allkeys-lru"], [], setup_near_limit,
+     {"memory_near_limit": "warning"}, False),
+]
+
+
+@pytest.mark.parametrize("name,redis_args,flags,setup,expected,keep_writing", SCENARIOS,
+                         ids=[s[0] for s in SCENARIOS])
+def test_scenario(name, redis_args, flags, setup, expected, keep_writing):
+    server = RedisServer(*redis_args)
+    exporter = None
+    try:
+        setup(server)
+        want = {(k, v) for k, v in expected.items()}
+        exporter = Exporter(server.addr, *flags)
+        if keep_writing:
+            with KeepWriting(server.client):
+                wait_for(f"findings {sorted(want)}", lambda: exporter.findings() == want, timeout=20)
+                got = exporter.findings()
+        else:
+            wait_for(f"findings {sorted(want)}", lambda: exporter.findings() == want, timeout=20)
+            got = exporter.findings()
+        assert got == want
+        page = exporter.landing()
+        for finding_id in expected:
+            assert finding_id in page, f"{finding_id} missing from the landing page"
+        if not expected:
+            assert "No finding" in page
+
+        status, out = doctor(server.addr, "--output=json", *flags)
+        report = json.loads(out)
+        got_doctor = {(f["id"], f["severity"]) for f in report["findings"]}
+        assert got_doctor == want, report
+        worst = max([{"warning": 1, "critical": 2}[s] for s in expected.values()], default=0)
+        assert status == worst == report["exit_code"]
+        for f in report["findings"]:
+            assert f["fix"] and f["why"] and f["summary"]
+
+        status_text, text = doctor(server.addr, *flags)
+        assert status_text == status
+        for finding_id in expected:
+            assert finding_id in text
+    finally:
+        if exporter:
+            exporter.stop()
+        server.stop()
+
+
+def test_doctor_cannot_check_exits_3():
+    from harness import free_port
+    status, out = doctor(f"127.0.0.1:{free_port()}", "--poll.timeout=500ms")
+    assert status == 3
+    assert "Could not check" in out
+
+
+def test_doctor_is_read_only():
+    server = RedisServer("--maxmemory", "64mb", "--maxmemory-policy", "noeviction")
+    try:
+        setup_large_key(server)
+        before_keys = server.client.dbsize()
+        before_cfg = server.client.config_get("maxmemory*")
+        server.client.config_resetstat()
+        doctor(server.addr)
+        stats = server.client.info("commandstats")
+        allowed = {"cmdstat_info", "cmdstat_client|setname", "cmdstat_config|get", "cmdstat_select",
+                   "cmdstat_scan", "cmdstat_memory|usage", "cmdstat_type", "cmdstat_config|resetstat"}
+        assert set(stats) <= allowed, set(stats) - allowed
+        assert "cmdstat_scan" in stats and "cmdstat_memory|usage" in stats
+        assert server.client.dbsize() == before_keys
+        assert server.client.config_get("maxmemory*") == before_cfg
+    finally:
+        server.stop()
+
+
+def test_sampler_hashes_key_names_on_request():
+    server = RedisServer()
+    exporter = None
+    try:
+        setup_large_key(server)
+        exporter = Exporter(server.addr, "--sampler.keys-per-second=5000", "--sampler.hash-keys")
+        wait_for("the large key in the sampler's list",
+                 lambda: any(n == "redis_key_sample_largest_bytes" and v > 3e6 for n, l, v in exporter.metrics()))
+        keys = [l["key"] for n, l, v in exporter.metrics() if n == "redis_key_sample_largest_bytes"]
+        assert keys and all(k.startswith("hash:") for k in keys)
+        assert not any("big:blob" in k for k in keys)
+    finally:
+        if exporter:
+            exporter.stop()
+        server.stop()
