@@ -155,6 +155,7 @@ static void add_errorstat(info_sample *s, const char *name, size_t nlen, const c
     info_errorstat *e = &s->errs[s->n_errs++];
     memcpy(e->name, name, nlen);
     e->name[nlen] = '\0';
+    e->count = count;
 }
 
 static bool parse_line(info_sample *s, const char *k, size_t klen, const char *v, const char *end)

@@ -1,0 +1,165 @@
+/* Unit tests for diagnose: each finding from a crafted INFO text or a real fixture, and
+ * the healthy case with none. Table-driven. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "derive.h"
+#include "diagnose.h"
+#include "info.h"
+
+typedef struct diag_case {
+    const char *name;
+    const char *info;         /* INFO text, or NULL to read fixture */
+    const char *fixture;      /* file in RME_FIXTURES */
+    bool one_shot;
+    double oom_rate;          /* > 0: pretend the rate window saw rejections */
+    bool defrag_enabled;
+    double large_key;         /* > 0: a sampled key of this size */
+    const char *expect;       /* "id:severity,id:severity" in table order, "" for none */
+    const char *fix_contains; /* substring of the first finding's fix, or NULL */
+} diag_case;
+
+static const diag_case cases[] = {
+    {"healthy, no limit", "used_memory:1048576\r\nmaxmemory:0\r\nmaxmemory_policy:noeviction\r\n# Errorstats\r\n",
+     NULL, false, 0, false, 0, "", NULL},
+    {"85% allkeys", "used_memory:850\nmaxmemory:1000\nmaxmemory_policy:allkeys-lru\ndb0:keys=10,expires=0\n",
+     NULL, false, 0, false, 0, "memory_near_limit:warning", "CONFIG SET maxmemory"},
+    {"96% allkeys", "used_memory:960\nmaxmemory:1000\nmaxmemory_policy:allkeys-lru\ndb0:keys=10,expires=0\n",
+     NULL, false, 0, false, 0, "memory_near_limit:critical", NULL},
+    {"79% allkeys is fine", "used_memory:790\nmaxmemory:1000\nmaxmemory_policy:allkeys-lru\n", NULL, false, 0, false,
+     0, "", NULL},
+    {"noeviction 90%", "used_memory:900\nmaxmemory:1000\nmaxmemory_policy:noeviction\n# Errorstats\n", NULL, false,
+     0, false, 0, "memory_near_limit:warning,noeviction_at_limit:warning", NULL},
+    {"noeviction 50% is not a finding", "used_memory:500\nmaxmemory:1000\nmaxmemory_policy:noeviction\n", NULL,
+     false, 0, false, 0, "", NULL},
+    {"noeviction rejecting", "used_memory:1000\nmaxmemory:1000\nmaxmemory_policy:noeviction\n# Errorstats\n"
+     "errorstat_OOM:count=7\n", NULL, false, 3.5, false, 0,
+     "memory_near_limit:critical,noeviction_at_limit:critical,oom_rejections:critical", NULL},
+    {"volatile without TTLs", "used_memory:900\nmaxmemory:1000\nmaxmemory_policy:volatile-lru\n"
+     "db0:keys=1000,expires=3\n", NULL, false, 0, false, 0,
+     "memory_near_limit:warning,volatile_without_ttl_keys:warning", NULL},
+    {"volatile with TTLs", "used_memory:900\nmaxmemory:1000\nmaxmemory_policy:volatile-lru\n"
+     "db0:keys=1000,expires=400\n", NULL, false, 0, false, 0, "memory_near_limit:warning", NULL},
+    {"fragmentation, defrag off", "used_memory:209715200\nused_memory_rss:524288000\nmem_fragmentation_ratio:2.5\n"
+     "mem_fragmentation_bytes:314572800\nmem_allocator:jemalloc-5.3.0\n", NULL, false, 0, false, 0,
+     "fragmentation_high:warning", "CONFIG SET activedefrag yes"},
+    {"fragmentation, defrag on", "used_memory:209715200\nused_memory_rss:524288000\nmem_fragmentation_ratio:2.5\n"
+     "mem_allocator:jemalloc-5.3.0\n", NULL, false, 0, true, 0, "fragmentation_high:warning", "already on"},
+    {"fragmentation, libc", "used_memory:209715200\nused_memory_rss:524288000\nmem_fragmentation_ratio:2.5\n"
+     "mem_allocator:libc\n", NULL, false, 0, false, 0, "fragmentation_high:warning", "no active defrag"},
+    {"high ratio, few bytes", "used_memory:1000000\nused_memory_rss:7000000\nmem_fragmentation_ratio:7\n"
+     "mem_allocator:jemalloc-5.3.0\n", NULL, false, 0, false, 0, "", NULL},
+    {"swapping", "used_memory:524288000\nused_memory_rss:209715200\nmem_fragmentation_ratio:0.4\n", NULL, false, 0,
+     false, 0, "rss_below_used:warning", "VmSwap"},
+    {"large key", "used_memory:1000\nmaxmemory:0\n", NULL, false, 0, false, 5.0 * 1048576, "large_keys:warning",
+     "UNLINK"},
+    {"pre-6.2 at the limit: inferred OOM", "used_memory:1000\nmaxmemory:1000\nmaxmemory_policy:noeviction\n"
+     "# Keyspace\ndb0:keys=5,expires=0\n", NULL, false, 0, false, 0,
+     "memory_near_limit:critical,noeviction_at_limit:critical,oom_rejections:critical", NULL},
+    {"doctor on a real OOM capture", NULL, "redis-7.0.15-noeviction-oom.txt", true, 0, false, 0,
+     "memory_near_limit:critical,noeviction_at_limit:critical,oom_rejections:critical", NULL},
+    {"tiny maxmemory (4.0.2 capture)", NULL, "redis-4.0.2.txt", true, 0, false, 0,
+     "memory_near_limit:critical,noeviction_at_limit:critical,oom_rejections:critical", NULL},
+    {"healthy 7.0.15 capture", NULL, "redis-7.0.15-empty-nomaxmemory.txt", true, 0, false, 0, "", NULL},
+};
+
+static char *slurp(const char *name, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", RME_FIXTURES, name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char data[1 << 20];
+    *len = fread(data, 1, sizeof data, f);
+    fclose(f);
+    return data;
+}
+
+static void render_findings(const diagnose_result *r, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < r->n; i++) {
+        size_t used = strlen(out);
+        snprintf(out + used, cap - used, "%s%s:%s", i ? "," : "", diagnose_id_name(r->findings[i].id),
+                 diagnose_severity_name(r->findings[i].severity));
+    }
+}
+
+static void test_cases(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const diag_case *tc = &cases[c];
+        info_sample s;
+        info_sample_init(&s);
+        size_t len;
+        const char *text = tc->info ? tc->info : slurp(tc->fixture, &len);
+        if (tc->info) len = strlen(tc->info);
+        info_parse(&s, text, len);
+        derive_history h;
+        derive_history_init(&h, 10, 300);
+        derive_push(&h, &s, 1.0);
+        derived d;
+        derive_compute(&h, &s, &d);
+        if (tc->oom_rate > 0) { d.has_oom_rate = true; d.oom_rate = tc->oom_rate; }
+        diagnose_key key = {.db = 0, .name = "big", .type = "string", .bytes = tc->large_key};
+        diagnose_input in = {.sample = &s, .derived = &d, .has_defrag_enabled = true,
+                             .defrag_enabled = tc->defrag_enabled, .largest = tc->large_key > 0 ? &key : NULL,
+                             .n_largest = tc->large_key > 0 ? 1 : 0, .one_shot = tc->one_shot};
+        diagnose_thresholds th = diagnose_default_thresholds();
+        diagnose_result r;
+        diagnose_run(&in, &th, &r);
+        char got[512];
+        render_findings(&r, got, sizeof got);
+        if (strcmp(got, tc->expect) != 0) fail_msg("%s: expected [%s], got [%s]", tc->name, tc->expect, got);
+        if (tc->fix_contains && (r.n == 0 || !strstr(r.findings[0].fix, tc->fix_contains)))
+            fail_msg("%s: fix lacks '%s': %s", tc->name, tc->fix_contains, r.n ? r.findings[0].fix : "(none)");
+        diagnose_severity worst = DIAGNOSE_OK;
+        for (size_t i = 0; i < r.n; i++) {
+            if (r.findings[i].severity > worst) worst = r.findings[i].severity;
+            assert_true(strlen(r.findings[i].summary) > 10);
+            assert_true(strlen(diagnose_why(r.findings[i].id)) > 10);
+        }
+        assert_int_equal(worst, r.worst);
+        info_sample_free(&s);
+    }
+}
+
+static void test_thresholds_are_flags(void **state)
+{
+    (void)state;
+    info_sample s;
+    info_sample_init(&s);
+    const char *t = "used_memory:700\nmaxmemory:1000\nmaxmemory_policy:allkeys-lru\n";
+    info_parse(&s, t, strlen(t));
+    derive_history h;
+    derive_history_init(&h, 10, 300);
+    derive_push(&h, &s, 1);
+    derived d;
+    derive_compute(&h, &s, &d);
+    diagnose_input in = {.sample = &s, .derived = &d};
+    diagnose_thresholds th = diagnose_default_thresholds();
+    diagnose_result r;
+    diagnose_run(&in, &th, &r);
+    assert_int_equal(r.n, 0);
+    th.memory_warning = 0.6;
+    diagnose_run(&in, &th, &r);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.findings[0].id, DIAGNOSE_MEMORY_NEAR_LIMIT);
+    info_sample_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_thresholds_are_flags),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
