@@ -9,7 +9,7 @@ what=${1:-build}
 runtime=(libhiredis0.14 libevent-2.1-7 libmicrohttpd12 zlib1g ca-certificates)
 build=(build-essential cmake pkg-config git libhiredis-dev libevent-dev libmicrohttpd-dev zlib1g-dev)
 test=(libcmocka-dev redis-server redis-tools prometheus python3-pytest python3-redis python3-requests
-      python3-yaml yamllint curl procps)
+      python3-yaml python3-prometheus-client yamllint curl procps)
 case "$what" in
   runtime) pkgs=("${runtime[@]}") ;;
   build)   pkgs=("${build[@]}") ;;

@@ -23,7 +23,13 @@ void buf_reset(buf *b);
 void buf_reserve(buf *b, size_t n);
 void buf_append(buf *b, const char *s, size_t n);
 void buf_puts(buf *b, const char *s);
-void buf_putc(buf *b, char c);
+/* One byte; inline because renderers call it for every quote and newline. */
+static inline void buf_putc(buf *b, char c)
+{
+    if (b->len + 2 > b->cap) buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
 /* printf-style append; the format is never user data. */
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends a double the shortest way that reads back exactly; NaN and infinities are

@@ -1,7 +1,7 @@
 /* collector: all targets on one event_base, and the publishing of their results.
  *
- * Threading: runs on the event_base thread. After polls complete it renders every
- * format once into a new snapshot and publishes it (snapshot.h); HTTP threads never
+ * Threading: runs on the event_base thread. After polls complete it renders the text
+ * exposition and the landing page once into a new snapshot and publishes it (snapshot.h); HTTP threads never
  * see a target. Rendering is coalesced: at most one render per publish gap, the gap
  * growing with the measured render cost so that many targets cannot eat the CPU. */
 #ifndef RME_COLLECTOR_H

@@ -68,6 +68,11 @@ typedef struct render_exporter {
 void render_metrics(buf *out, render_format fmt, const render_target *targets, size_t n,
                     const render_exporter *e);
 
+/* Appends the OpenMetrics 1.0 form of a text exposition made by render_metrics: counter
+ * family names lose "_total" in HELP and TYPE, HELP escapes quotes, "# EOF" ends it.
+ * Lets the HTTP side make OpenMetrics on demand from a published body. */
+void render_openmetrics_from_text(buf *out, const char *text, size_t len);
+
 /* Appends the HTML landing page: targets, their state and last error class, links. */
 void render_landing(buf *out, const render_target *targets, size_t n, const render_exporter *e,
                     const char *telemetry_path);

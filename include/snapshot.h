@@ -12,14 +12,15 @@
 
 typedef enum snapshot_part {
     SNAPSHOT_TEXT,          /* exposition 0.0.4 */
-    SNAPSHOT_OPENMETRICS,   /* OpenMetrics 1.0 */
+    SNAPSHOT_OPENMETRICS,   /* OpenMetrics 1.0, made from the text on first demand */
     SNAPSHOT_LANDING,       /* HTML */
     SNAPSHOT_PARTS
 } snapshot_part;
 
 typedef struct snapshot snapshot;
 
-/* Creates a snapshot with one reference, taking ownership of the malloc'ed bodies. */
+/* Creates a snapshot with one reference, taking ownership of the malloc'ed bodies.
+ * bodies[SNAPSHOT_OPENMETRICS] may be NULL: it is then derived from the text. */
 snapshot *snapshot_new(char *bodies[SNAPSHOT_PARTS], const size_t lens[SNAPSHOT_PARTS]);
 snapshot *snapshot_ref(snapshot *s);
 /* Drops a reference; the last one frees. NULL is ignored. */

@@ -38,15 +38,13 @@ void buf_reserve(buf *b, size_t n)
 
 void buf_append(buf *b, const char *s, size_t n)
 {
-    buf_reserve(b, n);
+    if (b->len + n + 1 > b->cap) buf_reserve(b, n);
     memcpy(b->data + b->len, s, n);
     b->len += n;
     b->data[b->len] = '\0';
 }
 
 void buf_puts(buf *b, const char *s) { buf_append(b, s, strlen(s)); }
-
-void buf_putc(buf *b, char c) { buf_append(b, &c, 1); }
 
 void buf_printf(buf *b, const char *fmt, ...)
 {
@@ -67,14 +65,27 @@ void buf_printf(buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* Writes a non-negative integer below 2^63 in decimal, without printf. */
+static size_t put_uint(char *out, unsigned long long v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do { tmp[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+    return n;
+}
+
 void buf_put_double(buf *b, double v)
 {
     if (isnan(v)) { buf_puts(b, "NaN"); return; }
     if (isinf(v)) { buf_puts(b, v > 0 ? "+Inf" : "-Inf"); return; }
     char s[40];
-    /* Integers (the common case: bytes, counts) print without an exponent. */
+    size_t n;
+    /* Integers (the common case: bytes, counts) print exactly, without an exponent. */
     if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-        snprintf(s, sizeof s, "%.0f", v);
+        n = 0;
+        if (v < 0) s[n++] = '-';
+        n += put_uint(s + n, (unsigned long long)fabs(v));
     } else {
         /* Shortest of %.15g..%.17g that reads back exactly. The program never calls
          * setlocale(), so the C locale's '.' is the decimal point. */
@@ -82,8 +93,9 @@ void buf_put_double(buf *b, double v)
             snprintf(s, sizeof s, "%.*g", prec, v);
             if (strtod(s, NULL) == v) break;
         }
+        n = strlen(s);
     }
-    buf_puts(b, s);
+    buf_append(b, s, n);
 }
 
 char *buf_steal(buf *b, size_t *len)

@@ -32,7 +32,7 @@ struct collector {
     double render_cost;            /* seconds the last publish took */
     double lateness_counts[RENDER_LATENESS_BUCKETS + 1];
     double lateness_sum;
-    buf text, om, landing;         /* reused render buffers */
+    buf text, landing;             /* render buffers, sized from the previous round */
 };
 
 static double mono_now(void)
@@ -42,13 +42,13 @@ static double mono_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static char *dup_bytes(const buf *b, size_t *len)
+/* Hands a render buffer to the snapshot, and leaves the buffer with room for a body of
+ * the same size, so that the next render allocates once and nothing is copied. */
+static char *take(buf *b, size_t *len)
 {
-    char *p = malloc(b->len + 1);
-    if (!p) abort();
-    memcpy(p, b->data ? b->data : "", b->len);
-    p[b->len] = '\0';
-    *len = b->len;
+    size_t hint = b->len + b->len / 8 + 256;
+    char *p = buf_steal(b, len);
+    buf_reserve(b, hint);
     return p;
 }
 
@@ -88,17 +88,15 @@ static void publish(collector *c)
         .poll_interval = c->cfg->poll_interval,
     };
     buf_reset(&c->text);
-    buf_reset(&c->om);
     buf_reset(&c->landing);
     render_metrics(&c->text, RENDER_TEXT, c->views, c->n, &ex);
-    render_metrics(&c->om, RENDER_OPENMETRICS, c->views, c->n, &ex);
     render_landing(&c->landing, c->views, c->n, &ex, c->cfg->telemetry_path);
-    /* Copies sized to fit: the render buffers keep their capacity for the next round. */
     char *bodies[SNAPSHOT_PARTS];
     size_t lens[SNAPSHOT_PARTS];
-    bodies[SNAPSHOT_TEXT] = dup_bytes(&c->text, &lens[SNAPSHOT_TEXT]);
-    bodies[SNAPSHOT_OPENMETRICS] = dup_bytes(&c->om, &lens[SNAPSHOT_OPENMETRICS]);
-    bodies[SNAPSHOT_LANDING] = dup_bytes(&c->landing, &lens[SNAPSHOT_LANDING]);
+    bodies[SNAPSHOT_TEXT] = take(&c->text, &lens[SNAPSHOT_TEXT]);
+    bodies[SNAPSHOT_OPENMETRICS] = NULL;   /* made from the text when first asked for */
+    lens[SNAPSHOT_OPENMETRICS] = 0;
+    bodies[SNAPSHOT_LANDING] = take(&c->landing, &lens[SNAPSHOT_LANDING]);
     snapshot_publish(snapshot_new(bodies, lens));
     c->render_cost = mono_now() - t0;
 }
@@ -175,7 +173,6 @@ collector *collector_new(struct event_base *base, const config *cfg, const colle
     c->soon_ev = evtimer_new(base, on_soon, c);
     if (!c->periodic_ev || !c->soon_ev) abort();
     buf_init(&c->text);
-    buf_init(&c->om);
     buf_init(&c->landing);
     return c;
 }
@@ -205,7 +202,6 @@ void collector_free(collector *c)
     event_free(c->soon_ev);
     evdns_base_free(c->dns, 0);
     buf_free(&c->text);
-    buf_free(&c->om);
     buf_free(&c->landing);
     free(c);
 }

@@ -14,35 +14,29 @@ typedef struct label {
 /* One metric family being written: the header goes out before the first sample. */
 typedef struct family {
     buf *out;
-    render_format fmt;
-    const char *name;   /* the sample name; for OpenMetrics counters "_total" is dropped in the header */
+    const char *name;   /* the sample name */
     const char *type;   /* "gauge", "counter", "histogram" */
     const char *help;
     bool started;
 } family;
 
-static void put_help(buf *out, render_format fmt, const char *help)
+static void put_help(buf *out, const char *help)
 {
     for (const char *p = help; *p; p++) {
         if (*p == '\\') buf_puts(out, "\\\\");
         else if (*p == '\n') buf_puts(out, "\\n");
-        else if (*p == '"' && fmt == RENDER_OPENMETRICS) buf_puts(out, "\\\"");
         else buf_putc(out, *p);
     }
 }
 
 static void family_header(family *f)
 {
-    size_t len = strlen(f->name);
-    if (f->fmt == RENDER_OPENMETRICS && strcmp(f->type, "counter") == 0 && len > 6 &&
-        strcmp(f->name + len - 6, "_total") == 0)
-        len -= 6;
     buf_puts(f->out, "# HELP ");
-    buf_append(f->out, f->name, len);
+    buf_puts(f->out, f->name);
     buf_putc(f->out, ' ');
-    put_help(f->out, f->fmt, f->help);
+    put_help(f->out, f->help);
     buf_puts(f->out, "\n# TYPE ");
-    buf_append(f->out, f->name, len);
+    buf_puts(f->out, f->name);
     buf_putc(f->out, ' ');
     buf_puts(f->out, f->type);
     buf_putc(f->out, '\n');
@@ -71,7 +65,12 @@ static size_t utf8_len(const unsigned char *s)
 void render_label_value(buf *out, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
+    for (;;) {
+        /* Copy the run of plain ASCII in one go: label values are nearly always that. */
+        const unsigned char *run = p;
+        while (*p >= 0x20 && *p < 0x80 && *p != '\\' && *p != '"') p++;
+        if (p > run) buf_append(out, (const char *)run, (size_t)(p - run));
+        if (!*p) return;
         if (*p == '\\') { buf_puts(out, "\\\\"); p++; continue; }
         if (*p == '"') { buf_puts(out, "\\\""); p++; continue; }
         if (*p == '\n') { buf_puts(out, "\\n"); p++; continue; }
@@ -107,9 +106,16 @@ static void family_sample(family *f, const char *suffix, const label *labels, si
     buf_putc(f->out, '\n');
 }
 
-static family fam(buf *out, render_format fmt, const char *name, const char *type, const char *help)
+static family fam(buf *out, const char *name, const char *type, const char *help)
 {
-    return (family){out, fmt, name, type, help, false};
+    return (family){out, name, type, help, false};
+}
+
+/* A bucket bound as OpenMetrics wants it: "1.0", "0.005", "1024.0". */
+static void canonical_le(double v, char *out, size_t cap)
+{
+    snprintf(out, cap, "%.15g", v);
+    if (!strpbrk(out, ".e")) strncat(out, ".0", cap - strlen(out) - 1);
 }
 
 /* A per-target value: computed by a small function so that one loop serves many rows. */
@@ -189,9 +195,9 @@ static const struct db_row {
      "volatile-*, none under noeviction.", db_evictable},
 };
 
-static void render_redis(buf *out, render_format fmt, const render_target *ts, size_t n)
+static void render_redis(buf *out, const render_target *ts, size_t n)
 {
-    family f = fam(out, fmt, "redis_up", "gauge",
+    family f = fam(out, "redis_up", "gauge",
                    "1 when the exporter's last poll of this Redis succeeded and is recent, else 0.");
     for (size_t i = 0; i < n; i++)
         family_sample(&f, NULL, &(label){"addr", ts[i].addr}, 1, ts[i].up);
@@ -199,7 +205,7 @@ static void render_redis(buf *out, render_format fmt, const render_target *ts, s
     for (int k = 0; k < INFO_NUM_COUNT; k++) {
         const info_num_desc *d = &info_num_table[k];
         if (!d->metric) continue;
-        f = fam(out, fmt, d->metric, d->kind == INFO_COUNTER ? "counter" : "gauge", d->help);
+        f = fam(out, d->metric, d->kind == INFO_COUNTER ? "counter" : "gauge", d->help);
         for (size_t i = 0; i < n; i++) {
             double v;
             if (ts[i].up && info_get(ts[i].sample, (info_num)k, &v))
@@ -208,7 +214,7 @@ static void render_redis(buf *out, render_format fmt, const render_target *ts, s
     }
 
     for (size_t r = 0; r < sizeof derived_rows / sizeof derived_rows[0]; r++) {
-        f = fam(out, fmt, derived_rows[r].name, "gauge", derived_rows[r].help);
+        f = fam(out, derived_rows[r].name, "gauge", derived_rows[r].help);
         for (size_t i = 0; i < n; i++) {
             double v;
             if (ts[i].up && derived_rows[r].value(&ts[i], &v))
@@ -217,7 +223,7 @@ static void render_redis(buf *out, render_format fmt, const render_target *ts, s
     }
 
     for (size_t r = 0; r < sizeof db_rows / sizeof db_rows[0]; r++) {
-        f = fam(out, fmt, db_rows[r].name, "gauge", db_rows[r].help);
+        f = fam(out, db_rows[r].name, "gauge", db_rows[r].help);
         for (size_t i = 0; i < n; i++) {
             if (!ts[i].up) continue;
             for (size_t d = 0; d < ts[i].sample->n_dbs; d++) {
@@ -232,7 +238,7 @@ static void render_redis(buf *out, render_format fmt, const render_target *ts, s
         }
     }
 
-    f = fam(out, fmt, "redis_errors_total", "counter",
+    f = fam(out, "redis_errors_total", "counter",
             "Error replies by error prefix (INFO errorstats errorstat_<err>:count). The OOM series counts "
             "commands rejected at maxmemory; it is 0 while the section has no OOM line.");
     for (size_t i = 0; i < n; i++) {
@@ -250,14 +256,14 @@ static void render_redis(buf *out, render_format fmt, const render_target *ts, s
         }
     }
 
-    f = fam(out, fmt, "redis_active_defrag_enabled", "gauge",
+    f = fam(out, "redis_active_defrag_enabled", "gauge",
             "1 when the activedefrag config is yes (CONFIG GET activedefrag, asked at most once a minute; "
             "absent where CONFIG is renamed or forbidden).");
     for (size_t i = 0; i < n; i++)
         if (ts[i].up && ts[i].has_defrag_enabled)
             family_sample(&f, NULL, &(label){"addr", ts[i].addr}, 1, ts[i].defrag_enabled);
 
-    f = fam(out, fmt, "redis_memory_finding", "gauge",
+    f = fam(out, "redis_memory_finding", "gauge",
             "1 for each active diagnosis finding (id: memory_near_limit, noeviction_at_limit, "
             "volatile_without_ttl_keys, large_keys, fragmentation_high, rss_below_used, oom_rejections). "
             "No series when healthy. The landing page and the doctor command explain each and its fix.");
@@ -271,7 +277,7 @@ static void render_redis(buf *out, render_format fmt, const render_target *ts, s
         }
     }
 
-    f = fam(out, fmt, "redis_key_sample_largest_bytes", "gauge",
+    f = fam(out, "redis_key_sample_largest_bytes", "gauge",
             "MEMORY USAGE of the largest keys the optional key sampler has seen (top N, refreshed every SCAN "
             "cycle); key names are cut at 64 bytes or hashed with --sampler.hash-keys.");
     for (size_t i = 0; i < n; i++) {
@@ -285,7 +291,7 @@ static void render_redis(buf *out, render_format fmt, const render_target *ts, s
         }
     }
 
-    f = fam(out, fmt, "redis_key_sample_size_bytes", "histogram",
+    f = fam(out, "redis_key_sample_size_bytes", "histogram",
             "Sizes (MEMORY USAGE) of the keys the optional key sampler has looked at.");
     for (size_t i = 0; i < n; i++) {
         if (!ts[i].up || !ts[i].key_size_counts) continue;
@@ -295,7 +301,7 @@ static void render_redis(buf *out, render_format fmt, const render_target *ts, s
             cum += ts[i].key_size_counts[b];
             char le[32];
             if (b == RENDER_KEY_SIZE_BUCKETS) snprintf(le, sizeof le, "+Inf");
-            else snprintf(le, sizeof le, "%.0f", bounds[b]);
+            else canonical_le(bounds[b], le, sizeof le);
             label l[2] = {{"addr", ts[i].addr}, {"le", le}};
             family_sample(&f, "_bucket", l, 2, cum);
         }
@@ -303,7 +309,7 @@ static void render_redis(buf *out, render_format fmt, const render_target *ts, s
         family_sample(&f, "_count", &(label){"addr", ts[i].addr}, 1, cum);
     }
 
-    f = fam(out, fmt, "redis_instance_info", "gauge",
+    f = fam(out, "redis_instance_info", "gauge",
             "Constant 1, labelled with the server's version, mode, role, OS, maxmemory_policy and allocator "
             "(INFO server and memory).");
     for (size_t i = 0; i < n; i++) {
@@ -322,22 +328,21 @@ static void render_redis(buf *out, render_format fmt, const render_target *ts, s
     }
 }
 
-static void render_health(buf *out, render_format fmt, const render_target *ts, size_t n,
-                          const render_exporter *e)
+static void render_health(buf *out, const render_target *ts, size_t n, const render_exporter *e)
 {
-    family f = fam(out, fmt, "redis_memory_exporter_last_poll_success_timestamp_seconds", "gauge",
+    family f = fam(out, "redis_memory_exporter_last_poll_success_timestamp_seconds", "gauge",
                    "Unix time of the last successful poll of this Redis.");
     for (size_t i = 0; i < n; i++)
         if (ts[i].has_last_success)
             family_sample(&f, NULL, &(label){"addr", ts[i].addr}, 1, ts[i].last_success_ts);
 
-    f = fam(out, fmt, "redis_memory_exporter_poll_duration_seconds", "gauge",
+    f = fam(out, "redis_memory_exporter_poll_duration_seconds", "gauge",
             "How long the last poll of this Redis took, successful or not.");
     for (size_t i = 0; i < n; i++)
         if (ts[i].has_poll_duration)
             family_sample(&f, NULL, &(label){"addr", ts[i].addr}, 1, ts[i].poll_duration);
 
-    f = fam(out, fmt, "redis_memory_exporter_poll_errors_total", "counter",
+    f = fam(out, "redis_memory_exporter_poll_errors_total", "counter",
             "Failed polls of this Redis by reason (connect, auth, timeout, protocol, too_large, loading, "
             "redis_error, closed).");
     for (size_t i = 0; i < n; i++) {
@@ -349,21 +354,21 @@ static void render_health(buf *out, render_format fmt, const render_target *ts, 
 
     if (e->lateness_counts) {
         static const double bounds[RENDER_LATENESS_BUCKETS] = RENDER_LATENESS_BOUNDS;
-        f = fam(out, fmt, "redis_memory_exporter_poll_lateness_seconds", "histogram",
+        f = fam(out, "redis_memory_exporter_poll_lateness_seconds", "histogram",
                 "How late polls started against their schedule, over all targets.");
         double cum = 0;
         for (int b = 0; b <= RENDER_LATENESS_BUCKETS; b++) {
             cum += e->lateness_counts[b];
             char le[32];
             if (b == RENDER_LATENESS_BUCKETS) snprintf(le, sizeof le, "+Inf");
-            else snprintf(le, sizeof le, "%g", bounds[b]);
+            else canonical_le(bounds[b], le, sizeof le);
             family_sample(&f, "_bucket", &(label){"le", le}, 1, cum);
         }
         family_sample(&f, "_sum", NULL, 0, e->lateness_sum);
         family_sample(&f, "_count", NULL, 0, cum);
     }
 
-    f = fam(out, fmt, "redis_memory_exporter_build_info", "gauge",
+    f = fam(out, "redis_memory_exporter_build_info", "gauge",
             "Constant 1, labelled with the exporter's version and revision and the library versions it "
             "was built with.");
     label bl[5] = {{"version", e->version}, {"revision", e->revision}, {"hiredis", e->hiredis},
@@ -390,7 +395,7 @@ static void render_health(buf *out, render_format fmt, const render_target *ts, 
             {"process_threads", "gauge", "Number of OS threads in the process.", offsetof(procstat_sample, threads)},
         };
         for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
-            f = fam(out, fmt, rows[r].name, rows[r].type, rows[r].help);
+            f = fam(out, rows[r].name, rows[r].type, rows[r].help);
             family_sample(&f, NULL, NULL, 0, *(const double *)((const char *)p + rows[r].offset));
         }
     }
@@ -399,9 +404,69 @@ static void render_health(buf *out, render_format fmt, const render_target *ts, 
 void render_metrics(buf *out, render_format fmt, const render_target *targets, size_t n,
                     const render_exporter *e)
 {
-    render_redis(out, fmt, targets, n);
-    render_health(out, fmt, targets, n, e);
-    if (fmt == RENDER_OPENMETRICS) buf_puts(out, "# EOF\n");
+    if (fmt == RENDER_OPENMETRICS) {
+        buf text;
+        buf_init(&text);
+        render_metrics(&text, RENDER_TEXT, targets, n, e);
+        render_openmetrics_from_text(out, text.data, text.len);
+        buf_free(&text);
+        return;
+    }
+    render_redis(out, targets, n);
+    render_health(out, targets, n, e);
+}
+
+/* True when [line, end) is "# TYPE <name> counter" for the given name. */
+static bool is_counter_type(const char *line, const char *end, const char *name, size_t nlen)
+{
+    static const char head[] = "# TYPE ", tail[] = " counter";
+    size_t hl = sizeof head - 1, tl = sizeof tail - 1;
+    return (size_t)(end - line) == hl + nlen + tl && memcmp(line, head, hl) == 0 &&
+           memcmp(line + hl, name, nlen) == 0 && memcmp(line + hl + nlen, tail, tl) == 0;
+}
+
+void render_openmetrics_from_text(buf *out, const char *text, size_t len)
+{
+    buf_reserve(out, len + 64);
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = nl ? nl : end;
+        const char *next = nl ? nl + 1 : end;
+        bool help = line_end - p > 7 && memcmp(p, "# HELP ", 7) == 0;
+        bool type = line_end - p > 7 && memcmp(p, "# TYPE ", 7) == 0;
+        if (help || type) {
+            const char *name = p + 7;
+            const char *sp = memchr(name, ' ', (size_t)(line_end - name));
+            size_t nlen = sp ? (size_t)(sp - name) : (size_t)(line_end - name);
+            /* A counter's family is named without _total; its HELP comes just before TYPE. */
+            const char *type_line = type ? p : next;
+            const char *type_end = line_end;
+            if (!type) {
+                const char *nl2 = next < end ? memchr(next, '\n', (size_t)(end - next)) : NULL;
+                type_end = nl2 ? nl2 : end;
+            }
+            bool strip = nlen > 6 && memcmp(name + nlen - 6, "_total", 6) == 0 && type_line < end &&
+                         is_counter_type(type_line, type_end, name, nlen);
+            buf_append(out, p, 7);
+            buf_append(out, name, strip ? nlen - 6 : nlen);
+            if (help && sp) {
+                /* OpenMetrics also escapes double quotes in HELP. */
+                for (const char *c = sp; c < line_end; c++) {
+                    if (*c == '"') buf_puts(out, "\\\"");
+                    else buf_putc(out, *c);
+                }
+            } else if (sp) {
+                buf_append(out, sp, (size_t)(line_end - sp));
+            }
+            buf_putc(out, '\n');
+        } else if (line_end > p) {
+            buf_append(out, p, (size_t)(next - p));
+            if (!nl) buf_putc(out, '\n');
+        }
+        p = next;
+    }
+    buf_puts(out, "# EOF\n");
 }
 
 static void put_html(buf *out, const char *s)

@@ -9,11 +9,14 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "buf.h"
+#include "render.h"
+
 struct snapshot {
     atomic_int refs;
     char *body[SNAPSHOT_PARTS];
     size_t len[SNAPSHOT_PARTS];
-    pthread_mutex_t gz_lock;          /* guards the lazily made gzip bodies */
+    pthread_mutex_t gz_lock;          /* guards the lazily made bodies (OpenMetrics, gzip) */
     char *gz[SNAPSHOT_PARTS];
     size_t gz_len[SNAPSHOT_PARTS];
     bool gz_tried[SNAPSHOT_PARTS];
@@ -70,23 +73,28 @@ static char *gzip_bytes(const char *in, size_t n, size_t *out_len)
     *out_len = z.total_out;
     deflateEnd(&z);
     if (rc != Z_STREAM_END) { free(out); return NULL; }
-    return out;
+    /* deflateBound is about the input's size: give the unused tail back. */
+    char *fit = realloc(out, *out_len ? *out_len : 1);
+    return fit ? fit : out;
 }
 
 const char *snapshot_body(snapshot *s, snapshot_part part, bool gzip, size_t *len)
 {
-    if (!gzip) {
-        *len = s->len[part];
-        return s->body[part];
+    bool lazy = gzip || part == SNAPSHOT_OPENMETRICS;   /* the only parts written after creation */
+    if (lazy) pthread_mutex_lock(&s->gz_lock);
+    if (!s->body[part] && part == SNAPSHOT_OPENMETRICS && s->body[SNAPSHOT_TEXT]) {
+        buf om;
+        buf_init(&om);
+        render_openmetrics_from_text(&om, s->body[SNAPSHOT_TEXT], s->len[SNAPSHOT_TEXT]);
+        s->body[part] = buf_steal(&om, &s->len[part]);
     }
-    pthread_mutex_lock(&s->gz_lock);
-    if (!s->gz_tried[part]) {
+    if (gzip && !s->gz_tried[part]) {
         s->gz[part] = gzip_bytes(s->body[part], s->len[part], &s->gz_len[part]);
         s->gz_tried[part] = true;
     }
-    pthread_mutex_unlock(&s->gz_lock);
-    *len = s->gz_len[part];
-    return s->gz[part];
+    if (lazy) pthread_mutex_unlock(&s->gz_lock);
+    *len = gzip ? s->gz_len[part] : s->len[part];
+    return gzip ? s->gz[part] : s->body[part];
 }
 
 void snapshot_publish(snapshot *s)

@@ -52,6 +52,22 @@ typedef struct step_key {
     bool has_bytes;
 } step_key;
 
+/* The key sampler's working state. */
+struct sampler {
+    step_key step[STEP_MAX_KEYS];
+    size_t step_n;
+    int scan_db;                  /* db being scanned, -1 before the first step */
+    int step_db;                  /* db the step in flight SELECTed */
+    char scan_cursor[32];
+    double tokens;                /* key budget */
+    double tokens_at;             /* monotonic time tokens were last topped up */
+    double baseline_poll;         /* a low-water mark of poll duration */
+    diagnose_key cycle_top[TARGET_MAX_TOP_KEYS], prev_top[TARGET_MAX_TOP_KEYS];
+    size_t n_cycle_top, n_prev_top;
+    bool cycle_done;
+    unsigned long sampled_this_run;
+};
+
 struct target {
     struct event_base *base;
     struct evdns_base *dns;
@@ -79,21 +95,10 @@ struct target {
     bool config_refused;          /* CONFIG renamed or forbidden: never ask again */
     double next_defrag_check;     /* monotonic */
 
-    /* Sampler */
+    /* Sampler: allocated only when enabled, so that many targets without it stay small. */
+    struct sampler *smp;
     bool sampler_off;             /* switched off after an error (old server, ACL) */
     size_t sampler_left;          /* replies the current step still waits for */
-    step_key step[STEP_MAX_KEYS];
-    size_t step_n;
-    int scan_db;                  /* db being scanned, -1 before the first step */
-    int step_db;                  /* db the step in flight SELECTed */
-    char scan_cursor[32];
-    double tokens;                /* key budget */
-    double tokens_at;             /* monotonic time tokens were last topped up */
-    double baseline_poll;         /* a low-water mark of poll duration */
-    diagnose_key cycle_top[TARGET_MAX_TOP_KEYS], prev_top[TARGET_MAX_TOP_KEYS];
-    size_t n_cycle_top, n_prev_top;
-    bool cycle_done;
-    unsigned long sampled_this_run;
 
     info_sample scratch;          /* filled by the poll in flight */
     derive_history history;
@@ -267,8 +272,8 @@ static void publish_top(target *t)
 {
     size_t cap = t->opts.sampler_top_n;
     t->st.n_largest = 0;
-    for (size_t i = 0; i < t->n_prev_top; i++) top_insert(t->st.largest, &t->st.n_largest, cap, &t->prev_top[i]);
-    for (size_t i = 0; i < t->n_cycle_top; i++) top_insert(t->st.largest, &t->st.n_largest, cap, &t->cycle_top[i]);
+    for (size_t i = 0; i < t->smp->n_prev_top; i++) top_insert(t->st.largest, &t->st.n_largest, cap, &t->smp->prev_top[i]);
+    for (size_t i = 0; i < t->smp->n_cycle_top; i++) top_insert(t->st.largest, &t->st.n_largest, cap, &t->smp->cycle_top[i]);
 }
 
 static void record_key(target *t, const step_key *k)
@@ -280,11 +285,11 @@ static void record_key(target *t, const step_key *k)
     t->st.key_size_counts[b] += 1;
     t->st.key_size_sum += k->bytes;
     t->st.keys_sampled += 1;
-    t->sampled_this_run++;
+    t->smp->sampled_this_run++;
     diagnose_key d = {.db = k->db, .bytes = k->bytes};
     snprintf(d.name, sizeof d.name, "%s", k->name);
     snprintf(d.type, sizeof d.type, "%s", k->type[0] ? k->type : "unknown");
-    top_insert(t->cycle_top, &t->n_cycle_top, t->opts.sampler_top_n, &d);
+    top_insert(t->smp->cycle_top, &t->smp->n_cycle_top, t->opts.sampler_top_n, &d);
 }
 
 static void sampler_disable(target *t, const char *why)
@@ -304,50 +309,50 @@ static int next_db(const target *t, int after)
 
 static void sampler_step(target *t)
 {
-    if (t->sampler_off || t->opts.sampler_keys_per_second <= 0 || t->sampler_left > 0 || !t->bev) return;
+    if (!t->smp || t->sampler_off || t->sampler_left > 0 || !t->bev) return;
     double now = mono_now();
     double cap = t->opts.sampler_keys_per_second * 2;
-    t->tokens += (now - t->tokens_at) * t->opts.sampler_keys_per_second;
-    if (t->tokens > cap) t->tokens = cap;
-    t->tokens_at = now;
+    t->smp->tokens += (now - t->smp->tokens_at) * t->opts.sampler_keys_per_second;
+    if (t->smp->tokens > cap) t->smp->tokens = cap;
+    t->smp->tokens_at = now;
     if (!t->opts.one_shot) {
         /* Back off while Redis answers slowly: sampling must never add to a problem. */
         double d = t->st.poll_duration;
-        if (t->baseline_poll == 0 || d < t->baseline_poll) t->baseline_poll = d;
-        else t->baseline_poll *= 1.01;
-        if (d > 0.005 && d > 3 * t->baseline_poll) return;
-        if (t->tokens < 1) return;
+        if (t->smp->baseline_poll == 0 || d < t->smp->baseline_poll) t->smp->baseline_poll = d;
+        else t->smp->baseline_poll *= 1.01;
+        if (d > 0.005 && d > 3 * t->smp->baseline_poll) return;
+        if (t->smp->tokens < 1) return;
     }
-    if (t->scan_db < 0) {
-        t->scan_db = next_db(t, -1);
-        strcpy(t->scan_cursor, "0");
-        if (t->scan_db < 0) {   /* empty keyspace: a cycle with nothing in it */
-            t->cycle_done = true;
+    if (t->smp->scan_db < 0) {
+        t->smp->scan_db = next_db(t, -1);
+        strcpy(t->smp->scan_cursor, "0");
+        if (t->smp->scan_db < 0) {   /* empty keyspace: a cycle with nothing in it */
+            t->smp->cycle_done = true;
             return;
         }
     }
-    unsigned want = t->opts.one_shot ? STEP_MAX_KEYS : (unsigned)t->tokens;
+    unsigned want = t->opts.one_shot ? STEP_MAX_KEYS : (unsigned)t->smp->tokens;
     if (want > STEP_MAX_KEYS) want = STEP_MAX_KEYS;
     if (want < 1) want = 1;
     char db[16], count[16];
-    snprintf(db, sizeof db, "%d", t->scan_db);
+    snprintf(db, sizeof db, "%d", t->smp->scan_db);
     snprintf(count, sizeof count, "%u", want);
-    t->step_db = t->scan_db;
+    t->smp->step_db = t->smp->scan_db;
     if (t->info_left == 0) t->reply_bytes = 0;   /* a step and a poll share the reply limit */
     send_argv(t, 2, (const char *[]){"SELECT", db}, NULL, EXPECT_SELECT, 0);
-    send_argv(t, 4, (const char *[]){"SCAN", t->scan_cursor, "COUNT", count}, NULL, EXPECT_SCAN, 0);
+    send_argv(t, 4, (const char *[]){"SCAN", t->smp->scan_cursor, "COUNT", count}, NULL, EXPECT_SCAN, 0);
     t->sampler_left = 2;
-    t->step_n = 0;
+    t->smp->step_n = 0;
 }
 
 static void sampler_step_done(target *t)
 {
-    for (size_t i = 0; i < t->step_n; i++) record_key(t, &t->step[i]);
+    for (size_t i = 0; i < t->smp->step_n; i++) record_key(t, &t->smp->step[i]);
     publish_top(t);
     if (t->opts.one_shot) {
-        bool enough = t->opts.sampler_max_keys && t->sampled_this_run >= t->opts.sampler_max_keys;
-        if (!t->cycle_done && !enough) sampler_step(t);
-    } else if (t->tokens >= 1 && t->info_left == 0 && t->st.phase == TARGET_IDLE) {
+        bool enough = t->opts.sampler_max_keys && t->smp->sampled_this_run >= t->opts.sampler_max_keys;
+        if (!t->smp->cycle_done && !enough) sampler_step(t);
+    } else if (t->smp->tokens >= 1 && t->info_left == 0 && t->st.phase == TARGET_IDLE) {
         sampler_step(t);   /* budget left: go on, the poll interval is no limit */
     }
     if (t->sampler_left == 0 && t->notify) t->notify(t, t->notify_arg);
@@ -360,23 +365,23 @@ static void on_scan_reply(target *t, redisReply *r)
         sampler_disable(t, "unexpected SCAN reply");
         return;
     }
-    snprintf(t->scan_cursor, sizeof t->scan_cursor, "%.*s", (int)r->element[0]->len, r->element[0]->str);
-    if (strcmp(t->scan_cursor, "0") == 0) {
-        int next = next_db(t, t->scan_db);
+    snprintf(t->smp->scan_cursor, sizeof t->smp->scan_cursor, "%.*s", (int)r->element[0]->len, r->element[0]->str);
+    if (strcmp(t->smp->scan_cursor, "0") == 0) {
+        int next = next_db(t, t->smp->scan_db);
         if (next < 0) {
             /* A whole cycle over every db: its keys become the reference list. */
-            memcpy(t->prev_top, t->cycle_top, sizeof t->prev_top);
-            t->n_prev_top = t->n_cycle_top;
-            t->n_cycle_top = 0;
-            t->cycle_done = true;
-            t->scan_db = -1;
+            memcpy(t->smp->prev_top, t->smp->cycle_top, sizeof t->smp->prev_top);
+            t->smp->n_prev_top = t->smp->n_cycle_top;
+            t->smp->n_cycle_top = 0;
+            t->smp->cycle_done = true;
+            t->smp->scan_db = -1;
         } else {
-            t->scan_db = next;
+            t->smp->scan_db = next;
         }
     }
     redisReply *keys = r->element[1];
     size_t n = keys->elements;
-    size_t budget = t->opts.one_shot ? STEP_MAX_KEYS : (size_t)(t->tokens > 0 ? t->tokens : 0);
+    size_t budget = t->opts.one_shot ? STEP_MAX_KEYS : (size_t)(t->smp->tokens > 0 ? t->smp->tokens : 0);
     if (n > budget) n = budget;
     if (n > STEP_MAX_KEYS) n = STEP_MAX_KEYS;
     char samples[16];
@@ -384,17 +389,17 @@ static void on_scan_reply(target *t, redisReply *r)
     for (size_t i = 0; i < n; i++) {
         redisReply *k = keys->element[i];
         if (k->type != REDIS_REPLY_STRING) continue;
-        step_key *sk = &t->step[t->step_n];
+        step_key *sk = &t->smp->step[t->smp->step_n];
         memset(sk, 0, sizeof *sk);
-        sk->db = t->step_db;
+        sk->db = t->smp->step_db;
         display_name(k->str, k->len, t->opts.sampler_hash_keys, sk->name, sizeof sk->name);
         send_argv(t, 5, (const char *[]){"MEMORY", "USAGE", k->str, "SAMPLES", samples},
-                  (const size_t[]){6, 5, k->len, 7, strlen(samples)}, EXPECT_MEMORY_USAGE, (int)t->step_n);
-        send_argv(t, 2, (const char *[]){"TYPE", k->str}, (const size_t[]){4, k->len}, EXPECT_TYPE, (int)t->step_n);
+                  (const size_t[]){6, 5, k->len, 7, strlen(samples)}, EXPECT_MEMORY_USAGE, (int)t->smp->step_n);
+        send_argv(t, 2, (const char *[]){"TYPE", k->str}, (const size_t[]){4, k->len}, EXPECT_TYPE, (int)t->smp->step_n);
         t->sampler_left += 2;
-        t->step_n++;
+        t->smp->step_n++;
     }
-    t->tokens -= (double)n;
+    t->smp->tokens -= (double)n;
 }
 
 /* ---- polls ---------------------------------------------------------------------- */
@@ -490,15 +495,15 @@ static void handle_sampler_reply(target *t, pending_reply p, redisReply *r)
         case EXPECT_SELECT: break;
         case EXPECT_SCAN: on_scan_reply(t, r); break;
         case EXPECT_MEMORY_USAGE:
-            if (r->type == REDIS_REPLY_INTEGER && p.slot >= 0 && (size_t)p.slot < t->step_n) {
-                t->step[p.slot].bytes = (double)r->integer;
-                t->step[p.slot].has_bytes = true;
+            if (r->type == REDIS_REPLY_INTEGER && p.slot >= 0 && (size_t)p.slot < t->smp->step_n) {
+                t->smp->step[p.slot].bytes = (double)r->integer;
+                t->smp->step[p.slot].has_bytes = true;
             }
             break;
         case EXPECT_TYPE:
             if ((r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_STRING) && p.slot >= 0 &&
-                (size_t)p.slot < t->step_n)
-                snprintf(t->step[p.slot].type, sizeof t->step[p.slot].type, "%.*s", (int)r->len, r->str);
+                (size_t)p.slot < t->smp->step_n)
+                snprintf(t->smp->step[p.slot].type, sizeof t->smp->step[p.slot].type, "%.*s", (int)r->len, r->str);
             break;
         default: break;
         }
@@ -743,8 +748,12 @@ target *target_new(struct event_base *base, struct evdns_base *dns, const target
     t->st.phase = TARGET_DISCONNECTED;
     t->st.last_error = POLLERR_NONE;
     t->st.sampler_active = o->sampler_keys_per_second > 0;
-    t->scan_db = -1;
-    t->tokens_at = mono_now();
+    if (o->sampler_keys_per_second > 0) {
+        t->smp = calloc(1, sizeof *t->smp);
+        if (!t->smp) abort();
+        t->smp->scan_db = -1;
+        t->smp->tokens_at = mono_now();
+    }
     return t;
 }
 
@@ -763,9 +772,10 @@ void target_free(target *t)
     event_free(t->deadline_ev);
     info_sample_free(&t->scratch);
     info_sample_free(&t->st.sample);
+    free(t->smp);
     free(t);
 }
 
 bool target_sampler_busy(const target *t) { return t->sampler_left > 0; }
-bool target_sampler_cycle_done(const target *t) { return t->cycle_done; }
+bool target_sampler_cycle_done(const target *t) { return !t->smp || t->smp->cycle_done; }
 const target_state *target_get_state(const target *t) { return &t->st; }
