@@ -113,13 +113,18 @@ class Exporter:
         return None
 
     def stop(self):
+        """Stops the exporter with SIGTERM; it must exit 0 without a sanitizer report."""
         self.proc.terminate()
         try:
             _, err = self.proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             _, err = self.proc.communicate()
-        return err.decode(errors="replace")
+            raise AssertionError("the exporter did not stop within 10 s of SIGTERM")
+        text = err.decode(errors="replace")
+        assert "Sanitizer" not in text and "runtime error" not in text, text[-4000:]
+        assert self.proc.returncode == 0, (self.proc.returncode, text[-2000:])
+        return text
 
 
 def doctor(redis_addr, *flags):
