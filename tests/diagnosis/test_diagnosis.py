@@ -5,9 +5,13 @@ import json
 import random
 import threading
 
+import os
+import sys
+
 import pytest
 import redis
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from harness import Exporter, RedisServer, doctor, wait_for
 
 

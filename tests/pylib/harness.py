@@ -1,5 +1,5 @@
-"""Real processes for the diagnosis tests: a redis-server and the exporter, each on a free
-loopback port, stopped at the end. Only 127.0.0.1 is ever used."""
+"""Real processes for the Python test suites: a redis-server and the exporter, each on a
+free loopback port, stopped at the end. Only 127.0.0.1 is ever used."""
 import os
 import re
 import shutil
@@ -7,6 +7,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import redis
@@ -34,15 +35,22 @@ def wait_for(what, check, timeout=20.0, step=0.1):
 
 
 class RedisServer:
-    def __init__(self, *args):
-        self.port = free_port()
+    def __init__(self, *args, port=None):
+        self.port = port or free_port()
+        self.args = args
         self.dir = tempfile.mkdtemp(prefix="rme-redis-")
         self.proc = subprocess.Popen(
             ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", self.dir,
              "--save", "", "--appendonly", "no", *args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.client = redis.Redis(host="127.0.0.1", port=self.port)
+        password = args[args.index("--requirepass") + 1] if "--requirepass" in args else None
+        self.client = redis.Redis(host="127.0.0.1", port=self.port, password=password)
         wait_for("redis-server to answer", self._pings)
+
+    def restart(self):
+        """Stops and starts again on the same port (a new run_id, counters from 0)."""
+        self.stop()
+        self.__init__(*self.args, port=self.port)
 
     def _pings(self):
         try:
@@ -82,13 +90,27 @@ def parse_metrics(text):
 
 
 class Exporter:
-    def __init__(self, redis_addr, *flags, env=None):
+    """The built exporter; redis_addr may be a list. stderr goes to a file (a pipe that
+    nobody reads could block the exporter)."""
+
+    def __init__(self, redis_addr, *flags, env=None, interval="200ms"):
         self.port = free_port()
+        addrs = redis_addr if isinstance(redis_addr, (list, tuple)) else [redis_addr]
+        self.errfile = tempfile.NamedTemporaryFile(prefix="rme-exporter-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
-            [EXPORTER, f"--redis.addr={redis_addr}", f"--web.listen-address=127.0.0.1:{self.port}",
-             "--poll.interval=200ms", "--poll.timeout=1s", *flags],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+            [EXPORTER, *[f"--redis.addr={a}" for a in addrs], f"--web.listen-address=127.0.0.1:{self.port}",
+             f"--poll.interval={interval}", "--poll.timeout=1s", *flags],
+            stdout=subprocess.DEVNULL, stderr=self.errfile, env={**os.environ, **(env or {})})
         wait_for("the exporter to serve", lambda: self._get("/healthz") == "ok\n")
+
+    def request(self, path, method="GET", headers=None):
+        """Returns (status, headers, body bytes)."""
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
 
     def _get(self, path):
         try:
@@ -96,6 +118,20 @@ class Exporter:
                 return r.read().decode()
         except OSError:
             return None
+
+    def text(self):
+        return self._get("/metrics") or ""
+
+    def log(self):
+        with open(self.errfile.name, errors="replace") as f:
+            return f.read()
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return None
 
     def metrics(self):
         return parse_metrics(self._get("/metrics") or "")
@@ -116,12 +152,13 @@ class Exporter:
         """Stops the exporter with SIGTERM; it must exit 0 without a sanitizer report."""
         self.proc.terminate()
         try:
-            _, err = self.proc.communicate(timeout=10)
+            self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            _, err = self.proc.communicate()
+            self.proc.wait()
             raise AssertionError("the exporter did not stop within 10 s of SIGTERM")
-        text = err.decode(errors="replace")
+        text = self.log()
+        os.unlink(self.errfile.name)
         assert "Sanitizer" not in text and "runtime error" not in text, text[-4000:]
         assert self.proc.returncode == 0, (self.proc.returncode, text[-2000:])
         return text

@@ -1,0 +1,191 @@
+"""Bad input loses nothing: wrong flags, passwords, unreachable, garbage, silent, huge,
+closing and old servers. The exporter never crashes or stalls, answers /metrics quickly,
+keeps memory bounded and never shows a secret."""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import fakes  # noqa: E402
+from harness import EXPORTER, Exporter, RedisServer, free_port, wait_for  # noqa: E402
+
+SECRET = "s3cr3t-Pa55word"
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "info")
+
+
+def assert_no_secret(exporter, extra=()):
+    for where, text in [("/metrics", exporter.text()), ("/", exporter.landing()), ("log", exporter.log()), *extra]:
+        assert SECRET not in text, f"the password leaked into {where}"
+
+
+@pytest.mark.parametrize("how", ["env", "file"])
+def test_password_from_env_or_file(how):
+    server = RedisServer("--requirepass", SECRET)
+    env, flags = {}, []
+    pwfile = None
+    if how == "env":
+        env = {"REDIS_PASSWORD": SECRET}
+    else:
+        pwfile = tempfile.NamedTemporaryFile("w", delete=False)
+        pwfile.write(SECRET + "\n")
+        pwfile.close()
+        flags = [f"--redis.password-file={pwfile.name}"]
+    exporter = Exporter(server.addr, *flags, "--log.level=debug", env=env)
+    try:
+        wait_for("redis_up 1 with the password", lambda: exporter.value("redis_up") == 1)
+        assert_no_secret(exporter)
+    finally:
+        exporter.stop()
+        server.stop()
+        if pwfile:
+            os.unlink(pwfile.name)
+
+
+def test_wrong_password():
+    server = RedisServer("--requirepass", "the-right-one")
+    exporter = Exporter(server.addr, "--log.level=debug", env={"REDIS_PASSWORD": SECRET})
+    try:
+        wait_for("auth errors counted",
+                 lambda: (exporter.value("redis_memory_exporter_poll_errors_total", reason="auth") or 0) >= 2)
+        assert exporter.value("redis_up") == 0
+        assert "reason=auth" in exporter.log()
+        assert exporter.log().count("poll failed\"") <= 1 or exporter.log().count("level=warn") <= 2
+        assert_no_secret(exporter)
+    finally:
+        exporter.stop()
+        server.stop()
+
+
+FAULTS = [
+    ("garbage", fakes.garbage, "protocol"),
+    ("silent", fakes.silent, "timeout"),
+    ("huge_info", fakes.huge_info, "too_large"),
+    ("close_at_once", fakes.close_at_once, "closed"),
+]
+
+
+@pytest.mark.parametrize("name,behaviour,reason", FAULTS, ids=[f[0] for f in FAULTS])
+def test_misbehaving_server(name, behaviour, reason):
+    fake = fakes.FakeServer(behaviour)
+    exporter = Exporter(fake.addr, "--poll.timeout=300ms", interval="400ms")
+    try:
+        wait_for(f"poll errors with reason {reason}",
+                 lambda: (exporter.value("redis_memory_exporter_poll_errors_total", reason=reason) or 0) >= 2)
+        assert exporter.value("redis_up") == 0
+        assert f"reason={reason}" in exporter.log()
+        for _ in range(20):
+            t0 = time.monotonic()
+            status, _, _ = exporter.request("/metrics")
+            assert status == 200
+            assert time.monotonic() - t0 < 1.0, "a scrape waited on the bad server"
+        assert exporter.rss_kib() < 50 * 1024, "memory grew with the bad server"
+        assert exporter.proc.poll() is None
+    finally:
+        exporter.stop()
+        fake.close()
+
+
+def test_unreachable_port():
+    exporter = Exporter(f"127.0.0.1:{free_port()}")
+    try:
+        wait_for("connect errors",
+                 lambda: (exporter.value("redis_memory_exporter_poll_errors_total", reason="connect") or 0) >= 1)
+        assert exporter.value("redis_up") == 0
+    finally:
+        exporter.stop()
+
+
+def read_fixture(name):
+    with open(os.path.join(FIXTURES, name), encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+def test_old_server_gets_pipelined_single_section_info():
+    fake = fakes.FakeServer(fakes.old_redis(read_fixture("redis-6.0.9.txt")))
+    exporter = Exporter(fake.addr)
+    try:
+        wait_for("redis_up 1 from a 6.0 server", lambda: exporter.value("redis_up") == 1)
+        time.sleep(0.6)
+        infos = [c for c in fake.commands if c[0].upper() == "INFO"]
+        assert infos and all(len(c) == 2 for c in infos), "Redis 6 must get one section per INFO"
+        assert fake.connections == 1
+        assert exporter.value("redis_memory_used_bytes") is not None
+        assert exporter.value("redis_errors_total", err="OOM") is None   # 6.0 has no errorstats
+    finally:
+        exporter.stop()
+        fake.close()
+
+
+def test_seven_that_refuses_multi_section_falls_back_once():
+    fake = fakes.FakeServer(fakes.old_redis(read_fixture("redis-7.0.13-standalone.txt")))
+    exporter = Exporter(fake.addr)
+    try:
+        wait_for("up after the fallback", lambda: exporter.value("redis_up") == 1 and len(fake.commands) > 30)
+        multi = [c for c in fake.commands if c[0].upper() == "INFO" and len(c) > 2]
+        assert len(multi) == 1, "a refused command is never sent again"
+    finally:
+        exporter.stop()
+        fake.close()
+
+
+BAD_FLAGS = [
+    (["--bogus"], "--bogus"),
+    (["--poll.interval=soon"], "--poll.interval"),
+    (["--poll.timeout", "-1s"], "--poll.timeout"),
+    (["--redis.addr=rediss://h:1"], "--redis.addr"),
+    (["--redis.addr=host:99999"], "--redis.addr"),
+    (["--web.listen-address=nonsense"], "--web.listen-address"),
+    (["--log.level=loud"], "--log.level"),
+    ([f"--redis.password={SECRET}"], "--redis.password"),
+    ([f"--redis.addr=redis://user:{SECRET}@127.0.0.1:6379"], "--redis.addr"),
+    (["--redis.password-file=/nonexistent/pw"], "--redis.password-file"),
+    (["--sampler.top-n=0"], "--sampler.top-n"),
+]
+
+
+@pytest.mark.parametrize("args,flag", BAD_FLAGS, ids=[f[1] + str(i) for i, f in enumerate(BAD_FLAGS)])
+def test_bad_flag_names_it_and_exits_2(args, flag):
+    p = subprocess.run([EXPORTER, *args], capture_output=True, text=True, timeout=10)
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and flag in lines[0], p.stderr
+    assert SECRET not in p.stderr + p.stdout
+
+
+def test_help_and_version():
+    h = subprocess.run([EXPORTER, "--help"], capture_output=True, text=True, timeout=10)
+    assert h.returncode == 0 and "--redis.addr" in h.stdout and "--poll.interval" in h.stdout
+    v = subprocess.run([EXPORTER, "--version"], capture_output=True, text=True, timeout=10)
+    assert v.returncode == 0 and v.stdout.startswith("redis_memory_exporter ")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_cleanly(sig):
+    server = RedisServer()
+    exporter = Exporter(server.addr)
+    try:
+        wait_for("redis_up 1", lambda: exporter.value("redis_up") == 1)
+        t0 = time.monotonic()
+        exporter.proc.send_signal(sig)
+        assert exporter.proc.wait(timeout=5) == 0
+        assert time.monotonic() - t0 < 2
+        assert "shutting down" in exporter.log()
+    finally:
+        if exporter.proc.poll() is None:
+            exporter.stop()
+        server.stop()
+
+
+def test_port_in_use_is_a_clear_error():
+    server = RedisServer()
+    try:
+        p = subprocess.run([EXPORTER, f"--redis.addr={server.addr}", f"--web.listen-address=127.0.0.1:{server.port}"],
+                           capture_output=True, text=True, timeout=10)
+        assert p.returncode != 0 and "cannot listen" in p.stderr
+    finally:
+        server.stop()

@@ -1,0 +1,255 @@
+"""The exporter against a real redis-server: values, ratio, evictions, OOM rejections,
+restarts, resets, exposition format and HTTP behaviour."""
+import gzip
+import os
+import subprocess
+import sys
+import time
+
+import redis
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from harness import Exporter, RedisServer, parse_metrics, wait_for  # noqa: E402
+
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics  # noqa: E402
+
+
+def series(exporter, name):
+    return {tuple(sorted(l.items())): v for n, l, v in exporter.metrics() if n == name}
+
+
+def test_values_equal_info():
+    server = RedisServer("--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lfu")
+    exporter = Exporter(server.addr)
+    try:
+        c = server.client
+        for i in range(300):
+            c.set(f"a:{i}", "v")
+        for i in range(120):
+            c.set(f"t:{i}", "v", ex=1000)
+        c3 = redis.Redis(host="127.0.0.1", port=server.port, db=3)
+        for i in range(7):
+            c3.set(f"z:{i}", "v")
+
+        def settled():
+            m = exporter.metrics()
+            keys = {l.get("db"): v for n, l, v in m if n == "redis_db_keys"}
+            return keys == {"db0": 420, "db3": 7} and m
+        m = wait_for("keyspace in /metrics", settled)
+        ks = c.info("keyspace")
+        val = {(n, l.get("db")): v for n, l, v in m}
+        for db, info in ks.items():
+            assert val[("redis_db_keys", db)] == info["keys"]
+            assert val[("redis_db_keys_expiring", db)] == info["expires"]
+            assert val[("redis_db_keys_persistent", db)] == info["keys"] - info["expires"]
+            assert val[("redis_db_avg_ttl_seconds", db)] >= 0
+        mem = c.info("memory")
+        assert val[("redis_memory_max_bytes", None)] == mem["maxmemory"] == 64 * 1024 * 1024
+        assert abs(val[("redis_memory_used_bytes", None)] - mem["used_memory"]) < 0.1 * mem["used_memory"]
+        assert val[("redis_memory_used_ratio", None)] == val[("redis_memory_used_bytes", None)] / (64 * 1024 * 1024)
+        assert val[("redis_memory_max_configured", None)] == 1
+        assert val[("redis_up", None)] == 1
+        info = [l for n, l, v in m if n == "redis_instance_info"][0]
+        assert info["maxmemory_policy"] == "allkeys-lfu"
+        assert info["redis_version"] == c.info("server")["redis_version"]
+        assert info["role"] == "master" and info["addr"] == server.addr
+        # Counters are counters and match INFO's order of magnitude right now.
+        stats = c.info("stats")
+        assert val[("redis_keyspace_misses_total", None)] <= stats["keyspace_misses"]
+        assert val[("redis_connected_clients", None)] >= 1
+        assert "# TYPE redis_evicted_keys_total counter" in exporter.text()
+        # One connection kept: many polls, one connection from the exporter.
+        before = c.info("stats")["total_connections_received"]
+        time.sleep(2)
+        assert c.info("stats")["total_connections_received"] - before <= 1
+    finally:
+        exporter.stop()
+        server.stop()
+
+
+def test_ratio_absent_without_maxmemory():
+    server = RedisServer()
+    exporter = Exporter(server.addr)
+    try:
+        wait_for("redis_up 1", lambda: exporter.value("redis_up") == 1)
+        assert exporter.value("redis_memory_max_configured") == 0
+        assert exporter.value("redis_memory_max_bytes") == 0
+        assert exporter.value("redis_memory_used_ratio") is None
+        assert exporter.value("redis_memory_time_to_full_seconds") is None
+    finally:
+        exporter.stop()
+        server.stop()
+
+
+def test_real_evictions_under_allkeys_lru():
+    server = RedisServer("--maxmemory", "3mb", "--maxmemory-policy", "allkeys-lru")
+    exporter = Exporter(server.addr)
+    try:
+        wait_for("first poll", lambda: exporter.value("redis_evicted_keys_total") == 0)
+        rates = []
+
+        def fill_and_look():
+            p = server.client.pipeline(transaction=False)
+            for i in range(2000):
+                p.set(f"e:{time.monotonic_ns()}:{i}", b"x" * 300)
+            p.execute()
+            rate = exporter.value("redis_evicted_keys_per_second")
+            rates.append(rate)
+            return rate and rate > 0
+        wait_for("an eviction rate above 0", fill_and_look, timeout=30, step=0.2)
+        evicted = exporter.value("redis_evicted_keys_total")
+        assert evicted > 0
+        assert evicted <= server.client.info("stats")["evicted_keys"]
+        assert exporter.value("redis_memory_eviction_possible") == 1
+    finally:
+        exporter.stop()
+        server.stop()
+
+
+def test_real_oom_rejections_under_noeviction():
+    server = RedisServer("--maxmemory", "3mb", "--maxmemory-policy", "noeviction")
+    exporter = Exporter(server.addr)
+    try:
+        wait_for("OOM series present at 0", lambda: exporter.value("redis_errors_total", err="OOM") == 0)
+        rejected = 0
+
+        def write_and_look():
+            nonlocal rejected
+            for i in range(500):
+                try:
+                    server.client.set(f"o:{time.monotonic_ns()}:{i}", b"x" * 300)
+                except redis.exceptions.ResponseError as e:
+                    assert "OOM" in str(e)
+                    rejected += 1
+            rate = exporter.value("redis_oom_rejections_per_second")
+            return rate and rate > 0
+        wait_for("an OOM rejection rate above 0", write_and_look, timeout=30, step=0.2)
+        assert rejected > 0
+        counted = exporter.value("redis_errors_total", err="OOM")
+        raw = server.client.info("errorstats")["errorstat_OOM"]
+        info = raw["count"] if isinstance(raw, dict) else int(str(raw).split("=")[1])
+        assert 0 < counted <= info <= rejected
+        assert exporter.value("redis_memory_eviction_possible") == 0
+    finally:
+        exporter.stop()
+        server.stop()
+
+
+def test_redis_down_then_back():
+    server = RedisServer("--maxmemory", "10mb")
+    exporter = Exporter(server.addr, interval="300ms")
+    try:
+        wait_for("redis_up 1", lambda: exporter.value("redis_up") == 1)
+        server.proc.terminate()
+        server.proc.wait()
+        stopped = time.monotonic()
+        wait_for("redis_up 0", lambda: exporter.value("redis_up") == 0, timeout=5)
+        assert time.monotonic() - stopped <= 3 * 0.3 + 0.5, "redis_up 0 took more than 3 intervals"
+        names = {n for n, l, v in exporter.metrics()}
+        assert "redis_memory_used_bytes" not in names and "redis_memory_used_ratio" not in names
+        assert "redis_memory_exporter_last_poll_success_timestamp_seconds" in names
+        assert exporter.value("redis_memory_exporter_poll_errors_total", reason="connect") >= 1
+        server.restart()
+        wait_for("redis_up 1 again", lambda: exporter.value("redis_up") == 1, timeout=20)
+        assert exporter.value("redis_memory_max_bytes") == 10 * 1024 * 1024
+    finally:
+        exporter.stop()
+        server.stop()
+
+
+def test_no_negative_rate_after_resetstat_or_restart():
+    server = RedisServer("--maxmemory", "3mb", "--maxmemory-policy", "allkeys-lru")
+    exporter = Exporter(server.addr)
+    try:
+        p = server.client.pipeline(transaction=False)
+        for i in range(30000):
+            p.set(f"r:{i}", b"x" * 300)
+        p.execute()
+        wait_for("evictions counted", lambda: (exporter.value("redis_evicted_keys_total") or 0) > 0)
+        server.client.config_resetstat()
+        seen = []
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            for name in ("redis_evicted_keys_per_second", "redis_expired_keys_per_second",
+                         "redis_oom_rejections_per_second"):
+                v = exporter.value(name)
+                if v is not None:
+                    seen.append(v)
+                    assert 0 <= v < 1e6, (name, v)
+            time.sleep(0.05)
+        assert seen, "rates came back after the reset"
+        assert exporter.value("redis_evicted_keys_total") == 0
+    finally:
+        exporter.stop()
+        server.stop()
+
+
+def test_exposition_format_and_http():
+    server = RedisServer("--maxmemory", "10mb")
+    exporter = Exporter(server.addr)
+    try:
+        server.client.set("weird", "x")
+        wait_for("redis_up 1", lambda: exporter.value("redis_up") == 1)
+        status, headers, body = exporter.request("/metrics")
+        assert status == 200
+        assert headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+        text = body.decode()
+        assert text.endswith("\n") and "\n\n" not in text
+        check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+        assert check.returncode == 0 and check.stdout.strip() == "" and check.stderr.strip() == "", check
+        parse_metrics(text)   # every sample line parses
+        # Families are contiguous, HELP and TYPE once each, before the samples.
+        seen, current = set(), None
+        for line in text.splitlines():
+            name = line.split()[2] if line.startswith("#") else line.split("{")[0].split(" ")[0]
+            base = name
+            for suffix in ("_bucket", "_sum", "_count"):
+                if current and name == current + suffix:
+                    base = current
+            if base != current:
+                assert base not in seen, f"family {base} is split"
+                seen.add(base)
+                current = base
+
+        # OpenMetrics on request, valid for a strict parser, counters named without _total.
+        status, headers, body = exporter.request(
+            "/metrics", headers={"Accept": "application/openmetrics-text;version=1.0.0,text/plain;q=0.5"})
+        assert headers["Content-Type"] == "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        om = body.decode()
+        assert om.endswith("# EOF\n")
+        families = {f.name: f.type for f in parse_openmetrics(om)}
+        assert families["redis_evicted_keys"] == "counter"
+        assert families["redis_memory_used_bytes"] == "gauge"
+
+        # gzip when asked, the same bytes inside.
+        status, headers, body = exporter.request("/metrics", headers={"Accept-Encoding": "gzip"})
+        assert headers["Content-Encoding"] == "gzip"
+        assert parse_metrics(gzip.decompress(body).decode())
+
+        status, headers, body = exporter.request("/metrics", method="HEAD")
+        assert status == 200 and body == b""
+        status, headers, _ = exporter.request("/metrics", method="POST")
+        assert status == 405 and "GET" in headers["Allow"]
+        assert exporter.request("/nope")[0] == 404
+        assert exporter.request("/healthz")[2] == b"ok\n"
+        status, headers, page = exporter.request("/")
+        assert status == 200 and headers["Content-Type"].startswith("text/html")
+        assert server.addr in page.decode() and "/metrics" in page.decode()
+    finally:
+        exporter.stop()
+        server.stop()
+
+
+def test_several_targets_each_labelled():
+    a, b = RedisServer("--maxmemory", "5mb"), RedisServer("--maxmemory", "7mb")
+    exporter = Exporter([a.addr, b.addr])
+    try:
+        wait_for("both up", lambda: len([1 for n, l, v in exporter.metrics() if n == "redis_up" and v == 1]) == 2)
+        assert exporter.value("redis_memory_max_bytes", addr=a.addr) == 5 * 1024 * 1024
+        assert exporter.value("redis_memory_max_bytes", addr=b.addr) == 7 * 1024 * 1024
+        check = subprocess.run(["promtool", "check", "metrics"], input=exporter.text(), capture_output=True, text=True)
+        assert check.returncode == 0, check
+    finally:
+        exporter.stop()
+        a.stop()
+        b.stop()
