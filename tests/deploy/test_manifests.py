@@ -1,0 +1,132 @@
+"""Structural checks of the deployment files: Kubernetes manifests, docker-compose, the
+systemd unit and the Grafana provisioning. No cluster is available here, so these check
+what can go wrong in the files themselves (mismatched ports and selectors, missing
+hardening, files that are referenced but absent)."""
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+K8S = sorted(glob.glob(os.path.join(ROOT, "deploy", "kubernetes", "*.yaml")))
+
+
+def docs(path):
+    with open(path) as f:
+        return [d for d in yaml.safe_load_all(f) if d]
+
+
+@pytest.mark.parametrize("path", K8S, ids=[os.path.basename(p) for p in K8S])
+def test_kubernetes_manifest(path):
+    objects = docs(path)
+    kinds = {o["kind"] for o in objects}
+    assert "Deployment" in kinds and "Service" in kinds
+    assert kinds & {"ServiceMonitor", "PodMonitor"}
+    deployments = [o for o in objects if o["kind"] == "Deployment"]
+    services = [o for o in objects if o["kind"] == "Service"]
+    for d in deployments:
+        spec = d["spec"]
+        pod_labels = spec["template"]["metadata"]["labels"]
+        assert spec["selector"]["matchLabels"].items() <= pod_labels.items()
+        pod_sc = spec["template"]["spec"].get("securityContext", {})
+        assert pod_sc.get("runAsNonRoot") is True
+        exporter = [c for c in spec["template"]["spec"]["containers"] if c["name"] == "exporter"]
+        assert len(exporter) == 1
+        c = exporter[0]
+        sc = c["securityContext"]
+        assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
+        assert sc["capabilities"]["drop"] == ["ALL"]
+        assert c["resources"]["requests"]["memory"] and c["resources"]["limits"]["memory"]
+        assert {"name": "metrics", "containerPort": 39121} in c["ports"]
+        assert any(a.startswith("--web.listen-address=:39121") for a in c.get("args", []))
+        for probe in ("readinessProbe", "livenessProbe"):
+            assert c[probe]["httpGet"]["path"] == "/healthz"
+        env = {e["name"]: e for e in c.get("env", [])}
+        assert "REDIS_PASSWORD" not in json.dumps(c.get("args", [])), "no password on the command line"
+        for e in env.values():
+            assert "value" not in e or "PASSWORD" not in e["name"] or e["name"].endswith("_FILE"), \
+                "a password must come from a Secret, not a literal"
+        for s in services:
+            if s["spec"]["selector"].items() <= pod_labels.items():
+                ports = {p["name"]: p for p in s["spec"]["ports"]}
+                assert ports["metrics"]["port"] == 39121
+    for m in objects:
+        if m["kind"] == "ServiceMonitor":
+            target = [s for s in services if m["spec"]["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()]
+            assert target, "the ServiceMonitor selects no Service"
+            names = {p["name"] for p in target[0]["spec"]["ports"]}
+            assert all(e["port"] in names and e["path"] == "/metrics" for e in m["spec"]["endpoints"])
+        if m["kind"] == "PodMonitor":
+            pods = [d for d in deployments if m["spec"]["selector"]["matchLabels"].items()
+                    <= d["spec"]["template"]["metadata"]["labels"].items()]
+            assert pods, "the PodMonitor selects no pod"
+            ports = {p["name"] for c in pods[0]["spec"]["template"]["spec"]["containers"] for p in c.get("ports", [])}
+            assert all(e["port"] in ports for e in m["spec"]["podMetricsEndpoints"])
+
+
+def test_compose_references_existing_files():
+    compose_dir = os.path.join(ROOT, "deploy")
+    (c,) = docs(os.path.join(compose_dir, "docker-compose.yml"))
+    assert set(c["services"]) == {"redis", "exporter", "prometheus", "grafana"}
+    for svc in c["services"].values():
+        for v in svc.get("volumes", []):
+            src = v.split(":")[0]
+            assert os.path.exists(os.path.join(compose_dir, src)), src
+    build = c["services"]["exporter"]["build"]
+    assert os.path.exists(os.path.join(compose_dir, build["context"], build["dockerfile"]))
+
+
+def test_grafana_provisioning_and_dashboard():
+    (ds,) = [d for d in docs(os.path.join(ROOT, "grafana", "provisioning", "datasources", "prometheus.yml"))]
+    assert ds["datasources"][0]["type"] == "prometheus"
+    (prov,) = docs(os.path.join(ROOT, "grafana", "provisioning", "dashboards", "redis_memory.yml"))
+    assert prov["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+    with open(os.path.join(ROOT, "grafana", "dashboards", "redis_memory.json")) as f:
+        dash = json.load(f)
+    names = {v["name"] for v in dash["templating"]["list"]}
+    assert {"datasource", "instance"} <= names
+    ids = [p["id"] for p in dash["panels"]]
+    assert len(ids) == len(set(ids))
+    exprs = " ".join(t["expr"] for p in dash["panels"] for t in p["targets"])
+    for needed in ("redis_memory_used_bytes", "redis_memory_max_bytes", "redis_evicted_keys_total",
+                   "redis_errors_total", "redis_db_keys_expiring", "redis_memory_finding",
+                   "redis_instance_info", "redis_memory_time_to_full_seconds", "redis_mem_fragmentation_ratio"):
+        assert needed in exprs, needed
+    gauge = [p for p in dash["panels"] if p["type"] == "gauge"][0]
+    steps = [s["value"] for s in gauge["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+    assert steps == [None, 0.8, 0.95]
+    assert "> 0" in gauge["targets"][0]["expr"], "the ratio must not divide by a zero maxmemory"
+
+
+def test_dockerfile_uses_the_dependency_script_and_a_non_root_user():
+    with open(os.path.join(ROOT, "Dockerfile")) as f:
+        text = f.read()
+    assert text.count("FROM debian:bookworm-slim") == 2
+    assert "install-deps.sh build" in text and "install-deps.sh runtime" in text
+    assert re.search(r"^USER 65532", text, re.M) and "EXPOSE 39121" in text and "HEALTHCHECK" in text
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
+def test_systemd_unit_verifies():
+    exporter = os.environ.get("EXPORTER_BIN", os.path.join(ROOT, "build", "redis_memory_exporter"))
+    with open(os.path.join(ROOT, "deploy", "systemd", "redis_memory_exporter.service")) as f:
+        unit = f.read()
+    for setting in ("DynamicUser=yes", "ProtectSystem=strict", "NoNewPrivileges=yes", "CapabilityBoundingSet=\n",
+                    "LoadCredential=redis-password:"):
+        assert setting in unit, setting
+    tmp = tempfile.mkdtemp()
+    try:
+        path = os.path.join(tmp, "redis_memory_exporter.service")
+        with open(path, "w") as f:
+            f.write(unit.replace("/usr/local/bin/redis_memory_exporter", os.path.abspath(exporter)))
+        p = subprocess.run(["systemd-analyze", "verify", path], capture_output=True, text=True)
+        problems = [l for l in (p.stdout + p.stderr).splitlines() if "redis_memory_exporter" in l]
+        assert p.returncode == 0 and not problems, p.stdout + p.stderr
+    finally:
+        shutil.rmtree(tmp)
