@@ -114,7 +114,7 @@ static bool subfield(const char *v, const char *end, const char *name, double *o
 static void add_db(info_sample *s, const char *k, size_t klen, const char *v, const char *end)
 {
     double idx;
-    if (!parse_number(k + 2, k + klen, &idx) || idx < 0 || idx != floor(idx)) return;
+    if (!parse_number(k + 2, k + klen, &idx) || idx < 0 || idx > 1e6 || idx != floor(idx)) return;
     if (s->n_dbs >= INFO_MAX_DBS) return;
     info_db db = {.index = (int)idx};
     if (!subfield(v, end, "keys", &db.keys)) {
