@@ -1,0 +1,265 @@
+/* Unit tests for render: exact lines, family structure, escaping, numbers, stale targets,
+ * OpenMetrics made from the text. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "derive.h"
+#include "info.h"
+#include "render.h"
+
+static const double no_errors[POLLERR_COUNT];
+static const double lateness[RENDER_LATENESS_BUCKETS + 1] = {1, 2};
+
+typedef struct world {
+    info_sample s;
+    derive_history h;
+    derived d;
+    render_target t;
+    render_exporter e;
+} world;
+
+static void make(world *w, const char *info, bool up)
+{
+    info_sample_init(&w->s);
+    info_parse(&w->s, info, strlen(info));
+    derive_history_init(&w->h, 10, 300);
+    derive_push(&w->h, &w->s, 1);
+    derive_compute(&w->h, &w->s, &w->d);
+    w->t = (render_target){.addr = "x:1", .state = up ? "up" : "backoff", .up = up, .sample = &w->s,
+                           .derived = &w->d, .errors = no_errors, .last_error = up ? POLLERR_NONE : POLLERR_CONNECT};
+    w->e = (render_exporter){.version = "1", .revision = "r", .hiredis = "h", .libevent = "e",
+                             .libmicrohttpd = "m", .lateness_counts = lateness};
+}
+
+static char *render(world *w, render_format fmt)
+{
+    buf b;
+    buf_init(&b);
+    render_metrics(&b, fmt, &w->t, 1, &w->e);
+    return buf_steal(&b, NULL);
+}
+
+static bool has_line(const char *text, const char *line)
+{
+    size_t n = strlen(line);
+    for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+        if ((p == text || p[-1] == '\n') && (p[n] == '\n')) return true;
+    return false;
+}
+
+static const char *INFO7 =
+    "# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\nos:Linux\r\nrun_id:abc\r\n"
+    "# Memory\r\nused_memory:1000\r\nmaxmemory:4294967296\r\nmaxmemory_policy:allkeys-lru\r\n"
+    "mem_fragmentation_ratio:1.25\r\nmem_allocator:jemalloc-5.3.0\r\n"
+    "# Stats\r\nevicted_keys:7\r\n# Replication\r\nrole:master\r\n"
+    "# Errorstats\r\nerrorstat_ERR:count=2\r\n# Keyspace\r\ndb0:keys=10,expires=4,avg_ttl=2500\r\n";
+
+static void test_exact_lines(void **state)
+{
+    (void)state;
+    world w;
+    make(&w, INFO7, true);
+    char *t = render(&w, RENDER_TEXT);
+    static const char *const lines[] = {
+        "redis_up{addr=\"x:1\"} 1",
+        "redis_memory_max_bytes{addr=\"x:1\"} 4294967296",
+        "redis_mem_fragmentation_ratio{addr=\"x:1\"} 1.25",
+        "# TYPE redis_evicted_keys_total counter",
+        "redis_evicted_keys_total{addr=\"x:1\"} 7",
+        "redis_db_keys{addr=\"x:1\",db=\"db0\"} 10",
+        "redis_db_keys_expiring{addr=\"x:1\",db=\"db0\"} 4",
+        "redis_db_keys_persistent{addr=\"x:1\",db=\"db0\"} 6",
+        "redis_db_avg_ttl_seconds{addr=\"x:1\",db=\"db0\"} 2.5",
+        "redis_db_keys_evictable{addr=\"x:1\",db=\"db0\"} 10",
+        "redis_errors_total{addr=\"x:1\",err=\"ERR\"} 2",
+        "redis_errors_total{addr=\"x:1\",err=\"OOM\"} 0",
+        "redis_memory_max_configured{addr=\"x:1\"} 1",
+        "redis_memory_exporter_poll_lateness_seconds_bucket{le=\"0.001\"} 1",
+        "redis_memory_exporter_poll_lateness_seconds_bucket{le=\"+Inf\"} 3",
+        "redis_memory_exporter_poll_lateness_seconds_count 3",
+        "redis_instance_info{addr=\"x:1\",redis_version=\"7.0.15\",redis_mode=\"standalone\",role=\"master\","
+        "os=\"Linux\",maxmemory_policy=\"allkeys-lru\",mem_allocator=\"jemalloc-5.3.0\"} 1",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        if (!has_line(t, lines[i])) fail_msg("missing line: %s", lines[i]);
+    char ratio[96];
+    snprintf(ratio, sizeof ratio, "redis_memory_used_ratio{addr=\"x:1\"} %.17g", 1000 / 4294967296.0);
+    double got = strtod(strstr(t, "redis_memory_used_ratio{addr=\"x:1\"} ") + 36, NULL);
+    assert_true(got == 1000 / 4294967296.0);
+    free(t);
+    info_sample_free(&w.s);
+}
+
+/* HELP then TYPE once per family, before its samples; families contiguous; no blank line;
+ * a final newline. */
+static void check_structure(const char *t, bool om)
+{
+    assert_true(strlen(t) > 0 && t[strlen(t) - 1] == '\n');
+    assert_null(strstr(t, "\n\n"));
+    char seen[256][128];
+    int n_seen = 0;
+    char current[128] = "";
+    const char *p = t;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        char line[2048];
+        size_t n = (size_t)(nl - p) < sizeof line - 1 ? (size_t)(nl - p) : sizeof line - 1;
+        memcpy(line, p, n);
+        line[n] = '\0';
+        p = nl + 1;
+        if (strcmp(line, "# EOF") == 0) { assert_true(om); assert_int_equal(*p, '\0'); break; }
+        char name[128];
+        if (strncmp(line, "# HELP ", 7) == 0) {
+            sscanf(line + 7, "%127s", name);
+            for (int i = 0; i < n_seen; i++)
+                if (strcmp(seen[i], name) == 0) fail_msg("family %s appears twice", name);
+            snprintf(seen[n_seen++], sizeof seen[0], "%s", name);
+            snprintf(current, sizeof current, "%s", name);
+            assert_true(strncmp(p, "# TYPE ", 7) == 0);
+            continue;
+        }
+        if (strncmp(line, "# TYPE ", 7) == 0) continue;
+        assert_true(line[0] != '#');
+        sscanf(line, "%127[^{ ]", name);
+        if (strncmp(name, current, strlen(current)) != 0) fail_msg("sample %s outside its family %s", name, current);
+    }
+}
+
+static void test_structure_both_formats(void **state)
+{
+    (void)state;
+    world w;
+    make(&w, INFO7, true);
+    char *t = render(&w, RENDER_TEXT);
+    check_structure(t, false);
+    assert_null(strstr(t, "# EOF"));
+    char *om = render(&w, RENDER_OPENMETRICS);
+    check_structure(om, true);
+    assert_true(has_line(om, "# TYPE redis_evicted_keys counter"));
+    assert_true(has_line(om, "redis_evicted_keys_total{addr=\"x:1\"} 7"));
+    assert_true(has_line(om, "# TYPE redis_memory_used_bytes gauge"));
+    assert_true(has_line(om, "# TYPE redis_memory_exporter_poll_lateness_seconds histogram"));
+    assert_false(has_line(om, "# TYPE redis_evicted_keys_total counter"));
+    free(t);
+    free(om);
+    info_sample_free(&w.s);
+}
+
+static void test_openmetrics_transform(void **state)
+{
+    (void)state;
+    const char *text = "# HELP a_total Says \"hi\" \\\\ there.\n# TYPE a_total counter\na_total 1\n"
+                       "# HELP b_total Not a counter.\n# TYPE b_total gauge\nb_total 2\n";
+    buf b;
+    buf_init(&b);
+    render_openmetrics_from_text(&b, text, strlen(text));
+    assert_string_equal(b.data, "# HELP a Says \\\"hi\\\" \\\\ there.\n# TYPE a counter\na_total 1\n"
+                                "# HELP b_total Not a counter.\n# TYPE b_total gauge\nb_total 2\n# EOF\n");
+    buf_free(&b);
+}
+
+static void test_down_target_has_no_redis_series(void **state)
+{
+    (void)state;
+    world w;
+    make(&w, INFO7, false);
+    char *t = render(&w, RENDER_TEXT);
+    assert_true(has_line(t, "redis_up{addr=\"x:1\"} 0"));
+    assert_null(strstr(t, "redis_memory_used_bytes"));
+    assert_null(strstr(t, "redis_db_keys"));
+    assert_null(strstr(t, "redis_instance_info{"));
+    assert_true(has_line(t, "redis_memory_exporter_poll_errors_total{addr=\"x:1\",reason=\"connect\"} 0"));
+    free(t);
+    info_sample_free(&w.s);
+}
+
+static void test_label_escaping(void **state)
+{
+    (void)state;
+    static const struct { const char *in, *out; } cases[] = {
+        {"plain", "plain"},
+        {"a\"b", "a\\\"b"},
+        {"back\\slash", "back\\\\slash"},
+        {"new\nline", "new\\nline"},
+        {"bad\xff" "byte", "bad\xEF\xBF\xBD" "byte"},
+        {"over\xC0\xAFlong", "over\xEF\xBF\xBD\xEF\xBF\xBDlong"},
+        {"caf\xC3\xA9", "caf\xC3\xA9"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf b;
+        buf_init(&b);
+        render_label_value(&b, cases[i].in);
+        buf_putc(&b, '\0');
+        assert_string_equal(b.data, cases[i].out);
+        buf_free(&b);
+    }
+    world w;
+    make(&w, "redis_version:7\"\\x\nused_memory:1\n", true);
+    char *t = render(&w, RENDER_TEXT);
+    assert_non_null(strstr(t, "redis_version=\"7\\\"\\\\x\""));
+    free(t);
+    info_sample_free(&w.s);
+}
+
+static void test_numbers(void **state)
+{
+    (void)state;
+    static const struct { double v; const char *out; } cases[] = {
+        {0, "0"}, {1, "1"}, {-4096, "-4096"}, {4294967296.0, "4294967296"}, {0.1, "0.1"}, {1.25, "1.25"},
+        {1e21, "1e+21"}, {-0.5, "-0.5"}, {9007199254740993.0, "9007199254740992"}, {1.0 / 3, "0.3333333333333333"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf b;
+        buf_init(&b);
+        buf_put_double(&b, cases[i].v);
+        if (strcmp(b.data, cases[i].out) != 0) fail_msg("%.17g printed as %s, want %s", cases[i].v, b.data, cases[i].out);
+        assert_true(strtod(b.data, NULL) == cases[i].v || isinf(cases[i].v));
+        buf_free(&b);
+    }
+    buf b;
+    buf_init(&b);
+    buf_put_double(&b, NAN);
+    buf_putc(&b, ' ');
+    buf_put_double(&b, INFINITY);
+    buf_putc(&b, ' ');
+    buf_put_double(&b, -INFINITY);
+    assert_string_equal(b.data, "NaN +Inf -Inf");
+    buf_free(&b);
+}
+
+static void test_landing_escapes_html(void **state)
+{
+    (void)state;
+    world w;
+    make(&w, "used_memory:1\nmaxmemory_policy:<script>\n", true);
+    w.t.addr = "<b>host</b>:1";
+    buf b;
+    buf_init(&b);
+    render_landing(&b, &w.t, 1, &w.e, "/metrics");
+    assert_null(strstr(b.data, "<script>"));
+    assert_null(strstr(b.data, "<b>host"));
+    assert_non_null(strstr(b.data, "&lt;b&gt;host&lt;/b&gt;:1"));
+    assert_non_null(strstr(b.data, "No finding"));
+    buf_free(&b);
+    info_sample_free(&w.s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exact_lines),          cmocka_unit_test(test_structure_both_formats),
+        cmocka_unit_test(test_openmetrics_transform), cmocka_unit_test(test_down_target_has_no_redis_series),
+        cmocka_unit_test(test_label_escaping),       cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_landing_escapes_html),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
