@@ -1,0 +1,222 @@
+/* Unit tests for config: target addresses, durations, sizes, flags, environment,
+ * password file. Errors must name the flag and never echo a secret. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static void test_targets(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        int ok;
+        config_addr_kind kind;
+        const char *host;
+        int port, db;
+        const char *user, *label;
+    } cases[] = {
+        {"127.0.0.1:6380", 1, CONFIG_ADDR_TCP, "127.0.0.1", 6380, -1, "", "127.0.0.1:6380"},
+        {"cache.local", 1, CONFIG_ADDR_TCP, "cache.local", 6379, -1, "", "cache.local:6379"},
+        {"[::1]:6381", 1, CONFIG_ADDR_TCP, "::1", 6381, -1, "", "[::1]:6381"},
+        {"redis://monitor@h:1/3", 1, CONFIG_ADDR_TCP, "h", 1, 3, "monitor", "h:1/3"},
+        {"redis://h", 1, CONFIG_ADDR_TCP, "h", 6379, -1, "", "h:6379"},
+        {"valkey://h:7000/", 1, CONFIG_ADDR_TCP, "h", 7000, -1, "", "h:7000"},
+        {"unix:///run/redis.sock", 1, CONFIG_ADDR_UNIX, "", 0, -1, "", "/run/redis.sock"},
+        {"/run/redis.sock", 1, CONFIG_ADDR_UNIX, "", 0, -1, "", "/run/redis.sock"},
+        {"rediss://h:1", 0, 0, NULL, 0, 0, NULL, NULL},
+        {"http://h:1", 0, 0, NULL, 0, 0, NULL, NULL},
+        {"h:0", 0, 0, NULL, 0, 0, NULL, NULL},
+        {"h:65536", 0, 0, NULL, 0, 0, NULL, NULL},
+        {"h:abc", 0, 0, NULL, 0, 0, NULL, NULL},
+        {":6379", 0, 0, NULL, 0, 0, NULL, NULL},
+        {"::1:6379", 0, 0, NULL, 0, 0, NULL, NULL},
+        {"[::1", 0, 0, NULL, 0, 0, NULL, NULL},
+        {"u@h:1", 0, 0, NULL, 0, 0, NULL, NULL},
+        {"redis://h:1/x", 0, 0, NULL, 0, 0, NULL, NULL},
+        {"unix://relative", 0, 0, NULL, 0, 0, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        config_target t;
+        char err[200];
+        int rc = config_parse_target(cases[i].in, &t, err, sizeof err);
+        if ((rc == 0) != cases[i].ok) fail_msg("%s: rc %d (%s)", cases[i].in, rc, rc ? err : "");
+        if (!cases[i].ok) continue;
+        assert_int_equal(t.kind, cases[i].kind);
+        if (t.kind == CONFIG_ADDR_TCP) {
+            assert_string_equal(t.host, cases[i].host);
+            assert_int_equal(t.port, cases[i].port);
+        }
+        assert_int_equal(t.db, cases[i].db);
+        assert_string_equal(t.user, cases[i].user);
+        assert_string_equal(t.label, cases[i].label);
+    }
+    config_target t;
+    char err[200];
+    assert_int_equal(config_parse_target("redis://admin:hunter2@h:1", &t, err, sizeof err), -1);
+    assert_null(strstr(err, "hunter2"));
+    assert_null(strstr(err, "admin"));
+}
+
+static void test_durations_and_sizes(void **state)
+{
+    (void)state;
+    static const struct { const char *in; double want; } ok[] = {
+        {"1s", 1}, {"250ms", 0.25}, {"2m", 120}, {"1h", 3600}, {"1.5", 1.5}, {"0", 0},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        double d;
+        assert_int_equal(config_parse_duration(ok[i].in, &d), 0);
+        assert_true(d == ok[i].want);
+    }
+    static const char *const bad[] = {"", "s", "1x", "-1s", "1 s", "abc"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double d;
+        if (config_parse_duration(bad[i], &d) == 0) fail_msg("duration '%s' accepted", bad[i]);
+    }
+    double b;
+    assert_true(config_parse_bytes("100mb", &b) == 0 && b == 100.0 * 1048576);
+    assert_true(config_parse_bytes("512KB", &b) == 0 && b == 512.0 * 1024);
+    assert_true(config_parse_bytes("7", &b) == 0 && b == 7);
+    assert_true(config_parse_bytes("1gb", &b) == 0 && b == 1073741824.0);
+    assert_int_equal(config_parse_bytes("-1mb", &b), -1);
+    assert_int_equal(config_parse_bytes("10 parsecs", &b), -1);
+}
+
+static int parse(config *c, char *err, size_t n, ...)
+{
+    char *argv[32] = {"redis_memory_exporter"};
+    int argc = 1;
+    va_list ap;
+    va_start(ap, n);
+    for (char *a; argc < 31 && (a = va_arg(ap, char *)) != NULL;) argv[argc++] = a;
+    va_end(ap);
+    return config_parse(c, argc, argv, err, n);
+}
+
+static void clear_env(void)
+{
+    unsetenv("REDIS_ADDR");
+    unsetenv("REDIS_USER");
+    unsetenv("REDIS_PASSWORD");
+    unsetenv("REDIS_PASSWORD_FILE");
+}
+
+static void test_defaults_and_forms(void **state)
+{
+    (void)state;
+    clear_env();
+    config c;
+    char err[600];
+    assert_int_equal(parse(&c, err, sizeof err, NULL), 0);
+    assert_true(c.poll_interval == 1 && c.poll_timeout == 1);
+    assert_string_equal(c.listen_host, "127.0.0.1");
+    assert_int_equal(c.listen_port, 39121);
+    assert_string_equal(c.telemetry_path, "/metrics");
+    assert_int_equal(c.n_targets, 1);
+    assert_string_equal(c.targets[0].label, "localhost:6379");
+    assert_null(c.password);
+    assert_int_equal(c.mode, CONFIG_MODE_SERVE);
+    assert_true(c.thresholds.memory_warning == 0.8 && c.thresholds.memory_critical == 0.95);
+    assert_true(c.sampler_keys_per_second == 0);
+    config_free(&c);
+
+    assert_int_equal(parse(&c, err, sizeof err, "doctor", "--redis.addr", "a:1", "--redis.addr=b:2",
+                           "--poll.interval=500ms", "--web.listen-address=:9999", "--output=json", NULL), 0);
+    assert_int_equal(c.mode, CONFIG_MODE_DOCTOR);
+    assert_int_equal(c.n_targets, 2);
+    assert_string_equal(c.targets[1].label, "b:2");
+    assert_true(c.poll_interval == 0.5 && c.json_output);
+    assert_string_equal(c.listen_host, "");
+    assert_int_equal(c.listen_port, 9999);
+    config_free(&c);
+}
+
+static void test_errors_name_the_flag(void **state)
+{
+    (void)state;
+    clear_env();
+    static const struct { const char *arg; const char *flag; } cases[] = {
+        {"--nope", "--nope"},
+        {"--poll.interval=fast", "--poll.interval"},
+        {"--poll.timeout=1h", "--poll.timeout"},
+        {"--log.level=loud", "--log.level"},
+        {"--log.format=xml", "--log.format"},
+        {"--web.telemetry-path=metrics", "--web.telemetry-path"},
+        {"--web.max-connections=0", "--web.max-connections"},
+        {"--diagnose.memory-warning=2x", "--diagnose.memory-warning"},
+        {"--diagnose.memory-critical=0.5", "--diagnose.memory-critical"},
+        {"--sampler.top-n=99", "--sampler.top-n"},
+        {"--version=3", "--version"},
+        {"--redis.addr", "--redis.addr"},
+        {"positional", "positional"},
+        {"--redis.password=topsecret", "--redis.password"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        config c;
+        char err[600] = "";
+        if (parse(&c, err, sizeof err, cases[i].arg, NULL) != -1) fail_msg("%s accepted", cases[i].arg);
+        if (!strstr(err, cases[i].flag)) fail_msg("%s: message '%s' does not name %s", cases[i].arg, err, cases[i].flag);
+        assert_null(strstr(err, "topsecret"));
+    }
+    config c;
+    char err[600];
+    assert_int_equal(parse(&c, err, sizeof err, "--redis.addr=a:1", "--redis.addr=a:1", NULL), -1);
+    assert_non_null(strstr(err, "twice"));
+}
+
+static void test_environment_and_password_file(void **state)
+{
+    (void)state;
+    clear_env();
+    setenv("REDIS_ADDR", "a:1,redis://u@b:2", 1);
+    setenv("REDIS_PASSWORD", "from-env", 1);
+    setenv("REDIS_USER", "reader", 1);
+    config c;
+    char err[600];
+    assert_int_equal(parse(&c, err, sizeof err, NULL), 0);
+    assert_int_equal(c.n_targets, 2);
+    assert_string_equal(c.targets[1].user, "u");
+    assert_string_equal(c.user, "reader");
+    assert_string_equal(c.password, "from-env");
+    config_free(&c);
+    /* A flag beats the environment. */
+    assert_int_equal(parse(&c, err, sizeof err, "--redis.addr=z:9", NULL), 0);
+    assert_int_equal(c.n_targets, 1);
+    assert_string_equal(c.targets[0].label, "z:9");
+    config_free(&c);
+
+    char path[] = "/tmp/rme-pw-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *content = "from-file\r\nsecond line ignored\n";
+    assert_int_equal(write(fd, content, strlen(content)), (int)strlen(content));
+    close(fd);
+    char flag[64];
+    snprintf(flag, sizeof flag, "--redis.password-file=%s", path);
+    assert_int_equal(parse(&c, err, sizeof err, flag, NULL), 0);
+    assert_string_equal(c.password, "from-file");   /* the file wins over REDIS_PASSWORD */
+    config_free(&c);
+    assert_null(c.password);
+    unlink(path);
+    assert_int_equal(parse(&c, err, sizeof err, flag, NULL), -1);
+    assert_non_null(strstr(err, "--redis.password-file"));
+    clear_env();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_targets), cmocka_unit_test(test_durations_and_sizes),
+        cmocka_unit_test(test_defaults_and_forms), cmocka_unit_test(test_errors_name_the_flag),
+        cmocka_unit_test(test_environment_and_password_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
