@@ -1,6 +1,6 @@
 /* http: the libmicrohttpd server for /metrics, / and /healthz.
  *
- * Threading: libmicrohttpd runs its own single polling thread (epoll). Handlers only take
+ * Threading: libmicrohttpd runs a pool of polling threads (epoll, one per core). Handlers take
  * a reference to the published snapshot and hand its bytes to libmicrohttpd without a
  * copy; the reference is dropped when the response is destroyed. No lock is held while
  * bytes are written and no request ever waits on Redis. */

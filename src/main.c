@@ -1,7 +1,7 @@
 /* main: flags -> config, signals, start and stop.
  *
  * Threading model of the whole program: the main thread runs the libevent loop (every
- * Redis connection, timer, render and publish); libmicrohttpd runs one thread of its own
+ * Redis connection, timer, render and publish); libmicrohttpd runs its own thread pool
  * that reads only published snapshots (snapshot.h). No other data is shared. */
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
