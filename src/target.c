@@ -41,8 +41,8 @@ typedef struct pending_reply {
 /* Rates over ~10 polls smooth out a 1 s poll; the forecast looks back 5 minutes. */
 #define RATE_WINDOW_POLLS 10
 #define TREND_WINDOW_SECONDS 300.0
-/* CONFIG GET activedefrag at most this often. */
-#define DEFRAG_CHECK_SECONDS 60.0
+/* CONFIG GET activedefrag and INFO replication at most this often. */
+#define SLOW_CHECK_SECONDS 60.0
 
 typedef struct step_key {
     int db;
@@ -93,7 +93,7 @@ struct target {
     bool multi_info_refused;      /* ... and never try again after it refused once */
     bool setname_refused;
     bool config_refused;          /* CONFIG renamed or forbidden: never ask again */
-    double next_defrag_check;     /* monotonic */
+    double next_slow_check;       /* monotonic */
 
     /* Sampler: allocated only when enabled, so that many targets without it stay small. */
     struct sampler *smp;
@@ -411,6 +411,11 @@ static void poll_succeed(target *t)
         poll_fail(t, POLLERR_LOADING, "server is loading its dataset");
         return;
     }
+    /* The role comes once a minute (see send_poll): keep the last one known. */
+    if (!t->scratch.has_text[INFO_ROLE] && t->st.sample.has_text[INFO_ROLE]) {
+        memcpy(t->scratch.text[INFO_ROLE], t->st.sample.text[INFO_ROLE], INFO_TEXT_MAX);
+        t->scratch.has_text[INFO_ROLE] = true;
+    }
     /* Swap, so that the old sample's storage is reused by the next poll. */
     info_sample tmp = t->st.sample;
     t->st.sample = t->scratch;
@@ -451,21 +456,24 @@ static void send_poll(target *t, bool fresh)
     }
     if (fresh && !t->setname_refused)
         send_argv(t, 3, (const char *[]){"CLIENT", "SETNAME", "redis_memory_exporter"}, NULL, EXPECT_SETNAME, 0);
+    /* Slow-changing facts are asked for once a minute: CONFIG GET activedefrag and the
+     * replication section (only the role is used; between asks it is carried over). */
     double now = mono_now();
-    if (!t->config_refused && now >= t->next_defrag_check) {
+    bool slow_due = now >= t->next_slow_check;
+    if (slow_due) t->next_slow_check = now + SLOW_CHECK_SECONDS;
+    if (slow_due && !t->config_refused)
         send_argv(t, 3, (const char *[]){"CONFIG", "GET", "activedefrag"}, NULL, EXPECT_CONFIG_DEFRAG, 0);
-        t->next_defrag_check = now + DEFRAG_CHECK_SECONDS;
-    }
+    static const char *const sections[] = {"server", "clients", "memory", "stats", "keyspace", "errorstats",
+                                           "replication"};
+    size_t n = sizeof sections / sizeof sections[0] - (slow_due ? 0 : 1);
     if (t->use_multi_info) {
-        send_argv(t, 8, (const char *[]){"INFO", "server", "clients", "memory", "replication", "stats", "keyspace",
-                                          "errorstats"}, NULL, EXPECT_INFO, 0);
+        const char *argv[1 + sizeof sections / sizeof sections[0]] = {"INFO"};
+        for (size_t i = 0; i < n; i++) argv[1 + i] = sections[i];
+        send_argv(t, (int)(1 + n), argv, NULL, EXPECT_INFO, 0);
         t->info_left = 1;
     } else {
-        static const char *const sections[] = {"server", "clients", "memory", "replication", "stats", "keyspace",
-                                               "errorstats"};
-        for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
-            send_argv(t, 2, (const char *[]){"INFO", sections[i]}, NULL, EXPECT_INFO, 0);
-        t->info_left = sizeof sections / sizeof sections[0];
+        for (size_t i = 0; i < n; i++) send_argv(t, 2, (const char *[]){"INFO", sections[i]}, NULL, EXPECT_INFO, 0);
+        t->info_left = n;
     }
 }
 

@@ -253,3 +253,30 @@ def test_several_targets_each_labelled():
         exporter.stop()
         a.stop()
         b.stop()
+
+
+def test_keep_alive_and_no_redis_command_per_scrape():
+    import http.client
+    server = RedisServer()
+    exporter = Exporter(server.addr, interval="1s")
+    try:
+        wait_for("redis_up 1", lambda: exporter.value("redis_up") == 1)
+        server.client.config_resetstat()
+        conn = http.client.HTTPConnection("127.0.0.1", exporter.port, timeout=5)
+        conn.request("GET", "/metrics")
+        first = conn.getresponse()
+        first.read()
+        sock = conn.sock
+        assert first.getheader("Connection", "").lower() != "close"
+        for _ in range(200):
+            conn.request("GET", "/metrics")
+            r = conn.getresponse()
+            assert r.status == 200 and r.read()
+        assert conn.sock is sock, "the connection was not kept alive"
+        conn.close()
+        # 201 scrapes in well under 2 s: at most a couple of polls reached Redis.
+        calls = server.client.info("commandstats").get("cmdstat_info", {"calls": 0})["calls"]
+        assert calls <= 4, calls
+    finally:
+        exporter.stop()
+        server.stop()
