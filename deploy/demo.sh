@@ -16,8 +16,12 @@ hostport=${hostport%%/*}
 host=${hostport%:*}
 port=${hostport##*:}
 [ "$port" = "$hostport" ] && port=6379
-demo_pid=""
-cleanup() { [ -n "$demo_pid" ] && kill "$demo_pid" 2>/dev/null || true; }
+demo_pid="" dir=""
+cleanup() {
+  if [ -n "$demo_pid" ]; then kill "$demo_pid" 2>/dev/null; wait "$demo_pid" 2>/dev/null; fi
+  if [ -n "$dir" ]; then rm -rf "$dir"; fi
+  return 0
+}
 trap cleanup EXIT
 
 if REDISCLI_AUTH="${REDIS_PASSWORD:-}" redis-cli -h "$host" -p "$port" ping >/dev/null 2>&1; then
