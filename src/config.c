@@ -238,10 +238,18 @@ static int p_unsigned(const char *v, unsigned long long min, unsigned long long 
     return 0;
 }
 
+/* A whole number in [min, max]; the error states the range. */
+static int p_count(unsigned long long *x, unsigned long long min, unsigned long long max, const char *v, char *err,
+                   size_t errlen)
+{
+    if (p_unsigned(v, min, max, x)) return fail(err, errlen, "must be a whole number from %llu to %llu", min, max);
+    return 0;
+}
+
 static int p_max_reply(config *c, const char *v, char *err, size_t errlen)
 {
     unsigned long long x;
-    if (p_unsigned(v, 1024, 1ULL << 30, &x)) return fail(err, errlen, "must be a byte count from 1024 to 1073741824");
+    if (p_count(&x, 1024, 1ULL << 30, v, err, errlen)) return -1;
     c->max_reply_bytes = (size_t)x;
     return 0;
 }
@@ -249,7 +257,7 @@ static int p_max_reply(config *c, const char *v, char *err, size_t errlen)
 static int p_max_conns(config *c, const char *v, char *err, size_t errlen)
 {
     unsigned long long x;
-    if (p_unsigned(v, 1, 100000, &x)) return fail(err, errlen, "must be a number from 1 to 100000");
+    if (p_count(&x, 1, 100000, v, err, errlen)) return -1;
     c->max_connections = (unsigned)x;
     return 0;
 }
@@ -335,14 +343,14 @@ static int p_sampler_kps(config *c, const char *v, char *e, size_t n)
 static int p_sampler_top(config *c, const char *v, char *err, size_t errlen)
 {
     unsigned long long x;
-    if (p_unsigned(v, 1, 32, &x)) return fail(err, errlen, "must be a number from 1 to 32");
+    if (p_count(&x, 1, 32, v, err, errlen)) return -1;
     c->sampler_top_n = (unsigned)x;
     return 0;
 }
 static int p_sampler_samples(config *c, const char *v, char *err, size_t errlen)
 {
     unsigned long long x;
-    if (p_unsigned(v, 0, 1000, &x)) return fail(err, errlen, "must be a number from 0 to 1000");
+    if (p_count(&x, 0, 1000, v, err, errlen)) return -1;
     c->sampler_memory_samples = (unsigned)x;
     return 0;
 }
@@ -351,7 +359,7 @@ static int p_sampler_hash(config *c, const char *v, char *err, size_t errlen)
 static int p_doctor_keys(config *c, const char *v, char *err, size_t errlen)
 {
     unsigned long long x;
-    if (p_unsigned(v, 0, 100000000, &x)) return fail(err, errlen, "must be a number from 0 to 100000000");
+    if (p_count(&x, 0, 100000000, v, err, errlen)) return -1;
     c->doctor_max_keys = (unsigned long)x;
     return 0;
 }
