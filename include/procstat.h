@@ -9,6 +9,7 @@ typedef struct procstat_sample {
     double cpu_seconds;      /* utime + stime */
     double resident_bytes;
     double virtual_bytes;
+    bool has_start_time;     /* /proc/stat had btime (a hardened sandbox may hide it) */
     double start_time_seconds;
     double open_fds;
     double max_fds;          /* soft RLIMIT_NOFILE */

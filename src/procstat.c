@@ -46,7 +46,10 @@ void procstat_read(const char *procfs, procstat_sample *out)
     snprintf(path, sizeof path, "%s/stat", procfs);
     if (read_file(path, text, sizeof text)) {
         char *bt = strstr(text, "\nbtime ");
-        if (bt) out->start_time_seconds = strtod(bt + 7, NULL) + (double)f[22] / tck;
+        if (bt) {
+            out->start_time_seconds = strtod(bt + 7, NULL) + (double)f[22] / tck;
+            out->has_start_time = true;
+        }
     }
 
     snprintf(path, sizeof path, "%s/self/fd", procfs);

@@ -395,6 +395,8 @@ static void render_health(buf *out, const render_target *ts, size_t n, const ren
             {"process_threads", "gauge", "Number of OS threads in the process.", offsetof(procstat_sample, threads)},
         };
         for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+            /* A value that could not be read is left out, never exported as 0. */
+            if (rows[r].offset == offsetof(procstat_sample, start_time_seconds) && !p->has_start_time) continue;
             f = fam(out, rows[r].name, rows[r].type, rows[r].help);
             family_sample(&f, NULL, NULL, 0, *(const double *)((const char *)p + rows[r].offset));
         }

@@ -280,3 +280,18 @@ def test_keep_alive_and_no_redis_command_per_scrape():
     finally:
         exporter.stop()
         server.stop()
+
+
+def test_unix_socket_target():
+    import tempfile as _tempfile
+    sock_dir = _tempfile.mkdtemp(prefix="rme-sock-")
+    path = os.path.join(sock_dir, "redis.sock")
+    server = RedisServer("--unixsocket", path, "--unixsocketperm", "700", "--maxmemory", "6mb")
+    exporter = Exporter(f"unix://{path}")
+    try:
+        wait_for("redis_up 1 over the unix socket", lambda: exporter.value("redis_up", addr=path) == 1)
+        assert exporter.value("redis_memory_max_bytes", addr=path) == 6 * 1024 * 1024
+    finally:
+        exporter.stop()
+        server.stop()
+        os.rmdir(sock_dir) if os.path.isdir(sock_dir) and not os.listdir(sock_dir) else None
