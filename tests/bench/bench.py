@@ -519,6 +519,23 @@ def version_of(argv):
 # ----------------------------------------------------------------------------------------------
 # phases
 
+def keepalive_probe(port):
+    """Two GETs on one HTTP/1.1 connection: does the server keep it open?"""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        st, h, _, _ = http_get(port, conn=c)
+        first = h.get("connection", "")
+        sock_before = c.sock
+        http_get(port, conn=c)
+        reused = c.sock is not None and c.sock is sock_before
+        return {"connection_header": first or "(none)", "kept_alive": reused and
+                first.lower() != "close"}
+    except Exception as e:
+        return {"error": str(e)[:100]}
+    finally:
+        c.close()
+
+
 def scrape_loop(port, n, headers=None):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     times = []
@@ -669,6 +686,7 @@ def phase_wrk(ctx):
     if ctx.get("go"):
         targets.append(("redis_exporter", ctx["go_port"], ctx["go"].pid, False))
     targets.append(("nginx (static copy)", ctx["nginx_port"], ctx["nginx"].pid, True))
+    R["env"]["keepalive"] = {name: keepalive_probe(port) for name, port, _, _ in targets}
     plan = [(c, ()) for c in CONNS] + [(c, ("Accept-Encoding: gzip",)) for c in GZIP_CONNS]
     redis_pid = ctx["redis"].pid
     for conns, headers in plan:
@@ -730,6 +748,46 @@ def phase_perf(ctx):
     res["file"] = out
     res["top"] = [l.strip() for l in p.stdout.splitlines()
                   if l.strip() and not l.startswith("#")][:12]
+    p = subprocess.run([perf, "report", "-i", data, "--stdio", "--no-children", "-g", "none",
+                        "--sort", "dso", "--percent-limit", "1"],
+                       capture_output=True, text=True, timeout=120)
+    res["by_dso"] = [re.sub(r"\s+", " ", l.strip()) for l in p.stdout.splitlines()
+                     if l.strip() and not l.startswith("#")][:8]
+    with open(out, "a") as f:
+        f.write("\n# by shared object\n" + "\n".join(res["by_dso"]) + "\n")
+    strace = shutil.which("strace")
+    if strace:
+        so = os.path.join(WORK, "strace.txt")
+        tr = subprocess.Popen([strace, "-c", "-f", "-o", so, "-p", str(ctx["ours"].pid)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        w = wrk(ctx["ours_port"], 10, 3)
+        time.sleep(0.2)
+        tr.send_signal(signal.SIGINT)
+        try:
+            tr.wait(15)
+        except subprocess.TimeoutExpired:
+            tr.kill()
+            tr.wait()
+        calls = {}
+        if os.path.exists(so):
+            for line in open(so):
+                f = line.split()
+                if len(f) >= 5 and f[0][0].isdigit() and f[-1] not in ("total",):
+                    try:
+                        calls[f[-1]] = int(f[3])
+                    except ValueError:
+                        pass
+        n = w.get("requests") or 0
+        if n and calls:
+            res["syscalls_per_request"] = {k: v / n for k, v in
+                                           sorted(calls.items(), key=lambda kv: -kv[1])
+                                           if v / n >= 0.05}
+            with open(out, "a") as f:
+                f.write(f"\n# strace -c -f during wrk -c10 -d3s ({n} requests): "
+                        "system calls per request\n" +
+                        "\n".join(f"{k} {v:.2f}" for k, v in
+                                  res["syscalls_per_request"].items()) + "\n")
     return res
 
 
@@ -934,6 +992,7 @@ def scale_one(n, mode, addrs):
     try:
         time.sleep(2)
         h0 = lateness_hist(http_get(port)[2])
+        row["rss_start_kib"] = proc_status(p.pid)["rss_kib"]
         a = cpu_sample(p.pid)
         t1 = time.monotonic()
         time.sleep(SCALE_SECONDS)
@@ -1122,6 +1181,13 @@ def report(ctx):
                      f"{ratio(w['rps'], ng and ng['rps'], 2) if w['target'] != 'nginx (static copy)' else '1'} | "
                      f"{ratio(w['rps'], go and go['rps']) if w['target'] == 'redis_memory_exporter' else ''} |")
         L.append("")
+        ka = R["env"].get("keepalive")
+        if ka:
+            L.append("HTTP keep-alive (two GETs on one connection): " + "; ".join(
+                f"{k}: {'kept' if v.get('kept_alive') else 'closed after each response'} "
+                f"(Connection: {v.get('connection_header', v.get('error'))})"
+                for k, v in ka.items()) + ".")
+            L.append("")
         L.append("errors = wrk socket errors + non-2xx responses. server CPU = CPU time of the "
                  "server process(es) / wall time (100 % = one core). Redis CPU = the same for "
                  "redis-server during the row.")
@@ -1252,7 +1318,8 @@ def report(ctx):
         else:
             L.append(f"Duplicate `--redis.addr`: {scl.get('duplicates')}.")
             L.append("")
-            L.append("| targets | how | all up after | CPU (% of one core) | CPU per poll | RSS | "
+            L.append("| targets | how | all up after | CPU (% of one core) | CPU per poll | "
+                     "RSS start → end of window | "
                      "threads | /metrics bytes | scrape | poll lateness p50 / p99 (histogram) "
                      "| poll gap − interval p50 / p99 / max |")
             L.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
@@ -1269,7 +1336,8 @@ def report(ctx):
                         f"{lt['polls']:,.0f} polls)" if lt and lt.get("polls") else "not exposed")
                 L.append(f"| {r['targets']} | {r['mode']} | {r['all_up_after_s']:.1f} s | "
                          f"{r['cpu_pct']:.1f} % | {fmt_us(r['cpu_per_poll_us'])} | "
-                         f"{mib(r['rss_kib'])} | {r['threads']} | {fmt_n(r['body_bytes'])} | "
+                         f"{mib(r.get('rss_start_kib'))} → {mib(r['rss_kib'])} | {r['threads']} | "
+                         f"{fmt_n(r['body_bytes'])} | "
                          f"{r['scrape_ms']:.1f} ms | {owns} | {pgs} |")
             L.append("")
             L.append(f"{SCALE_SERVERS} redis-servers serve the targets (unix-symlinks: N distinct "
@@ -1325,6 +1393,13 @@ def report(ctx):
         L.append("```")
         L += pf["top"]
         L.append("```")
+        if pf.get("by_dso"):
+            L.append("")
+            L.append("By shared object: " + "; ".join(pf["by_dso"]) + ".")
+        if pf.get("syscalls_per_request"):
+            L.append("")
+            L.append("System calls per request (strace -c -f during wrk -c10): " + ", ".join(
+                f"{k} {v:.2f}" for k, v in pf["syscalls_per_request"].items()) + ".")
 
     # goals
     L.append("")

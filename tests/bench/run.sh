@@ -16,7 +16,7 @@ cd "$repo"
 
 # --- packages -------------------------------------------------------------------------------
 # Debian package names; the benchmark asks apt only for the ones that are not installed yet.
-need=(wrk prometheus-redis-exporter redis-server redis-tools valgrind curl procps util-linux
+need=(wrk prometheus-redis-exporter redis-server redis-tools valgrind curl procps util-linux strace linux-perf
       python3-redis)
 missing=()
 for p in "${need[@]}"; do
