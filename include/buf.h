@@ -1,7 +1,6 @@
 /* buf: a growable byte buffer for building text (exposition, HTML, JSON).
  *
- * Allocation failure aborts the process: a monitoring daemon that cannot allocate a few
- * kilobytes has nothing useful left to do, and it removes untestable NULL paths. */
+ * Allocation failure aborts the process (xalloc.h). */
 #ifndef RME_BUF_H
 #define RME_BUF_H
 

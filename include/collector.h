@@ -1,25 +1,22 @@
 /* collector: all targets on one event_base, and the publishing of their results.
  *
  * Threading: runs on the event_base thread. After polls complete it renders the text
- * exposition and the landing page once into a new snapshot and publishes it (snapshot.h); HTTP threads never
- * see a target. Rendering is coalesced: at most one render per publish gap, the gap
+ * exposition and the landing page once into a new snapshot and publishes it
+ * (snapshot.h); HTTP threads never see a target. Rendering is coalesced: at most one render per publish gap, the gap
  * growing with the measured render cost so that many targets cannot eat the CPU. */
 #ifndef RME_COLLECTOR_H
 #define RME_COLLECTOR_H
 
 #include "config.h"
+#include "render.h"
 
 struct event_base;
-
-typedef struct collector_build {
-    const char *version, *revision, *hiredis, *libevent, *libmicrohttpd;
-} collector_build;
 
 typedef struct collector collector;
 
 /* Creates one target per configured address; cfg and build are borrowed and must outlive
  * the collector. Returns NULL (after logging why) when the DNS resolver cannot start. */
-collector *collector_new(struct event_base *base, const config *cfg, const collector_build *build);
+collector *collector_new(struct event_base *base, const config *cfg, const render_build *build);
 /* Spreads the first polls over one interval and publishes a first snapshot at once. */
 void collector_start(collector *c);
 void collector_free(collector *c);

@@ -1,6 +1,7 @@
 /* config: command line and environment -> an immutable configuration.
  *
- * Flags are rows of a table (src/config.c): adding one is a row and a parser. Every error
+ * Flags are rows of a table (src/config.c) that say where each value goes, its kind,
+ * bounds and default: adding a numeric flag is one row. Every error
  * names the flag it is about and never echoes a secret. The configuration is built once
  * in main() before any thread starts and is only read afterwards. */
 #ifndef RME_CONFIG_H
@@ -36,18 +37,18 @@ typedef struct config {
     double poll_interval;       /* seconds */
     double poll_timeout;        /* seconds */
     double max_backoff;         /* seconds */
-    size_t max_reply_bytes;
+    unsigned long max_reply_bytes;
     char listen_host[256];      /* empty = all interfaces */
     int listen_port;
     char telemetry_path[256];
-    unsigned max_connections;
-    log_level log_level;
-    log_format log_format;
-    bool json_output;           /* doctor --output=json */
+    unsigned long max_connections;
+    int log_level;              /* a log_level */
+    int log_format;             /* a log_format */
+    int json_output;            /* doctor --output: 0 text, 1 json */
     diagnose_thresholds thresholds;
     double sampler_keys_per_second;  /* 0 = key sampler off */
-    unsigned sampler_top_n;
-    unsigned sampler_memory_samples;
+    unsigned long sampler_top_n;
+    unsigned long sampler_memory_samples;
     bool sampler_hash_keys;
     unsigned long doctor_max_keys;
     bool show_help, show_version;

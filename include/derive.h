@@ -62,8 +62,9 @@ void derive_history_init(derive_history *h, double rate_window, double trend_win
 /* Records a successful poll's sample taken at time now. Returns true when it found a
  * reset (the earlier points were dropped). */
 bool derive_push(derive_history *h, const info_sample *s, double now);
-/* Computes the derived values for the newest sample s (already pushed). */
-void derive_compute(const derive_history *h, const info_sample *s, derived *out);
+/* Computes the derived values for the newest sample s (already pushed); now (the
+ * caller's clock, as given to derive_push) ends the forecast's window. */
+void derive_compute(const derive_history *h, const info_sample *s, double now, derived *out);
 
 /* Classifies a maxmemory_policy value; NULL -> UNKNOWN. */
 derive_policy derive_policy_of(const char *policy);

@@ -31,19 +31,31 @@
     X(OOM_REJECTIONS, "oom_rejections", \
       "Clients are getting 'OOM command not allowed when used memory > maxmemory': writes are failing now.")
 
+/* The ids as one string literal, " id1 id2 ...", for HELP texts: made from the table. */
+#define DIAGNOSE_ID_WORD(id, name, why) " " name
+#define DIAGNOSE_ID_LIST DIAGNOSE_FINDINGS(DIAGNOSE_ID_WORD)
+
 #define DIAGNOSE_ENUM(id, name, why) DIAGNOSE_##id,
 typedef enum diagnose_id { DIAGNOSE_FINDINGS(DIAGNOSE_ENUM) DIAGNOSE_COUNT } diagnose_id;
 #undef DIAGNOSE_ENUM
 
 typedef enum diagnose_severity { DIAGNOSE_OK = 0, DIAGNOSE_WARNING = 1, DIAGNOSE_CRITICAL = 2 } diagnose_severity;
 
+/* The defaults: read by the flag table (config.c) and by diagnose_default_thresholds. */
+#define DIAGNOSE_DEFAULT_MEMORY_WARNING 0.80
+#define DIAGNOSE_DEFAULT_MEMORY_CRITICAL 0.95
+#define DIAGNOSE_DEFAULT_FRAGMENTATION_RATIO 1.5
+#define DIAGNOSE_DEFAULT_FRAGMENTATION_MIN_BYTES (100.0 * 1024 * 1024)
+#define DIAGNOSE_DEFAULT_TTL_MIN_RATIO 0.01
+#define DIAGNOSE_DEFAULT_LARGE_KEY_BYTES (1024.0 * 1024)
+
 typedef struct diagnose_thresholds {
-    double memory_warning;      /* used/max ratio, default 0.80 */
-    double memory_critical;     /* default 0.95 */
-    double fragmentation_ratio; /* default 1.5 */
-    double fragmentation_min_bytes; /* wasted bytes before fragmentation matters, default 100 MiB */
-    double ttl_min_ratio;       /* keys with a TTL below this share = "almost none", default 0.01 */
-    double large_key_bytes;     /* default 1 MiB */
+    double memory_warning;      /* used/max ratio */
+    double memory_critical;
+    double fragmentation_ratio;
+    double fragmentation_min_bytes; /* wasted bytes before fragmentation matters */
+    double ttl_min_ratio;       /* keys with a TTL below this share = "almost none" */
+    double large_key_bytes;
 } diagnose_thresholds;
 
 /* One key seen by the sampler. */
@@ -77,7 +89,7 @@ typedef struct diagnose_result {
     diagnose_severity worst;
 } diagnose_result;
 
-/* The defaults quoted above. */
+/* The DIAGNOSE_DEFAULT_* values. */
 diagnose_thresholds diagnose_default_thresholds(void);
 /* Runs every check; out holds the active findings in the table's order. */
 void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagnose_result *out);

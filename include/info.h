@@ -76,8 +76,6 @@ void info_sample_init(info_sample *s);
 void info_sample_free(info_sample *s);
 /* Marks every field absent, keeping the allocated storage. */
 void info_sample_reset(info_sample *s);
-/* Makes dst an independent copy of src (dst must be initialised). */
-void info_sample_copy(info_sample *dst, const info_sample *src);
 
 /* Adds the fields found in text[0..len) to s; call once per reply when INFO comes as
  * several replies. text need not be NUL-terminated and is not kept.

@@ -13,6 +13,10 @@
     X(REDIS_ERROR, "redis_error") /* any other error reply */ \
     X(CLOSED, "closed")           /* the server closed the connection mid-poll */
 
+/* The reasons as one string literal, " connect auth ...", for HELP texts. */
+#define POLLERR_WORD(id, name) " " name
+#define POLLERR_LIST POLLERR_REASONS(POLLERR_WORD)
+
 #define POLLERR_ENUM(id, name) POLLERR_##id,
 typedef enum pollerr { POLLERR_NONE = -1, POLLERR_REASONS(POLLERR_ENUM) POLLERR_COUNT } pollerr;
 #undef POLLERR_ENUM

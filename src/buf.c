@@ -7,15 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (!q) {
-        fputs("redis_memory_exporter: out of memory\n", stderr);
-        abort();
-    }
-    return q;
-}
+#include "xalloc.h"
 
 void buf_init(buf *b) { b->data = NULL; b->len = 0; b->cap = 0; }
 

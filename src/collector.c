@@ -3,17 +3,20 @@
 
 #include <event2/dns.h>
 #include <event2/event.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "buf.h"
+#include "clock.h"
+#include "conn.h"
+#include "histo.h"
+#include "landing.h"
 #include "log.h"
 #include "procstat.h"
 #include "render.h"
 #include "snapshot.h"
 #include "target.h"
+#include "xalloc.h"
 
 /* A target's data older than this many intervals is stale: its Redis series go away. */
 #define STALE_INTERVALS 3.0
@@ -22,25 +25,17 @@ struct collector {
     struct event_base *base;
     struct evdns_base *dns;
     const config *cfg;
-    const collector_build *build;
+    const render_build *build;
     target **targets;
     size_t n;
-    render_target *views;          /* reused between renders */
+    render_view *views;            /* reused between renders */
     struct event *periodic_ev;     /* publishes at least once per interval */
     struct event *soon_ev;         /* coalesced publish after polls complete */
     bool soon_pending;
     double render_cost;            /* seconds the last publish took */
-    double lateness_counts[RENDER_LATENESS_BUCKETS + 1];
-    double lateness_sum;
+    histo lateness;                /* poll lateness over all targets */
     buf text, landing;             /* render buffers, sized from the previous round */
 };
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Hands a render buffer to the snapshot, and leaves the buffer with room for a body of
  * the same size, so that the next render allocates once and nothing is copied. */
@@ -54,43 +49,27 @@ static char *take(buf *b, size_t *len)
 
 static void publish(collector *c)
 {
-    double t0 = mono_now();
+    double t0 = clock_mono();
     for (size_t i = 0; i < c->n; i++) {
-        const target_state *st = target_get_state(c->targets[i]);
-        bool fresh = st->has_sample && st->last_ok && t0 - st->sample_mono <= STALE_INTERVALS * c->cfg->poll_interval;
-        c->views[i] = (render_target){
-            .addr = st->label,
-            .state = fresh ? "up" : (st->last_ok && st->has_sample ? "stale" : target_phase_name(st->phase)),
+        const report *r = target_report(c->targets[i]);
+        const report_health *h = &r->health;
+        bool fresh = r->has_sample && h->last_ok &&
+                     t0 - h->last_success_mono <= STALE_INTERVALS * c->cfg->poll_interval;
+        c->views[i] = (render_view){
+            .r = r,
             .up = fresh,
-            .sample = &st->sample,
-            .derived = &st->derived,
-            .has_last_success = st->has_last_success,
-            .last_success_ts = st->last_success_real,
-            .has_poll_duration = st->has_poll_duration,
-            .poll_duration = st->poll_duration,
-            .errors = st->errors,
-            .last_error = st->last_error,
-            .diagnosis = &st->diagnosis,
-            .has_defrag_enabled = st->has_defrag_enabled,
-            .defrag_enabled = st->defrag_enabled,
-            .largest = st->largest,
-            .n_largest = st->n_largest,
-            .key_size_counts = st->sampler_active ? st->key_size_counts : NULL,
-            .key_size_sum = st->key_size_sum,
+            .state = fresh ? "up"
+                     : (h->last_ok && r->has_sample ? "stale" : target_phase_name(target_get_phase(c->targets[i]))),
         };
     }
     procstat_sample proc;
     procstat_read("/proc", &proc);
-    render_exporter ex = {
-        .version = c->build->version, .revision = c->build->revision, .hiredis = c->build->hiredis,
-        .libevent = c->build->libevent, .libmicrohttpd = c->build->libmicrohttpd, .proc = &proc,
-        .lateness_counts = c->lateness_counts, .lateness_sum = c->lateness_sum,
-        .poll_interval = c->cfg->poll_interval,
-    };
+    render_exporter ex = {.build = c->build, .proc = &proc, .lateness = &c->lateness,
+                          .poll_interval = c->cfg->poll_interval};
     buf_reset(&c->text);
     buf_reset(&c->landing);
     render_metrics(&c->text, RENDER_TEXT, c->views, c->n, &ex);
-    render_landing(&c->landing, c->views, c->n, &ex, c->cfg->telemetry_path);
+    landing_render(&c->landing, c->views, c->n, &ex, c->cfg->telemetry_path);
     char *bodies[SNAPSHOT_PARTS];
     size_t lens[SNAPSHOT_PARTS];
     bodies[SNAPSHOT_TEXT] = take(&c->text, &lens[SNAPSHOT_TEXT]);
@@ -98,7 +77,7 @@ static void publish(collector *c)
     lens[SNAPSHOT_OPENMETRICS] = 0;
     bodies[SNAPSHOT_LANDING] = take(&c->landing, &lens[SNAPSHOT_LANDING]);
     snapshot_publish(snapshot_new(bodies, lens));
-    c->render_cost = mono_now() - t0;
+    c->render_cost = clock_mono() - t0;
 }
 
 static void on_periodic(evutil_socket_t fd, short what, void *arg)
@@ -125,48 +104,30 @@ static void on_poll_done(target *t, void *arg)
     double gap = c->render_cost * 20;
     if (gap < 0.002) gap = 0.002;
     if (gap > c->cfg->poll_interval / 2) gap = c->cfg->poll_interval / 2;
-    struct timeval tv = {(time_t)gap, (suseconds_t)((gap - floor(gap)) * 1e6)};
+    struct timeval tv = clock_tv(gap);
     event_add(c->soon_ev, &tv);
     c->soon_pending = true;
 }
 
-collector *collector_new(struct event_base *base, const config *cfg, const collector_build *build)
+collector *collector_new(struct event_base *base, const config *cfg, const render_build *build)
 {
-    collector *c = calloc(1, sizeof *c);
-    if (!c) abort();
-    c->base = base;
-    c->cfg = cfg;
-    c->build = build;
-    /* Name resolution must not block the loop: evdns, with /etc/hosts honoured. Without
-     * a usable resolv.conf (minimal containers) it still resolves /etc/hosts and numbers. */
-    c->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_NAMESERVERS_NO_DEFAULT);
-    if (!c->dns) c->dns = evdns_base_new(base, 0);
-    if (!c->dns) {
+    struct evdns_base *dns = conn_resolver_new(base);
+    if (!dns) {
         log_kv(LOG_ERROR, "cannot start the DNS resolver", NULL);
-        free(c);
         return NULL;
     }
+    collector *c = xcalloc(1, sizeof *c);
+    c->base = base;
+    c->dns = dns;
+    c->cfg = cfg;
+    c->build = build;
+    histo_init(&c->lateness, histo_lateness_bounds, histo_lateness_n);
     c->n = cfg->n_targets;
-    c->targets = calloc(c->n, sizeof *c->targets);
-    c->views = calloc(c->n ? c->n : 1, sizeof *c->views);
-    if (!c->targets || !c->views) abort();
+    c->targets = xcalloc(c->n, sizeof *c->targets);
+    c->views = xcalloc(c->n, sizeof *c->views);
     for (size_t i = 0; i < c->n; i++) {
-        target_opts o = {
-            .addr = &cfg->targets[i],
-            .user = cfg->user,
-            .password = cfg->password,
-            .interval = cfg->poll_interval,
-            .timeout = cfg->poll_timeout,
-            .max_backoff = cfg->max_backoff,
-            .max_reply_bytes = cfg->max_reply_bytes,
-            .lateness_counts = c->lateness_counts,
-            .lateness_sum = &c->lateness_sum,
-            .thresholds = cfg->thresholds,
-            .sampler_keys_per_second = cfg->sampler_keys_per_second,
-            .sampler_top_n = cfg->sampler_top_n,
-            .sampler_memory_samples = cfg->sampler_memory_samples,
-            .sampler_hash_keys = cfg->sampler_hash_keys,
-        };
+        target_opts o = target_opts_of(cfg, &cfg->targets[i]);
+        o.lateness = &c->lateness;
         c->targets[i] = target_new(base, c->dns, &o, on_poll_done, c);
     }
     c->periodic_ev = event_new(base, -1, EV_PERSIST, on_periodic, c);
@@ -187,7 +148,7 @@ void collector_start(collector *c)
         if (c->n == 1) phase = 0;
         target_start(c->targets[i], phase);
     }
-    struct timeval tv = {(time_t)interval, (suseconds_t)((interval - floor(interval)) * 1e6)};
+    struct timeval tv = clock_tv(interval);
     event_add(c->periodic_ev, &tv);
     publish(c);
 }

@@ -3,19 +3,40 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "sampler.h"
+#include "xalloc.h"
+
 typedef int (*flag_parser)(config *c, const char *value, char *err, size_t errlen);
+
+/* What a flag's value is, and so how it is parsed and where it is stored. */
+typedef enum flag_kind {
+    F_DURATION,   /* double seconds: "1s", "250ms", "2m" */
+    F_NUMBER,     /* double */
+    F_BYTES,      /* double bytes: "1048576", "512kb", "100mb" */
+    F_COUNT,      /* unsigned long */
+    F_ENUM,       /* int: the index of the value in names */
+    F_SWITCH,     /* bool, set by the flag's presence */
+    F_CUSTOM,     /* parse() decides (addresses, files) */
+} flag_kind;
 
 typedef struct flag {
     const char *name;       /* without the leading "--" */
     const char *env;        /* environment variable, or NULL */
     const char *arg;        /* metavariable for --help; NULL for a switch */
-    const char *def;        /* default as shown and applied; NULL = none */
-    flag_parser parse;
+    flag_kind kind;
+    size_t offset;          /* where the value goes in config (not F_CUSTOM) */
+    double min, max;        /* bounds (F_DURATION, F_NUMBER, F_BYTES, F_COUNT) */
+    double def;             /* default (typed kinds; F_ENUM: an index) */
+    const char *const *names;   /* F_ENUM: the accepted values, NULL-terminated */
+    const char *custom_def; /* F_CUSTOM: default, parsed like a value; NULL = none */
+    flag_parser parse;      /* F_CUSTOM */
     const char *help;
 } flag;
 
@@ -34,7 +55,7 @@ int config_parse_duration(const char *s, double *seconds)
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || errno || v < 0) return -1;
+    if (end == s || errno || !isfinite(v) || v < 0) return -1;
     double unit;
     if (*end == '\0' || strcmp(end, "s") == 0) unit = 1;
     else if (strcmp(end, "ms") == 0) unit = 0.001;
@@ -50,7 +71,7 @@ int config_parse_bytes(const char *s, double *bytes)
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || errno || v < 0 || s[0] == '-') return -1;
+    if (end == s || errno || !isfinite(v) || v < 0 || s[0] == '-') return -1;
     double unit;
     if (*end == '\0' || strcasecmp(end, "b") == 0) unit = 1;
     else if (strcasecmp(end, "kb") == 0 || strcasecmp(end, "kib") == 0 || strcasecmp(end, "k") == 0) unit = 1024.0;
@@ -169,9 +190,7 @@ static int p_addr(config *c, const char *v, char *err, size_t errlen)
     for (size_t i = 0; i < c->n_targets; i++)
         if (strcmp(c->targets[i].label, t.label) == 0)
             return fail(err, errlen, "%s is listed twice", t.label);
-    config_target *grown = realloc(c->targets, (c->n_targets + 1) * sizeof *grown);
-    if (!grown) return fail(err, errlen, "out of memory");
-    c->targets = grown;
+    c->targets = xrealloc(c->targets, (c->n_targets + 1) * sizeof *c->targets);
     c->targets[c->n_targets++] = t;
     return 0;
 }
@@ -182,19 +201,16 @@ static int p_user(config *c, const char *v, char *err, size_t errlen)
     return 0;
 }
 
-static int set_password(config *c, const char *pw, size_t n, char *err, size_t errlen)
+static void set_password(config *c, const char *pw, size_t n)
 {
     if (c->password) {
         explicit_bzero(c->password, strlen(c->password));
         free(c->password);
     }
     c->password = NULL;
-    if (n == 0) return 0;
-    c->password = malloc(n + 1);
-    if (!c->password) return fail(err, errlen, "out of memory");
+    if (n == 0) return;
+    c->password = xcalloc(1, n + 1);
     memcpy(c->password, pw, n);
-    c->password[n] = '\0';
-    return 0;
 }
 
 static int p_password_file(config *c, const char *v, char *err, size_t errlen)
@@ -208,58 +224,12 @@ static int p_password_file(config *c, const char *v, char *err, size_t errlen)
     line[n] = '\0';
     char *nl = strpbrk(line, "\r\n");
     if (nl) *nl = '\0';
-    int rc = too_long ? fail(err, errlen, "%s: password longer than 1023 bytes", v)
-                      : set_password(c, line, strlen(line), err, errlen);
+    int rc = 0;
+    if (too_long) rc = fail(err, errlen, "%s: password longer than 1023 bytes", v);
+    else set_password(c, line, strlen(line));
     if (rc == 0 && !c->password) rc = fail(err, errlen, "%s is empty", v);
     explicit_bzero(line, sizeof line);
     return rc;
-}
-
-static int p_duration_into(double *dst, double min, const char *v, char *err, size_t errlen)
-{
-    double d;
-    if (config_parse_duration(v, &d)) return fail(err, errlen, "'%s' is not a duration (e.g. 1s, 500ms, 2m)", v);
-    if (d < min) return fail(err, errlen, "must be at least %gms", min * 1000);
-    *dst = d;
-    return 0;
-}
-static int p_interval(config *c, const char *v, char *e, size_t n) { return p_duration_into(&c->poll_interval, 0.01, v, e, n); }
-static int p_timeout(config *c, const char *v, char *e, size_t n) { return p_duration_into(&c->poll_timeout, 0.01, v, e, n); }
-static int p_backoff(config *c, const char *v, char *e, size_t n) { return p_duration_into(&c->max_backoff, 0.01, v, e, n); }
-
-static int p_unsigned(const char *v, unsigned long long min, unsigned long long max, unsigned long long *out)
-{
-    char *end;
-    errno = 0;
-    if (*v == '-') return -1;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (end == v || *end || errno || x < min || x > max) return -1;
-    *out = x;
-    return 0;
-}
-
-/* A whole number in [min, max]; the error states the range. */
-static int p_count(unsigned long long *x, unsigned long long min, unsigned long long max, const char *v, char *err,
-                   size_t errlen)
-{
-    if (p_unsigned(v, min, max, x)) return fail(err, errlen, "must be a whole number from %llu to %llu", min, max);
-    return 0;
-}
-
-static int p_max_reply(config *c, const char *v, char *err, size_t errlen)
-{
-    unsigned long long x;
-    if (p_count(&x, 1024, 1ULL << 30, v, err, errlen)) return -1;
-    c->max_reply_bytes = (size_t)x;
-    return 0;
-}
-
-static int p_max_conns(config *c, const char *v, char *err, size_t errlen)
-{
-    unsigned long long x;
-    if (p_count(&x, 1, 100000, v, err, errlen)) return -1;
-    c->max_connections = (unsigned)x;
-    return 0;
 }
 
 static int p_listen(config *c, const char *v, char *err, size_t errlen)
@@ -287,128 +257,86 @@ static int p_path(config *c, const char *v, char *err, size_t errlen)
     return 0;
 }
 
-static int p_level(config *c, const char *v, char *err, size_t errlen)
-{
-    static const char *const names[] = {"debug", "info", "warn", "error"};
-    for (int i = 0; i < 4; i++)
-        if (strcmp(v, names[i]) == 0) { c->log_level = (log_level)i; return 0; }
-    return fail(err, errlen, "must be debug, info, warn or error");
-}
+static const char *const level_names[] = {"debug", "info", "warn", "error", NULL};
+static const char *const format_names[] = {"logfmt", "json", NULL};
+static const char *const output_names[] = {"text", "json", NULL};
 
-static int p_format(config *c, const char *v, char *err, size_t errlen)
-{
-    if (strcmp(v, "logfmt") == 0) c->log_format = LOG_LOGFMT;
-    else if (strcmp(v, "json") == 0) c->log_format = LOG_JSON;
-    else return fail(err, errlen, "must be logfmt or json");
-    return 0;
-}
-
-static int p_output(config *c, const char *v, char *err, size_t errlen)
-{
-    if (strcmp(v, "text") == 0) c->json_output = false;
-    else if (strcmp(v, "json") == 0) c->json_output = true;
-    else return fail(err, errlen, "must be text or json");
-    return 0;
-}
-
-static int p_number_into(double *dst, double min, double max, const char *v, char *err, size_t errlen)
-{
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (end == v || *end || errno || !(x >= min && x <= max))
-        return fail(err, errlen, "'%s' must be a number from %g to %g", v, min, max);
-    *dst = x;
-    return 0;
-}
-static int p_bytes_into(double *dst, const char *v, char *err, size_t errlen)
-{
-    if (config_parse_bytes(v, dst)) return fail(err, errlen, "'%s' is not a size (e.g. 1048576, 512kb, 100mb)", v);
-    return 0;
-}
-static int p_mem_warn(config *c, const char *v, char *e, size_t n)
-{ return p_number_into(&c->thresholds.memory_warning, 0.01, 10, v, e, n); }
-static int p_mem_crit(config *c, const char *v, char *e, size_t n)
-{ return p_number_into(&c->thresholds.memory_critical, 0.01, 10, v, e, n); }
-static int p_frag_ratio(config *c, const char *v, char *e, size_t n)
-{ return p_number_into(&c->thresholds.fragmentation_ratio, 1, 100, v, e, n); }
-static int p_frag_bytes(config *c, const char *v, char *e, size_t n)
-{ return p_bytes_into(&c->thresholds.fragmentation_min_bytes, v, e, n); }
-static int p_ttl_ratio(config *c, const char *v, char *e, size_t n)
-{ return p_number_into(&c->thresholds.ttl_min_ratio, 0, 1, v, e, n); }
-static int p_large_key(config *c, const char *v, char *e, size_t n)
-{ return p_bytes_into(&c->thresholds.large_key_bytes, v, e, n); }
-static int p_sampler_kps(config *c, const char *v, char *e, size_t n)
-{ return p_number_into(&c->sampler_keys_per_second, 0, 100000, v, e, n); }
-static int p_sampler_top(config *c, const char *v, char *err, size_t errlen)
-{
-    unsigned long long x;
-    if (p_count(&x, 1, 32, v, err, errlen)) return -1;
-    c->sampler_top_n = (unsigned)x;
-    return 0;
-}
-static int p_sampler_samples(config *c, const char *v, char *err, size_t errlen)
-{
-    unsigned long long x;
-    if (p_count(&x, 0, 1000, v, err, errlen)) return -1;
-    c->sampler_memory_samples = (unsigned)x;
-    return 0;
-}
-static int p_sampler_hash(config *c, const char *v, char *err, size_t errlen)
-{ (void)v; (void)err; (void)errlen; c->sampler_hash_keys = true; return 0; }
-static int p_doctor_keys(config *c, const char *v, char *err, size_t errlen)
-{
-    unsigned long long x;
-    if (p_count(&x, 0, 100000000, v, err, errlen)) return -1;
-    c->doctor_max_keys = (unsigned long)x;
-    return 0;
-}
-
-static int p_help(config *c, const char *v, char *err, size_t errlen)
-{ (void)v; (void)err; (void)errlen; c->show_help = true; return 0; }
-static int p_version(config *c, const char *v, char *err, size_t errlen)
-{ (void)v; (void)err; (void)errlen; c->show_version = true; return 0; }
+#define AT(field) offsetof(config, field)
+#define TH(field) offsetof(config, thresholds.field)
+#define DAY 86400.0
+#define PIB 1125899906842624.0
 
 static const flag flags[] = {
-    {"redis.addr", "REDIS_ADDR", "ADDR", "redis://localhost:6379", p_addr,
-     "Redis to watch: host:port, redis://[user@]host:port[/db] or unix:///path. Repeat for several."},
-    {"redis.user", "REDIS_USER", "NAME", NULL, p_user, "ACL user name for AUTH (Redis 6+)."},
-    {"redis.password-file", "REDIS_PASSWORD_FILE", "FILE", NULL, p_password_file,
-     "File whose first line is the Redis password. REDIS_PASSWORD works too; there is no password flag."},
-    {"poll.interval", NULL, "DURATION", "1s", p_interval, "How often each Redis is polled (INFO)."},
-    {"poll.timeout", NULL, "DURATION", "1s", p_timeout, "Deadline of one poll: connect, AUTH and INFO."},
-    {"poll.max-backoff", NULL, "DURATION", "10s", p_backoff, "Longest wait between reconnect attempts."},
-    {"poll.max-reply-bytes", NULL, "BYTES", "1048576", p_max_reply,
-     "Largest INFO reply accepted; a larger one fails the poll (too_large)."},
-    {"web.listen-address", NULL, "HOST:PORT", "127.0.0.1:39121", p_listen,
-     "Where /metrics is served. Use :39121 for every interface."},
-    {"web.telemetry-path", NULL, "PATH", "/metrics", p_path, "Path of the metrics page."},
-    {"web.max-connections", NULL, "N", "64", p_max_conns, "Concurrent HTTP connections accepted."},
-    {"log.level", NULL, "LEVEL", "info", p_level, "debug, info, warn or error."},
-    {"log.format", NULL, "FORMAT", "logfmt", p_format, "logfmt or json."},
-    {"diagnose.memory-warning", NULL, "RATIO", "0.8", p_mem_warn,
-     "used/maxmemory from which memory_near_limit is a warning."},
-    {"diagnose.memory-critical", NULL, "RATIO", "0.95", p_mem_crit,
-     "used/maxmemory from which memory_near_limit is critical."},
-    {"diagnose.fragmentation-ratio", NULL, "RATIO", "1.5", p_frag_ratio,
-     "mem_fragmentation_ratio from which fragmentation_high fires..."},
-    {"diagnose.fragmentation-min-bytes", NULL, "BYTES", "100mb", p_frag_bytes,
-     "...if at least this much is wasted (also the swapped amount for rss_below_used)."},
-    {"diagnose.ttl-keys-min-ratio", NULL, "RATIO", "0.01", p_ttl_ratio,
-     "Under volatile-*, fewer keys with a TTL than this share count as none."},
-    {"diagnose.large-key-bytes", NULL, "BYTES", "1mb", p_large_key, "A sampled key this large is a large_keys finding."},
-    {"sampler.keys-per-second", NULL, "N", "0", p_sampler_kps,
-     "Key sampler budget (SCAN + MEMORY USAGE + TYPE, read-only); 0 turns it off."},
-    {"sampler.top-n", NULL, "N", "10", p_sampler_top, "How many of the largest sampled keys are exported (1-32)."},
-    {"sampler.memory-samples", NULL, "N", "5", p_sampler_samples, "MEMORY USAGE ... SAMPLES n for nested types."},
-    {"sampler.hash-keys", NULL, NULL, NULL, p_sampler_hash, "Export a hash of each key name instead of the name."},
-    {"output", NULL, "FORMAT", "text", p_output, "doctor only: text or json."},
-    {"doctor.max-keys", NULL, "N", "10000", p_doctor_keys,
-     "doctor only: keys sampled for large_keys (0 = a whole SCAN cycle)."},
-    {"help", NULL, NULL, NULL, p_help, "Show this help and exit."},
-    {"version", NULL, NULL, NULL, p_version, "Show the version and exit."},
+    {"redis.addr", "REDIS_ADDR", "ADDR", F_CUSTOM, .custom_def = "redis://localhost:6379", .parse = p_addr,
+     .help = "Redis to watch: host:port, redis://[user@]host:port[/db] or unix:///path. Repeat for several."},
+    {"redis.user", "REDIS_USER", "NAME", F_CUSTOM, .parse = p_user, .help = "ACL user name for AUTH (Redis 6+)."},
+    {"redis.password-file", "REDIS_PASSWORD_FILE", "FILE", F_CUSTOM, .parse = p_password_file,
+     .help = "File whose first line is the Redis password. REDIS_PASSWORD works too; there is no password flag."},
+    {"poll.interval", NULL, "DURATION", F_DURATION, AT(poll_interval), 0.01, DAY, 1,
+     .help = "How often each Redis is polled (INFO)."},
+    {"poll.timeout", NULL, "DURATION", F_DURATION, AT(poll_timeout), 0.01, DAY, 1,
+     .help = "Deadline of one poll: connect, AUTH and INFO."},
+    {"poll.max-backoff", NULL, "DURATION", F_DURATION, AT(max_backoff), 0.01, DAY, 10,
+     .help = "Longest wait between reconnect attempts."},
+    {"poll.max-reply-bytes", NULL, "BYTES", F_COUNT, AT(max_reply_bytes), 1024, 1073741824.0, 1048576,
+     .help = "Largest INFO reply accepted; a larger one fails the poll (too_large)."},
+    {"web.listen-address", NULL, "HOST:PORT", F_CUSTOM, .custom_def = "127.0.0.1:39121", .parse = p_listen,
+     .help = "Where /metrics is served. Use :39121 for every interface."},
+    {"web.telemetry-path", NULL, "PATH", F_CUSTOM, .custom_def = "/metrics", .parse = p_path,
+     .help = "Path of the metrics page."},
+    {"web.max-connections", NULL, "N", F_COUNT, AT(max_connections), 1, 100000, 64,
+     .help = "Concurrent HTTP connections accepted."},
+    {"log.level", NULL, "LEVEL", F_ENUM, AT(log_level), .def = LOG_INFO, .names = level_names,
+     .help = "debug, info, warn or error."},
+    {"log.format", NULL, "FORMAT", F_ENUM, AT(log_format), .def = LOG_LOGFMT, .names = format_names,
+     .help = "logfmt or json."},
+    {"diagnose.memory-warning", NULL, "RATIO", F_NUMBER, TH(memory_warning), 0.01, 10,
+     DIAGNOSE_DEFAULT_MEMORY_WARNING, .help = "used/maxmemory from which memory_near_limit is a warning."},
+    {"diagnose.memory-critical", NULL, "RATIO", F_NUMBER, TH(memory_critical), 0.01, 10,
+     DIAGNOSE_DEFAULT_MEMORY_CRITICAL, .help = "used/maxmemory from which memory_near_limit is critical."},
+    {"diagnose.fragmentation-ratio", NULL, "RATIO", F_NUMBER, TH(fragmentation_ratio), 1, 100,
+     DIAGNOSE_DEFAULT_FRAGMENTATION_RATIO, .help = "mem_fragmentation_ratio from which fragmentation_high fires..."},
+    {"diagnose.fragmentation-min-bytes", NULL, "BYTES", F_BYTES, TH(fragmentation_min_bytes), 0, PIB,
+     DIAGNOSE_DEFAULT_FRAGMENTATION_MIN_BYTES,
+     .help = "...if at least this much is wasted (also the swapped amount for rss_below_used)."},
+    {"diagnose.ttl-keys-min-ratio", NULL, "RATIO", F_NUMBER, TH(ttl_min_ratio), 0, 1, DIAGNOSE_DEFAULT_TTL_MIN_RATIO,
+     .help = "Under volatile-*, fewer keys with a TTL than this share count as none."},
+    {"diagnose.large-key-bytes", NULL, "BYTES", F_BYTES, TH(large_key_bytes), 1, PIB, DIAGNOSE_DEFAULT_LARGE_KEY_BYTES,
+     .help = "A sampled key this large is a large_keys finding."},
+    {"sampler.keys-per-second", NULL, "N", F_NUMBER, AT(sampler_keys_per_second), 0, 100000, 0,
+     .help = "Key sampler budget (SCAN + MEMORY USAGE + TYPE, read-only); 0 turns it off."},
+    {"sampler.top-n", NULL, "N", F_COUNT, AT(sampler_top_n), 1, SAMPLER_MAX_TOP_KEYS, 10,
+     .help = "How many of the largest sampled keys are exported (1-32)."},
+    {"sampler.memory-samples", NULL, "N", F_COUNT, AT(sampler_memory_samples), 0, 1000, 5,
+     .help = "MEMORY USAGE ... SAMPLES n for nested types (0 = every element: exact but slow on big keys)."},
+    {"sampler.hash-keys", NULL, NULL, F_SWITCH, AT(sampler_hash_keys),
+     .help = "Export a hash of each key name instead of the name."},
+    {"output", NULL, "FORMAT", F_ENUM, AT(json_output), .def = 0, .names = output_names,
+     .help = "doctor only: text or json."},
+    {"doctor.max-keys", NULL, "N", F_COUNT, AT(doctor_max_keys), 0, 100000000, 10000,
+     .help = "doctor only: keys sampled for large_keys (0 = a whole SCAN cycle)."},
+    {"help", NULL, NULL, F_SWITCH, AT(show_help), .help = "Show this help and exit."},
+    {"version", NULL, NULL, F_SWITCH, AT(show_version), .help = "Show the version and exit."},
 };
 #define N_FLAGS (sizeof flags / sizeof flags[0])
+
+/* The default as --help shows it, made from the typed value. */
+static void describe_default(const flag *f, char *out, size_t cap)
+{
+    out[0] = '\0';
+    switch (f->kind) {
+    case F_DURATION: snprintf(out, cap, "%gs", f->def); break;
+    case F_NUMBER: snprintf(out, cap, "%g", f->def); break;
+    case F_COUNT: snprintf(out, cap, "%.0f", f->def); break;
+    case F_BYTES:
+        if (f->def >= 1048576 && fmod(f->def, 1048576) == 0) snprintf(out, cap, "%gmb", f->def / 1048576);
+        else snprintf(out, cap, "%.0f", f->def);
+        break;
+    case F_ENUM: snprintf(out, cap, "%s", f->names[(int)f->def]); break;
+    case F_CUSTOM: if (f->custom_def) snprintf(out, cap, "%s", f->custom_def); break;
+    case F_SWITCH: break;
+    }
+}
 
 void config_usage(FILE *out)
 {
@@ -416,15 +344,95 @@ void config_usage(FILE *out)
                  "       redis_memory_exporter doctor [FLAGS]   one-shot diagnosis of the first --redis.addr\n\n"
                  "Flags (--flag=value or --flag value):\n");
     for (size_t i = 0; i < N_FLAGS; i++) {
-        char left[64];
+        char left[64], def[64];
         snprintf(left, sizeof left, "--%s%s%s", flags[i].name, flags[i].arg ? "=" : "",
                  flags[i].arg ? flags[i].arg : "");
         fprintf(out, "  %-34s %s", left, flags[i].help);
-        if (flags[i].def) fprintf(out, " [default: %s]", flags[i].def);
+        describe_default(&flags[i], def, sizeof def);
+        if (def[0]) fprintf(out, " [default: %s]", def);
         if (flags[i].env) fprintf(out, " [env: %s]", flags[i].env);
         fputc('\n', out);
     }
     fprintf(out, "\nEnvironment: REDIS_PASSWORD is the Redis password (never logged or shown).\n");
+}
+
+/* A whole number in [min, max]; no sign, no overflow. */
+static int parse_count(const char *v, double min, double max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    if (*v == '-' || *v == '+') return -1;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (end == v || *end || errno || (double)x < min || (double)x > max) return -1;
+    *out = (unsigned long)x;
+    return 0;
+}
+
+/* A finite number in [min, max]. */
+static int parse_number(const char *v, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || errno || !isfinite(x) || x < min || x > max) return -1;
+    *out = x;
+    return 0;
+}
+
+/* Parses v as f says and stores it; the error names no flag (the caller does). */
+static int parse_value(config *c, const flag *f, const char *v, char *err, size_t errlen)
+{
+    void *dst = (char *)c + f->offset;
+    double d;
+    unsigned long n;
+    switch (f->kind) {
+    case F_DURATION:
+        if (config_parse_duration(v, &d)) return fail(err, errlen, "'%.64s' is not a duration (e.g. 1s, 500ms, 2m)", v);
+        if (d < f->min || d > f->max) return fail(err, errlen, "must be from %gms to %gs", f->min * 1000, f->max);
+        *(double *)dst = d;
+        return 0;
+    case F_NUMBER:
+        if (parse_number(v, f->min, f->max, &d)) return fail(err, errlen, "'%.64s' must be a number from %g to %g", v, f->min, f->max);
+        *(double *)dst = d;
+        return 0;
+    case F_BYTES:
+        if (config_parse_bytes(v, &d)) return fail(err, errlen, "'%.64s' is not a size (e.g. 1048576, 512kb, 100mb)", v);
+        if (d < f->min || d > f->max) return fail(err, errlen, "must be from %.0f to %.0f bytes", f->min, f->max);
+        *(double *)dst = d;
+        return 0;
+    case F_COUNT:
+        if (parse_count(v, f->min, f->max, &n)) return fail(err, errlen, "must be a whole number from %.0f to %.0f", f->min, f->max);
+        *(unsigned long *)dst = n;
+        return 0;
+    case F_ENUM:
+        for (int i = 0; f->names[i]; i++)
+            if (strcmp(v, f->names[i]) == 0) { *(int *)dst = i; return 0; }
+        char list[128] = "";
+        for (int i = 0; f->names[i]; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", f->names[i]);
+        return fail(err, errlen, "must be one of: %s", list);
+    case F_SWITCH:
+        *(bool *)dst = true;
+        return 0;
+    case F_CUSTOM:
+        return f->parse(c, v, err, errlen);
+    }
+    return -1;
+}
+
+/* Every typed default, before anything is parsed. */
+static void set_defaults(config *c)
+{
+    for (size_t i = 0; i < N_FLAGS; i++) {
+        const flag *f = &flags[i];
+        void *dst = (char *)c + f->offset;
+        switch (f->kind) {
+        case F_DURATION: case F_NUMBER: case F_BYTES: *(double *)dst = f->def; break;
+        case F_COUNT: *(unsigned long *)dst = (unsigned long)f->def; break;
+        case F_ENUM: *(int *)dst = (int)f->def; break;
+        case F_SWITCH: case F_CUSTOM: break;
+        }
+    }
 }
 
 static const flag *find_flag(const char *name, size_t n)
@@ -437,7 +445,7 @@ static const flag *find_flag(const char *name, size_t n)
 static int apply(config *c, const flag *f, const char *value, const char *origin, char *err, size_t errlen)
 {
     char why[512];
-    if (f->parse(c, value, why, sizeof why) == 0) return 0;
+    if (parse_value(c, f, value, why, sizeof why) == 0) return 0;
     return fail(err, errlen, "%s%s: %s", origin, f->name, why);
 }
 
@@ -456,6 +464,7 @@ void config_free(config *c)
 int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
+    set_defaults(c);
     bool seen[N_FLAGS] = {false};
     int i = 1;
     if (argc > 1 && strcmp(argv[1], "doctor") == 0) {
@@ -498,8 +507,7 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
         if (env && *env) {
             /* REDIS_ADDR may list several targets, comma-separated. */
             if (flags[k].parse == p_addr) {
-                char *copy_env = strdup(env), *save = NULL;
-                if (!copy_env) { fail(err, errlen, "out of memory"); goto bad; }
+                char *copy_env = xstrdup(env), *save = NULL;
                 int rc = 0;
                 for (char *tok = strtok_r(copy_env, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save))
                     rc = apply(c, &flags[k], tok, "env REDIS_ADDR for --", err, errlen);
@@ -508,13 +516,13 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
             } else if (apply(c, &flags[k], env, "env for --", err, errlen)) {
                 goto bad;
             }
-        } else if (flags[k].def && apply(c, &flags[k], flags[k].def, "default of --", err, errlen)) {
+        } else if (flags[k].custom_def && apply(c, &flags[k], flags[k].custom_def, "default of --", err, errlen)) {
             goto bad;
         }
     }
     if (!c->password) {
         const char *pw = getenv("REDIS_PASSWORD");
-        if (pw && *pw && set_password(c, pw, strlen(pw), err, errlen)) goto bad;
+        if (pw && *pw) set_password(c, pw, strlen(pw));
     }
     if (c->thresholds.memory_critical < c->thresholds.memory_warning) {
         fail(err, errlen, "--diagnose.memory-critical: must not be below --diagnose.memory-warning");

@@ -153,7 +153,7 @@ bool derive_db_evictable(derive_policy p, const info_db *db, double *out)
     return false;
 }
 
-void derive_compute(const derive_history *h, const info_sample *s, derived *out)
+void derive_compute(const derive_history *h, const info_sample *s, double now_t, derived *out)
 {
     memset(out, 0, sizeof *out);
     double used, max, peak;
@@ -178,7 +178,7 @@ void derive_compute(const derive_history *h, const info_sample *s, derived *out)
         out->has_oom_rate = rate_of(&h->rate, now, h->rate_window,
                                     offsetof(derive_point, oom), &out->oom_rate);
         double slope;
-        if (has_used && out->max_configured && trend_slope(&h->trend, h->trend_window, now->t, &slope)) {
+        if (has_used && out->max_configured && trend_slope(&h->trend, h->trend_window, now_t, &slope)) {
             /* Growth under 1 byte/s, or under a thousandth of the limit per window, is flat. */
             if (slope > 1.0 && slope * h->trend_window > max / 1000.0) {
                 out->has_time_to_full = true;

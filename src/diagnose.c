@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
+
 #define DIAGNOSE_NAME(id, name, why) name,
 static const char *const finding_names[DIAGNOSE_COUNT] = {DIAGNOSE_FINDINGS(DIAGNOSE_NAME)};
 #undef DIAGNOSE_NAME
@@ -24,23 +26,13 @@ const char *diagnose_severity_name(diagnose_severity s)
 diagnose_thresholds diagnose_default_thresholds(void)
 {
     return (diagnose_thresholds){
-        .memory_warning = 0.80,
-        .memory_critical = 0.95,
-        .fragmentation_ratio = 1.5,
-        .fragmentation_min_bytes = 100.0 * 1024 * 1024,
-        .ttl_min_ratio = 0.01,
-        .large_key_bytes = 1024.0 * 1024,
+        .memory_warning = DIAGNOSE_DEFAULT_MEMORY_WARNING,
+        .memory_critical = DIAGNOSE_DEFAULT_MEMORY_CRITICAL,
+        .fragmentation_ratio = DIAGNOSE_DEFAULT_FRAGMENTATION_RATIO,
+        .fragmentation_min_bytes = DIAGNOSE_DEFAULT_FRAGMENTATION_MIN_BYTES,
+        .ttl_min_ratio = DIAGNOSE_DEFAULT_TTL_MIN_RATIO,
+        .large_key_bytes = DIAGNOSE_DEFAULT_LARGE_KEY_BYTES,
     };
-}
-
-static void human_bytes(double b, char *out, size_t cap)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    double v = b;
-    while (fabs(v) >= 1024 && u < 4) { v /= 1024; u++; }
-    if (u == 0) snprintf(out, cap, "%.0f B", v);
-    else snprintf(out, cap, "%.1f %s", v, units[u]);
 }
 
 /* A maxmemory value to suggest: room for 50 % more than today's use, in whole MiB. */
@@ -86,8 +78,8 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
     const char *allocator = info_text_get(s, INFO_MEM_ALLOCATOR);
 
     char used_h[32], max_h[32], suggest[32];
-    human_bytes(used, used_h, sizeof used_h);
-    human_bytes(max, max_h, sizeof max_h);
+    fmt_bytes(used, used_h, sizeof used_h);
+    fmt_bytes(max, max_h, sizeof max_h);
     suggest_maxmemory(used, max, suggest, sizeof suggest);
     double ratio = d->has_used_ratio ? d->used_ratio : 0;
     bool at_limit = d->max_configured && has_used && used >= max;
@@ -150,8 +142,8 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
     if (n_large > 0) {
         const diagnose_key *k = &in->largest[0];
         char size_h[32], limit_h[32];
-        human_bytes(k->bytes, size_h, sizeof size_h);
-        human_bytes(th->large_key_bytes, limit_h, sizeof limit_h);
+        fmt_bytes(k->bytes, size_h, sizeof size_h);
+        fmt_bytes(th->large_key_bytes, limit_h, sizeof limit_h);
         diagnose_finding *f = add(out, DIAGNOSE_LARGE_KEYS, DIAGNOSE_WARNING);
         say(f->summary, sizeof f->summary, "%zu sampled key%s of %s or more; the largest is db%d \"%s\" (%s, %s)",
             n_large, n_large == 1 ? "" : "s", limit_h, k->db, k->name, k->type, size_h);
@@ -164,7 +156,7 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
     /* 5. Fragmentation. */
     if (has_frag && frag >= th->fragmentation_ratio && frag_bytes >= th->fragmentation_min_bytes) {
         char waste_h[32];
-        human_bytes(frag_bytes, waste_h, sizeof waste_h);
+        fmt_bytes(frag_bytes, waste_h, sizeof waste_h);
         diagnose_finding *f = add(out, DIAGNOSE_FRAGMENTATION_HIGH, DIAGNOSE_WARNING);
         say(f->summary, sizeof f->summary, "mem_fragmentation_ratio %.2f: RSS exceeds used memory by %s%s", frag,
             waste_h, in->has_defrag_enabled ? (in->defrag_enabled ? "; activedefrag is on" : "; activedefrag is off") : "");
@@ -186,7 +178,7 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
     /* 5b. RSS below used memory: swapping. */
     if (has_rss && has_used && rss < used && used - rss >= th->fragmentation_min_bytes) {
         char rss_h[32];
-        human_bytes(rss, rss_h, sizeof rss_h);
+        fmt_bytes(rss, rss_h, sizeof rss_h);
         diagnose_finding *f = add(out, DIAGNOSE_RSS_BELOW_USED, DIAGNOSE_WARNING);
         say(f->summary, sizeof f->summary, "used_memory_rss %s is below used_memory %s (fragmentation ratio %.2f)",
             rss_h, used_h, has_frag ? frag : rss / used);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "negotiate.h"
 #include "snapshot.h"
+#include "xalloc.h"
 
 typedef enum MHD_Result (*route_fn)(struct MHD_Connection *conn, http_server *h);
 
@@ -145,8 +146,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 http_server *http_start(const config *cfg)
 {
-    http_server *h = calloc(1, sizeof *h);
-    if (!h) abort();
+    http_server *h = xcalloc(1, sizeof *h);
     h->routes[h->n_routes++] = (route){cfg->telemetry_path, route_metrics};
     h->routes[h->n_routes++] = (route){"/", route_landing};
     h->routes[h->n_routes++] = (route){"/healthz", route_health};

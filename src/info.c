@@ -6,19 +6,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "xalloc.h"
+
 #define INFO_DESC_NUM(id, key, metric, kind, help) [INFO_##id] = {key, metric, kind, help},
 const info_num_desc info_num_table[INFO_NUM_COUNT] = {INFO_NUMERIC_FIELDS(INFO_DESC_NUM)};
 #undef INFO_DESC_NUM
 #define INFO_DESC_TEXT(id, key, label) [INFO_##id] = {key, label},
 const info_text_desc info_text_table[INFO_TEXT_COUNT] = {INFO_TEXT_FIELDS(INFO_DESC_TEXT)};
 #undef INFO_DESC_TEXT
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (!q) abort();
-    return q;
-}
 
 void info_sample_init(info_sample *s)
 {
@@ -42,29 +37,6 @@ void info_sample_reset(info_sample *s)
     s->has_keyspace = false;
     s->n_known = 0;
     s->n_bad_values = 0;
-}
-
-void info_sample_copy(info_sample *dst, const info_sample *src)
-{
-    info_db *dbs = dst->dbs;
-    size_t cap_dbs = dst->cap_dbs;
-    info_errorstat *errs = dst->errs;
-    size_t cap_errs = dst->cap_errs;
-    if (cap_dbs < src->n_dbs) {
-        cap_dbs = src->n_dbs;
-        dbs = xrealloc(dbs, cap_dbs * sizeof *dbs);
-    }
-    if (cap_errs < src->n_errs) {
-        cap_errs = src->n_errs;
-        errs = xrealloc(errs, cap_errs * sizeof *errs);
-    }
-    *dst = *src;
-    dst->dbs = dbs;
-    dst->cap_dbs = cap_dbs;
-    dst->errs = errs;
-    dst->cap_errs = cap_errs;
-    if (src->n_dbs) memcpy(dbs, src->dbs, src->n_dbs * sizeof *dbs);
-    if (src->n_errs) memcpy(errs, src->errs, src->n_errs * sizeof *errs);
 }
 
 /* Parses a whole number or decimal, optionally signed, optionally ending in '%'.

@@ -32,7 +32,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(arg);
 }
 
-static int serve(const config *cfg, const collector_build *build)
+static int serve(const config *cfg, const render_build *build)
 {
     int status = 1;
     struct event_base *base = event_base_new();
@@ -82,7 +82,7 @@ int main(int argc, char **argv)
     }
     char hiredis_version[32];
     snprintf(hiredis_version, sizeof hiredis_version, "%d.%d.%d", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
-    collector_build build = {RME_VERSION, RME_REVISION, hiredis_version, event_get_version(), MHD_get_version()};
+    render_build build = {RME_VERSION, RME_REVISION, hiredis_version, event_get_version(), MHD_get_version()};
     if (cfg.show_help) {
         config_usage(stdout);
         config_free(&cfg);

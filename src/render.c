@@ -118,24 +118,34 @@ static void canonical_le(double v, char *out, size_t cap)
     if (!strpbrk(out, ".e")) strncat(out, ".0", cap - strlen(out) - 1);
 }
 
-/* A per-target value: computed by a small function so that one loop serves many rows. */
-typedef bool (*target_value_fn)(const render_target *t, double *v);
+/* A histogram's _bucket, _sum and _count samples; labels[0..nl) come first and a slot
+ * for "le" is taken at labels[nl] (the array has room for it). */
+static void put_histogram(family *f, const histo *h, label *labels, size_t nl)
+{
+    double cum = 0;
+    for (size_t b = 0; b <= h->n_bounds; b++) {
+        cum += h->counts[b];
+        char le[32];
+        if (b == h->n_bounds) snprintf(le, sizeof le, "+Inf");
+        else canonical_le(h->bounds[b], le, sizeof le);
+        labels[nl] = (label){"le", le};
+        family_sample(f, "_bucket", labels, nl + 1, cum);
+    }
+    family_sample(f, "_sum", labels, nl, h->sum);
+    family_sample(f, "_count", labels, nl, cum);
+}
 
-static bool v_max_configured(const render_target *t, double *v) { *v = t->derived->max_configured; return true; }
-static bool v_used_ratio(const render_target *t, double *v)
-{ *v = t->derived->used_ratio; return t->derived->has_used_ratio; }
-static bool v_peak_ratio(const render_target *t, double *v)
-{ *v = t->derived->peak_ratio; return t->derived->has_peak_ratio; }
-static bool v_time_to_full(const render_target *t, double *v)
-{ *v = t->derived->time_to_full; return t->derived->has_time_to_full; }
-static bool v_eviction_possible(const render_target *t, double *v)
-{ *v = t->derived->eviction_possible; return t->derived->has_eviction_possible; }
-static bool v_evicted_rate(const render_target *t, double *v)
-{ *v = t->derived->evicted_rate; return t->derived->has_evicted_rate; }
-static bool v_expired_rate(const render_target *t, double *v)
-{ *v = t->derived->expired_rate; return t->derived->has_expired_rate; }
-static bool v_oom_rate(const render_target *t, double *v)
-{ *v = t->derived->oom_rate; return t->derived->has_oom_rate; }
+/* A per-target value: computed by a small function so that one loop serves many rows. */
+typedef bool (*target_value_fn)(const derived *d, double *v);
+
+static bool v_max_configured(const derived *d, double *v) { *v = d->max_configured; return true; }
+static bool v_used_ratio(const derived *d, double *v) { *v = d->used_ratio; return d->has_used_ratio; }
+static bool v_peak_ratio(const derived *d, double *v) { *v = d->peak_ratio; return d->has_peak_ratio; }
+static bool v_time_to_full(const derived *d, double *v) { *v = d->time_to_full; return d->has_time_to_full; }
+static bool v_eviction_possible(const derived *d, double *v) { *v = d->eviction_possible; return d->has_eviction_possible; }
+static bool v_evicted_rate(const derived *d, double *v) { *v = d->evicted_rate; return d->has_evicted_rate; }
+static bool v_expired_rate(const derived *d, double *v) { *v = d->expired_rate; return d->has_expired_rate; }
+static bool v_oom_rate(const derived *d, double *v) { *v = d->oom_rate; return d->has_oom_rate; }
 
 static const struct derived_row {
     const char *name;
@@ -164,21 +174,21 @@ static const struct derived_row {
 };
 
 /* Keyspace rows: value of one db line. */
-typedef bool (*db_value_fn)(const render_target *t, const info_db *db, double *v);
-static bool db_keys(const render_target *t, const info_db *db, double *v) { (void)t; *v = db->keys; return true; }
-static bool db_expires(const render_target *t, const info_db *db, double *v)
+typedef bool (*db_value_fn)(const derived *d, const info_db *db, double *v);
+static bool db_keys(const derived *t, const info_db *db, double *v) { (void)t; *v = db->keys; return true; }
+static bool db_expires(const derived *t, const info_db *db, double *v)
 { (void)t; *v = db->expires; return db->has_expires; }
-static bool db_persistent(const render_target *t, const info_db *db, double *v)
+static bool db_persistent(const derived *t, const info_db *db, double *v)
 {
     (void)t;
     /* Some captures carry expires > keys (hand-edited or racing counters): never negative. */
     *v = db->keys > db->expires ? db->keys - db->expires : 0;
     return db->has_expires;
 }
-static bool db_avg_ttl(const render_target *t, const info_db *db, double *v)
+static bool db_avg_ttl(const derived *t, const info_db *db, double *v)
 { (void)t; *v = db->avg_ttl_ms / 1000.0; return db->has_avg_ttl; }
-static bool db_evictable(const render_target *t, const info_db *db, double *v)
-{ return derive_db_evictable(t->derived->policy, db, v); }
+static bool db_evictable(const derived *t, const info_db *db, double *v)
+{ return derive_db_evictable(t->policy, db, v); }
 
 static const struct db_row {
     const char *name;
@@ -195,12 +205,12 @@ static const struct db_row {
      "volatile-*, none under noeviction.", db_evictable},
 };
 
-static void render_redis(buf *out, const render_target *ts, size_t n)
+static void render_redis(buf *out, const render_view *ts, size_t n)
 {
     family f = fam(out, "redis_up", "gauge",
                    "1 when the exporter's last poll of this Redis succeeded and is recent, else 0.");
     for (size_t i = 0; i < n; i++)
-        family_sample(&f, NULL, &(label){"addr", ts[i].addr}, 1, ts[i].up);
+        family_sample(&f, NULL, &(label){"addr", ts[i].r->addr}, 1, ts[i].up);
 
     for (int k = 0; k < INFO_NUM_COUNT; k++) {
         const info_num_desc *d = &info_num_table[k];
@@ -208,8 +218,8 @@ static void render_redis(buf *out, const render_target *ts, size_t n)
         f = fam(out, d->metric, d->kind == INFO_COUNTER ? "counter" : "gauge", d->help);
         for (size_t i = 0; i < n; i++) {
             double v;
-            if (ts[i].up && info_get(ts[i].sample, (info_num)k, &v))
-                family_sample(&f, NULL, &(label){"addr", ts[i].addr}, 1, v);
+            if (ts[i].up && info_get(&ts[i].r->sample, (info_num)k, &v))
+                family_sample(&f, NULL, &(label){"addr", ts[i].r->addr}, 1, v);
         }
     }
 
@@ -217,8 +227,8 @@ static void render_redis(buf *out, const render_target *ts, size_t n)
         f = fam(out, derived_rows[r].name, "gauge", derived_rows[r].help);
         for (size_t i = 0; i < n; i++) {
             double v;
-            if (ts[i].up && derived_rows[r].value(&ts[i], &v))
-                family_sample(&f, NULL, &(label){"addr", ts[i].addr}, 1, v);
+            if (ts[i].up && derived_rows[r].value(&ts[i].r->derived, &v))
+                family_sample(&f, NULL, &(label){"addr", ts[i].r->addr}, 1, v);
         }
     }
 
@@ -226,13 +236,13 @@ static void render_redis(buf *out, const render_target *ts, size_t n)
         f = fam(out, db_rows[r].name, "gauge", db_rows[r].help);
         for (size_t i = 0; i < n; i++) {
             if (!ts[i].up) continue;
-            for (size_t d = 0; d < ts[i].sample->n_dbs; d++) {
-                const info_db *db = &ts[i].sample->dbs[d];
+            for (size_t d = 0; d < ts[i].r->sample.n_dbs; d++) {
+                const info_db *db = &ts[i].r->sample.dbs[d];
                 double v;
-                if (!db_rows[r].value(&ts[i], db, &v)) continue;
+                if (!db_rows[r].value(&ts[i].r->derived, db, &v)) continue;
                 char dbname[24];
                 snprintf(dbname, sizeof dbname, "db%d", db->index);
-                label l[2] = {{"addr", ts[i].addr}, {"db", dbname}};
+                label l[2] = {{"addr", ts[i].r->addr}, {"db", dbname}};
                 family_sample(&f, NULL, l, 2, v);
             }
         }
@@ -243,15 +253,15 @@ static void render_redis(buf *out, const render_target *ts, size_t n)
             "commands rejected at maxmemory; it is 0 while the section has no OOM line.");
     for (size_t i = 0; i < n; i++) {
         if (!ts[i].up) continue;
-        const info_sample *s = ts[i].sample;
+        const info_sample *s = &ts[i].r->sample;
         bool oom_seen = false;
         for (size_t e = 0; e < s->n_errs; e++) {
-            label l[2] = {{"addr", ts[i].addr}, {"err", s->errs[e].name}};
+            label l[2] = {{"addr", ts[i].r->addr}, {"err", s->errs[e].name}};
             family_sample(&f, NULL, l, 2, s->errs[e].count);
             if (strcmp(s->errs[e].name, "OOM") == 0) oom_seen = true;
         }
         if (s->has_errorstats && !oom_seen) {
-            label l[2] = {{"addr", ts[i].addr}, {"err", "OOM"}};
+            label l[2] = {{"addr", ts[i].r->addr}, {"err", "OOM"}};
             family_sample(&f, NULL, l, 2, 0);
         }
     }
@@ -260,18 +270,17 @@ static void render_redis(buf *out, const render_target *ts, size_t n)
             "1 when the activedefrag config is yes (CONFIG GET activedefrag, asked at most once a minute; "
             "absent where CONFIG is renamed or forbidden).");
     for (size_t i = 0; i < n; i++)
-        if (ts[i].up && ts[i].has_defrag_enabled)
-            family_sample(&f, NULL, &(label){"addr", ts[i].addr}, 1, ts[i].defrag_enabled);
+        if (ts[i].up && ts[i].r->config.has_defrag_enabled)
+            family_sample(&f, NULL, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->config.defrag_enabled);
 
     f = fam(out, "redis_memory_finding", "gauge",
-            "1 for each active diagnosis finding (id: memory_near_limit, noeviction_at_limit, "
-            "volatile_without_ttl_keys, large_keys, fragmentation_high, rss_below_used, oom_rejections). "
-            "No series when healthy. The landing page and the doctor command explain each and its fix.");
+            "1 for each active diagnosis finding (id one of:" DIAGNOSE_ID_LIST "). No series when healthy. "
+            "The landing page and the doctor command explain each and its fix.");
     for (size_t i = 0; i < n; i++) {
-        if (!ts[i].up || !ts[i].diagnosis) continue;
-        for (size_t k = 0; k < ts[i].diagnosis->n; k++) {
-            const diagnose_finding *df = &ts[i].diagnosis->findings[k];
-            label l[3] = {{"addr", ts[i].addr}, {"id", diagnose_id_name(df->id)},
+        if (!ts[i].up) continue;
+        for (size_t k = 0; k < ts[i].r->diagnosis.n; k++) {
+            const diagnose_finding *df = &ts[i].r->diagnosis.findings[k];
+            label l[3] = {{"addr", ts[i].r->addr}, {"id", diagnose_id_name(df->id)},
                           {"severity", diagnose_severity_name(df->severity)}};
             family_sample(&f, NULL, l, 3, 1);
         }
@@ -282,11 +291,11 @@ static void render_redis(buf *out, const render_target *ts, size_t n)
             "cycle); key names are cut at 64 bytes or hashed with --sampler.hash-keys.");
     for (size_t i = 0; i < n; i++) {
         if (!ts[i].up) continue;
-        for (size_t k = 0; k < ts[i].n_largest; k++) {
-            const diagnose_key *dk = &ts[i].largest[k];
+        for (size_t k = 0; k < ts[i].r->keys.n_largest; k++) {
+            const diagnose_key *dk = &ts[i].r->keys.largest[k];
             char dbname[24];
             snprintf(dbname, sizeof dbname, "db%d", dk->db);
-            label l[4] = {{"addr", ts[i].addr}, {"db", dbname}, {"key", dk->name}, {"type", dk->type}};
+            label l[4] = {{"addr", ts[i].r->addr}, {"db", dbname}, {"key", dk->name}, {"type", dk->type}};
             family_sample(&f, NULL, l, 4, dk->bytes);
         }
     }
@@ -294,19 +303,9 @@ static void render_redis(buf *out, const render_target *ts, size_t n)
     f = fam(out, "redis_key_sample_size_bytes", "histogram",
             "Sizes (MEMORY USAGE) of the keys the optional key sampler has looked at.");
     for (size_t i = 0; i < n; i++) {
-        if (!ts[i].up || !ts[i].key_size_counts) continue;
-        static const double bounds[RENDER_KEY_SIZE_BUCKETS] = RENDER_KEY_SIZE_BOUNDS;
-        double cum = 0;
-        for (int b = 0; b <= RENDER_KEY_SIZE_BUCKETS; b++) {
-            cum += ts[i].key_size_counts[b];
-            char le[32];
-            if (b == RENDER_KEY_SIZE_BUCKETS) snprintf(le, sizeof le, "+Inf");
-            else canonical_le(bounds[b], le, sizeof le);
-            label l[2] = {{"addr", ts[i].addr}, {"le", le}};
-            family_sample(&f, "_bucket", l, 2, cum);
-        }
-        family_sample(&f, "_sum", &(label){"addr", ts[i].addr}, 1, ts[i].key_size_sum);
-        family_sample(&f, "_count", &(label){"addr", ts[i].addr}, 1, cum);
+        if (!ts[i].up || !ts[i].r->keys.active) continue;
+        label l[2] = {{"addr", ts[i].r->addr}};
+        put_histogram(&f, &ts[i].r->keys.sizes, l, 1);
     }
 
     f = fam(out, "redis_instance_info", "gauge",
@@ -316,63 +315,54 @@ static void render_redis(buf *out, const render_target *ts, size_t n)
         if (!ts[i].up) continue;
         label l[1 + INFO_TEXT_COUNT];
         size_t nl = 0;
-        l[nl++] = (label){"addr", ts[i].addr};
+        l[nl++] = (label){"addr", ts[i].r->addr};
         for (int k = 0; k < INFO_TEXT_COUNT; k++) {
             if (!info_text_table[k].label) continue;
-            const char *v = info_text_get(ts[i].sample, (info_text)k);
+            const char *v = info_text_get(&ts[i].r->sample, (info_text)k);
             /* Valkey says server_mode where Redis says redis_mode. */
-            if (!v && k == INFO_REDIS_MODE) v = info_text_get(ts[i].sample, INFO_SERVER_MODE);
+            if (!v && k == INFO_REDIS_MODE) v = info_text_get(&ts[i].r->sample, INFO_SERVER_MODE);
             l[nl++] = (label){info_text_table[k].label, v ? v : ""};
         }
         family_sample(&f, NULL, l, nl, 1);
     }
 }
 
-static void render_health(buf *out, const render_target *ts, size_t n, const render_exporter *e)
+static void render_health(buf *out, const render_view *ts, size_t n, const render_exporter *e)
 {
     family f = fam(out, "redis_memory_exporter_last_poll_success_timestamp_seconds", "gauge",
                    "Unix time of the last successful poll of this Redis.");
     for (size_t i = 0; i < n; i++)
-        if (ts[i].has_last_success)
-            family_sample(&f, NULL, &(label){"addr", ts[i].addr}, 1, ts[i].last_success_ts);
+        if (ts[i].r->health.has_last_success)
+            family_sample(&f, NULL, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->health.last_success_real);
 
     f = fam(out, "redis_memory_exporter_poll_duration_seconds", "gauge",
             "How long the last poll of this Redis took, successful or not.");
     for (size_t i = 0; i < n; i++)
-        if (ts[i].has_poll_duration)
-            family_sample(&f, NULL, &(label){"addr", ts[i].addr}, 1, ts[i].poll_duration);
+        if (ts[i].r->health.has_poll_duration)
+            family_sample(&f, NULL, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->health.poll_duration);
 
     f = fam(out, "redis_memory_exporter_poll_errors_total", "counter",
-            "Failed polls of this Redis by reason (connect, auth, timeout, protocol, too_large, loading, "
-            "redis_error, closed).");
+            "Failed polls of this Redis by reason (one of:" POLLERR_LIST ").");
     for (size_t i = 0; i < n; i++) {
         for (int r = 0; r < POLLERR_COUNT; r++) {
-            label l[2] = {{"addr", ts[i].addr}, {"reason", pollerr_name((pollerr)r)}};
-            family_sample(&f, NULL, l, 2, ts[i].errors[r]);
+            label l[2] = {{"addr", ts[i].r->addr}, {"reason", pollerr_name((pollerr)r)}};
+            family_sample(&f, NULL, l, 2, ts[i].r->health.errors[r]);
         }
     }
 
-    if (e->lateness_counts) {
-        static const double bounds[RENDER_LATENESS_BUCKETS] = RENDER_LATENESS_BOUNDS;
+    if (e->lateness) {
         f = fam(out, "redis_memory_exporter_poll_lateness_seconds", "histogram",
                 "How late polls started against their schedule, over all targets.");
-        double cum = 0;
-        for (int b = 0; b <= RENDER_LATENESS_BUCKETS; b++) {
-            cum += e->lateness_counts[b];
-            char le[32];
-            if (b == RENDER_LATENESS_BUCKETS) snprintf(le, sizeof le, "+Inf");
-            else canonical_le(bounds[b], le, sizeof le);
-            family_sample(&f, "_bucket", &(label){"le", le}, 1, cum);
-        }
-        family_sample(&f, "_sum", NULL, 0, e->lateness_sum);
-        family_sample(&f, "_count", NULL, 0, cum);
+        label l[1];
+        put_histogram(&f, e->lateness, l, 0);
     }
 
     f = fam(out, "redis_memory_exporter_build_info", "gauge",
             "Constant 1, labelled with the exporter's version and revision and the library versions it "
             "was built with.");
-    label bl[5] = {{"version", e->version}, {"revision", e->revision}, {"hiredis", e->hiredis},
-                   {"libevent", e->libevent}, {"libmicrohttpd", e->libmicrohttpd}};
+    const render_build *b = e->build;
+    label bl[5] = {{"version", b->version}, {"revision", b->revision}, {"hiredis", b->hiredis},
+                   {"libevent", b->libevent}, {"libmicrohttpd", b->libmicrohttpd}};
     family_sample(&f, NULL, bl, 5, 1);
 
     const procstat_sample *p = e->proc;
@@ -403,7 +393,7 @@ static void render_health(buf *out, const render_target *ts, size_t n, const ren
     }
 }
 
-void render_metrics(buf *out, render_format fmt, const render_target *targets, size_t n,
+void render_metrics(buf *out, render_format fmt, const render_view *targets, size_t n,
                     const render_exporter *e)
 {
     if (fmt == RENDER_OPENMETRICS) {
@@ -469,84 +459,4 @@ void render_openmetrics_from_text(buf *out, const char *text, size_t len)
         p = next;
     }
     buf_puts(out, "# EOF\n");
-}
-
-static void put_html(buf *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': buf_puts(out, "&lt;"); break;
-        case '>': buf_puts(out, "&gt;"); break;
-        case '&': buf_puts(out, "&amp;"); break;
-        case '"': buf_puts(out, "&quot;"); break;
-        case '\'': buf_puts(out, "&#39;"); break;
-        default: buf_putc(out, *s);
-        }
-    }
-}
-
-void render_landing(buf *out, const render_target *targets, size_t n, const render_exporter *e,
-                    const char *telemetry_path)
-{
-    buf_puts(out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>redis_memory_exporter</title>\n"
-                  "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-                  "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.up{color:#070}.down{color:#a00}.critical h3{color:#a00}.warning h3{color:#a60}"
-                  "</style></head><body>\n<h1>redis_memory_exporter</h1>\n"
-                  "<p>Prometheus exporter for Redis memory: used memory against maxmemory, evictions, OOM "
-                  "rejections, fragmentation.</p>\n<p>Version ");
-    put_html(out, e->version);
-    buf_puts(out, " (");
-    put_html(out, e->revision);
-    buf_printf(out, "), polling every %g s.</p>\n<p><a href=\"", e->poll_interval);
-    put_html(out, telemetry_path);
-    buf_puts(out, "\">Metrics</a> &middot; <a href=\"/healthz\">Health</a></p>\n"
-                  "<h2>Targets</h2>\n<table><tr><th>address</th><th>state</th><th>last error</th>"
-                  "<th>used / maxmemory</th><th>policy</th></tr>\n");
-    for (size_t i = 0; i < n; i++) {
-        const render_target *t = &targets[i];
-        buf_puts(out, "<tr><td>");
-        put_html(out, t->addr);
-        buf_printf(out, "</td><td class=\"%s\">", t->up ? "up" : "down");
-        put_html(out, t->state);
-        buf_puts(out, "</td><td>");
-        put_html(out, t->last_error == POLLERR_NONE ? "-" : pollerr_name(t->last_error));
-        buf_puts(out, "</td><td>");
-        double used;
-        if (t->up && info_get(t->sample, INFO_USED_MEMORY, &used)) {
-            buf_printf(out, "%.1f MiB", used / 1048576.0);
-            if (t->derived->has_used_ratio) buf_printf(out, " (%.1f %%)", t->derived->used_ratio * 100);
-            else buf_puts(out, " (no limit)");
-        } else {
-            buf_puts(out, "-");
-        }
-        buf_puts(out, "</td><td>");
-        const char *policy = t->up ? info_text_get(t->sample, INFO_MAXMEMORY_POLICY) : NULL;
-        put_html(out, policy ? policy : "-");
-        buf_puts(out, "</td></tr>\n");
-    }
-    buf_puts(out, "</table>\n<h2>Findings</h2>\n");
-    size_t shown = 0;
-    for (size_t i = 0; i < n; i++) {
-        const render_target *t = &targets[i];
-        if (!t->up || !t->diagnosis) continue;
-        for (size_t k = 0; k < t->diagnosis->n; k++) {
-            const diagnose_finding *f = &t->diagnosis->findings[k];
-            buf_printf(out, "<div class=\"%s\"><h3>", diagnose_severity_name(f->severity));
-            put_html(out, t->addr);
-            buf_puts(out, ": ");
-            put_html(out, diagnose_id_name(f->id));
-            buf_puts(out, " (");
-            put_html(out, diagnose_severity_name(f->severity));
-            buf_puts(out, ")</h3>\n<p>");
-            put_html(out, f->summary);
-            buf_puts(out, "</p>\n<p><b>Why it matters:</b> ");
-            put_html(out, diagnose_why(f->id));
-            buf_puts(out, "</p>\n<p><b>Fix:</b> <code>");
-            put_html(out, f->fix);
-            buf_puts(out, "</code></p></div>\n");
-            shown++;
-        }
-    }
-    if (shown == 0) buf_puts(out, "<p>No finding: every target that answers looks healthy.</p>\n");
-    buf_puts(out, "</body></html>\n");
 }

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "render.h"
+#include "xalloc.h"
 
 struct snapshot {
     atomic_int refs;
@@ -27,8 +28,7 @@ static snapshot *slot;   /* the one published snapshot; guarded by slot_lock */
 
 snapshot *snapshot_new(char *bodies[SNAPSHOT_PARTS], const size_t lens[SNAPSHOT_PARTS])
 {
-    snapshot *s = calloc(1, sizeof *s);
-    if (!s) abort();
+    snapshot *s = xcalloc(1, sizeof *s);
     atomic_init(&s->refs, 1);
     for (int i = 0; i < SNAPSHOT_PARTS; i++) {
         s->body[i] = bodies[i];

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "derive.h"
+#include "histo.h"
 #include "info.h"
 #include "render.h"
 
@@ -39,8 +40,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: rme_bench_core [-n ROUNDS] FILE...\n");
         return 2;
     }
-    static const double lateness[RENDER_LATENESS_BUCKETS + 1];
-    double errors[POLLERR_COUNT] = {0};
+    histo lateness;
+    histo_init(&lateness, histo_lateness_bounds, histo_lateness_n);
+    render_build build = {"bench", "bench", "", "", ""};
+    render_exporter e = {.build = &build, .lateness = &lateness};
     for (int a = first; a < argc; a++) {
         size_t len;
         char *text = slurp(argv[a], &len);
@@ -48,29 +51,25 @@ int main(int argc, char **argv)
             fprintf(stderr, "rme_bench_core: cannot read %s\n", argv[a]);
             return 1;
         }
-        info_sample s;
-        info_sample_init(&s);
+        report r = {.addr = "127.0.0.1:6379", .has_sample = true, .health = {.last_ok = true, .last_error = POLLERR_NONE}};
+        info_sample_init(&r.sample);
         derive_history h;
         derive_history_init(&h, 10, 300);
-        derived d;
         buf out;
         buf_init(&out);
-        for (int r = 0; r < rounds; r++) {
-            info_sample_reset(&s);
-            info_parse(&s, text, len);
-            derive_push(&h, &s, (double)r);
-            derive_compute(&h, &s, &d);
-            render_target t = {.addr = "127.0.0.1:6379", .state = "up", .up = true, .sample = &s, .derived = &d,
-                               .errors = errors, .last_error = POLLERR_NONE};
-            render_exporter e = {.version = "bench", .revision = "bench", .hiredis = "", .libevent = "",
-                                 .libmicrohttpd = "", .lateness_counts = lateness};
+        for (int round = 0; round < rounds; round++) {
+            info_sample_reset(&r.sample);
+            info_parse(&r.sample, text, len);
+            derive_push(&h, &r.sample, (double)round);
+            derive_compute(&h, &r.sample, (double)round, &r.derived);
+            render_view v = {.r = &r, .up = true, .state = "up"};
             buf_reset(&out);
-            render_metrics(&out, RENDER_TEXT, &t, 1, &e);
+            render_metrics(&out, RENDER_TEXT, &v, 1, &e);
         }
         const char *base = strrchr(argv[a], '/');
         printf("%s rounds=%d body_bytes=%zu\n", base ? base + 1 : argv[a], rounds, out.len);
         buf_free(&out);
-        info_sample_free(&s);
+        info_sample_free(&r.sample);
         free(text);
     }
     return 0;

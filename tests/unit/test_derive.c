@@ -42,7 +42,7 @@ static void test_ratio(void **state)
         derive_history_init(&h, 10, 300);
         sample(&s, "%s", cases[i].text);
         derive_push(&h, &s, 1);
-        derive_compute(&h, &s, &d);
+        derive_compute(&h, &s, h.last.t, &d);
         assert_int_equal(d.has_used_ratio, cases[i].has);
         assert_int_equal(d.max_configured, cases[i].configured);
         if (cases[i].has) assert_true(fabs(d.used_ratio - cases[i].ratio) < 1e-12);
@@ -61,14 +61,14 @@ static void test_rates_and_resets(void **state)
 #define FMT "run_id:aaa\nuptime_in_seconds:%d\nevicted_keys:%d\nexpired_keys:%d\n# Errorstats\n%s"
     sample(&s, FMT, 100, 0, 0, "");
     derive_push(&h, &s, 100);
-    derive_compute(&h, &s, &d);
+    derive_compute(&h, &s, h.last.t, &d);
     assert_false(d.has_evicted_rate);                    /* one point: no rate yet */
     for (int t = 1; t <= 5; t++) {
         char oom[64];
         snprintf(oom, sizeof oom, "errorstat_OOM:count=%d\n", t * 3);
         sample(&s, FMT, 100 + t, t * 10, t * 2, oom);
         assert_false(derive_push(&h, &s, 100 + t));
-        derive_compute(&h, &s, &d);
+        derive_compute(&h, &s, h.last.t, &d);
         assert_true(d.has_evicted_rate && fabs(d.evicted_rate - 10) < 1e-9);
         assert_true(d.has_expired_rate && fabs(d.expired_rate - 2) < 1e-9);
         assert_true(d.has_oom_rate && fabs(d.oom_rate - 3) < 1e-9);
@@ -76,16 +76,16 @@ static void test_rates_and_resets(void **state)
     /* CONFIG RESETSTAT: counters drop to 0 in the same server lifetime. */
     sample(&s, FMT, 106, 0, 0, "");
     assert_true(derive_push(&h, &s, 106));
-    derive_compute(&h, &s, &d);
+    derive_compute(&h, &s, h.last.t, &d);
     assert_false(d.has_evicted_rate || d.has_expired_rate || d.has_oom_rate);
     sample(&s, FMT, 107, 4, 0, "");
     derive_push(&h, &s, 107);
-    derive_compute(&h, &s, &d);
+    derive_compute(&h, &s, h.last.t, &d);
     assert_true(d.has_evicted_rate && d.evicted_rate == 4);
     /* Restart: a new run_id, even with higher counters, never spans two lifetimes. */
     sample(&s, "run_id:bbb\nuptime_in_seconds:1\nevicted_keys:1000000\nexpired_keys:0\n");
     assert_true(derive_push(&h, &s, 108));
-    derive_compute(&h, &s, &d);
+    derive_compute(&h, &s, h.last.t, &d);
     assert_false(d.has_evicted_rate);
     /* Uptime going back alone also counts as a restart. */
     sample(&s, "run_id:bbb\nuptime_in_seconds:50\nevicted_keys:1000001\n");
@@ -113,7 +113,7 @@ static void test_rate_window(void **state)
         sample(&s, "evicted_keys:2000\n");
         derive_push(&h, &s, t);
     }
-    derive_compute(&h, &s, &d);
+    derive_compute(&h, &s, h.last.t, &d);
     assert_true(d.has_evicted_rate && d.evicted_rate == 0);
     info_sample_free(&s);
 }
@@ -131,7 +131,7 @@ static void test_time_to_full(void **state)
         sample(&s, "used_memory:%d\nmaxmemory:1000000000\n", 100000000 + t * 1000000);
         derive_push(&h, &s, t);
     }
-    derive_compute(&h, &s, &d);
+    derive_compute(&h, &s, h.last.t, &d);
     assert_true(d.has_time_to_full);
     double expect = (1e9 - (1e8 + 200e6)) / 1e6;
     assert_true(fabs(d.time_to_full - expect) < expect * 0.01);
@@ -141,7 +141,7 @@ static void test_time_to_full(void **state)
         sample(&s, "used_memory:500000000\nmaxmemory:1000000000\n");
         derive_push(&h, &s, t);
     }
-    derive_compute(&h, &s, &d);
+    derive_compute(&h, &s, h.last.t, &d);
     assert_false(d.has_time_to_full);
     /* Shrinking: absent. No limit: absent. Too few points: absent. */
     derive_history_init(&h, 10, 300);
@@ -149,21 +149,21 @@ static void test_time_to_full(void **state)
         sample(&s, "used_memory:%d\nmaxmemory:1000000000\n", 900000000 - t * 1000000);
         derive_push(&h, &s, t);
     }
-    derive_compute(&h, &s, &d);
+    derive_compute(&h, &s, h.last.t, &d);
     assert_false(d.has_time_to_full);
     derive_history_init(&h, 10, 300);
     for (int t = 0; t <= 200; t += 2) {
         sample(&s, "used_memory:%d\nmaxmemory:0\n", 100000000 + t * 1000000);
         derive_push(&h, &s, t);
     }
-    derive_compute(&h, &s, &d);
+    derive_compute(&h, &s, h.last.t, &d);
     assert_false(d.has_time_to_full);
     derive_history_init(&h, 10, 300);
     for (int t = 0; t <= 3; t++) {
         sample(&s, "used_memory:%d\nmaxmemory:1000000000\n", 100000000 + t * 1000000);
         derive_push(&h, &s, t);
     }
-    derive_compute(&h, &s, &d);
+    derive_compute(&h, &s, h.last.t, &d);
     assert_false(d.has_time_to_full);
     /* Growing and already over the limit: 0. */
     derive_history_init(&h, 10, 300);
@@ -171,7 +171,7 @@ static void test_time_to_full(void **state)
         sample(&s, "used_memory:%d\nmaxmemory:100000000\n", 100000000 + t * 100000);
         derive_push(&h, &s, t);
     }
-    derive_compute(&h, &s, &d);
+    derive_compute(&h, &s, h.last.t, &d);
     assert_true(d.has_time_to_full && d.time_to_full == 0);
     info_sample_free(&s);
 }
@@ -210,7 +210,7 @@ static void test_policies(void **state)
         derive_history_init(&h, 10, 300);
         sample(&s, "%s", ev[i].text);
         derive_push(&h, &s, 1);
-        derive_compute(&h, &s, &d);
+        derive_compute(&h, &s, h.last.t, &d);
         assert_int_equal(d.has_eviction_possible, ev[i].has);
         if (ev[i].has) assert_int_equal(d.eviction_possible, ev[i].possible);
     }

@@ -106,7 +106,7 @@ static void test_cases(void **state)
         derive_history_init(&h, 10, 300);
         derive_push(&h, &s, 1.0);
         derived d;
-        derive_compute(&h, &s, &d);
+        derive_compute(&h, &s, h.last.t, &d);
         if (tc->oom_rate > 0) { d.has_oom_rate = true; d.oom_rate = tc->oom_rate; }
         diagnose_key key = {.db = 0, .name = "big", .type = "string", .bytes = tc->large_key};
         diagnose_input in = {.sample = &s, .derived = &d, .has_defrag_enabled = true,
@@ -142,7 +142,7 @@ static void test_thresholds_are_flags(void **state)
     derive_history_init(&h, 10, 300);
     derive_push(&h, &s, 1);
     derived d;
-    derive_compute(&h, &s, &d);
+    derive_compute(&h, &s, h.last.t, &d);
     diagnose_input in = {.sample = &s, .derived = &d};
     diagnose_thresholds th = diagnose_default_thresholds();
     diagnose_result r;

@@ -1,0 +1,19 @@
+/* fmt: small formatting helpers shared by every renderer (findings, doctor, landing). Pure. */
+#ifndef RME_FMT_H
+#define RME_FMT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* A byte count for people: "512 B", "1.5 KiB", "30.5 MiB" (1024-based). */
+void fmt_bytes(double bytes, char *out, size_t cap);
+/* Appends s as a JSON string literal: quotes, backslashes and control bytes escaped.
+ * NULL is written as "". */
+void fmt_json_string(buf *b, const char *s);
+/* Appends v as a JSON number, or null when v is NaN or infinite (JSON has neither). */
+void fmt_json_number(buf *b, double v);
+/* Appends s with the HTML special characters escaped. */
+void fmt_html(buf *b, const char *s);
+
+#endif

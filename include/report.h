@@ -1,0 +1,46 @@
+/* report: everything known about one target, the one type every output reads.
+ *
+ * The target fills what it saw (the sample, server facts, the sampler's summary, how
+ * polling went); observe fills what follows from it (derived values and findings).
+ * render (/metrics), landing (/) and summary (doctor text and JSON) only read it. */
+#ifndef RME_REPORT_H
+#define RME_REPORT_H
+
+#include <stdbool.h>
+
+#include "derive.h"
+#include "diagnose.h"
+#include "info.h"
+#include "pollerr.h"
+#include "sampler.h"
+
+/* How polling this target has gone. */
+typedef struct report_health {
+    bool last_ok;                 /* the most recent poll succeeded */
+    pollerr last_error;           /* POLLERR_NONE when last_ok */
+    bool has_last_success;
+    double last_success_real;     /* Unix time */
+    double last_success_mono;     /* monotonic time of that poll (freshness) */
+    bool has_poll_duration;
+    double poll_duration;         /* seconds, most recent poll */
+    double errors[POLLERR_COUNT]; /* failed polls by reason */
+} report_health;
+
+/* Settings read with CONFIG GET (absent where CONFIG is renamed or forbidden). */
+typedef struct report_config {
+    bool has_defrag_enabled;
+    bool defrag_enabled;          /* activedefrag yes */
+} report_config;
+
+typedef struct report {
+    const char *addr;             /* label value: host:port[/db] or socket path; borrowed */
+    bool has_sample;              /* a successful poll happened at least once */
+    info_sample sample;           /* the last successful poll's INFO (owned) */
+    report_config config;
+    sampler_summary keys;         /* keys.active false when the sampler is off */
+    report_health health;
+    derived derived;              /* from observe */
+    diagnose_result diagnosis;    /* from observe */
+} report;
+
+#endif

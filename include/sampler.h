@@ -1,0 +1,104 @@
+/* sampler: the key sampler, as a pure state machine. No I/O, no clock, no hiredis.
+ *
+ * It finds large keys with read-only commands only: SELECT, SCAN ... COUNT, then
+ * MEMORY USAGE ... SAMPLES and TYPE for each key SCAN returned. The caller (target) sends
+ * the commands it is given, in order, and feeds each reply back as plain data; the
+ * sampler answers with the next commands. A token bucket (keys per second) bounds the
+ * work, and in the daemon a step is skipped while Redis answers slower than usual, so
+ * sampling never adds to a problem. Any error reply switches the sampler off for good
+ * (an old server without MEMORY, an ACL without SCAN).
+ *
+ * Ownership: a sampler_cmd's argv points into the sampler (numbers, cursor) and into the
+ * key bytes the caller passed to sampler_on_scan; send the commands before the next call
+ * into the sampler and before the caller's reply is freed. */
+#ifndef RME_SAMPLER_H
+#define RME_SAMPLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diagnose.h"
+#include "histo.h"
+#include "info.h"
+
+#define SAMPLER_MAX_TOP_KEYS 32
+#define SAMPLER_STEP_MAX_KEYS 64
+/* Commands one call can return at most: MEMORY USAGE and TYPE for every key of a step. */
+#define SAMPLER_MAX_CMDS (2 * SAMPLER_STEP_MAX_KEYS)
+
+typedef struct sampler_opts {
+    double keys_per_second;    /* budget (> 0) */
+    unsigned top_n;            /* 1..SAMPLER_MAX_TOP_KEYS largest keys kept */
+    unsigned memory_samples;   /* MEMORY USAGE ... SAMPLES n (0 = every element) */
+    bool hash_keys;            /* show a hash instead of the key name */
+    unsigned long max_keys;    /* one_shot: stop after this many keys (0 = one whole cycle) */
+    bool one_shot;             /* doctor: steps back to back, no budget or slowness pause */
+} sampler_opts;
+
+/* What each reply answers. */
+typedef enum sampler_reply { SAMPLER_SELECT, SAMPLER_SCAN, SAMPLER_MEMORY_USAGE, SAMPLER_TYPE } sampler_reply;
+
+typedef struct sampler_cmd {
+    int argc;
+    const char *argv[5];
+    size_t lens[5];
+    sampler_reply kind;
+    int slot;                  /* MEMORY USAGE / TYPE: which key of the step */
+} sampler_cmd;
+
+/* One key name from a SCAN reply: borrowed bytes (binary-safe). */
+typedef struct sampler_name {
+    const char *s;
+    size_t len;
+} sampler_name;
+
+/* What the sampler has found: the input of the diagnosis and of the metrics. */
+typedef struct sampler_summary {
+    bool active;                                 /* enabled and not switched off */
+    diagnose_key largest[SAMPLER_MAX_TOP_KEYS];  /* biggest first: last whole cycle and this one */
+    size_t n_largest;
+    histo sizes;                                 /* every size sampled */
+    double sampled;                              /* MEMORY USAGE answers in total */
+    bool cycle_done;                             /* a whole SCAN cycle over every db has ended */
+} sampler_summary;
+
+typedef struct sampler sampler;
+
+/* A new sampler (free with sampler_free); now is the caller's monotonic time. */
+sampler *sampler_new(const sampler_opts *o, double now);
+void sampler_free(sampler *s);
+
+/* Starts a step if the budget and Redis's speed allow and no step is in flight:
+ * writes SELECT and SCAN into out (cap >= 2) and returns 2, or returns 0. keyspace is the
+ * last INFO (which dbs have keys); poll_duration is the last poll's, in seconds. */
+size_t sampler_begin(sampler *s, const info_sample *keyspace, double poll_duration, double now,
+                     sampler_cmd *out, size_t cap);
+/* The SCAN reply: the new cursor and the keys. Writes MEMORY USAGE and TYPE per key into
+ * out (cap >= SAMPLER_MAX_CMDS) and returns how many. */
+size_t sampler_on_scan(sampler *s, const info_sample *keyspace, const char *cursor, size_t cursor_len,
+                       const sampler_name *keys, size_t n, sampler_cmd *out, size_t cap);
+/* MEMORY USAGE answered with a size (a nil reply, for a key gone since SCAN, is not fed). */
+void sampler_on_bytes(sampler *s, int slot, double bytes);
+/* TYPE answered. */
+void sampler_on_type(sampler *s, int slot, const char *type, size_t len);
+/* A reply was an error or had the wrong shape: the sampler switches off for good.
+ * Returns true when that is news (the caller logs it once). */
+bool sampler_on_error(sampler *s);
+/* Counts one reply in (call after each of the on_* above, and for a reply that is not
+ * fed, like SELECT's OK). Returns true when it completed the step: the keys are then
+ * recorded in the summary. */
+bool sampler_reply_in(sampler *s);
+/* The connection was lost: the step in flight is dropped (its keys are not recorded). */
+void sampler_abort_step(sampler *s);
+/* Replies the step in flight still waits for. */
+size_t sampler_pending(const sampler *s);
+/* After a step: whether to start another one now (one_shot: until a whole cycle or
+ * max_keys; daemon: while budget is left and no poll is in flight). */
+bool sampler_wants_more(const sampler *s, bool poll_in_flight);
+const sampler_summary *sampler_get_summary(const sampler *s);
+
+/* The name shown for a key: printable and cut at 64 bytes (\xNN for other bytes), or
+ * with hash set, "hash:" and 16 hex digits. Exposed for the tests. */
+void sampler_display_name(const char *key, size_t len, bool hash, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,22 @@
+/* summary: one target's report as the doctor prints it: text for people, JSON for
+ * machines. Pure: writes into the caller's buffer.
+ *
+ * The verdict is the worst finding's severity: 0 healthy, 1 warning, 2 critical; 3 means
+ * the check could not be made (the *_problem forms). */
+#ifndef RME_SUMMARY_H
+#define RME_SUMMARY_H
+
+#include "buf.h"
+#include "report.h"
+
+#define SUMMARY_UNKNOWN 3
+
+/* The exit status for a report: its worst severity. */
+int summary_status(const report *r);
+void summary_text(buf *out, const report *r);
+void summary_json(buf *out, const report *r);
+/* When no report could be made: what went wrong, for the target labelled addr. */
+void summary_problem_text(buf *out, const char *addr, const char *problem);
+void summary_problem_json(buf *out, const char *addr, const char *problem);
+
+#endif

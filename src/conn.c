@@ -1,0 +1,209 @@
+/* conn: bufferevent + RESP reader + tagged reply queue. See include/conn.h. */
+#include "conn.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "xalloc.h"
+
+/* Replies in flight at most: one poll (AUTH, SETNAME, CONFIG, 7 INFOs) plus one sampler
+ * step (SELECT, SCAN, 2 per key) fit with room to spare. */
+#define QUEUE_CAP 256
+
+struct conn {
+    struct bufferevent *bev;
+    redisReader *reader;
+    struct event *deferred_ev;    /* reports a connect error found inside conn_open */
+    conn_handlers h;
+    void *arg;
+    conn_tag queue[QUEUE_CAP];    /* tags of the replies still to come, oldest first */
+    size_t q_head, q_len;
+    size_t allowance;             /* bytes that may still arrive */
+    bool opening;                 /* inside conn_open: events are deferred */
+    bool in_callback;             /* inside a handler: conn_free is deferred */
+    bool dead;                    /* conn_free was called inside a handler */
+    bool up;                      /* the socket connected */
+    bool has_deferred;
+    conn_event deferred;
+    char deferred_detail[128];
+};
+
+static void destroy(conn *c)
+{
+    /* Safe inside the bufferevent's own callbacks: libevent defers the free. */
+    if (c->bev) bufferevent_free(c->bev);
+    if (c->reader) redisReaderFree(c->reader);
+    if (c->deferred_ev) event_free(c->deferred_ev);
+    free(c);
+}
+
+void conn_free(conn *c)
+{
+    if (!c) return;
+    if (c->in_callback) {
+        c->dead = true;
+        return;
+    }
+    destroy(c);
+}
+
+/* Calls the event handler; returns false when the handler freed the connection. */
+static bool emit(conn *c, conn_event ev, const char *detail)
+{
+    if (c->opening) {
+        c->has_deferred = true;
+        c->deferred = ev;
+        snprintf(c->deferred_detail, sizeof c->deferred_detail, "%s", detail);
+        event_active(c->deferred_ev, EV_TIMEOUT, 0);
+        return true;
+    }
+    c->in_callback = true;
+    c->h.event(c->arg, ev, detail);
+    c->in_callback = false;
+    if (c->dead) {
+        destroy(c);
+        return false;
+    }
+    return true;
+}
+
+static void on_deferred(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    conn *c = arg;
+    emit(c, c->deferred, c->deferred_detail);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    size_t n = evbuffer_get_length(in);
+    if (c->q_len == 0) {
+        evbuffer_drain(in, n);
+        emit(c, CONN_UNEXPECTED, "unexpected data from redis");
+        return;
+    }
+    if (n > c->allowance) {
+        evbuffer_drain(in, n);
+        emit(c, CONN_TOO_LARGE, "reply larger than allowed");
+        return;
+    }
+    c->allowance -= n;
+    struct evbuffer_iovec v[16];
+    int k = evbuffer_peek(in, -1, NULL, v, 16);
+    if (k > 16) {
+        /* More chunks than the array: make it one piece (bounded by the allowance). */
+        evbuffer_pullup(in, -1);
+        k = evbuffer_peek(in, -1, NULL, v, 16);
+    }
+    for (int i = 0; i < k; i++) redisReaderFeed(c->reader, v[i].iov_base, v[i].iov_len);
+    evbuffer_drain(in, n);
+    while (c->q_len > 0) {
+        void *reply = NULL;
+        if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
+            char detail[128];
+            snprintf(detail, sizeof detail, "%.100s", c->reader->errstr);
+            emit(c, CONN_PROTOCOL, detail);
+            return;
+        }
+        if (!reply) break;
+        conn_tag tag = c->queue[c->q_head];
+        c->q_head = (c->q_head + 1) % QUEUE_CAP;
+        c->q_len--;
+        c->in_callback = true;
+        c->h.reply(c->arg, tag, reply);
+        c->in_callback = false;
+        freeReplyObject(reply);
+        if (c->dead) {
+            destroy(c);
+            return;
+        }
+    }
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    conn *c = arg;
+    if (what & BEV_EVENT_CONNECTED) {
+        c->up = true;
+        emit(c, CONN_CONNECTED, "");
+        return;
+    }
+    if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) return;
+    if (c->up) {
+        emit(c, CONN_CLOSED, (what & BEV_EVENT_EOF) ? "connection closed by server" : "connection error");
+        return;
+    }
+    char detail[128];
+    int dns_err = bufferevent_socket_get_dns_error(bev);
+    if (dns_err) snprintf(detail, sizeof detail, "cannot resolve host: %s", evutil_gai_strerror(dns_err));
+    else snprintf(detail, sizeof detail, "%s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    emit(c, CONN_CONNECT_FAILED, detail);
+}
+
+conn *conn_open(struct event_base *base, struct evdns_base *dns, const config_target *addr,
+                const conn_handlers *h, void *arg)
+{
+    conn *c = xcalloc(1, sizeof *c);
+    c->h = *h;
+    c->arg = arg;
+    c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    c->reader = redisReaderCreate();
+    c->deferred_ev = evtimer_new(base, on_deferred, c);
+    if (!c->bev || !c->reader || !c->deferred_ev) abort();
+    bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    c->opening = true;
+    int rc;
+    if (addr->kind == CONFIG_ADDR_UNIX) {
+        struct sockaddr_un sun;
+        memset(&sun, 0, sizeof sun);
+        sun.sun_family = AF_UNIX;
+        snprintf(sun.sun_path, sizeof sun.sun_path, "%s", addr->path);
+        rc = bufferevent_socket_connect(c->bev, (struct sockaddr *)&sun, sizeof sun);
+    } else {
+        rc = bufferevent_socket_connect_hostname(c->bev, dns, AF_UNSPEC, addr->host, addr->port);
+    }
+    /* A failure may already have been reported (and deferred) through on_event. */
+    if (rc < 0 && !c->has_deferred)
+        emit(c, CONN_CONNECT_FAILED, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    c->opening = false;
+    return c;
+}
+
+void conn_send(conn *c, int argc, const char **argv, const size_t *lens, conn_tag tag)
+{
+    if (c->q_len == QUEUE_CAP) abort();   /* the callers' sizes make this impossible */
+    char *cmd = NULL;
+    int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
+    if (len < 0 || !cmd) abort();
+    bufferevent_write(c->bev, cmd, (size_t)len);
+    explicit_bzero(cmd, (size_t)len);   /* it may hold the password */
+    free(cmd);
+    c->queue[(c->q_head + c->q_len) % QUEUE_CAP] = tag;
+    c->q_len++;
+}
+
+void conn_allow_bytes(conn *c, size_t n) { c->allowance = n; }
+
+size_t conn_pending(const conn *c) { return c->q_len; }
+
+struct evdns_base *conn_resolver_new(struct event_base *base)
+{
+    /* Without a usable resolv.conf (minimal containers) it still resolves /etc/hosts
+     * and numbers. */
+    struct evdns_base *dns =
+        evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_NAMESERVERS_NO_DEFAULT);
+    if (!dns) dns = evdns_base_new(base, 0);
+    return dns;
+}

@@ -1,0 +1,17 @@
+/* observe: derive + diagnose in one pure step. See include/observe.h. */
+#include "observe.h"
+
+void observe(const derive_history *h, report *r, const observe_opts *o, double now)
+{
+    derive_compute(h, &r->sample, now, &r->derived);
+    diagnose_input in = {
+        .sample = &r->sample,
+        .derived = &r->derived,
+        .has_defrag_enabled = r->config.has_defrag_enabled,
+        .defrag_enabled = r->config.defrag_enabled,
+        .largest = r->keys.largest,
+        .n_largest = r->keys.n_largest,
+        .one_shot = o->one_shot,
+    };
+    diagnose_run(&in, o->thresholds, &r->diagnosis);
+}

@@ -1,0 +1,253 @@
+/* sampler: pure key sampler. See include/sampler.h. */
+#include "sampler.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+typedef struct step_key {
+    int db;
+    char name[80];
+    char type[16];
+    double bytes;
+    bool has_bytes;
+} step_key;
+
+struct sampler {
+    sampler_opts o;
+    step_key step[SAMPLER_STEP_MAX_KEYS];
+    size_t step_n;
+    size_t left;                  /* replies the step in flight still waits for */
+    int scan_db;                  /* db being scanned, -1 before the first step */
+    int step_db;                  /* db the step in flight SELECTed */
+    char cursor[32];
+    double tokens;                /* key budget */
+    double tokens_at;             /* when tokens were last topped up */
+    double baseline_poll;         /* a low-water mark of poll duration */
+    diagnose_key cycle_top[SAMPLER_MAX_TOP_KEYS], prev_top[SAMPLER_MAX_TOP_KEYS];
+    size_t n_cycle_top, n_prev_top;
+    unsigned long sampled_this_run;
+    bool off;
+    char db_arg[16], count_arg[16], samples_arg[16];   /* argv storage */
+    sampler_summary sum;
+};
+
+sampler *sampler_new(const sampler_opts *o, double now)
+{
+    sampler *s = xcalloc(1, sizeof *s);
+    s->o = *o;
+    if (s->o.top_n < 1) s->o.top_n = 1;
+    if (s->o.top_n > SAMPLER_MAX_TOP_KEYS) s->o.top_n = SAMPLER_MAX_TOP_KEYS;
+    s->scan_db = -1;
+    s->tokens_at = now;
+    snprintf(s->samples_arg, sizeof s->samples_arg, "%u", s->o.memory_samples);
+    s->sum.active = true;
+    histo_init(&s->sum.sizes, histo_key_size_bounds, histo_key_size_n);
+    return s;
+}
+
+void sampler_free(sampler *s) { free(s); }
+
+void sampler_display_name(const char *key, size_t len, bool hash, char *out, size_t cap)
+{
+    if (hash) {
+        uint64_t h = 1469598103934665603ULL;   /* FNV-1a, 64 bit */
+        for (size_t i = 0; i < len; i++) { h ^= (unsigned char)key[i]; h *= 1099511628211ULL; }
+        snprintf(out, cap, "hash:%016llx", (unsigned long long)h);
+        return;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 5 < cap; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (o >= 64) { snprintf(out + o, cap - o, "..."); o += 3; break; }
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') out[o++] = (char)c;
+        else o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+    }
+    out[o < cap ? o : cap - 1] = '\0';
+}
+
+/* Inserts k in a list sorted biggest first, keeping at most cap; a key already listed
+ * takes its new size. */
+static void top_insert(diagnose_key *top, size_t *n, size_t cap, const diagnose_key *k)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (top[i].db == k->db && strcmp(top[i].name, k->name) == 0) {
+            memmove(&top[i], &top[i + 1], (*n - i - 1) * sizeof *top);
+            (*n)--;
+            break;
+        }
+    }
+    size_t pos = *n;
+    while (pos > 0 && top[pos - 1].bytes < k->bytes) pos--;
+    if (pos >= cap) return;
+    size_t keep = *n < cap ? *n : cap - 1;
+    memmove(&top[pos + 1], &top[pos], (keep - pos) * sizeof *top);
+    top[pos] = *k;
+    if (*n < cap) (*n)++;
+}
+
+/* The published list: the last whole cycle's keys and the current cycle's, merged. */
+static void publish_top(sampler *s)
+{
+    s->sum.n_largest = 0;
+    for (size_t i = 0; i < s->n_prev_top; i++) top_insert(s->sum.largest, &s->sum.n_largest, s->o.top_n, &s->prev_top[i]);
+    for (size_t i = 0; i < s->n_cycle_top; i++) top_insert(s->sum.largest, &s->sum.n_largest, s->o.top_n, &s->cycle_top[i]);
+}
+
+static void record_key(sampler *s, const step_key *k)
+{
+    if (!k->has_bytes) return;   /* gone between SCAN and MEMORY USAGE */
+    histo_observe(&s->sum.sizes, k->bytes);
+    s->sum.sampled += 1;
+    s->sampled_this_run++;
+    diagnose_key d = {.db = k->db, .bytes = k->bytes};
+    snprintf(d.name, sizeof d.name, "%s", k->name);
+    snprintf(d.type, sizeof d.type, "%s", k->type[0] ? k->type : "unknown");
+    top_insert(s->cycle_top, &s->n_cycle_top, s->o.top_n, &d);
+}
+
+/* The next db with keys after `after` (-1: the first), from the last INFO keyspace. */
+static int next_db(const info_sample *keyspace, int after)
+{
+    for (size_t i = 0; i < keyspace->n_dbs; i++)
+        if (keyspace->dbs[i].index > after && keyspace->dbs[i].keys > 0) return keyspace->dbs[i].index;
+    return -1;
+}
+
+static sampler_cmd cmd(sampler_reply kind, int slot, int argc, const char *const *argv, const size_t *lens)
+{
+    sampler_cmd c = {.argc = argc, .kind = kind, .slot = slot};
+    for (int i = 0; i < argc; i++) {
+        c.argv[i] = argv[i];
+        c.lens[i] = lens ? lens[i] : strlen(argv[i]);
+    }
+    return c;
+}
+
+size_t sampler_begin(sampler *s, const info_sample *keyspace, double poll_duration, double now,
+                     sampler_cmd *out, size_t cap)
+{
+    if (s->off || s->left > 0 || cap < 2) return 0;
+    double burst = s->o.keys_per_second * 2;
+    s->tokens += (now - s->tokens_at) * s->o.keys_per_second;
+    if (s->tokens > burst) s->tokens = burst;
+    s->tokens_at = now;
+    if (!s->o.one_shot) {
+        /* Back off while Redis answers slowly: sampling must never add to a problem. */
+        if (s->baseline_poll == 0 || poll_duration < s->baseline_poll) s->baseline_poll = poll_duration;
+        else s->baseline_poll *= 1.01;
+        if (poll_duration > 0.005 && poll_duration > 3 * s->baseline_poll) return 0;
+        if (s->tokens < 1) return 0;
+    }
+    if (s->scan_db < 0) {
+        s->scan_db = next_db(keyspace, -1);
+        strcpy(s->cursor, "0");
+        if (s->scan_db < 0) {   /* empty keyspace: a cycle with nothing in it */
+            s->sum.cycle_done = true;
+            return 0;
+        }
+    }
+    unsigned want = s->o.one_shot ? SAMPLER_STEP_MAX_KEYS : (unsigned)s->tokens;
+    if (want > SAMPLER_STEP_MAX_KEYS) want = SAMPLER_STEP_MAX_KEYS;
+    if (want < 1) want = 1;
+    snprintf(s->db_arg, sizeof s->db_arg, "%d", s->scan_db);
+    snprintf(s->count_arg, sizeof s->count_arg, "%u", want);
+    s->step_db = s->scan_db;
+    s->step_n = 0;
+    s->left = 2;
+    out[0] = cmd(SAMPLER_SELECT, 0, 2, (const char *[]){"SELECT", s->db_arg}, NULL);
+    out[1] = cmd(SAMPLER_SCAN, 0, 4, (const char *[]){"SCAN", s->cursor, "COUNT", s->count_arg}, NULL);
+    return 2;
+}
+
+size_t sampler_on_scan(sampler *s, const info_sample *keyspace, const char *cursor, size_t cursor_len,
+                       const sampler_name *keys, size_t n, sampler_cmd *out, size_t cap)
+{
+    snprintf(s->cursor, sizeof s->cursor, "%.*s", (int)cursor_len, cursor);
+    if (strcmp(s->cursor, "0") == 0) {
+        int next = next_db(keyspace, s->scan_db);
+        if (next < 0) {
+            /* A whole cycle over every db: its keys become the reference list. */
+            memcpy(s->prev_top, s->cycle_top, sizeof s->prev_top);
+            s->n_prev_top = s->n_cycle_top;
+            s->n_cycle_top = 0;
+            s->sum.cycle_done = true;
+            s->scan_db = -1;
+        } else {
+            s->scan_db = next;
+        }
+    }
+    size_t budget = s->o.one_shot ? SAMPLER_STEP_MAX_KEYS : (size_t)(s->tokens > 0 ? s->tokens : 0);
+    if (n > budget) n = budget;
+    if (n > SAMPLER_STEP_MAX_KEYS) n = SAMPLER_STEP_MAX_KEYS;
+    if (2 * n > cap) n = cap / 2;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        step_key *sk = &s->step[s->step_n];
+        memset(sk, 0, sizeof *sk);
+        sk->db = s->step_db;
+        sampler_display_name(keys[i].s, keys[i].len, s->o.hash_keys, sk->name, sizeof sk->name);
+        int slot = (int)s->step_n++;
+        out[k++] = cmd(SAMPLER_MEMORY_USAGE, slot, 5,
+                       (const char *[]){"MEMORY", "USAGE", keys[i].s, "SAMPLES", s->samples_arg},
+                       (const size_t[]){6, 5, keys[i].len, 7, strlen(s->samples_arg)});
+        out[k++] = cmd(SAMPLER_TYPE, slot, 2, (const char *[]){"TYPE", keys[i].s}, (const size_t[]){4, keys[i].len});
+    }
+    s->left += k;
+    s->tokens -= (double)n;
+    return k;
+}
+
+void sampler_on_bytes(sampler *s, int slot, double bytes)
+{
+    if (slot < 0 || (size_t)slot >= s->step_n) return;
+    s->step[slot].bytes = bytes;
+    s->step[slot].has_bytes = true;
+}
+
+void sampler_on_type(sampler *s, int slot, const char *type, size_t len)
+{
+    if (slot < 0 || (size_t)slot >= s->step_n) return;
+    snprintf(s->step[slot].type, sizeof s->step[slot].type, "%.*s", (int)len, type);
+}
+
+bool sampler_on_error(sampler *s)
+{
+    bool news = !s->off;
+    s->off = true;
+    s->sum.active = false;
+    return news;
+}
+
+bool sampler_reply_in(sampler *s)
+{
+    if (s->left == 0) return false;
+    if (--s->left > 0) return false;
+    for (size_t i = 0; i < s->step_n; i++) record_key(s, &s->step[i]);
+    s->step_n = 0;
+    publish_top(s);
+    return true;
+}
+
+void sampler_abort_step(sampler *s)
+{
+    s->left = 0;
+    s->step_n = 0;
+}
+
+size_t sampler_pending(const sampler *s) { return s->left; }
+
+bool sampler_wants_more(const sampler *s, bool poll_in_flight)
+{
+    if (s->off || s->left > 0) return false;
+    if (s->o.one_shot) {
+        bool enough = s->o.max_keys && s->sampled_this_run >= s->o.max_keys;
+        return !s->sum.cycle_done && !enough;
+    }
+    return s->tokens >= 1 && !poll_in_flight;
+}
+
+const sampler_summary *sampler_get_summary(const sampler *s) { return &s->sum; }

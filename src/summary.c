@@ -1,0 +1,161 @@
+/* summary: the doctor's text and JSON. See include/summary.h. */
+#include "summary.h"
+
+#include "fmt.h"
+
+static const char *const status_names[] = {"healthy", "warning", "critical", "unknown"};
+
+int summary_status(const report *r) { return (int)r->diagnosis.worst; }
+
+static void json_field(buf *b, const char *name)
+{
+    buf_printf(b, ",\"%s\":", name);
+}
+
+static void json_info(buf *b, const report *r, const char *name, info_num f)
+{
+    double v;
+    json_field(b, name);
+    if (info_get(&r->sample, f, &v)) fmt_json_number(b, v);
+    else buf_puts(b, "null");
+}
+
+static void json_head(buf *b, const char *addr, int status)
+{
+    buf_puts(b, "{\"target\":");
+    fmt_json_string(b, addr);
+    buf_printf(b, ",\"status\":\"%s\",\"exit_code\":%d", status_names[status], status);
+}
+
+void summary_problem_json(buf *b, const char *addr, const char *problem)
+{
+    json_head(b, addr, SUMMARY_UNKNOWN);
+    json_field(b, "error");
+    fmt_json_string(b, problem);
+    buf_puts(b, "}\n");
+}
+
+void summary_json(buf *b, const report *r)
+{
+    const info_sample *s = &r->sample;
+    const derived *d = &r->derived;
+    json_head(b, r->addr, summary_status(r));
+    json_field(b, "redis_version");
+    fmt_json_string(b, info_text_get(s, INFO_REDIS_VERSION));
+    json_info(b, r, "used_memory", INFO_USED_MEMORY);
+    json_info(b, r, "maxmemory", INFO_MAXMEMORY);
+    json_field(b, "used_ratio");
+    if (d->has_used_ratio) fmt_json_number(b, d->used_ratio);
+    else buf_puts(b, "null");
+    json_field(b, "maxmemory_policy");
+    fmt_json_string(b, info_text_get(s, INFO_MAXMEMORY_POLICY));
+    json_field(b, "keys");
+    fmt_json_number(b, d->keys_total);
+    json_field(b, "keys_with_ttl");
+    fmt_json_number(b, d->expires_total);
+    json_info(b, r, "mem_fragmentation_ratio", INFO_MEM_FRAG_RATIO);
+    json_info(b, r, "used_memory_rss", INFO_USED_MEMORY_RSS);
+    json_field(b, "activedefrag");
+    buf_puts(b, r->config.has_defrag_enabled ? (r->config.defrag_enabled ? "true" : "false") : "null");
+    double oom;
+    json_field(b, "oom_rejections");
+    if (info_error_count(s, "OOM", &oom)) fmt_json_number(b, oom);
+    else buf_puts(b, "null");
+    buf_printf(b, ",\"keys_sampled\":%.0f,\"largest_keys\":[", r->keys.sampled);
+    for (size_t i = 0; i < r->keys.n_largest; i++) {
+        const diagnose_key *k = &r->keys.largest[i];
+        if (i) buf_putc(b, ',');
+        buf_printf(b, "{\"db\":%d,\"key\":", k->db);
+        fmt_json_string(b, k->name);
+        buf_puts(b, ",\"type\":");
+        fmt_json_string(b, k->type);
+        buf_puts(b, ",\"bytes\":");
+        fmt_json_number(b, k->bytes);
+        buf_putc(b, '}');
+    }
+    buf_puts(b, "],\"findings\":[");
+    for (size_t i = 0; i < r->diagnosis.n; i++) {
+        const diagnose_finding *f = &r->diagnosis.findings[i];
+        if (i) buf_putc(b, ',');
+        buf_puts(b, "{\"id\":");
+        fmt_json_string(b, diagnose_id_name(f->id));
+        json_field(b, "severity");
+        fmt_json_string(b, diagnose_severity_name(f->severity));
+        json_field(b, "summary");
+        fmt_json_string(b, f->summary);
+        json_field(b, "why");
+        fmt_json_string(b, diagnose_why(f->id));
+        json_field(b, "fix");
+        fmt_json_string(b, f->fix);
+        buf_putc(b, '}');
+    }
+    buf_puts(b, "]}\n");
+}
+
+void summary_problem_text(buf *b, const char *addr, const char *problem)
+{
+    buf_printf(b, "redis_memory_exporter doctor: %s\n\nCould not check: %s.\n\nResult: could not check (exit 3)\n",
+               addr, problem);
+}
+
+void summary_text(buf *b, const report *r)
+{
+    static const char *const verdict[] = {"healthy", "WARNING", "CRITICAL"};
+    const info_sample *s = &r->sample;
+    const derived *d = &r->derived;
+    const char *ver = info_text_get(s, INFO_REDIS_VERSION);
+    const char *role = info_text_get(s, INFO_ROLE);
+    const char *policy = info_text_get(s, INFO_MAXMEMORY_POLICY);
+    buf_printf(b, "redis_memory_exporter doctor: %s (Redis %s%s%s)\n\n", r->addr, ver ? ver : "?", role ? ", " : "",
+               role ? role : "");
+    double used = 0, max = 0, peak = 0, rss = 0, frag = 0, oom = 0;
+    char a[32], m[32], p[32], e[32];
+    info_get(s, INFO_USED_MEMORY, &used);
+    bool has_max = info_get(s, INFO_MAXMEMORY, &max);
+    info_get(s, INFO_USED_MEMORY_PEAK, &peak);
+    info_get(s, INFO_USED_MEMORY_RSS, &rss);
+    fmt_bytes(used, a, sizeof a);
+    fmt_bytes(max, m, sizeof m);
+    fmt_bytes(peak, p, sizeof p);
+    fmt_bytes(rss, e, sizeof e);
+    if (d->has_used_ratio)
+        buf_printf(b, "  memory         used %s of maxmemory %s (%.1f %%), peak %s, RSS %s\n", a, m,
+                   d->used_ratio * 100, p, e);
+    else
+        buf_printf(b, "  memory         used %s, %s, peak %s, RSS %s\n", a,
+                   has_max ? "no maxmemory limit (0)" : "maxmemory not reported", p, e);
+    buf_printf(b, "  policy         %s", policy ? policy : "not reported");
+    if (d->has_eviction_possible)
+        buf_printf(b, " (eviction possible now: %s)", d->eviction_possible ? "yes" : "no");
+    buf_printf(b, "\n  keys           %.0f, of which %.0f with a TTL and %.0f without\n", d->keys_total,
+               d->expires_total, d->keys_total - d->expires_total);
+    if (info_get(s, INFO_MEM_FRAG_RATIO, &frag))
+        buf_printf(b, "  fragmentation  ratio %.2f, activedefrag %s\n", frag,
+                   r->config.has_defrag_enabled ? (r->config.defrag_enabled ? "yes" : "no")
+                                                : "unknown (CONFIG GET not allowed)");
+    if (info_error_count(s, "OOM", &oom))
+        buf_printf(b, "  OOM rejections %.0f since start or CONFIG RESETSTAT\n", oom);
+    else
+        buf_puts(b, "  OOM rejections not counted by this server (INFO errorstats needs Redis 6.2+)\n");
+    if (r->keys.active || r->keys.sampled > 0) {
+        buf_printf(b, "  largest keys   (%.0f sampled with SCAN + MEMORY USAGE)\n", r->keys.sampled);
+        for (size_t i = 0; i < r->keys.n_largest && i < 5; i++) {
+            const diagnose_key *k = &r->keys.largest[i];
+            fmt_bytes(k->bytes, a, sizeof a);
+            buf_printf(b, "                 db%d \"%s\" %s %s\n", k->db, k->name, k->type, a);
+        }
+    } else {
+        buf_puts(b, "  largest keys   not sampled (MEMORY USAGE unavailable)\n");
+    }
+    const diagnose_result *dr = &r->diagnosis;
+    if (dr->n == 0) buf_puts(b, "\nNo finding: nothing here points to running out of memory.\n");
+    else buf_printf(b, "\nFindings (%zu):\n", dr->n);
+    for (size_t i = 0; i < dr->n; i++) {
+        const diagnose_finding *f = &dr->findings[i];
+        buf_printf(b, "\n  [%s] %s\n    %s\n    Why: %s\n    Fix: %s\n",
+                   f->severity == DIAGNOSE_CRITICAL ? "CRITICAL" : "WARNING", diagnose_id_name(f->id), f->summary,
+                   diagnose_why(f->id), f->fix);
+    }
+    int status = summary_status(r);
+    buf_printf(b, "\nResult: %s (exit %d)\n", verdict[status], status);
+}
