@@ -1307,6 +1307,13 @@ def report(ctx):
             L.append(f"| redis_exporter | {fmt_s(g['time_s'])} | {fmt_up(g['redis_up'])} | "
                      f"HTTP {g['code']}, curl rc {g['curl_rc']} (curl -m 30) |")
 
+    sd = P.get("shutdown")
+    if sd:
+        ms = sd["sigterm_exit_ms"]
+        took = "did not exit within 10 s" if ms is None else f"{ms:.1f} ms"
+        L.append("")
+        L.append(f"SIGTERM to exit (our exporter, one target): {took}, exit status {sd['rc']}.")
+
     # scale
     scl = P.get("scale")
     if scl:
@@ -1641,6 +1648,17 @@ def main():
             log("redis paused")
             phase_slow(ctx)
         stop(ctx.get("go"))
+        if ctx.get("ours") and ctx["ours"].poll() is None:
+            # How long a clean shutdown takes (the integration tests only check that it
+            # exits 0; the time is a figure, not an assertion).
+            t0 = time.monotonic()
+            ctx["ours"].send_signal(signal.SIGTERM)
+            try:
+                ctx["ours"].wait(10)
+                R["phases"]["shutdown"] = {"sigterm_exit_ms": 1e3 * (time.monotonic() - t0),
+                                           "rc": ctx["ours"].returncode}
+            except subprocess.TimeoutExpired:
+                R["phases"]["shutdown"] = {"sigterm_exit_ms": None, "rc": None}
         stop(ctx.get("ours"))
         if "scale" in PHASES:
             phase_scale(ctx)

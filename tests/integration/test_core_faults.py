@@ -54,7 +54,8 @@ def test_wrong_password():
                  lambda: (exporter.value("redis_memory_exporter_poll_errors_total", reason="auth") or 0) >= 2)
         assert exporter.value("redis_up") == 0
         assert "reason=auth" in exporter.log()
-        assert exporter.log().count("poll failed\"") <= 1 or exporter.log().count("level=warn") <= 2
+        # Each change of state is logged once: two or more failed polls, one warning.
+        assert exporter.log().count('msg="poll failed"') == 1, exporter.log()
         assert_no_secret(exporter)
     finally:
         exporter.stop()
@@ -78,11 +79,12 @@ def test_misbehaving_server(name, behaviour, reason):
                  lambda: (exporter.value("redis_memory_exporter_poll_errors_total", reason=reason) or 0) >= 2)
         assert exporter.value("redis_up") == 0
         assert f"reason={reason}" in exporter.log()
+        # Scrapes are answered from the last snapshot while the server misbehaves (how
+        # fast is a benchmark figure: tests/bench, "Redis paused").
         for _ in range(20):
-            t0 = time.monotonic()
-            status, _, _ = exporter.request("/metrics")
+            status, _, body = exporter.request("/metrics")
             assert status == 200
-            assert time.monotonic() - t0 < 1.0, "a scrape waited on the bad server"
+            assert b'redis_up{addr="' + fake.addr.encode() + b'"} 0' in body
         assert exporter.rss_kib() < 50 * 1024, "memory grew with the bad server"
         assert exporter.proc.poll() is None
     finally:
@@ -170,10 +172,8 @@ def test_signal_stops_cleanly(sig):
     exporter = Exporter(server.addr)
     try:
         wait_for("redis_up 1", lambda: exporter.value("redis_up") == 1)
-        t0 = time.monotonic()
         exporter.proc.send_signal(sig)
-        assert exporter.proc.wait(timeout=5) == 0
-        assert time.monotonic() - t0 < 2
+        assert exporter.proc.wait(timeout=5) == 0   # how fast: tests/bench (SIGTERM to exit)
         assert "shutting down" in exporter.log()
     finally:
         if exporter.proc.poll() is None:

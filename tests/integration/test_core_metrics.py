@@ -53,9 +53,13 @@ def test_values_equal_info():
         assert info["maxmemory_policy"] == "allkeys-lfu"
         assert info["redis_version"] == c.info("server")["redis_version"]
         assert info["role"] == "master" and info["addr"] == server.addr
-        # Counters are counters and match INFO's order of magnitude right now.
-        stats = c.info("stats")
-        assert val[("redis_keyspace_misses_total", None)] <= stats["keyspace_misses"]
+        # Counters follow INFO exactly: make misses, then nothing else touches the count.
+        for i in range(37):
+            assert c.get(f"missing:{i}") is None
+        misses = c.info("stats")["keyspace_misses"]
+        assert misses >= 37
+        wait_for(f"redis_keyspace_misses_total == {misses}",
+                 lambda: exporter.value("redis_keyspace_misses_total") == misses)
         assert val[("redis_connected_clients", None)] >= 1
         assert "# TYPE redis_evicted_keys_total counter" in exporter.text()
         # One connection kept: many polls, one connection from the exporter.
@@ -142,9 +146,8 @@ def test_redis_down_then_back():
         wait_for("redis_up 1", lambda: exporter.value("redis_up") == 1)
         server.proc.terminate()
         server.proc.wait()
-        stopped = time.monotonic()
+        # How soon is a benchmark figure (tests/bench, "Redis paused"); here: it happens.
         wait_for("redis_up 0", lambda: exporter.value("redis_up") == 0, timeout=5)
-        assert time.monotonic() - stopped <= 3 * 0.3 + 0.5, "redis_up 0 took more than 3 intervals"
         names = {n for n, l, v in exporter.metrics()}
         assert "redis_memory_used_bytes" not in names and "redis_memory_used_ratio" not in names
         assert "redis_memory_exporter_last_poll_success_timestamp_seconds" in names
@@ -157,18 +160,19 @@ def test_redis_down_then_back():
         server.stop()
 
 
-def test_no_negative_rate_after_resetstat_or_restart():
+def test_no_negative_rate_after_resetstat_and_restart():
     server = RedisServer("--maxmemory", "3mb", "--maxmemory-policy", "allkeys-lru")
     exporter = Exporter(server.addr)
-    try:
+
+    def fill(prefix):
         p = server.client.pipeline(transaction=False)
         for i in range(30000):
-            p.set(f"r:{i}", b"x" * 300)
+            p.set(f"{prefix}:{i}", b"x" * 300)
         p.execute()
-        wait_for("evictions counted", lambda: (exporter.value("redis_evicted_keys_total") or 0) > 0)
-        server.client.config_resetstat()
+
+    def rates_stay_sane(seconds):
         seen = []
-        deadline = time.monotonic() + 3
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             for name in ("redis_evicted_keys_per_second", "redis_expired_keys_per_second",
                          "redis_oom_rejections_per_second"):
@@ -177,8 +181,29 @@ def test_no_negative_rate_after_resetstat_or_restart():
                     seen.append(v)
                     assert 0 <= v < 1e6, (name, v)
             time.sleep(0.05)
-        assert seen, "rates came back after the reset"
+        return seen
+
+    try:
+        fill("r")
+        wait_for("evictions counted", lambda: (exporter.value("redis_evicted_keys_total") or 0) > 0)
+        # 1. CONFIG RESETSTAT: the counters go to 0 under the same run_id.
+        server.client.config_resetstat()
+        assert rates_stay_sane(3), "rates came back after the reset"
         assert exporter.value("redis_evicted_keys_total") == 0
+        # 2. A real restart: a new run_id, uptime from 0, every counter from 0.
+        fill("s")
+        wait_for("evictions counted again", lambda: (exporter.value("redis_evicted_keys_total") or 0) > 0)
+        server.restart()
+        wait_for("the restarted server's counters",
+                 lambda: exporter.value("redis_up") == 1 and exporter.value("redis_evicted_keys_total") == 0)
+        fill("t")
+        # Eviction may go on for a moment in the background: compare with INFO once the
+        # two agree (it counts this server lifetime only: it started from 0).
+        wait_for("redis_evicted_keys_total equal to INFO's evicted_keys",
+                 lambda: exporter.value("redis_evicted_keys_total") == server.client.info("stats")["evicted_keys"])
+        assert exporter.value("redis_evicted_keys_total") > 0
+        assert rates_stay_sane(3), "rates came back after the restart"
+        assert exporter.log().count("counters reset") >= 2, exporter.log()
     finally:
         exporter.stop()
         server.stop()

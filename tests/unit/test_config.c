@@ -76,7 +76,7 @@ static void test_durations_and_sizes(void **state)
         assert_int_equal(config_parse_duration(ok[i].in, &d), 0);
         assert_true(d == ok[i].want);
     }
-    static const char *const bad[] = {"", "s", "1x", "-1s", "1 s", "abc"};
+    static const char *const bad[] = {"", "s", "1x", "-1s", "1 s", "abc", "nan", "inf", "infs", "1e999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         double d;
         if (config_parse_duration(bad[i], &d) == 0) fail_msg("duration '%s' accepted", bad[i]);
@@ -125,6 +125,12 @@ static void test_defaults_and_forms(void **state)
     assert_null(c.password);
     assert_int_equal(c.mode, CONFIG_MODE_SERVE);
     assert_true(c.thresholds.memory_warning == 0.8 && c.thresholds.memory_critical == 0.95);
+    /* The thresholds' defaults are the ones the diagnosis itself declares. */
+    diagnose_thresholds th = diagnose_default_thresholds();
+    assert_memory_equal(&c.thresholds, &th, sizeof th);
+    assert_int_equal(c.sampler_memory_samples, 5);
+    assert_int_equal(c.max_reply_bytes, 1048576);
+    assert_int_equal(c.max_connections, 64);
     assert_true(c.sampler_keys_per_second == 0);
     config_free(&c);
 
@@ -158,6 +164,16 @@ static void test_errors_name_the_flag(void **state)
         {"--redis.addr", "--redis.addr"},
         {"positional", "positional"},
         {"--redis.password=topsecret", "--redis.password"},
+        {"--poll.interval=nan", "--poll.interval"},
+        {"--poll.interval=inf", "--poll.interval"},
+        {"--poll.max-backoff=1e300", "--poll.max-backoff"},
+        {"--diagnose.large-key-bytes=nan", "--diagnose.large-key-bytes"},
+        {"--diagnose.fragmentation-ratio=NaN", "--diagnose.fragmentation-ratio"},
+        {"--sampler.keys-per-second=inf", "--sampler.keys-per-second"},
+        {"--diagnose.memory-warning=-0.5", "--diagnose.memory-warning"},
+        {"--web.max-connections=18446744073709551617", "--web.max-connections"},
+        {"--poll.max-reply-bytes=-1", "--poll.max-reply-bytes"},
+        {"--output=xml", "--output"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         config c;
@@ -211,12 +227,24 @@ static void test_environment_and_password_file(void **state)
     clear_env();
 }
 
+static void test_zero_memory_samples_is_kept(void **state)
+{
+    (void)state;
+    clear_env();
+    config c;
+    char err[600];
+    /* 0 means "every element" to MEMORY USAGE: it is honoured, not replaced. */
+    assert_int_equal(parse(&c, err, sizeof err, "--sampler.memory-samples=0", NULL), 0);
+    assert_int_equal(c.sampler_memory_samples, 0);
+    config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_targets), cmocka_unit_test(test_durations_and_sizes),
         cmocka_unit_test(test_defaults_and_forms), cmocka_unit_test(test_errors_name_the_flag),
-        cmocka_unit_test(test_environment_and_password_file),
+        cmocka_unit_test(test_environment_and_password_file), cmocka_unit_test(test_zero_memory_samples_is_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,233 @@
+/* Unit tests for the key sampler: the commands it asks for, how it takes replies, the
+ * budget, cycles over several dbs, errors, names. No Redis: replies are plain data. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "info.h"
+#include "sampler.h"
+
+static info_sample keyspace(const char *text)
+{
+    info_sample s;
+    info_sample_init(&s);
+    info_parse(&s, text, strlen(text));
+    return s;
+}
+
+static void assert_cmd(const sampler_cmd *c, sampler_reply kind, int argc, const char *const *argv)
+{
+    assert_int_equal(c->kind, kind);
+    assert_int_equal(c->argc, argc);
+    for (int i = 0; i < argc; i++) {
+        assert_int_equal(c->lens[i], strlen(argv[i]));
+        assert_memory_equal(c->argv[i], argv[i], c->lens[i]);
+    }
+}
+
+static const sampler_opts daemon_opts = {.keys_per_second = 10, .top_n = 2, .memory_samples = 5};
+
+static void test_empty_keyspace_is_a_whole_cycle(void **state)
+{
+    (void)state;
+    info_sample ks = keyspace("# Keyspace\r\n");
+    sampler *s = sampler_new(&daemon_opts, 0);
+    sampler_cmd out[2];
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 5, out, 2), 0);
+    assert_true(sampler_get_summary(s)->cycle_done);
+    assert_int_equal(sampler_pending(s), 0);
+    sampler_free(s);
+    info_sample_free(&ks);
+}
+
+/* Answers one whole step: SCAN returns `keys` with `cursor`; sizes[i] for key i. */
+static void answer_step(sampler *s, const info_sample *ks, const char *cursor, const sampler_name *keys, size_t n,
+                        const double *sizes)
+{
+    sampler_cmd cmds[SAMPLER_MAX_CMDS];
+    assert_false(sampler_reply_in(s));            /* SELECT's OK */
+    size_t k = sampler_on_scan(s, ks, cursor, strlen(cursor), keys, n, cmds, SAMPLER_MAX_CMDS);
+    assert_int_equal(k, 2 * n);
+    bool done = sampler_reply_in(s);              /* the SCAN reply itself */
+    for (size_t i = 0; i < k; i++) {
+        if (cmds[i].kind == SAMPLER_MEMORY_USAGE) sampler_on_bytes(s, cmds[i].slot, sizes[cmds[i].slot]);
+        else sampler_on_type(s, cmds[i].slot, "string", 6);
+        assert_false(done);
+        done = sampler_reply_in(s);
+    }
+    assert_true(done);
+    assert_int_equal(sampler_pending(s), 0);
+}
+
+static void test_a_step_asks_and_records(void **state)
+{
+    (void)state;
+    info_sample ks = keyspace("# Keyspace\r\ndb0:keys=3,expires=0,avg_ttl=0\r\ndb2:keys=1,expires=0,avg_ttl=0\r\n");
+    sampler *s = sampler_new(&daemon_opts, 0);
+    sampler_cmd out[SAMPLER_MAX_CMDS];
+    /* No budget yet at t = 0; after a second, 10 keys' worth. */
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 0, out, 2), 0);
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, 2), 2);
+    assert_cmd(&out[0], SAMPLER_SELECT, 2, (const char *[]){"SELECT", "0"});
+    assert_cmd(&out[1], SAMPLER_SCAN, 4, (const char *[]){"SCAN", "0", "COUNT", "10"});
+    /* While a step is in flight no other starts. */
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 2, out, 2), 0);
+
+    static const char bin[] = {'b', '\0', '"', 'x'};
+    sampler_name keys[3] = {{"small", 5}, {bin, sizeof bin}, {"big", 3}};
+    assert_false(sampler_reply_in(s));
+    size_t k = sampler_on_scan(s, &ks, "17", 2, keys, 3, out, SAMPLER_MAX_CMDS);
+    assert_int_equal(k, 6);
+    assert_cmd(&out[0], SAMPLER_MEMORY_USAGE, 5, (const char *[]){"MEMORY", "USAGE", "small", "SAMPLES", "5"});
+    assert_cmd(&out[1], SAMPLER_TYPE, 2, (const char *[]){"TYPE", "small"});
+    assert_int_equal(out[2].lens[2], sizeof bin);   /* binary-safe: the NUL is sent */
+    assert_memory_equal(out[2].argv[2], bin, sizeof bin);
+    assert_int_equal(out[2].slot, 1);
+    assert_true(sampler_reply_in(s) == false);
+    double sizes[3] = {100, 2048, 5e6};
+    for (size_t i = 0; i < k; i++) {
+        if (out[i].kind == SAMPLER_MEMORY_USAGE) sampler_on_bytes(s, out[i].slot, sizes[out[i].slot]);
+        else sampler_on_type(s, out[i].slot, i == 5 ? "hash" : "string", i == 5 ? 4 : 6);
+        bool done = sampler_reply_in(s);
+        assert_true(done == (i == k - 1));
+    }
+    const sampler_summary *sum = sampler_get_summary(s);
+    assert_true(sum->sampled == 3);
+    assert_int_equal(sum->n_largest, 2);                      /* top_n = 2 */
+    assert_string_equal(sum->largest[0].name, "big");
+    assert_string_equal(sum->largest[0].type, "hash");
+    assert_true(sum->largest[0].bytes == 5e6);
+    assert_string_equal(sum->largest[1].name, "b\\x00\\x22x");  /* printable, escaped */
+    assert_true(sum->sizes.counts[0] == 1 && sum->sizes.counts[1] == 1);   /* <= 1 KiB, <= 16 KiB */
+    assert_true(histo_count(&sum->sizes) == 3 && sum->sizes.sum == 100 + 2048 + 5e6);
+    assert_false(sum->cycle_done);
+    /* 3 of 10 tokens spent, 7 left: more is wanted unless a poll is in flight. */
+    assert_true(sampler_wants_more(s, false));
+    assert_false(sampler_wants_more(s, true));
+    sampler_free(s);
+    info_sample_free(&ks);
+}
+
+static void test_cycle_over_every_db(void **state)
+{
+    (void)state;
+    info_sample ks = keyspace("# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\ndb2:keys=1,expires=0,avg_ttl=0\r\n");
+    sampler_opts o = daemon_opts;
+    o.keys_per_second = 1000;
+    sampler *s = sampler_new(&o, 0);
+    sampler_cmd out[2];
+    double big[] = {7e6}, small[] = {10};
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, 2), 2);
+    answer_step(s, &ks, "0", (sampler_name[]){{"a", 1}}, 1, big);      /* db0 done: on to db2 */
+    assert_false(sampler_get_summary(s)->cycle_done);
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 2, out, 2), 2);
+    assert_cmd(&out[0], SAMPLER_SELECT, 2, (const char *[]){"SELECT", "2"});
+    assert_cmd(&out[1], SAMPLER_SCAN, 4, (const char *[]){"SCAN", "0", "COUNT", "64"});
+    answer_step(s, &ks, "0", (sampler_name[]){{"b", 1}}, 1, small);    /* db2 done: the cycle ends */
+    const sampler_summary *sum = sampler_get_summary(s);
+    assert_true(sum->cycle_done);
+    assert_int_equal(sum->n_largest, 2);
+    assert_int_equal(sum->largest[0].db, 0);
+    assert_int_equal(sum->largest[1].db, 2);
+    /* The next cycle starts over at db0, and the last cycle's keys stay published. */
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 3, out, 2), 2);
+    assert_cmd(&out[0], SAMPLER_SELECT, 2, (const char *[]){"SELECT", "0"});
+    assert_int_equal(sum->n_largest, 2);
+    sampler_free(s);
+    info_sample_free(&ks);
+}
+
+static void test_errors_switch_it_off(void **state)
+{
+    (void)state;
+    info_sample ks = keyspace("db0:keys=5,expires=0,avg_ttl=0\r\n");
+    sampler *s = sampler_new(&daemon_opts, 0);
+    sampler_cmd out[2];
+    assert_true(sampler_get_summary(s)->active);
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, 2), 2);
+    assert_true(sampler_on_error(s));        /* news: the caller logs it */
+    assert_false(sampler_on_error(s));       /* said once */
+    assert_false(sampler_get_summary(s)->active);
+    assert_false(sampler_reply_in(s));
+    assert_true(sampler_reply_in(s));        /* the step ends with nothing recorded */
+    assert_false(sampler_wants_more(s, false));
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 100, out, 2), 0);
+    sampler_free(s);
+    info_sample_free(&ks);
+}
+
+static void test_slow_redis_pauses_the_daemon(void **state)
+{
+    (void)state;
+    info_sample ks = keyspace("db0:keys=5,expires=0,avg_ttl=0\r\n");
+    sampler *s = sampler_new(&daemon_opts, 0);
+    sampler_cmd out[2];
+    assert_int_equal(sampler_begin(s, &ks, 0.002, 1, out, 2), 2);   /* baseline 2 ms */
+    sampler_abort_step(s);                                          /* connection lost */
+    assert_int_equal(sampler_pending(s), 0);
+    assert_int_equal(sampler_begin(s, &ks, 0.050, 2, out, 2), 0);   /* 25 x slower: wait */
+    assert_int_equal(sampler_begin(s, &ks, 0.002, 3, out, 2), 2);   /* back to normal */
+    sampler_free(s);
+    info_sample_free(&ks);
+}
+
+static void test_one_shot_stops_at_max_keys(void **state)
+{
+    (void)state;
+    info_sample ks = keyspace("db0:keys=500,expires=0,avg_ttl=0\r\n");
+    sampler_opts o = {.keys_per_second = 1e9, .top_n = 5, .memory_samples = 0, .max_keys = 2, .one_shot = true};
+    sampler *s = sampler_new(&o, 0);
+    sampler_cmd out[SAMPLER_MAX_CMDS];
+    /* One-shot: no budget wait, whole steps, and SAMPLES 0 is passed on as asked. */
+    assert_int_equal(sampler_begin(s, &ks, 5.0, 0, out, 2), 2);
+    assert_cmd(&out[1], SAMPLER_SCAN, 4, (const char *[]){"SCAN", "0", "COUNT", "64"});
+    assert_false(sampler_reply_in(s));
+    size_t k = sampler_on_scan(s, &ks, "9", 1, (sampler_name[]){{"x", 1}}, 1, out, SAMPLER_MAX_CMDS);
+    assert_cmd(&out[0], SAMPLER_MEMORY_USAGE, 5, (const char *[]){"MEMORY", "USAGE", "x", "SAMPLES", "0"});
+    assert_false(sampler_reply_in(s));
+    for (size_t i = 0; i < k; i++) {
+        if (out[i].kind == SAMPLER_MEMORY_USAGE) sampler_on_bytes(s, out[i].slot, 1);
+        sampler_reply_in(s);
+    }
+    assert_true(sampler_wants_more(s, true));   /* 1 of 2 keys: go on, polls do not matter */
+    assert_int_equal(sampler_begin(s, &ks, 5.0, 0, out, 2), 2);
+    answer_step(s, &ks, "10", (sampler_name[]){{"y", 1}}, 1, (double[]){2});
+    assert_false(sampler_wants_more(s, false)); /* 2 of 2: enough */
+    assert_false(sampler_get_summary(s)->cycle_done);
+    sampler_free(s);
+    info_sample_free(&ks);
+}
+
+static void test_display_names(void **state)
+{
+    (void)state;
+    char out[80];
+    sampler_display_name("user:1", 6, false, out, sizeof out);
+    assert_string_equal(out, "user:1");
+    char longkey[200];
+    memset(longkey, 'k', sizeof longkey);
+    sampler_display_name(longkey, sizeof longkey, false, out, sizeof out);
+    assert_int_equal(strlen(out), 67);
+    assert_string_equal(out + 64, "...");
+    sampler_display_name("user:1", 6, true, out, sizeof out);
+    assert_int_equal(strncmp(out, "hash:", 5), 0);
+    assert_int_equal(strlen(out), 21);
+    char other[80];
+    sampler_display_name("user:2", 6, true, other, sizeof other);
+    assert_string_not_equal(out, other);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty_keyspace_is_a_whole_cycle), cmocka_unit_test(test_a_step_asks_and_records),
+        cmocka_unit_test(test_cycle_over_every_db),             cmocka_unit_test(test_errors_switch_it_off),
+        cmocka_unit_test(test_slow_redis_pauses_the_daemon),    cmocka_unit_test(test_one_shot_stops_at_max_keys),
+        cmocka_unit_test(test_display_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
