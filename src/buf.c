@@ -19,18 +19,23 @@ void buf_reset(buf *b)
     if (b->cap) b->data[0] = '\0';
 }
 
-void buf_reserve(buf *b, size_t n)
+/* The slow path, kept out of line so that the appends stay small. */
+__attribute__((noinline)) static void grow(buf *b, size_t n)
 {
-    if (b->len + n + 1 <= b->cap) return;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + n + 1) cap *= 2;
     b->data = xrealloc(b->data, cap);
     b->cap = cap;
 }
 
+void buf_reserve(buf *b, size_t n)
+{
+    if (b->len + n + 1 > b->cap) grow(b, n);
+}
+
 void buf_append(buf *b, const char *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) buf_reserve(b, n);
+    if (b->len + n + 1 > b->cap) grow(b, n);
     memcpy(b->data + b->len, s, n);
     b->len += n;
     b->data[b->len] = '\0';

@@ -59,16 +59,25 @@ static void parse_element(const char *s, const char *e, element *out)
     }
 }
 
+/* Parses the element at *p (up to the next comma) into el and moves *p past it;
+ * false at the end of the list. */
+static bool next_element(const char **p, element *el)
+{
+    if (!**p) return false;
+    const char *comma = strchr(*p, ',');
+    const char *e = comma ? comma : *p + strlen(*p);
+    parse_element(*p, e, el);
+    *p = comma ? comma + 1 : e;
+    return true;
+}
+
 bool negotiate_openmetrics(const char *accept)
 {
     if (!accept || !*accept) return false;
     double best_om = 0, best_text = 0;
     const char *p = accept;
-    while (*p) {
-        const char *comma = strchr(p, ',');
-        const char *e = comma ? comma : p + strlen(p);
-        element el;
-        parse_element(p, e, &el);
+    element el;
+    while (next_element(&p, &el)) {
         bool has_version = el.version != NULL;
         if (token_is(el.type, el.type_end, "application/openmetrics-text")) {
             if (!has_version || token_is(el.version, el.version_end, "1.0.0") ||
@@ -80,7 +89,6 @@ bool negotiate_openmetrics(const char *accept)
         } else if (token_is(el.type, el.type_end, "*/*") || token_is(el.type, el.type_end, "text/*")) {
             if (el.q > best_text) best_text = el.q;
         }
-        p = comma ? comma + 1 : e;
     }
     return best_om > 0 && best_om > best_text;
 }
@@ -89,14 +97,9 @@ bool negotiate_gzip(const char *accept_encoding)
 {
     if (!accept_encoding) return false;
     const char *p = accept_encoding;
-    while (*p) {
-        const char *comma = strchr(p, ',');
-        const char *e = comma ? comma : p + strlen(p);
-        element el;
-        parse_element(p, e, &el);
+    element el;
+    while (next_element(&p, &el))
         if ((token_is(el.type, el.type_end, "gzip") || token_is(el.type, el.type_end, "*")) && el.q > 0)
             return true;
-        p = comma ? comma + 1 : e;
-    }
     return false;
 }
