@@ -6,6 +6,7 @@
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 #include <malloc.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "collector.h"
 #include "config.h"
 #include "doctor.h"
@@ -105,9 +107,7 @@ int main(int argc, char **argv)
         nofile.rlim_cur = nofile.rlim_max;
         setrlimit(RLIMIT_NOFILE, &nofile);
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    srand((unsigned)(ts.tv_nsec ^ (long)getpid()));
+    srand((unsigned)(fmod(clock_real(), 1.0) * 1e9) ^ (unsigned)getpid());
     int status = cfg.mode == CONFIG_MODE_DOCTOR ? doctor_run(&cfg) : serve(&cfg, &build);
     config_free(&cfg);
     return status;

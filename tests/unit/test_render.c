@@ -14,6 +14,7 @@
 #include "derive.h"
 #include "info.h"
 #include "landing.h"
+#include "observe.h"
 #include "render.h"
 
 static const render_build build = {"1", "r", "h", "e", "m"};
@@ -259,13 +260,46 @@ static void test_landing_escapes_html(void **state)
     info_sample_free(&w.r.sample);
 }
 
+static void test_landing_shows_findings_and_fixes(void **state)
+{
+    (void)state;
+    world w;
+    make(&w, "redis_version:7.0.15\nused_memory:9000\nmaxmemory:10000\nmaxmemory_policy:noeviction\n"
+             "# Errorstats\nerrorstat_OOM:count=3\n# Keyspace\ndb0:keys=5,expires=0,avg_ttl=0\n", true);
+    diagnose_thresholds th = diagnose_default_thresholds();
+    observe_opts o = {.thresholds = &th, .one_shot = true};
+    observe(&w.h, &w.r, &o, 1);
+    assert_true(w.r.diagnosis.n > 0);
+    buf b;
+    buf_init(&b);
+    landing_render(&b, &w.t, 1, &w.e, "/metrics");
+    assert_non_null(strstr(b.data, "<td>0.0 MiB (90.0 %)</td><td>noeviction</td>"));
+    for (size_t i = 0; i < w.r.diagnosis.n; i++) {
+        const diagnose_finding *f = &w.r.diagnosis.findings[i];
+        char head[128];
+        snprintf(head, sizeof head, "x:1: %s (%s)</h3>", diagnose_id_name(f->id), diagnose_severity_name(f->severity));
+        assert_non_null(strstr(b.data, head));
+    }
+    assert_non_null(strstr(b.data, "<b>Fix:</b> <code>If the data is a cache"));
+    assert_null(strstr(b.data, "No finding"));
+    /* A target that is down shows no stale numbers and no findings. */
+    w.t.up = false;
+    w.t.state = "backoff";
+    buf_reset(&b);
+    landing_render(&b, &w.t, 1, &w.e, "/metrics");
+    assert_null(strstr(b.data, "noeviction_at_limit"));
+    assert_non_null(strstr(b.data, "<td class=\"down\">backoff</td>"));
+    buf_free(&b);
+    info_sample_free(&w.r.sample);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_lines),          cmocka_unit_test(test_structure_both_formats),
         cmocka_unit_test(test_openmetrics_transform), cmocka_unit_test(test_down_target_has_no_redis_series),
         cmocka_unit_test(test_label_escaping),       cmocka_unit_test(test_numbers),
-        cmocka_unit_test(test_landing_escapes_html),
+        cmocka_unit_test(test_landing_escapes_html), cmocka_unit_test(test_landing_shows_findings_and_fixes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
