@@ -5,7 +5,9 @@
  * carries a tag (what it asks and which poll it belongs to) that comes back with its
  * reply, in order, so a late reply of an earlier poll is never taken for a new one.
  * Received bytes are counted against an allowance the owner sets per poll; passing it
- * ends the connection with CONN_TOO_LARGE before anything more is parsed.
+ * ends the connection with CONN_TOO_LARGE before anything more is parsed. What a reply
+ * declares (array sizes) is checked against the same allowance before hiredis allocates
+ * anything, so a lying server costs at most its bytes and its poll's deadline.
  *
  * Threading: the event_base's thread only. Callbacks may call conn_free on their own
  * connection: the free is deferred until the callback returns. */
@@ -31,7 +33,8 @@ typedef enum conn_event {
     CONN_CONNECT_FAILED,   /* never came up: refused, unreachable, name not resolved */
     CONN_CLOSED,           /* was up: the server closed it, or a socket error */
     CONN_PROTOCOL,         /* bytes that are not RESP */
-    CONN_TOO_LARGE,        /* more bytes than allowed */
+    CONN_TOO_LARGE,        /* more bytes than allowed, or a reply declaring more elements
+                              (detail is empty, or says which) */
     CONN_UNEXPECTED,       /* data when no reply was expected */
 } conn_event;
 
@@ -56,7 +59,8 @@ void conn_free(conn *c);
 /* Queues one command (binary-safe when lens is given). The formatted bytes are wiped
  * after sending: the command may hold a password. */
 void conn_send(conn *c, int argc, const char **argv, const size_t *lens, conn_tag tag);
-/* Sets how many more bytes may arrive before CONN_TOO_LARGE (counted from now). */
+/* Sets how many more bytes may arrive before CONN_TOO_LARGE (counted from now), and so
+ * how many elements a reply may declare (one per 4 bytes). */
 void conn_allow_bytes(conn *c, size_t n);
 /* Replies still expected. */
 size_t conn_pending(const conn *c);

@@ -22,6 +22,10 @@
 struct conn {
     struct bufferevent *bev;
     redisReader *reader;
+    redisReplyObjectFunctions *made_by;   /* hiredis's own object functions, wrapped below */
+    size_t max_elements;          /* array elements one reply may declare, all levels */
+    size_t elements;              /* declared so far by the reply being read */
+    bool refused;                 /* a hook refused a reply as too large */
     struct event *deferred_ev;    /* reports a connect error found inside conn_open */
     conn_handlers h;
     void *arg;
@@ -36,6 +40,49 @@ struct conn {
     conn_event deferred;
     char deferred_detail[128];
 };
+
+/* ---- bounded replies ----------------------------------------------------------------
+ * hiredis 0.14 allocates an array as soon as it reads its header ("*1000000000\r\n" is
+ * 13 bytes and a 8 GB calloc). Every object the reader makes goes through these hooks,
+ * which check what a reply declares before hiredis allocates anything for it. A reply
+ * can hold at most one element per 4 bytes of its allowance (":0\r\n" is the smallest
+ * element), so a truthful reply is never refused. Strings need no hook: hiredis makes
+ * one only when all its bytes are in, and those are counted against the allowance.
+ * Nesting deeper than 7 is refused by hiredis itself. */
+
+static void *hook_array(const redisReadTask *task, int elements)
+{
+    conn *c = task->privdata;
+    if (!task->parent) c->elements = 0;   /* a new reply starts */
+    if (elements < 0 || (size_t)elements > c->max_elements - c->elements) {
+        c->refused = true;
+        return NULL;                      /* the reader fails with "Out of memory" */
+    }
+    c->elements += (size_t)elements;
+    return c->made_by->createArray(task, elements);
+}
+
+static void *hook_string(const redisReadTask *task, char *s, size_t len)
+{
+    const conn *c = task->privdata;
+    return c->made_by->createString(task, s, len);
+}
+
+static void *hook_integer(const redisReadTask *task, long long v)
+{
+    const conn *c = task->privdata;
+    return c->made_by->createInteger(task, v);
+}
+
+static void *hook_nil(const redisReadTask *task)
+{
+    const conn *c = task->privdata;
+    return c->made_by->createNil(task);
+}
+
+static void free_object(void *reply) { freeReplyObject(reply); }
+
+static redisReplyObjectFunctions bounded = {hook_string, hook_array, hook_integer, hook_nil, free_object};
 
 static void destroy(conn *c)
 {
@@ -95,7 +142,7 @@ static void on_read(struct bufferevent *bev, void *arg)
     }
     if (n > c->allowance) {
         evbuffer_drain(in, n);
-        emit(c, CONN_TOO_LARGE, "reply larger than allowed");
+        emit(c, CONN_TOO_LARGE, "");
         return;
     }
     c->allowance -= n;
@@ -112,8 +159,13 @@ static void on_read(struct bufferevent *bev, void *arg)
         void *reply = NULL;
         if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
             char detail[128];
-            snprintf(detail, sizeof detail, "%.100s", c->reader->errstr);
-            emit(c, CONN_PROTOCOL, detail);
+            if (c->refused) {
+                snprintf(detail, sizeof detail, "reply declares more than %zu elements", c->max_elements);
+                emit(c, CONN_TOO_LARGE, detail);
+            } else {
+                snprintf(detail, sizeof detail, "%.100s", c->reader->errstr);
+                emit(c, CONN_PROTOCOL, detail);
+            }
             return;
         }
         if (!reply) break;
@@ -161,6 +213,9 @@ conn *conn_open(struct event_base *base, struct evdns_base *dns, const config_ta
     c->reader = redisReaderCreate();
     c->deferred_ev = evtimer_new(base, on_deferred, c);
     if (!c->bev || !c->reader || !c->deferred_ev) abort();
+    c->made_by = c->reader->fn;
+    c->reader->fn = &bounded;
+    c->reader->privdata = c;
     bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     c->opening = true;
@@ -194,7 +249,11 @@ void conn_send(conn *c, int argc, const char **argv, const size_t *lens, conn_ta
     c->q_len++;
 }
 
-void conn_allow_bytes(conn *c, size_t n) { c->allowance = n; }
+void conn_allow_bytes(conn *c, size_t n)
+{
+    c->allowance = n;
+    c->max_elements = n / 4;
+}
 
 size_t conn_pending(const conn *c) { return c->q_len; }
 

@@ -431,7 +431,8 @@ static void on_conn_event(void *arg, conn_event ev, const char *detail)
         poll_fail(t, POLLERR_PROTOCOL, detail);
         return;
     case CONN_TOO_LARGE:
-        snprintf(why, sizeof why, "reply larger than %zu bytes (--poll.max-reply-bytes)", t->opts.max_reply_bytes);
+        if (*detail) snprintf(why, sizeof why, "%s (--poll.max-reply-bytes / 4)", detail);
+        else snprintf(why, sizeof why, "reply larger than %zu bytes (--poll.max-reply-bytes)", t->opts.max_reply_bytes);
         poll_fail(t, POLLERR_TOO_LARGE, why);
         return;
     case CONN_UNEXPECTED:

@@ -67,6 +67,8 @@ FAULTS = [
     ("silent", fakes.silent, "timeout"),
     ("huge_info", fakes.huge_info, "too_large"),
     ("close_at_once", fakes.close_at_once, "closed"),
+    ("huge_array", fakes.huge_array, "too_large"),
+    ("endless_bulk", fakes.endless_bulk, "timeout"),
 ]
 
 
@@ -90,6 +92,33 @@ def test_misbehaving_server(name, behaviour, reason):
     finally:
         exporter.stop()
         fake.close()
+
+
+def test_lying_server_never_delays_a_healthy_one():
+    """13 bytes announcing a billion elements: refused before anything is allocated, while
+    a real Redis beside it keeps being polled every interval."""
+    server = RedisServer()
+    fake = fakes.FakeServer(fakes.huge_array)
+    exporter = Exporter([server.addr, fake.addr], "--poll.timeout=500ms", interval="250ms")
+    try:
+        wait_for("the lie refused several times",
+                 lambda: (exporter.value("redis_memory_exporter_poll_errors_total", addr=fake.addr,
+                                         reason="too_large") or 0) >= 3)
+        assert "more than 262144 elements" in exporter.log()
+        seen = set()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            assert exporter.value("redis_up", addr=server.addr) == 1
+            seen.add(exporter.value("redis_memory_exporter_last_poll_success_timestamp_seconds", addr=server.addr))
+            time.sleep(0.05)
+        # 3 s at 250 ms is 12 polls; every one of them must have happened (allow for the edges).
+        assert len(seen) >= 10, sorted(seen)
+        assert exporter.value("redis_up", addr=fake.addr) == 0
+        assert exporter.rss_kib() < 50 * 1024, "memory grew with the lying server"
+    finally:
+        exporter.stop()   # SIGTERM: exits 0 within 10 s, no sanitizer report
+        fake.close()
+        server.stop()
 
 
 def test_unreachable_port():

@@ -141,3 +141,19 @@ def old_redis(info_text, multi_section_ok=False):
     def behaviour(conn, server):
         server.serve_commands(conn, answer)
     return behaviour
+
+
+def huge_array(conn, server):
+    """Answers every poll with a 13-byte header announcing a billion elements, then waits:
+    a reader that allocates as announced needs 8 GB."""
+    while conn.recv(65536):
+        conn.sendall(b"*1000000000\r\n")
+
+
+def endless_bulk(conn, server):
+    """Announces a 1 GB bulk string and then sends one byte a tenth of a second."""
+    conn.recv(65536)
+    conn.sendall(b"$1000000000\r\n")
+    while True:
+        conn.sendall(b"x")
+        time.sleep(0.1)
