@@ -53,6 +53,12 @@ void render_metrics(buf *out, render_format fmt, const render_view *targets, siz
  * Lets the HTTP side make OpenMetrics on demand from a published body. */
 void render_openmetrics_from_text(buf *out, const char *text, size_t len);
 
+/* Appends a text exposition made by render_metrics with the targets addrs[0..n) served
+ * as down: their redis_up is 0 and their other Redis series are left out, as if their
+ * last poll had failed; the exporter's own series stay. For serving a snapshot whose
+ * data went stale after it was made. */
+void render_mark_down(buf *out, const char *text, size_t len, const char *const *addrs, size_t n);
+
 /* Appends s as a label value: backslash, quote and newline escaped, invalid UTF-8
  * replaced by U+FFFD. Exposed for the unit tests. */
 void render_label_value(buf *out, const char *s);

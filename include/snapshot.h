@@ -1,5 +1,8 @@
 /* snapshot: one immutable, reference-counted published result.
  *
+ * Served bytes never claim more freshness than they have: each snapshot knows until when
+ * each target's data is fresh, and the HTTP side asks at serve time (snapshot_stale).
+ *
  * Threading: the collector thread builds a snapshot and publishes it; HTTP threads take
  * a reference, send its bytes and drop the reference. The slot's mutex is held only to
  * swap or copy the pointer, never while bytes are written. The gzip body is made once
@@ -19,15 +22,33 @@ typedef enum snapshot_part {
 
 typedef struct snapshot snapshot;
 
+/* A target that was up when the snapshot was made, and until when (monotonic seconds)
+ * its data counts as fresh. */
+typedef struct snapshot_fresh {
+    const char *addr;     /* copied */
+    double until;
+} snapshot_fresh;
+
 /* Creates a snapshot with one reference, taking ownership of the malloc'ed bodies.
- * bodies[SNAPSHOT_OPENMETRICS] may be NULL: it is then derived from the text. */
-snapshot *snapshot_new(char *bodies[SNAPSHOT_PARTS], const size_t lens[SNAPSHOT_PARTS]);
+ * bodies[SNAPSHOT_OPENMETRICS] may be NULL: it is then derived from the text. fresh[0..n)
+ * lists the targets served as up (copied). alive_until is when the snapshot itself is
+ * overdue: its maker publishes well before then unless its loop has stalled. */
+snapshot *snapshot_new(char *bodies[SNAPSHOT_PARTS], const size_t lens[SNAPSHOT_PARTS], const snapshot_fresh *fresh,
+                       size_t n, double alive_until);
 snapshot *snapshot_ref(snapshot *s);
 /* Drops a reference; the last one frees. NULL is ignored. */
 void snapshot_unref(snapshot *s);
 /* The bytes of a part, valid while the caller holds a reference. With gzip set, returns
  * the gzip-compressed form (made on first use), or NULL if compression failed. */
 const char *snapshot_body(snapshot *s, snapshot_part part, bool gzip, size_t *len);
+
+/* Freshness at serve time: the addrs of the targets that the snapshot serves as up but
+ * whose data is older than its bound at `now` (their polls have stalled, or the loop has),
+ * as a pointer into the snapshot (valid while the caller holds a reference) and a count.
+ * 0 in the normal case. */
+size_t snapshot_stale(snapshot *s, double now, const char *const **addrs);
+/* False when the snapshot is overdue at `now`: the polling loop has made no progress. */
+bool snapshot_alive(const snapshot *s, double now);
 
 /* The published slot. snapshot_publish takes over the caller's reference. */
 void snapshot_publish(snapshot *s);

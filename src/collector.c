@@ -20,6 +20,7 @@
 
 /* A target's data older than this many intervals is stale: its Redis series go away. */
 #define STALE_INTERVALS 3.0
+#define ALIVE_MIN_SECONDS 10.0
 
 struct collector {
     struct event_base *base;
@@ -29,6 +30,7 @@ struct collector {
     target **targets;
     size_t n;
     render_view *views;            /* reused between renders */
+    snapshot_fresh *fresh;         /* likewise: the targets served as up, and until when */
     struct event *periodic_ev;     /* publishes at least once per interval */
     struct event *soon_ev;         /* coalesced publish after polls complete */
     bool soon_pending;
@@ -50,11 +52,13 @@ static char *take(buf *b, size_t *len)
 static void publish(collector *c)
 {
     double t0 = clock_mono();
+    double bound = STALE_INTERVALS * c->cfg->poll_interval;
+    size_t n_fresh = 0;
     for (size_t i = 0; i < c->n; i++) {
         const report *r = target_report(c->targets[i]);
         const report_health *h = &r->health;
-        bool fresh = r->has_sample && h->last_ok &&
-                     t0 - h->last_success_mono <= STALE_INTERVALS * c->cfg->poll_interval;
+        bool fresh = r->has_sample && h->last_ok && t0 - h->last_success_mono <= bound;
+        if (fresh) c->fresh[n_fresh++] = (snapshot_fresh){r->addr, h->last_success_mono + bound};
         c->views[i] = (render_view){
             .r = r,
             .up = fresh,
@@ -76,7 +80,11 @@ static void publish(collector *c)
     bodies[SNAPSHOT_OPENMETRICS] = NULL;   /* made from the text when first asked for */
     lens[SNAPSHOT_OPENMETRICS] = 0;
     bodies[SNAPSHOT_LANDING] = take(&c->landing, &lens[SNAPSHOT_LANDING]);
-    snapshot_publish(snapshot_new(bodies, lens));
+    /* Publishes come at least once an interval: one overdue by much more means the loop
+     * is stuck, and /healthz says so (never sooner than ALIVE_MIN_SECONDS, so that a
+     * slow render with many targets is not taken for a stall). */
+    double alive = bound > ALIVE_MIN_SECONDS ? bound : ALIVE_MIN_SECONDS;
+    snapshot_publish(snapshot_new(bodies, lens, c->fresh, n_fresh, t0 + alive));
     c->render_cost = clock_mono() - t0;
 }
 
@@ -125,6 +133,7 @@ collector *collector_new(struct event_base *base, const config *cfg, const rende
     c->n = cfg->n_targets;
     c->targets = xcalloc(c->n, sizeof *c->targets);
     c->views = xcalloc(c->n, sizeof *c->views);
+    c->fresh = xcalloc(c->n, sizeof *c->fresh);
     for (size_t i = 0; i < c->n; i++) {
         target_opts o = target_opts_of(cfg, &cfg->targets[i]);
         o.lateness = &c->lateness;
@@ -159,6 +168,7 @@ void collector_free(collector *c)
     for (size_t i = 0; i < c->n; i++) target_free(c->targets[i]);
     free(c->targets);
     free(c->views);
+    free(c->fresh);
     event_free(c->periodic_ev);
     event_free(c->soon_ev);
     evdns_base_free(c->dns, 0);

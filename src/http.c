@@ -17,8 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "negotiate.h"
+#include "render.h"
 #include "snapshot.h"
 #include "xalloc.h"
 
@@ -37,6 +40,40 @@ struct http_server {
 
 static void on_response_done(void *cls) { snapshot_unref(cls); }
 
+/* The snapshot serves targets as up whose data has gone stale since (their polls, or the
+ * loop, stalled): this request gets its own copy with those targets down. Rare, so made
+ * per request and not compressed. */
+static enum MHD_Result send_marked_down(struct MHD_Connection *conn, snapshot *s, snapshot_part part, const char *type,
+                                        const char *const *stale, size_t k)
+{
+    size_t len;
+    const char *text = snapshot_body(s, SNAPSHOT_TEXT, false, &len);
+    buf b;
+    buf_init(&b);
+    render_mark_down(&b, text, len, stale, k);
+    if (part == SNAPSHOT_OPENMETRICS) {
+        buf om;
+        buf_init(&om);
+        render_openmetrics_from_text(&om, b.data, b.len);
+        buf_free(&b);
+        b = om;
+    }
+    snapshot_unref(s);
+    size_t n;
+    char *body = buf_steal(&b, &n);
+    struct MHD_Response *r = MHD_create_response_from_buffer(n, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
 /* Sends a part of the published snapshot without copying it; the response holds a
  * snapshot reference until libmicrohttpd is done with the bytes. */
 static enum MHD_Result send_part(struct MHD_Connection *conn, snapshot_part part, const char *type,
@@ -54,6 +91,11 @@ static enum MHD_Result send_part(struct MHD_Connection *conn, snapshot_part part
     }
     bool gzip = allow_gzip &&
                 negotiate_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+    if (part != SNAPSHOT_LANDING) {
+        const char *const *stale;
+        size_t k = snapshot_stale(s, clock_mono(), &stale);
+        if (k > 0) return send_marked_down(conn, s, part, type, stale, k);
+    }
     size_t len;
     const char *body = snapshot_body(s, part, gzip, &len);
     if (gzip && !body) {  /* compression failed: fall back to plain bytes */
@@ -103,9 +145,15 @@ static enum MHD_Result route_landing(struct MHD_Connection *conn, http_server *h
     return send_part(conn, SNAPSHOT_LANDING, "text/html; charset=utf-8", false);
 }
 
+/* Healthy while the polling loop makes progress: a liveness probe restarts an exporter
+ * whose loop is stuck, instead of letting it serve ever older data. */
 static enum MHD_Result route_health(struct MHD_Connection *conn, http_server *h)
 {
     (void)h;
+    snapshot *s = snapshot_current();
+    bool alive = s && snapshot_alive(s, clock_mono());
+    snapshot_unref(s);
+    if (!alive) return send_static(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "stalled: the polling loop made no progress\n", NULL);
     return send_static(conn, MHD_HTTP_OK, "ok\n", NULL);
 }
 

@@ -1,10 +1,12 @@
-/* render: exposition text (0.0.4 and OpenMetrics 1.0) and the landing page.
- * See include/render.h. */
+/* render: exposition text (0.0.4 and OpenMetrics 1.0). See include/render.h. */
 #include "render.h"
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "xalloc.h"
 
 typedef struct label {
     const char *name;
@@ -406,6 +408,58 @@ void render_metrics(buf *out, render_format fmt, const render_view *targets, siz
     }
     render_redis(out, targets, n);
     render_health(out, targets, n, e);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+void render_mark_down(buf *out, const char *text, size_t len, const char *const *addrs, size_t n)
+{
+    /* The addrs as they stand in the text (escaped), sorted for bsearch. */
+    buf esc;
+    buf_init(&esc);
+    size_t *at = xcalloc(n, sizeof *at);
+    for (size_t i = 0; i < n; i++) {
+        at[i] = esc.len;
+        render_label_value(&esc, addrs[i]);
+        buf_putc(&esc, '\0');
+    }
+    const char **keys = xcalloc(n, sizeof *keys);
+    for (size_t i = 0; i < n; i++) keys[i] = esc.data + at[i];
+    qsort(keys, n, sizeof *keys, cmp_str);
+    static const char head[] = "{addr=\"";
+    const char *p = text, *end = text + len;
+    char value[512];
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *next = nl ? nl + 1 : end;
+        const char *brace = memchr(p, '{', (size_t)(next - p));
+        bool redis = next - p > 6 && memcmp(p, "redis_", 6) == 0 && !(next - p > 22 && memcmp(p, "redis_memory_exporter_", 22) == 0);
+        if (p[0] != '#' && redis && brace && (size_t)(next - brace) > sizeof head - 1 &&
+            memcmp(brace, head, sizeof head - 1) == 0) {
+            /* The addr label's value, up to its closing (unescaped) quote. */
+            const char *v = brace + sizeof head - 1, *q = v;
+            while (q < next && *q != '"') q += (*q == '\\') ? 2 : 1;
+            size_t vlen = (size_t)(q - v);
+            if (q < next && vlen < sizeof value) {
+                memcpy(value, v, vlen);
+                value[vlen] = '\0';
+                const char *key = value;
+                if (bsearch(&key, keys, n, sizeof *keys, cmp_str)) {
+                    if ((size_t)(brace - p) == 8 && memcmp(p, "redis_up", 8) == 0) {
+                        buf_append(out, p, (size_t)(q + 1 - p));
+                        buf_puts(out, "} 0\n");
+                    }
+                    p = next;
+                    continue;
+                }
+            }
+        }
+        buf_append(out, p, (size_t)(next - p));
+        p = next;
+    }
+    free(keys);
+    free(at);
+    buf_free(&esc);
 }
 
 /* True when [line, end) is "# TYPE <name> counter" for the given name. */

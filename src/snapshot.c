@@ -15,6 +15,11 @@
 
 struct snapshot {
     atomic_int refs;
+    const char **fresh_addr;          /* sorted by fresh_until, soonest stale first */
+    double *fresh_until;
+    size_t n_fresh;
+    char *addr_store;                 /* the copied addr strings */
+    double alive_until;
     char *body[SNAPSHOT_PARTS];
     size_t len[SNAPSHOT_PARTS];
     pthread_mutex_t gz_lock;          /* guards the lazily made bodies (OpenMetrics, gzip) */
@@ -26,9 +31,37 @@ struct snapshot {
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
 static snapshot *slot;   /* the one published snapshot; guarded by slot_lock */
 
-snapshot *snapshot_new(char *bodies[SNAPSHOT_PARTS], const size_t lens[SNAPSHOT_PARTS])
+static int by_until(const void *a, const void *b)
+{
+    const snapshot_fresh *x = a, *y = b;
+    return (x->until > y->until) - (x->until < y->until);
+}
+
+snapshot *snapshot_new(char *bodies[SNAPSHOT_PARTS], const size_t lens[SNAPSHOT_PARTS], const snapshot_fresh *fresh,
+                       size_t n, double alive_until)
 {
     snapshot *s = xcalloc(1, sizeof *s);
+    s->alive_until = alive_until;
+    s->n_fresh = n;
+    s->fresh_addr = xcalloc(n, sizeof *s->fresh_addr);
+    s->fresh_until = xcalloc(n, sizeof *s->fresh_until);
+    snapshot_fresh *sorted = xcalloc(n, sizeof *sorted);
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        sorted[i] = fresh[i];
+        bytes += strlen(fresh[i].addr) + 1;
+    }
+    qsort(sorted, n, sizeof *sorted, by_until);
+    s->addr_store = xcalloc(1, bytes);
+    char *p = s->addr_store;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(sorted[i].addr) + 1;
+        memcpy(p, sorted[i].addr, len);
+        s->fresh_addr[i] = p;
+        s->fresh_until[i] = sorted[i].until;
+        p += len;
+    }
+    free(sorted);
     atomic_init(&s->refs, 1);
     for (int i = 0; i < SNAPSHOT_PARTS; i++) {
         s->body[i] = bodies[i];
@@ -52,8 +85,26 @@ void snapshot_unref(snapshot *s)
         free(s->gz[i]);
     }
     pthread_mutex_destroy(&s->gz_lock);
+    free(s->fresh_addr);
+    free(s->fresh_until);
+    free(s->addr_store);
     free(s);
 }
+
+size_t snapshot_stale(snapshot *s, double now, const char *const **addrs)
+{
+    /* Sorted by deadline: the stale ones are a prefix. */
+    size_t lo = 0, hi = s->n_fresh;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->fresh_until[mid] < now) lo = mid + 1;
+        else hi = mid;
+    }
+    *addrs = s->fresh_addr;
+    return lo;
+}
+
+bool snapshot_alive(const snapshot *s, double now) { return now <= s->alive_until; }
 
 /* gzip (not zlib) framing: windowBits 15 + 16. Level 6 is zlib's default trade-off; the
  * cost is paid once per snapshot, not per request. */

@@ -293,6 +293,42 @@ static void test_landing_shows_findings_and_fixes(void **state)
     info_sample_free(&w.r.sample);
 }
 
+static void test_mark_down(void **state)
+{
+    (void)state;
+    world w, v;
+    make(&w, INFO7, true);
+    make(&v, INFO7, true);
+    v.r.addr = "y\"2";                 /* an addr that needs escaping in a label */
+    render_view views[2] = {w.t, v.t};
+    views[1].r = &v.r;
+    buf b;
+    buf_init(&b);
+    render_metrics(&b, RENDER_TEXT, views, 2, &w.e);
+    buf out;
+    buf_init(&out);
+    const char *stale[] = {"y\"2"};
+    render_mark_down(&out, b.data, b.len, stale, 1);
+    check_structure(out.data, false);
+    assert_true(has_line(out.data, "redis_up{addr=\"y\\\"2\"} 0"));
+    assert_true(has_line(out.data, "redis_up{addr=\"x:1\"} 1"));
+    assert_true(has_line(out.data, "redis_memory_max_bytes{addr=\"x:1\"} 4294967296"));
+    assert_null(strstr(out.data, "redis_memory_max_bytes{addr=\"y"));
+    assert_null(strstr(out.data, "redis_instance_info{addr=\"y"));
+    assert_null(strstr(out.data, "redis_db_keys{addr=\"y"));
+    /* The exporter's own series about that target stay. */
+    assert_true(has_line(out.data, "redis_memory_exporter_poll_errors_total{addr=\"y\\\"2\",reason=\"connect\"} 0"));
+    /* Nobody stale: the same bytes. */
+    buf_reset(&out);
+    render_mark_down(&out, b.data, b.len, stale, 0);
+    assert_int_equal(out.len, b.len);
+    assert_memory_equal(out.data, b.data, b.len);
+    buf_free(&out);
+    buf_free(&b);
+    info_sample_free(&w.r.sample);
+    info_sample_free(&v.r.sample);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_openmetrics_transform), cmocka_unit_test(test_down_target_has_no_redis_series),
         cmocka_unit_test(test_label_escaping),       cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_landing_escapes_html), cmocka_unit_test(test_landing_shows_findings_and_fixes),
+        cmocka_unit_test(test_mark_down),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
