@@ -230,7 +230,9 @@ http_server *http_start(const config *cfg)
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL},
         {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, 10, NULL},       /* seconds idle: slow clients are cut */
-        {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+        /* SO_REUSEADDR only (a restart may bind at once), never SO_REUSEPORT: a second
+         * exporter on the same address must fail, not silently share the scrapes. */
+        {MHD_OPTION_LISTENING_ADDRESS_REUSE, 0, NULL},
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
         {cfg->listen_host[0] ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, 0, &ss},
         {MHD_OPTION_END, 0, NULL},

@@ -210,6 +210,22 @@ def test_signal_stops_cleanly(sig):
         server.stop()
 
 
+def test_second_exporter_on_the_same_address_is_refused():
+    server = RedisServer()
+    first = Exporter(server.addr)
+    try:
+        p = subprocess.run([EXPORTER, f"--redis.addr={server.addr}", f"--web.listen-address=127.0.0.1:{first.port}"],
+                           capture_output=True, text=True, timeout=10)
+        assert p.returncode != 0 and "cannot listen" in p.stderr, p
+        assert "address in use" in p.stderr
+        # The first one still answers every scrape itself.
+        for _ in range(10):
+            assert first.value("redis_up") == 1
+    finally:
+        first.stop()
+        server.stop()
+
+
 def test_port_in_use_is_a_clear_error():
     server = RedisServer()
     try:
