@@ -19,6 +19,10 @@ typedef struct collector collector;
 collector *collector_new(struct event_base *base, const config *cfg, const render_build *build);
 /* Spreads the first polls over one interval and publishes a first snapshot at once. */
 void collector_start(collector *c);
+/* Re-reads what can change without a restart (today: the password file) and uses it for
+ * every connection opened from now on; open connections stay. Logs what happened (never
+ * the secret). Returns 0, or -1 when the file could not be read (the old one is kept). */
+int collector_reload(collector *c);
 void collector_free(collector *c);
 
 #endif

@@ -34,6 +34,7 @@ typedef struct config {
     size_t n_targets;
     char user[128];             /* --redis.user / REDIS_USER */
     char *password;             /* owned, wiped by config_free; NULL = no AUTH */
+    char password_file[4096];   /* --redis.password-file, re-read on reload; "" = none */
     double poll_interval;       /* seconds */
     double poll_timeout;        /* seconds */
     double max_backoff;         /* seconds */
@@ -62,6 +63,9 @@ void config_free(config *c);
 /* Prints the flag table as --help text. */
 void config_usage(FILE *out);
 
+/* Reads the first line of a password file. Returns it (owned: wipe and free it), or NULL
+ * with the reason in err (never the file's content). */
+char *config_read_password_file(const char *path, char *err, size_t errlen);
 /* Parses one target address (exposed for tests). Returns 0, or -1 with a reason in err. */
 int config_parse_target(const char *s, config_target *t, char *err, size_t errlen);
 /* Parses "1048576", "512kb", "100mb", "2gb" (1024-based, any case); -1 when malformed. */

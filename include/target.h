@@ -38,10 +38,17 @@ typedef enum target_phase {
     TARGET_PHASES
 } target_phase;
 
+/* The credentials targets AUTH with. Their owner (collector, doctor) may replace the
+ * password at any time on the loop thread (a reload); a target reads it only when it
+ * opens a connection, so a reload never drops a healthy connection. */
+typedef struct target_credentials {
+    const char *user;             /* NULL or "" = none (an addr's user@ wins) */
+    const char *password;         /* NULL = no AUTH */
+} target_credentials;
+
 typedef struct target_opts {
     const config_target *addr;    /* borrowed; must outlive the target */
-    const char *user;             /* borrowed; NULL or "" = none (addr->user wins) */
-    const char *password;         /* borrowed; NULL = no AUTH */
+    const target_credentials *cred;   /* borrowed; must outlive the target */
     double interval, timeout, max_backoff;   /* seconds */
     size_t max_reply_bytes;
     histo *lateness;              /* borrowed histogram of poll lateness, or NULL */
@@ -54,7 +61,7 @@ typedef struct target_opts {
 typedef struct target target;
 
 /* The options the configuration gives a target at addr (borrowed from cfg): the daemon's
- * and the doctor's targets start from the same. */
+ * and the doctor's targets start from the same. cred is left for the caller to set. */
 target_opts target_opts_of(const config *cfg, const config_target *addr);
 
 /* Called after every poll, successful or not, and after each sampler step, on the

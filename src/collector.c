@@ -31,6 +31,9 @@ struct collector {
     size_t n;
     render_view *views;            /* reused between renders */
     snapshot_fresh *fresh;         /* likewise: the targets served as up, and until when */
+    target_credentials cred;       /* what the targets AUTH with: user borrowed, password = */
+    char *password;                /* owned: copied from the config, replaced on reload */
+    double last_auth_reload;       /* monotonic: re-reads after AUTH failures, at most 1/s */
     struct event *periodic_ev;     /* publishes at least once per interval */
     struct event *soon_ev;         /* coalesced publish after polls complete */
     bool soon_pending;
@@ -102,10 +105,47 @@ static void on_soon(evutil_socket_t fd, short what, void *arg)
     publish(c);
 }
 
+/* Takes pw (owned, may be NULL) as the password; the old one is wiped. */
+static void set_password(collector *c, char *pw)
+{
+    if (c->password) {
+        explicit_bzero(c->password, strlen(c->password));
+        free(c->password);
+    }
+    c->password = pw;
+    c->cred.password = pw;
+}
+
+int collector_reload(collector *c)
+{
+    if (!c->cfg->password_file[0]) {
+        log_kv(LOG_INFO, "reload: nothing to re-read (no --redis.password-file)", NULL);
+        return 0;
+    }
+    char err[300];
+    char *pw = config_read_password_file(c->cfg->password_file, err, sizeof err);
+    if (!pw) {
+        log_kv(LOG_ERROR, "reload: password file not read; the previous password stays", "detail", err, NULL);
+        return -1;
+    }
+    bool changed = !c->cred.password || strcmp(pw, c->cred.password) != 0;
+    set_password(c, pw);
+    log_kv(LOG_INFO, "reload: password file read", "changed", changed ? "yes" : "no", NULL);
+    return 0;
+}
+
 static void on_poll_done(target *t, void *arg)
 {
-    (void)t;
     collector *c = arg;
+    /* A rejected password may have been rotated: read the file again (once a second at
+     * most, whatever the number of targets). */
+    if (target_report(t)->health.last_error == POLLERR_AUTH && c->cfg->password_file[0]) {
+        double now = clock_mono();
+        if (now - c->last_auth_reload >= 1.0) {
+            c->last_auth_reload = now;
+            collector_reload(c);
+        }
+    }
     if (c->soon_pending) return;
     /* Coalesce: with many targets, one render covers every poll that ends in the gap.
      * The gap keeps rendering under ~5 % of a core and is never over half an interval. */
@@ -134,8 +174,11 @@ collector *collector_new(struct event_base *base, const config *cfg, const rende
     c->targets = xcalloc(c->n, sizeof *c->targets);
     c->views = xcalloc(c->n, sizeof *c->views);
     c->fresh = xcalloc(c->n, sizeof *c->fresh);
+    c->cred.user = cfg->user;
+    set_password(c, cfg->password ? xstrdup(cfg->password) : NULL);
     for (size_t i = 0; i < c->n; i++) {
         target_opts o = target_opts_of(cfg, &cfg->targets[i]);
+        o.cred = &c->cred;
         o.lateness = &c->lateness;
         c->targets[i] = target_new(base, c->dns, &o, on_poll_done, c);
     }
@@ -169,6 +212,7 @@ void collector_free(collector *c)
     free(c->targets);
     free(c->views);
     free(c->fresh);
+    set_password(c, NULL);
     event_free(c->periodic_ev);
     event_free(c->soon_ev);
     evdns_base_free(c->dns, 0);

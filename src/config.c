@@ -213,10 +213,13 @@ static void set_password(config *c, const char *pw, size_t n)
     memcpy(c->password, pw, n);
 }
 
-static int p_password_file(config *c, const char *v, char *err, size_t errlen)
+char *config_read_password_file(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(v, "r");
-    if (!f) return fail(err, errlen, "cannot read %s: %s", v, strerror(errno));
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
     char line[1024];
     size_t n = fread(line, 1, sizeof line - 1, f);
     bool too_long = !feof(f) && n == sizeof line - 1;
@@ -224,12 +227,28 @@ static int p_password_file(config *c, const char *v, char *err, size_t errlen)
     line[n] = '\0';
     char *nl = strpbrk(line, "\r\n");
     if (nl) *nl = '\0';
-    int rc = 0;
-    if (too_long) rc = fail(err, errlen, "%s: password longer than 1023 bytes", v);
-    else set_password(c, line, strlen(line));
-    if (rc == 0 && !c->password) rc = fail(err, errlen, "%s is empty", v);
+    char *pw = NULL;
+    if (too_long) fail(err, errlen, "%s: password longer than 1023 bytes", path);
+    else if (!line[0]) fail(err, errlen, "%s is empty", path);
+    else pw = xstrdup(line);
     explicit_bzero(line, sizeof line);
-    return rc;
+    return pw;
+}
+
+static int p_password_file(config *c, const char *v, char *err, size_t errlen)
+{
+    char *pw = config_read_password_file(v, err, errlen);
+    if (!pw) return -1;
+    if (strlen(v) >= sizeof c->password_file) {
+        explicit_bzero(pw, strlen(pw));
+        free(pw);
+        return fail(err, errlen, "path too long");
+    }
+    set_password(c, pw, strlen(pw));
+    explicit_bzero(pw, strlen(pw));
+    free(pw);
+    snprintf(c->password_file, sizeof c->password_file, "%s", v);
+    return 0;
 }
 
 static int p_listen(config *c, const char *v, char *err, size_t errlen)

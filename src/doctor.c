@@ -49,7 +49,9 @@ int doctor_run(const config *cfg)
     buf_init(&out);
     r.base = event_base_new();
     if (!r.base || !(dns = conn_resolver_new(r.base))) goto out;
+    target_credentials cred = {cfg->user, cfg->password};
     target_opts o = target_opts_of(cfg, addr);
+    o.cred = &cred;
     o.sampler_on = true;
     o.sampler.keys_per_second = 1e9;   /* no budget: one check, as fast as Redis answers */
     o.sampler.max_keys = cfg->doctor_max_keys;

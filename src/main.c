@@ -34,13 +34,30 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(arg);
 }
 
+/* SIGHUP: re-read what can change without a restart; connections stay. */
+static void on_hangup(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig; (void)what;
+    log_kv(LOG_INFO, "SIGHUP: reloading", NULL);
+    collector_reload(arg);
+}
+
+/* The password was copied into the config: wipe it from the environment block too, which
+ * /proc/PID/environ shows to anyone who may read it, not only from libc's copy. */
+static void forget_password_env(void)
+{
+    char *pw = getenv("REDIS_PASSWORD");
+    if (pw) explicit_bzero(pw, strlen(pw));
+    unsetenv("REDIS_PASSWORD");
+}
+
 static int serve(const config *cfg, const render_build *build)
 {
     int status = 1;
     struct event_base *base = event_base_new();
     collector *col = NULL;
     http_server *http = NULL;
-    struct event *sigterm = NULL, *sigint = NULL;
+    struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
     if (!base) goto out;
     col = collector_new(base, cfg, build);
     if (!col) goto out;
@@ -49,7 +66,10 @@ static int serve(const config *cfg, const render_build *build)
     if (!http) goto out;
     sigterm = evsignal_new(base, SIGTERM, on_signal, base);
     sigint = evsignal_new(base, SIGINT, on_signal, base);
-    if (!sigterm || !sigint || evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL)) goto out;
+    sighup = evsignal_new(base, SIGHUP, on_hangup, col);
+    if (!sigterm || !sigint || !sighup || evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL) ||
+        evsignal_add(sighup, NULL))
+        goto out;
 
     char listen[600], targets[1024] = "";
     snprintf(listen, sizeof listen, "%s:%d%s", cfg->listen_host[0] ? cfg->listen_host : "", cfg->listen_port,
@@ -67,6 +87,7 @@ static int serve(const config *cfg, const render_build *build)
 out:
     if (sigterm) event_free(sigterm);
     if (sigint) event_free(sigint);
+    if (sighup) event_free(sighup);
     http_stop(http);          /* first: no handler runs after this */
     collector_free(col);
     snapshot_clear();
@@ -82,6 +103,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "redis_memory_exporter: %s\n", err);
         return 2;
     }
+    forget_password_env();
     char hiredis_version[32];
     snprintf(hiredis_version, sizeof hiredis_version, "%d.%d.%d", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
     render_build build = {RME_VERSION, RME_REVISION, hiredis_version, event_get_version(), MHD_get_version()};

@@ -270,10 +270,11 @@ static void send_poll(target *t, bool fresh)
     event_add(t->deadline_ev, &tv);
     conn_allow_bytes(t->conn, t->opts.max_reply_bytes);
     info_sample_reset(&t->scratch);
-    if (fresh && t->opts.password) {
-        const char *user = t->opts.addr->user[0] ? t->opts.addr->user : t->opts.user;
-        if (user && *user) send_cmd(t, 3, (const char *[]){"AUTH", user, t->opts.password}, K_AUTH);
-        else send_cmd(t, 2, (const char *[]){"AUTH", t->opts.password}, K_AUTH);
+    const target_credentials *cred = t->opts.cred;
+    if (fresh && cred && cred->password) {
+        const char *user = t->opts.addr->user[0] ? t->opts.addr->user : cred->user;
+        if (user && *user) send_cmd(t, 3, (const char *[]){"AUTH", user, cred->password}, K_AUTH);
+        else send_cmd(t, 2, (const char *[]){"AUTH", cred->password}, K_AUTH);
     }
     if (fresh && !(t->refused & REFUSED_SETNAME))
         send_cmd(t, 3, (const char *[]){"CLIENT", "SETNAME", "redis_memory_exporter"}, K_SETNAME);
@@ -492,8 +493,6 @@ target_opts target_opts_of(const config *cfg, const config_target *addr)
 {
     return (target_opts){
         .addr = addr,
-        .user = cfg->user,
-        .password = cfg->password,
         .interval = cfg->poll_interval,
         .timeout = cfg->poll_timeout,
         .max_backoff = cfg->max_backoff,

@@ -9,6 +9,7 @@ import tempfile
 import time
 
 import pytest
+import redis
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 import fakes  # noqa: E402
@@ -57,6 +58,77 @@ def test_wrong_password():
         # Each change of state is logged once: two or more failed polls, one warning.
         assert exporter.log().count('msg="poll failed"') == 1, exporter.log()
         assert_no_secret(exporter)
+    finally:
+        exporter.stop()
+        server.stop()
+
+
+def write_file(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def test_sighup_rereads_the_password_and_keeps_connections():
+    server = RedisServer("--requirepass", "first-" + SECRET)
+    pwfile = tempfile.NamedTemporaryFile("w", delete=False)
+    pwfile.close()
+    write_file(pwfile.name, "first-" + SECRET + "\n")
+    exporter = Exporter(server.addr, f"--redis.password-file={pwfile.name}")
+    try:
+        wait_for("redis_up 1", lambda: exporter.value("redis_up") == 1)
+        # Rotate: the server first (its open connections stay authenticated), then the file.
+        server.client.config_set("requirepass", "second-" + SECRET)
+        server.client = redis.Redis(host="127.0.0.1", port=server.port, password="second-" + SECRET)
+        before = server.client.info("stats")["total_connections_received"]
+        write_file(pwfile.name, "second-" + SECRET + "\n")
+        exporter.proc.send_signal(signal.SIGHUP)
+        wait_for("the reload logged", lambda: "reload: password file read" in exporter.log())
+        assert "changed=yes" in exporter.log()
+        time.sleep(1)
+        assert exporter.proc.poll() is None, "SIGHUP must not stop the exporter"
+        assert exporter.value("redis_up") == 1
+        # No reconnect for the reload (this test's client was already connected for `before`).
+        assert server.client.info("stats")["total_connections_received"] == before
+        # When the connection does drop, the new password is used at once.
+        for c in server.client.client_list():
+            if c.get("name") == "redis_memory_exporter":
+                server.client.client_kill_filter(_id=c["id"])
+        wait_for("a new connection", lambda: server.client.info("stats")["total_connections_received"] > before)
+        wait_for("redis_up 1 again", lambda: exporter.value("redis_up") == 1)
+        assert (exporter.value("redis_memory_exporter_poll_errors_total", reason="auth") or 0) == 0
+        assert_no_secret(exporter)
+        assert "second-" + SECRET not in exporter.log()
+    finally:
+        exporter.stop()
+        server.stop()
+        os.unlink(pwfile.name)
+
+
+def test_rotated_password_file_is_read_again_after_auth_fails():
+    server = RedisServer("--requirepass", "new-" + SECRET)
+    pwfile = tempfile.NamedTemporaryFile("w", delete=False)
+    pwfile.close()
+    write_file(pwfile.name, "old-" + SECRET + "\n")
+    exporter = Exporter(server.addr, f"--redis.password-file={pwfile.name}", interval="300ms")
+    try:
+        wait_for("auth errors", lambda: (exporter.value("redis_memory_exporter_poll_errors_total", reason="auth") or 0) >= 1)
+        write_file(pwfile.name, "new-" + SECRET + "\n")     # no signal: the failure itself re-reads
+        wait_for("redis_up 1 with the rotated password", lambda: exporter.value("redis_up") == 1, timeout=30)
+        assert_no_secret(exporter)
+    finally:
+        exporter.stop()
+        server.stop()
+        os.unlink(pwfile.name)
+
+
+def test_password_gone_from_the_process_environment():
+    server = RedisServer("--requirepass", SECRET)
+    exporter = Exporter(server.addr, env={"REDIS_PASSWORD": SECRET})
+    try:
+        wait_for("redis_up 1", lambda: exporter.value("redis_up") == 1)
+        for name in ("environ", "cmdline"):
+            with open(f"/proc/{exporter.proc.pid}/{name}", "rb") as f:
+                assert SECRET.encode() not in f.read(), f"the password is in /proc/PID/{name}"
     finally:
         exporter.stop()
         server.stop()
