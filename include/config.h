@@ -51,6 +51,8 @@ typedef struct config {
     unsigned long sampler_top_n;
     unsigned long sampler_memory_samples;
     bool sampler_hash_keys;
+    unsigned char hash_secret[256];  /* HMAC key for hashed key names: from the file, else random */
+    size_t hash_secret_len;
     unsigned long doctor_max_keys;
     bool show_help, show_version;
 } config;

@@ -59,8 +59,8 @@ void render_openmetrics_from_text(buf *out, const char *text, size_t len);
  * data went stale after it was made. */
 void render_mark_down(buf *out, const char *text, size_t len, const char *const *addrs, size_t n);
 
-/* Appends s as a label value: backslash, quote and newline escaped, invalid UTF-8
- * replaced by U+FFFD. Exposed for the unit tests. */
+/* Appends s as a label value: backslash, quote and newline escaped; other control bytes
+ * and invalid UTF-8 replaced by U+FFFD. Exposed for the unit tests. */
 void render_label_value(buf *out, const char *s);
 
 #endif

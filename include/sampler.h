@@ -30,7 +30,9 @@ typedef struct sampler_opts {
     double keys_per_second;    /* budget (> 0) */
     unsigned top_n;            /* 1..SAMPLER_MAX_TOP_KEYS largest keys kept */
     unsigned memory_samples;   /* MEMORY USAGE ... SAMPLES n (0 = every element) */
-    bool hash_keys;            /* show a hash instead of the key name */
+    bool hash_keys;            /* show a keyed hash instead of the key name */
+    const unsigned char *hash_secret;   /* HMAC key for hash_keys (borrowed, outlives) */
+    size_t hash_secret_len;
     unsigned long max_keys;    /* one_shot: stop after this many keys (0 = one whole cycle) */
     bool one_shot;             /* doctor: steps back to back, no budget or slowness pause */
 } sampler_opts;
@@ -97,8 +99,10 @@ size_t sampler_pending(const sampler *s);
 bool sampler_wants_more(const sampler *s, bool poll_in_flight);
 const sampler_summary *sampler_get_summary(const sampler *s);
 
-/* The name shown for a key: printable and cut at 64 bytes (\xNN for other bytes), or
- * with hash set, "hash:" and 16 hex digits. Exposed for the tests. */
-void sampler_display_name(const char *key, size_t len, bool hash, char *out, size_t cap);
+/* The name shown for a key: printable and cut at 64 bytes (\xNN for other bytes), or,
+ * with a secret, "hash:" and the first 16 hex digits of HMAC-SHA256(secret, key): without
+ * the secret a name cannot be recovered by hashing guesses. Exposed for the tests. */
+void sampler_display_name(const char *key, size_t len, const unsigned char *secret, size_t secret_len, char *out,
+                          size_t cap);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 
 #include "sampler.h"
 #include "xalloc.h"
@@ -251,6 +252,22 @@ static int p_password_file(config *c, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+/* The HMAC key for --sampler.hash-keys: the file's bytes (16 to 256), as they are. */
+static int p_hash_secret(config *c, const char *v, char *err, size_t errlen)
+{
+    FILE *f = fopen(v, "rb");
+    if (!f) return fail(err, errlen, "cannot read %s: %s", v, strerror(errno));
+    size_t n = fread(c->hash_secret, 1, sizeof c->hash_secret, f);
+    bool more = fgetc(f) != EOF;
+    fclose(f);
+    if (more || n < 16) {
+        explicit_bzero(c->hash_secret, sizeof c->hash_secret);
+        return fail(err, errlen, "%s must hold 16 to %zu bytes", v, sizeof c->hash_secret);
+    }
+    c->hash_secret_len = n;
+    return 0;
+}
+
 static int p_listen(config *c, const char *v, char *err, size_t errlen)
 {
     config_target t;
@@ -329,7 +346,9 @@ static const flag flags[] = {
     {"sampler.memory-samples", NULL, "N", F_COUNT, AT(sampler_memory_samples), 0, 1000, 5,
      .help = "MEMORY USAGE ... SAMPLES n for nested types (0 = every element: exact but slow on big keys)."},
     {"sampler.hash-keys", NULL, NULL, F_SWITCH, AT(sampler_hash_keys),
-     .help = "Export a hash of each key name instead of the name."},
+     .help = "Show a keyed hash (HMAC-SHA256) of each key name instead of the name."},
+    {"sampler.hash-keys-secret-file", NULL, "FILE", F_CUSTOM, .parse = p_hash_secret,
+     .help = "The HMAC key (16-256 bytes) for --sampler.hash-keys; without it a random key per process."},
     {"output", NULL, "FORMAT", F_ENUM, AT(json_output), .def = 0, .names = output_names,
      .help = "doctor only: text or json."},
     {"doctor.max-keys", NULL, "N", F_COUNT, AT(doctor_max_keys), 0, 100000000, 10000,
@@ -470,6 +489,7 @@ static int apply(config *c, const flag *f, const char *value, const char *origin
 
 void config_free(config *c)
 {
+    explicit_bzero(c->hash_secret, sizeof c->hash_secret);
     free(c->targets);
     c->targets = NULL;
     c->n_targets = 0;
@@ -542,6 +562,15 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
     if (!c->password) {
         const char *pw = getenv("REDIS_PASSWORD");
         if (pw && *pw) set_password(c, pw, strlen(pw));
+    }
+    /* No secret given: a random one, so hashed names cannot be recovered by hashing
+     * guesses (they then change when the process restarts). */
+    if (c->sampler_hash_keys && c->hash_secret_len == 0) {
+        if (getrandom(c->hash_secret, 32, 0) != 32) {
+            fail(err, errlen, "--sampler.hash-keys: no random key could be made; give --sampler.hash-keys-secret-file");
+            goto bad;
+        }
+        c->hash_secret_len = 32;
     }
     if (c->thresholds.memory_critical < c->thresholds.memory_warning) {
         fail(err, errlen, "--diagnose.memory-critical: must not be below --diagnose.memory-warning");

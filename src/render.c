@@ -70,13 +70,14 @@ void render_label_value(buf *out, const char *s)
     for (;;) {
         /* Copy the run of plain ASCII in one go: label values are nearly always that. */
         const unsigned char *run = p;
-        while (*p >= 0x20 && *p < 0x80 && *p != '\\' && *p != '"') p++;
+        while (*p >= 0x20 && *p < 0x7f && *p != '\\' && *p != '"') p++;
         if (p > run) buf_append(out, (const char *)run, (size_t)(p - run));
         if (!*p) return;
         if (*p == '\\') { buf_puts(out, "\\\\"); p++; continue; }
         if (*p == '"') { buf_puts(out, "\\\""); p++; continue; }
         if (*p == '\n') { buf_puts(out, "\\n"); p++; continue; }
-        size_t n = utf8_len(p);
+        /* Other control bytes (a terminal escape, a NUL-less \r) are not passed on. */
+        size_t n = (*p < 0x20 || *p == 0x7f) ? 0 : utf8_len(p);
         if (n == 0) {
             buf_puts(out, "\xEF\xBF\xBD");
             p++;

@@ -1,6 +1,8 @@
 /* sampler: pure key sampler. See include/sampler.h. */
 #include "sampler.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,12 +53,19 @@ sampler *sampler_new(const sampler_opts *o, double now)
 
 void sampler_free(sampler *s) { free(s); }
 
-void sampler_display_name(const char *key, size_t len, bool hash, char *out, size_t cap)
+void sampler_display_name(const char *key, size_t len, const unsigned char *secret, size_t secret_len, char *out,
+                          size_t cap)
 {
-    if (hash) {
-        uint64_t h = 1469598103934665603ULL;   /* FNV-1a, 64 bit */
-        for (size_t i = 0; i < len; i++) { h ^= (unsigned char)key[i]; h *= 1099511628211ULL; }
-        snprintf(out, cap, "hash:%016llx", (unsigned long long)h);
+    if (secret) {
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        unsigned mac_len = 0;
+        if (!HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)key, len, mac, &mac_len) ||
+            mac_len < 8) {
+            snprintf(out, cap, "hash:unavailable");   /* never the name itself */
+            return;
+        }
+        snprintf(out, cap, "hash:%02x%02x%02x%02x%02x%02x%02x%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+                 mac[6], mac[7]);
         return;
     }
     size_t o = 0;
@@ -189,7 +198,8 @@ size_t sampler_on_scan(sampler *s, const info_sample *keyspace, const char *curs
         step_key *sk = &s->step[s->step_n];
         memset(sk, 0, sizeof *sk);
         sk->db = s->step_db;
-        sampler_display_name(keys[i].s, keys[i].len, s->o.hash_keys, sk->name, sizeof sk->name);
+        sampler_display_name(keys[i].s, keys[i].len, s->o.hash_keys ? s->o.hash_secret : NULL, s->o.hash_secret_len,
+                             sk->name, sizeof sk->name);
         int slot = (int)s->step_n++;
         out[k++] = cmd(SAMPLER_MEMORY_USAGE, slot, 5,
                        (const char *[]){"MEMORY", "USAGE", keys[i].s, "SAMPLES", s->samples_arg},

@@ -320,7 +320,9 @@ static void on_sampler_reply(target *t, conn_tag tag, const redisReply *r)
     const char *bad = NULL;
     char why[140];
     if (is_error(r)) {
-        snprintf(why, sizeof why, "%.100s", r->str ? r->str : "");
+        /* Only the error's code (ERR, NOPERM, ...): the rest may quote a key name. */
+        const char *msg = r->str ? r->str : "";
+        snprintf(why, sizeof why, "error reply %.*s", (int)strcspn(msg, " "), msg);
         bad = why;
     } else {
         switch ((sampler_reply)(tag.kind - K_SAMPLER)) {
@@ -504,6 +506,8 @@ target_opts target_opts_of(const config *cfg, const config_target *addr)
             .top_n = cfg->sampler_top_n,
             .memory_samples = cfg->sampler_memory_samples,
             .hash_keys = cfg->sampler_hash_keys,
+            .hash_secret = cfg->hash_secret,
+            .hash_secret_len = cfg->hash_secret_len,
         },
     };
 }

@@ -1,8 +1,11 @@
 """Each way Redis runs out of memory, reproduced on a real redis-server as it happens in
 production; the expected findings (and no others) must show in /metrics, on the landing
 page and in the doctor's report."""
+import hashlib
+import hmac
 import json
 import random
+import tempfile
 import threading
 
 import os
@@ -192,7 +195,32 @@ def test_sampler_hashes_key_names_on_request():
         keys = [l["key"] for n, l, v in exporter.metrics() if n == "redis_key_sample_largest_bytes"]
         assert keys and all(k.startswith("hash:") for k in keys)
         assert not any("big:blob" in k for k in keys)
+        # Without a secret file the key is random per process: an unkeyed hash of the name
+        # (which anyone could compute from a guess) is not what is shown.
+        assert "hash:" + hmac.new(b"", b"big:blob", hashlib.sha256).hexdigest()[:16] not in keys
+        assert "big:blob" not in exporter.text() and "big:blob" not in exporter.log()
     finally:
         if exporter:
             exporter.stop()
         server.stop()
+
+
+def test_hashed_key_names_are_hmac_with_the_secret_file():
+    server = RedisServer()
+    exporter = None
+    secret = os.urandom(32)
+    with tempfile.NamedTemporaryFile(delete=False) as f:
+        f.write(secret)
+    try:
+        setup_large_key(server)
+        exporter = Exporter(server.addr, "--sampler.keys-per-second=5000", "--sampler.hash-keys",
+                            f"--sampler.hash-keys-secret-file={f.name}")
+        want = "hash:" + hmac.new(secret, b"big:blob", hashlib.sha256).hexdigest()[:16]
+        wait_for(f"{want} among the largest keys",
+                 lambda: any(n == "redis_key_sample_largest_bytes" and l.get("key") == want
+                             for n, l, v in exporter.metrics()))
+    finally:
+        if exporter:
+            exporter.stop()
+        server.stop()
+        os.unlink(f.name)

@@ -199,6 +199,8 @@ static void test_label_escaping(void **state)
         {"bad\xff" "byte", "bad\xEF\xBF\xBD" "byte"},
         {"over\xC0\xAFlong", "over\xEF\xBF\xBD\xEF\xBF\xBDlong"},
         {"caf\xC3\xA9", "caf\xC3\xA9"},
+        {"esc\x1b[31mred\r\x7f", "esc\xEF\xBF\xBD[31mred\xEF\xBF\xBD\xEF\xBF\xBD"},
+        {"tab\there", "tab\xEF\xBF\xBDhere"},
         {"", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
