@@ -43,6 +43,7 @@ typedef struct config {
     int listen_port;
     char telemetry_path[256];
     unsigned long max_connections;
+    unsigned long max_connections_per_client;
     int log_level;              /* a log_level */
     int log_format;             /* a log_format */
     int json_output;            /* doctor --output: 0 text, 1 json */

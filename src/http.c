@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "guard.h"
 #include "log.h"
 #include "negotiate.h"
 #include "render.h"
@@ -34,9 +35,52 @@ typedef struct route {
 
 struct http_server {
     struct MHD_Daemon *daemon;
+    guard *guard;        /* deadlines and reserved capacity for every connection */
     route routes[3];
     size_t n_routes;
 };
+
+/* Markers for *con_cls: the request line was seen (set by on_uri), the request is being
+ * answered (set by on_request's first call). */
+static int uri_seen, request_seen;
+
+static guard_conn *conn_guard(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    http_server *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? guard_open(h->guard, ci->connect_fd) : NULL;
+    } else {
+        /* Before libmicrohttpd closes the socket: the guard never cuts a reused one. */
+        guard_close(h->guard, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)uri;
+    http_server *h = cls;
+    guard_conn *gc = conn_guard(conn);
+    if (gc) guard_move(h->guard, gc, GUARD_READING);
+    return &uri_seen;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)con_cls; (void)toe;
+    http_server *h = cls;
+    guard_conn *gc = conn_guard(conn);
+    if (gc) guard_move(h->guard, gc, GUARD_WAITING);
+}
 
 static void on_response_done(void *cls) { snapshot_unref(cls); }
 
@@ -163,17 +207,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     (void)version; (void)upload_data;
     http_server *h = cls;
-    /* The first call only announces the request: answering the rest of it from the second
-     * call, once the request has been read in full, lets libmicrohttpd keep the
-     * connection alive (answering at once makes it close the connection every time). */
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-        *upload_data_size = 0;   /* a body, if any, is not read; the connection closes */
-        return send_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", "GET, HEAD");
-    }
-    static int request_seen;
-    if (*con_cls == NULL) {
+    if (*con_cls != &request_seen) {
+        /* The headers are in: from now on the answering deadline applies. */
         *con_cls = &request_seen;
+        guard_conn *gc = conn_guard(conn);
+        if (gc) guard_move(h->guard, gc, GUARD_ANSWERING);
+        if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+            *upload_data_size = 0;   /* a body, if any, is not read; the connection closes */
+            return send_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", "GET, HEAD");
+        }
+        /* The first call only announces the request: answering it from the second call,
+         * once it has been read in full, lets libmicrohttpd keep the connection alive
+         * (answering at once makes it close the connection every time). */
         return MHD_YES;
+    }
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+        *upload_data_size = 0;
+        return MHD_YES;   /* the 405 is queued already */
     }
     for (size_t i = 0; i < h->n_routes; i++)
         if (strcmp(url, h->routes[i].path) == 0) return h->routes[i].handle(conn, h);
@@ -226,8 +276,22 @@ http_server *http_start(const config *cfg)
     } else {
         flags |= MHD_USE_DUAL_STACK;
     }
+    /* A tenth of the slots stays free for new clients: idle and slow connections are cut,
+     * oldest first, before they can fill it. */
+    guard_limits gl = {.waiting = 10, .reading = 5, .answering = 30, .max = cfg->max_connections,
+                       .reserve = cfg->max_connections / 10 > 2 ? cfg->max_connections / 10 : 2};
+    h->guard = guard_new(&gl);
+    if (!h->guard) {
+        log_kv(LOG_ERROR, "cannot start the HTTP connection guard", NULL);
+        free(h);
+        return NULL;
+    }
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)cfg->max_connections_per_client, NULL},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, h},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, h},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, h},
         {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, 10, NULL},       /* seconds idle: slow clients are cut */
         /* SO_REUSEADDR only (a restart may bind at once), never SO_REUSEPORT: a second
@@ -243,6 +307,7 @@ http_server *http_start(const config *cfg)
         char where[300];
         snprintf(where, sizeof where, "%s:%d", cfg->listen_host[0] ? cfg->listen_host : "*", cfg->listen_port);
         log_kv(LOG_ERROR, "cannot listen (address in use or not available)", "address", where, NULL);
+        guard_free(h->guard);
         free(h);
         return NULL;
     }
@@ -253,5 +318,6 @@ void http_stop(http_server *h)
 {
     if (!h) return;
     MHD_stop_daemon(h->daemon);
+    guard_free(h->guard);
     free(h);
 }
