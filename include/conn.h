@@ -4,10 +4,9 @@
  * event loop never blocks; hiredis is used only as the RESP codec. Every command sent
  * carries a tag (what it asks and which poll it belongs to) that comes back with its
  * reply, in order, so a late reply of an earlier poll is never taken for a new one.
- * Received bytes are counted against an allowance the owner sets per poll; passing it
- * ends the connection with CONN_TOO_LARGE before anything more is parsed. What a reply
- * declares (array sizes) is checked against the same allowance before hiredis allocates
- * anything, so a lying server costs at most its bytes and its poll's deadline.
+ * Replies are read by the bounded reader (resp.h): bytes are counted against an allowance
+ * the owner sets per poll, and what a reply declares is checked before anything is
+ * allocated for it, so a lying server costs at most its bytes and its poll's deadline.
  *
  * Threading: the event_base's thread only. Callbacks may call conn_free on their own
  * connection: the free is deferred until the callback returns. */

@@ -1,4 +1,4 @@
-/* conn: bufferevent + RESP reader + tagged reply queue. See include/conn.h. */
+/* conn: bufferevent + bounded RESP reader (resp.h) + tagged reply queue. See include/conn.h. */
 #include "conn.h"
 
 #include <event2/buffer.h>
@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "resp.h"
 #include "xalloc.h"
 
 /* Replies in flight at most: one poll (AUTH, SETNAME, CONFIG, 7 INFOs) plus one sampler
@@ -21,17 +22,12 @@
 
 struct conn {
     struct bufferevent *bev;
-    redisReader *reader;
-    redisReplyObjectFunctions *made_by;   /* hiredis's own object functions, wrapped below */
-    size_t max_elements;          /* array elements one reply may declare, all levels */
-    size_t elements;              /* declared so far by the reply being read */
-    bool refused;                 /* a hook refused a reply as too large */
+    resp *reader;                 /* bounded RESP reader */
     struct event *deferred_ev;    /* reports a connect error found inside conn_open */
     conn_handlers h;
     void *arg;
     conn_tag queue[QUEUE_CAP];    /* tags of the replies still to come, oldest first */
     size_t q_head, q_len;
-    size_t allowance;             /* bytes that may still arrive */
     bool opening;                 /* inside conn_open: events are deferred */
     bool in_callback;             /* inside a handler: conn_free is deferred */
     bool dead;                    /* conn_free was called inside a handler */
@@ -41,54 +37,11 @@ struct conn {
     char deferred_detail[128];
 };
 
-/* ---- bounded replies ----------------------------------------------------------------
- * hiredis 0.14 allocates an array as soon as it reads its header ("*1000000000\r\n" is
- * 13 bytes and a 8 GB calloc). Every object the reader makes goes through these hooks,
- * which check what a reply declares before hiredis allocates anything for it. A reply
- * can hold at most one element per 4 bytes of its allowance (":0\r\n" is the smallest
- * element), so a truthful reply is never refused. Strings need no hook: hiredis makes
- * one only when all its bytes are in, and those are counted against the allowance.
- * Nesting deeper than 7 is refused by hiredis itself. */
-
-static void *hook_array(const redisReadTask *task, int elements)
-{
-    conn *c = task->privdata;
-    if (!task->parent) c->elements = 0;   /* a new reply starts */
-    if (elements < 0 || (size_t)elements > c->max_elements - c->elements) {
-        c->refused = true;
-        return NULL;                      /* the reader fails with "Out of memory" */
-    }
-    c->elements += (size_t)elements;
-    return c->made_by->createArray(task, elements);
-}
-
-static void *hook_string(const redisReadTask *task, char *s, size_t len)
-{
-    const conn *c = task->privdata;
-    return c->made_by->createString(task, s, len);
-}
-
-static void *hook_integer(const redisReadTask *task, long long v)
-{
-    const conn *c = task->privdata;
-    return c->made_by->createInteger(task, v);
-}
-
-static void *hook_nil(const redisReadTask *task)
-{
-    const conn *c = task->privdata;
-    return c->made_by->createNil(task);
-}
-
-static void free_object(void *reply) { freeReplyObject(reply); }
-
-static redisReplyObjectFunctions bounded = {hook_string, hook_array, hook_integer, hook_nil, free_object};
-
 static void destroy(conn *c)
 {
     /* Safe inside the bufferevent's own callbacks: libevent defers the free. */
     if (c->bev) bufferevent_free(c->bev);
-    if (c->reader) redisReaderFree(c->reader);
+    resp_free(c->reader);
     if (c->deferred_ev) event_free(c->deferred_ev);
     free(c);
 }
@@ -140,35 +93,21 @@ static void on_read(struct bufferevent *bev, void *arg)
         emit(c, CONN_UNEXPECTED, "unexpected data from redis");
         return;
     }
-    if (n > c->allowance) {
-        evbuffer_drain(in, n);
-        emit(c, CONN_TOO_LARGE, "");
-        return;
-    }
-    c->allowance -= n;
     struct evbuffer_iovec v[16];
     int k = evbuffer_peek(in, -1, NULL, v, 16);
     if (k > 16) {
-        /* More chunks than the array: make it one piece (bounded by the allowance). */
+        /* More chunks than the array: make it one piece (the allowance bounds it). */
         evbuffer_pullup(in, -1);
         k = evbuffer_peek(in, -1, NULL, v, 16);
     }
-    for (int i = 0; i < k; i++) redisReaderFeed(c->reader, v[i].iov_base, v[i].iov_len);
+    resp_status st = RESP_MORE;
+    for (int i = 0; i < k && st == RESP_MORE; i++) st = resp_feed(c->reader, v[i].iov_base, v[i].iov_len);
     evbuffer_drain(in, n);
-    while (c->q_len > 0) {
-        void *reply = NULL;
-        if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
-            char detail[128];
-            if (c->refused) {
-                snprintf(detail, sizeof detail, "reply declares more than %zu elements", c->max_elements);
-                emit(c, CONN_TOO_LARGE, detail);
-            } else {
-                snprintf(detail, sizeof detail, "%.100s", c->reader->errstr);
-                emit(c, CONN_PROTOCOL, detail);
-            }
-            return;
-        }
-        if (!reply) break;
+    while (st == RESP_MORE && c->q_len > 0) {
+        redisReply *reply;
+        st = resp_next(c->reader, &reply);
+        if (st != RESP_REPLY) break;
+        st = RESP_MORE;
         conn_tag tag = c->queue[c->q_head];
         c->q_head = (c->q_head + 1) % QUEUE_CAP;
         c->q_len--;
@@ -181,6 +120,8 @@ static void on_read(struct bufferevent *bev, void *arg)
             return;
         }
     }
+    if (st == RESP_TOO_LARGE) emit(c, CONN_TOO_LARGE, resp_error(c->reader));
+    else if (st == RESP_PROTOCOL) emit(c, CONN_PROTOCOL, resp_error(c->reader));
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -210,12 +151,9 @@ conn *conn_open(struct event_base *base, struct evdns_base *dns, const config_ta
     c->h = *h;
     c->arg = arg;
     c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-    c->reader = redisReaderCreate();
+    c->reader = resp_new();
     c->deferred_ev = evtimer_new(base, on_deferred, c);
-    if (!c->bev || !c->reader || !c->deferred_ev) abort();
-    c->made_by = c->reader->fn;
-    c->reader->fn = &bounded;
-    c->reader->privdata = c;
+    if (!c->bev || !c->deferred_ev) abort();
     bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     c->opening = true;
@@ -249,11 +187,7 @@ void conn_send(conn *c, int argc, const char **argv, const size_t *lens, conn_ta
     c->q_len++;
 }
 
-void conn_allow_bytes(conn *c, size_t n)
-{
-    c->allowance = n;
-    c->max_elements = n / 4;
-}
+void conn_allow_bytes(conn *c, size_t n) { resp_allow(c->reader, n); }
 
 size_t conn_pending(const conn *c) { return c->q_len; }
 

@@ -1,0 +1,118 @@
+/* Unit tests for the bounded RESP reader: replies in pieces, the byte allowance, what a
+ * reply may declare, garbage and nesting. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "resp.h"
+
+static resp_status feed(resp *r, const char *s) { return resp_feed(r, s, strlen(s)); }
+
+static void test_replies_in_pieces(void **state)
+{
+    (void)state;
+    resp *r = resp_new();
+    resp_allow(r, 1024);
+    redisReply *rep;
+    assert_int_equal(feed(r, "*2\r\n$5\r\nhel"), RESP_MORE);
+    assert_int_equal(resp_next(r, &rep), RESP_MORE);
+    assert_int_equal(feed(r, "lo\r\n*1\r\n:42\r\n+OK\r\n"), RESP_MORE);
+    assert_int_equal(resp_next(r, &rep), RESP_REPLY);
+    assert_int_equal(rep->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(rep->elements, 2);
+    assert_string_equal(rep->element[0]->str, "hello");
+    assert_int_equal(rep->element[1]->element[0]->integer, 42);
+    freeReplyObject(rep);
+    assert_int_equal(resp_next(r, &rep), RESP_REPLY);
+    assert_string_equal(rep->str, "OK");
+    freeReplyObject(rep);
+    assert_int_equal(resp_next(r, &rep), RESP_MORE);
+    resp_free(r);
+}
+
+static void test_allowance(void **state)
+{
+    (void)state;
+    resp *r = resp_new();
+    resp_allow(r, 10);
+    assert_int_equal(feed(r, ":1\r\n"), RESP_MORE);        /* 4 of 10 */
+    assert_int_equal(feed(r, "$100\r\nx"), RESP_TOO_LARGE); /* 4 + 7 = 11 */
+    resp_free(r);
+    r = resp_new();
+    resp_allow(r, 10);
+    assert_int_equal(feed(r, ":1\r\n$100\r\n"), RESP_MORE);   /* exactly 10 */
+    assert_int_equal(feed(r, "x"), RESP_TOO_LARGE);
+    assert_string_equal(resp_error(r), "");
+    resp_allow(r, 10);                                        /* a new poll: room again */
+    assert_int_equal(feed(r, "x"), RESP_MORE);
+    resp_free(r);
+}
+
+static void test_declared_sizes(void **state)
+{
+    (void)state;
+    redisReply *rep;
+    /* 13 bytes announcing a billion elements: refused before anything is allocated. */
+    resp *r = resp_new();
+    resp_allow(r, 1 << 20);
+    assert_int_equal(feed(r, "*1000000000\r\n"), RESP_MORE);
+    assert_int_equal(resp_next(r, &rep), RESP_TOO_LARGE);
+    assert_null(rep);
+    assert_non_null(strstr(resp_error(r), "262144 elements"));
+    resp_free(r);
+    /* Nested arrays count together: 40 bytes allow 10 elements in all. */
+    r = resp_new();
+    resp_allow(r, 40);
+    assert_int_equal(feed(r, "*2\r\n*8\r\n"), RESP_MORE);
+    assert_int_equal(resp_next(r, &rep), RESP_MORE);        /* 2 + 8 = 10: allowed */
+    resp_free(r);
+    r = resp_new();
+    resp_allow(r, 40);
+    assert_int_equal(feed(r, "*2\r\n*9\r\n"), RESP_MORE);
+    assert_int_equal(resp_next(r, &rep), RESP_TOO_LARGE);   /* 11 */
+    resp_free(r);
+    /* The count starts again with each reply. */
+    r = resp_new();
+    resp_allow(r, 48);
+    assert_int_equal(feed(r, "*2\r\n:1\r\n:2\r\n*2\r\n:3\r\n:4\r\n"), RESP_MORE);
+    assert_int_equal(resp_next(r, &rep), RESP_REPLY);
+    freeReplyObject(rep);
+    assert_int_equal(resp_next(r, &rep), RESP_REPLY);
+    freeReplyObject(rep);
+    resp_free(r);
+}
+
+static void test_garbage_and_depth(void **state)
+{
+    (void)state;
+    redisReply *rep;
+    resp *r = resp_new();
+    resp_allow(r, 1024);
+    static const char junk[] = "\x00\xff not RESP\r\n";
+    resp_feed(r, junk, sizeof junk - 1);
+    assert_int_equal(resp_next(r, &rep), RESP_PROTOCOL);
+    assert_true(strlen(resp_error(r)) > 0);
+    resp_free(r);
+    r = resp_new();
+    resp_allow(r, 1024);
+    feed(r, "*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n");
+    assert_int_equal(resp_next(r, &rep), RESP_PROTOCOL);   /* deeper than hiredis takes */
+    resp_free(r);
+    r = resp_new();
+    resp_allow(r, 1024);
+    feed(r, "*-5\r\n");
+    assert_int_equal(resp_next(r, &rep), RESP_PROTOCOL);
+    resp_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_replies_in_pieces), cmocka_unit_test(test_allowance),
+        cmocka_unit_test(test_declared_sizes), cmocka_unit_test(test_garbage_and_depth),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
