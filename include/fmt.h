@@ -8,8 +8,11 @@
 
 /* A byte count for people: "512 B", "1.5 KiB", "30.5 MiB" (1024-based). */
 void fmt_bytes(double bytes, char *out, size_t cap);
-/* Appends s as a JSON string literal: quotes, backslashes and control bytes escaped.
- * NULL is written as "". */
+/* Length of the valid UTF-8 sequence at s (1 for ASCII), or 0 when it is not one
+ * (overlong forms, surrogates and code points past U+10FFFF included). */
+size_t fmt_utf8_len(const unsigned char *s);
+/* Appends s as a JSON string literal: quotes, backslashes and control bytes escaped,
+ * invalid UTF-8 replaced by U+FFFD. NULL is written as "". */
 void fmt_json_string(buf *b, const char *s);
 /* Appends v as a JSON number, or null when v is NaN or infinite (JSON has neither). */
 void fmt_json_number(buf *b, double v);

@@ -14,13 +14,39 @@ void fmt_bytes(double bytes, char *out, size_t cap)
     else snprintf(out, cap, "%.1f %s", v, units[u]);
 }
 
+/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
+size_t fmt_utf8_len(const unsigned char *s)
+{
+    if (s[0] < 0x80) return 1;
+    size_t n;
+    unsigned min;
+    unsigned cp;
+    if ((s[0] & 0xE0) == 0xC0) { n = 2; cp = s[0] & 0x1F; min = 0x80; }
+    else if ((s[0] & 0xF0) == 0xE0) { n = 3; cp = s[0] & 0x0F; min = 0x800; }
+    else if ((s[0] & 0xF8) == 0xF0) { n = 4; cp = s[0] & 0x07; min = 0x10000; }
+    else return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return n;
+}
+
 void fmt_json_string(buf *b, const char *s)
 {
     buf_putc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\') { buf_putc(b, '\\'); buf_putc(b, (char)*p); }
-        else if (*p < 0x20 || *p == 0x7f) buf_printf(b, "\\u%04x", *p);
-        else buf_putc(b, (char)*p);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;) {
+        if (*p == '"' || *p == '\\') { buf_putc(b, '\\'); buf_putc(b, (char)*p++); continue; }
+        if (*p < 0x20 || *p == 0x7f) { buf_printf(b, "\\u%04x", *p++); continue; }
+        size_t n = fmt_utf8_len(p);
+        if (n == 0) {   /* JSON is UTF-8: a stray byte becomes U+FFFD */
+            buf_puts(b, "\xEF\xBF\xBD");
+            p++;
+            continue;
+        }
+        buf_append(b, (const char *)p, n);
+        p += n;
     }
     buf_putc(b, '"');
 }

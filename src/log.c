@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fmt.h"
 
 static log_level min_level = LOG_INFO;
 static log_format format = LOG_LOGFMT;
@@ -30,13 +31,16 @@ static void put_value(buf *b, const char *v)
     for (const char *p = v; *p && !quote; p++)
         if (*p == ' ' || *p == '"' || *p == '=' || (unsigned char)*p < 0x20 || *p == '\\') quote = true;
     if (quote) buf_putc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)v; *p;) {
+        size_t n = 1;
         if (*p == '"' || *p == '\\') { buf_putc(b, '\\'); buf_putc(b, (char)*p); }
         else if (*p == '\n') buf_puts(b, "\\n");
         else if (*p == '\r') buf_puts(b, "\\r");
         else if (*p == '\t') buf_puts(b, "\\t");
         else if (*p < 0x20 || *p == 0x7f) buf_printf(b, "\\u%04x", *p);
-        else buf_putc(b, (char)*p);
+        else if ((n = fmt_utf8_len(p)) == 0) { buf_puts(b, "\xEF\xBF\xBD"); n = 1; }   /* lines stay UTF-8 */
+        else buf_append(b, (const char *)p, n);
+        p += n;
     }
     if (quote) buf_putc(b, '"');
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "xalloc.h"
 
 typedef struct label {
@@ -45,25 +46,6 @@ static void family_header(family *f)
     f->started = true;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-    if (s[0] < 0x80) return 1;
-    size_t n;
-    unsigned min;
-    unsigned cp;
-    if ((s[0] & 0xE0) == 0xC0) { n = 2; cp = s[0] & 0x1F; min = 0x80; }
-    else if ((s[0] & 0xF0) == 0xE0) { n = 3; cp = s[0] & 0x0F; min = 0x800; }
-    else if ((s[0] & 0xF8) == 0xF0) { n = 4; cp = s[0] & 0x07; min = 0x10000; }
-    else return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return n;
-}
-
 void render_label_value(buf *out, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -77,7 +59,7 @@ void render_label_value(buf *out, const char *s)
         if (*p == '"') { buf_puts(out, "\\\""); p++; continue; }
         if (*p == '\n') { buf_puts(out, "\\n"); p++; continue; }
         /* Other control bytes (a terminal escape, a NUL-less \r) are not passed on. */
-        size_t n = (*p < 0x20 || *p == 0x7f) ? 0 : utf8_len(p);
+        size_t n = (*p < 0x20 || *p == 0x7f) ? 0 : fmt_utf8_len(p);
         if (n == 0) {
             buf_puts(out, "\xEF\xBF\xBD");
             p++;

@@ -3,8 +3,10 @@
 # runs every ctest suite (cmocka unit tests, integration tests against a real
 # redis-server, deployment checks with promtool and a real Prometheus), then the unit
 # and integration tests again under AddressSanitizer and UBSan.
+# Last, every libFuzzer harness replays its saved regressions and fuzzes for 10 s.
 #   bash tests/run.sh            everything
 #   RME_SKIP_SANITIZE=1 bash tests/run.sh   without the sanitizer pass
+#   RME_SKIP_FUZZ=1 bash tests/run.sh       without the fuzzing pass
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh test
@@ -20,4 +22,9 @@ if [ "${RME_SKIP_SANITIZE:-0}" != 1 ]; then
   cmake --build build-asan -j"$jobs"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   (cd build-asan && ctest --output-on-failure --timeout 600 -R '^(unit_|integration|diagnosis)')
+fi
+
+if [ "${RME_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== fuzzing: saved regressions, then 10 s per harness =="
+  bash tests/fuzz/run.sh 10
 fi

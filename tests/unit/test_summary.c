@@ -131,6 +131,10 @@ static void test_json(void **state)
     buf_putc(&b, ' ');
     fmt_json_number(&b, 1.5);
     assert_string_equal(b.data, "null null 1.5");
+    /* Strings from Redis are not always UTF-8; JSON must be. */
+    buf_reset(&b);
+    fmt_json_string(&b, "n\xefo\"\x01" "caf\xc3\xa9");
+    assert_string_equal(b.data, "\"n\xEF\xBF\xBDo\\\"\\u0001caf\xc3\xa9\"");
     buf_free(&b);
 }
 
