@@ -6,8 +6,10 @@
 #   install-deps.sh demo     build + redis-server for the demo
 set -euo pipefail
 what=${1:-build}
-runtime=(libhiredis0.14 libevent-core-2.1-7 libevent-extra-2.1-7 libmicrohttpd12 zlib1g libssl3)
-build=(build-essential cmake pkg-config git libhiredis-dev libevent-dev libmicrohttpd-dev zlib1g-dev libssl-dev)
+runtime=(libhiredis0.14 libevent-core-2.1-7 libevent-extra-2.1-7 libmicrohttpd12 zlib1g libssl3 libyaml-0-2
+         libgnutls30 libcrypt1)
+build=(build-essential cmake pkg-config git libhiredis-dev libevent-dev libmicrohttpd-dev zlib1g-dev libssl-dev
+       libyaml-dev libgnutls28-dev libcrypt-dev)
 test=(libcmocka-dev libjansson-dev clang redis-server redis-tools prometheus python3-pytest python3-redis python3-requests
       python3-yaml python3-prometheus-client yamllint curl procps)
 case "$what" in

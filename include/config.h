@@ -44,6 +44,7 @@ typedef struct config {
     char telemetry_path[256];
     unsigned long max_connections;
     unsigned long max_connections_per_client;
+    char web_config_file[4096]; /* --web.config.file; "" = plain HTTP, no authentication */
     int log_level;              /* a log_level */
     int log_format;             /* a log_format */
     int json_output;            /* doctor --output: 0 text, 1 json */

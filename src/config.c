@@ -12,6 +12,7 @@
 #include <sys/random.h>
 
 #include "sampler.h"
+#include "webcfg.h"
 #include "xalloc.h"
 
 typedef int (*flag_parser)(config *c, const char *value, char *err, size_t errlen);
@@ -271,6 +272,18 @@ static int p_hash_secret(config *c, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+/* Checked at once (and read again when the server starts), so a mistake is a flag error. */
+static int p_web_config(config *c, const char *v, char *err, size_t errlen)
+{
+    if (strlen(v) >= sizeof c->web_config_file) return fail(err, errlen, "path too long");
+    webcfg w;
+    char why[500];
+    if (webcfg_load(v, &w, why, sizeof why) != 0) return fail(err, errlen, "%s", why);
+    webcfg_free(&w);
+    snprintf(c->web_config_file, sizeof c->web_config_file, "%s", v);
+    return 0;
+}
+
 static int p_listen(config *c, const char *v, char *err, size_t errlen)
 {
     config_target t;
@@ -323,6 +336,9 @@ static const flag flags[] = {
      .help = "Where /metrics is served. Use :39121 for every interface."},
     {"web.telemetry-path", NULL, "PATH", F_CUSTOM, .custom_def = "/metrics", .parse = p_path,
      .help = "Path of the metrics page."},
+    {"web.config.file", NULL, "FILE", F_CUSTOM, .parse = p_web_config,
+     .help = "TLS, basic auth and headers for the HTTP server (exporter-toolkit format); re-read on SIGHUP and "
+             "when it or its files change."},
     {"web.max-connections", NULL, "N", F_COUNT, AT(max_connections), 8, 100000, 512,
      .help = "Concurrent HTTP connections accepted; a tenth stays free for new clients."},
     {"web.max-connections-per-client", NULL, "N", F_COUNT, AT(max_connections_per_client), 1, 100000, 16,

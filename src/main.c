@@ -34,12 +34,28 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(arg);
 }
 
-/* SIGHUP: re-read what can change without a restart; connections stay. */
+typedef struct daemon_parts {
+    collector *col;
+    http_server *http;
+} daemon_parts;
+
+/* SIGHUP: re-read what can change without a restart; Redis connections stay. */
 static void on_hangup(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig; (void)what;
+    daemon_parts *d = arg;
     log_kv(LOG_INFO, "SIGHUP: reloading", NULL);
-    collector_reload(arg);
+    collector_reload(d->col);
+    http_reload(d->http);
+}
+
+/* The web config and the certificate files it names are watched: a rotated certificate
+ * is served without a signal. */
+static void on_web_check(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    daemon_parts *d = arg;
+    if (http_config_changed(d->http)) http_reload(d->http);
 }
 
 /* The password was copied into the config: wipe it from the environment block too, which
@@ -57,7 +73,8 @@ static int serve(const config *cfg, const render_build *build)
     struct event_base *base = event_base_new();
     collector *col = NULL;
     http_server *http = NULL;
-    struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
+    struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL, *web_check = NULL;
+    daemon_parts parts = {0};
     if (!base) goto out;
     col = collector_new(base, cfg, build);
     if (!col) goto out;
@@ -66,9 +83,12 @@ static int serve(const config *cfg, const render_build *build)
     if (!http) goto out;
     sigterm = evsignal_new(base, SIGTERM, on_signal, base);
     sigint = evsignal_new(base, SIGINT, on_signal, base);
-    sighup = evsignal_new(base, SIGHUP, on_hangup, col);
-    if (!sigterm || !sigint || !sighup || evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL) ||
-        evsignal_add(sighup, NULL))
+    parts = (daemon_parts){col, http};
+    sighup = evsignal_new(base, SIGHUP, on_hangup, &parts);
+    web_check = event_new(base, -1, EV_PERSIST, on_web_check, &parts);
+    struct timeval every = {2, 0};
+    if (!sigterm || !sigint || !sighup || !web_check || evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL) ||
+        evsignal_add(sighup, NULL) || (cfg->web_config_file[0] && event_add(web_check, &every)))
         goto out;
 
     char listen[600], targets[1024] = "";
@@ -88,6 +108,7 @@ out:
     if (sigterm) event_free(sigterm);
     if (sigint) event_free(sigint);
     if (sighup) event_free(sighup);
+    if (web_check) event_free(web_check);
     http_stop(http);          /* first: no handler runs after this */
     collector_free(col);
     snapshot_clear();

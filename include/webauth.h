@@ -1,0 +1,27 @@
+/* webauth: HTTP basic authentication against bcrypt hashes.
+ *
+ * A password is checked with libxcrypt's crypt_rn and compared in constant time; a user
+ * that does not exist costs the same bcrypt round, so timing does not tell which users
+ * exist. Pairs that verified are remembered (as a SHA-256 of user and password, never the
+ * password) so that a scraper pays bcrypt once, not every 15 seconds; failures are never
+ * remembered, so guessing always pays it.
+ *
+ * Threading: immutable users; the cache has its own mutex. Safe from any HTTP thread. */
+#ifndef RME_WEBAUTH_H
+#define RME_WEBAUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "webcfg.h"
+
+typedef struct webauth webauth;
+
+/* Copies the users (name, bcrypt hash). n may be 0: then webauth_check always succeeds. */
+webauth *webauth_new(const webcfg_pair *users, size_t n);
+void webauth_free(webauth *a);
+bool webauth_required(const webauth *a);
+/* True when user and password match; user or password NULL never match. */
+bool webauth_check(webauth *a, const char *user, const char *password);
+
+#endif

@@ -1,0 +1,95 @@
+/* webauth: basic auth with bcrypt. See include/webauth.h. */
+#include "webauth.h"
+
+#include <crypt.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+#define CACHE_SLOTS 64
+
+struct webauth {
+    webcfg_pair *users;            /* owned copies */
+    size_t n;
+    pthread_mutex_t lock;          /* guards the cache */
+    unsigned char cache[CACHE_SLOTS][SHA256_DIGEST_LENGTH];
+    size_t cached, next;
+};
+
+/* bcrypt of "x" with cost 10: what an unknown user's password is checked against. */
+static const char dummy_hash[] = "$2b$10$jYsOrN2DJs7/BBxrswUjV.9MdMZI2xIQnhskFE/rySM08uu6qBuZG";
+
+webauth *webauth_new(const webcfg_pair *users, size_t n)
+{
+    webauth *a = xcalloc(1, sizeof *a);
+    a->users = xcalloc(n, sizeof *a->users);
+    for (size_t i = 0; i < n; i++) a->users[i] = (webcfg_pair){xstrdup(users[i].name), xstrdup(users[i].value)};
+    a->n = n;
+    pthread_mutex_init(&a->lock, NULL);
+    return a;
+}
+
+void webauth_free(webauth *a)
+{
+    if (!a) return;
+    for (size_t i = 0; i < a->n; i++) {
+        free(a->users[i].name);
+        explicit_bzero(a->users[i].value, strlen(a->users[i].value));
+        free(a->users[i].value);
+    }
+    free(a->users);
+    explicit_bzero(a->cache, sizeof a->cache);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}
+
+bool webauth_required(const webauth *a) { return a && a->n > 0; }
+
+static void pair_digest(const char *user, const char *password, unsigned char out[SHA256_DIGEST_LENGTH])
+{
+    /* user, its NUL, password: "ab"+"c" differs from "a"+"bc". */
+    size_t ul = strlen(user) + 1, pl = strlen(password);
+    unsigned char *both = xcalloc(1, ul + pl);
+    memcpy(both, user, ul);
+    memcpy(both + ul, password, pl);
+    EVP_Digest(both, ul + pl, out, NULL, EVP_sha256(), NULL);
+    explicit_bzero(both, ul + pl);
+    free(both);
+}
+
+bool webauth_check(webauth *a, const char *user, const char *password)
+{
+    if (!webauth_required(a)) return true;
+    if (!user || !password) return false;
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    pair_digest(user, password, d);
+    bool hit = false;
+    pthread_mutex_lock(&a->lock);
+    for (size_t i = 0; i < a->cached && !hit; i++) hit = CRYPTO_memcmp(a->cache[i], d, sizeof d) == 0;
+    pthread_mutex_unlock(&a->lock);
+    if (hit) return true;
+    const char *hash = dummy_hash;
+    bool known = false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->users[i].name, user) == 0) { hash = a->users[i].value; known = true; }
+    struct crypt_data *cd = xcalloc(1, sizeof *cd);
+    const char *out = crypt_rn(password, hash, cd, sizeof *cd);
+    size_t len = strlen(hash);
+    bool ok = known && out && out[0] != '*' && strlen(out) == len && CRYPTO_memcmp(out, hash, len) == 0;
+    explicit_bzero(cd, sizeof *cd);
+    free(cd);
+    if (ok) {
+        pthread_mutex_lock(&a->lock);
+        memcpy(a->cache[a->next], d, sizeof d);
+        a->next = (a->next + 1) % CACHE_SLOTS;
+        if (a->cached < CACHE_SLOTS) a->cached++;
+        pthread_mutex_unlock(&a->lock);
+    }
+    explicit_bzero(d, sizeof d);
+    return ok;
+}
