@@ -50,6 +50,8 @@ typedef struct webcfg {
 /* Reads and checks the file into c (initialised here). Returns 0, or -1 with one line in
  * err naming the key or file at fault (never a secret); c is then empty. */
 int webcfg_load(const char *path, webcfg *c, char *err, size_t errlen);
+/* The same from text already in memory; relative file names are taken from dir. */
+int webcfg_parse(const char *text, size_t len, const char *dir, webcfg *c, char *err, size_t errlen);
 void webcfg_free(webcfg *c);
 /* True when one of the files it was read from has changed (or gone) since. */
 bool webcfg_changed(const webcfg *c);

@@ -284,8 +284,9 @@ static void send_poll(target *t, bool fresh)
     if (slow_due) t->next_slow_check = t->poll_started + SLOW_CHECK_SECONDS;
     if (slow_due && !(t->refused & REFUSED_CONFIG))
         send_cmd(t, 3, (const char *[]){"CONFIG", "GET", "activedefrag"}, K_CONFIG_DEFRAG);
-    static const char *const sections[] = {"server", "clients", "memory", "stats", "keyspace", "errorstats",
-                                           "replication"};
+    /* persistence: "loading" is there (a half-loaded dataset is never served as up). */
+    static const char *const sections[] = {"server", "clients",  "memory",     "persistence",
+                                           "stats",  "keyspace", "errorstats", "replication"};
     size_t n = sizeof sections / sizeof sections[0] - (slow_due ? 0 : 1);
     bool multi = !(t->refused & REFUSED_MULTI_INFO) && info_major_version(&t->rep.sample) >= 7;
     if (multi) {

@@ -230,28 +230,42 @@ static void make_priorities(ctx *x)
 int webcfg_load(const char *path, webcfg *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *text = xcalloc(1, 1 << 20);
+    size_t n = fread(text, 1, (1 << 20) - 1, f);
+    bool more = fgetc(f) != EOF;
+    fclose(f);
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash) *slash = '\0';
     else snprintf(dir, sizeof dir, ".");
+    int rc = -1;
+    if (more) snprintf(err, errlen, "%s: over 1 MiB", path);
+    else rc = webcfg_parse(text, n, dir, c, err, errlen);
+    free(text);
+    if (rc == 0) watch(c, path);   /* beside the certificate, key and CA it named */
+    return rc;
+}
+
+int webcfg_parse(const char *text, size_t len, const char *dir, webcfg *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
     ctx x = {.dir = dir, .c = c, .err = err, .errlen = errlen, .min_version = 2, .max_version = 3};
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fail(&x, "cannot read %s: %s", path, strerror(errno));
-        return -1;
-    }
-    watch(c, path);
+    const char *path = "web config";
     yaml_parser_t parser;
     yaml_document_t doc;
     yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     int rc = -1;
     if (!yaml_parser_load(&parser, &doc)) {
         fail(&x, "%s: YAML error at line %zu: %.80s", path, parser.problem_mark.line + 1,
              parser.problem ? parser.problem : "?");
         yaml_parser_delete(&parser);
-        fclose(f);
         webcfg_free(c);
         return -1;
     }
@@ -276,7 +290,6 @@ int webcfg_load(const char *path, webcfg *c, char *err, size_t errlen)
     if (rc == 0) make_priorities(&x);
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
-    fclose(f);
     if (rc != 0) webcfg_free(c);
     return rc;
 }

@@ -157,3 +157,17 @@ def endless_bulk(conn, server):
     while True:
         conn.sendall(b"x")
         time.sleep(0.1)
+
+
+def huge_reply(size):
+    """Answers the first INFO with a bulk string of `size` bytes, sent as fast as it goes."""
+    def behaviour(conn, server):
+        conn.recv(65536)
+        conn.sendall(b"$%d\r\n" % size)
+        chunk = b"used_memory:1\r\n" + b"x" * (1 << 20)
+        sent = 0
+        while sent < size:
+            conn.sendall(chunk[:min(len(chunk), size - sent)])
+            sent += len(chunk)
+        time.sleep(5)
+    return behaviour
