@@ -248,6 +248,13 @@ BAD_FLAGS = [
     ([f"--redis.addr=redis://user:{SECRET}@127.0.0.1:6379"], "--redis.addr"),
     (["--redis.password-file=/nonexistent/pw"], "--redis.password-file"),
     (["--sampler.top-n=0"], "--sampler.top-n"),
+    (["--poll.interval=nan"], "--poll.interval"),
+    (["--poll.interval=inf"], "--poll.interval"),
+    (["--diagnose.large-key-bytes=nan"], "--diagnose.large-key-bytes"),
+    (["--diagnose.memory-warning=-1"], "--diagnose.memory-warning"),
+    (["--web.max-connections=99999999999999999999999"], "--web.max-connections"),
+    (["--sampler.keys-per-second=1e400"], "--sampler.keys-per-second"),
+    (["--web.config.file=/nonexistent/web.yml"], "--web.config.file"),
 ]
 
 
