@@ -22,9 +22,9 @@ struct event_base;
 struct evdns_base;
 
 typedef struct conn_tag {
-    int kind;          /* the owner's: what the reply answers */
-    int slot;          /* the owner's: e.g. which key of a sampler step */
-    unsigned poll;     /* the poll (or sampler step) it belongs to */
+    unsigned short kind;   /* the owner's: what the reply answers */
+    unsigned short slot;   /* the owner's: e.g. which key of a sampler step */
+    unsigned poll;         /* the poll (or sampler step) it belongs to */
 } conn_tag;
 
 typedef enum conn_event {

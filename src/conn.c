@@ -16,9 +16,11 @@
 #include "resp.h"
 #include "xalloc.h"
 
-/* Replies in flight at most: one poll (AUTH, SETNAME, CONFIG, 7 INFOs) plus one sampler
- * step (SELECT, SCAN, 2 per key) fit with room to spare. */
-#define QUEUE_CAP 256
+/* Replies in flight at most: one poll (AUTH, SETNAME, CONFIG, 8 INFOs) plus one sampler
+ * step (SELECT, SCAN, 2 per key) fit with room to spare. The queue starts small (a poll
+ * needs a dozen) and doubles when a sampler step needs more: memory per target counts. */
+#define QUEUE_FIRST 16
+#define QUEUE_MAX 512
 
 struct conn {
     struct bufferevent *bev;
@@ -26,8 +28,8 @@ struct conn {
     struct event *deferred_ev;    /* reports a connect error found inside conn_open */
     conn_handlers h;
     void *arg;
-    conn_tag queue[QUEUE_CAP];    /* tags of the replies still to come, oldest first */
-    size_t q_head, q_len;
+    conn_tag *queue;              /* ring of the tags of the replies still to come */
+    size_t q_head, q_len, q_cap;
     bool opening;                 /* inside conn_open: events are deferred */
     bool in_callback;             /* inside a handler: conn_free is deferred */
     bool dead;                    /* conn_free was called inside a handler */
@@ -42,6 +44,7 @@ static void destroy(conn *c)
     /* Safe inside the bufferevent's own callbacks: libevent defers the free. */
     if (c->bev) bufferevent_free(c->bev);
     resp_free(c->reader);
+    free(c->queue);
     if (c->deferred_ev) event_free(c->deferred_ev);
     free(c);
 }
@@ -109,7 +112,7 @@ static void on_read(struct bufferevent *bev, void *arg)
         if (st != RESP_REPLY) break;
         st = RESP_MORE;
         conn_tag tag = c->queue[c->q_head];
-        c->q_head = (c->q_head + 1) % QUEUE_CAP;
+        c->q_head = (c->q_head + 1) % c->q_cap;
         c->q_len--;
         c->in_callback = true;
         c->h.reply(c->arg, tag, reply);
@@ -152,6 +155,8 @@ conn *conn_open(struct event_base *base, struct evdns_base *dns, const config_ta
     c->arg = arg;
     c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     c->reader = resp_new();
+    c->q_cap = QUEUE_FIRST;
+    c->queue = xcalloc(c->q_cap, sizeof *c->queue);
     c->deferred_ev = evtimer_new(base, on_deferred, c);
     if (!c->bev || !c->deferred_ev) abort();
     bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
@@ -176,14 +181,22 @@ conn *conn_open(struct event_base *base, struct evdns_base *dns, const config_ta
 
 void conn_send(conn *c, int argc, const char **argv, const size_t *lens, conn_tag tag)
 {
-    if (c->q_len == QUEUE_CAP) abort();   /* the callers' sizes make this impossible */
+    if (c->q_len == c->q_cap) {
+        if (c->q_cap == QUEUE_MAX) abort();   /* the callers' sizes make this impossible */
+        conn_tag *grown = xcalloc(c->q_cap * 2, sizeof *grown);
+        for (size_t i = 0; i < c->q_len; i++) grown[i] = c->queue[(c->q_head + i) % c->q_cap];
+        free(c->queue);
+        c->queue = grown;
+        c->q_head = 0;
+        c->q_cap *= 2;
+    }
     char *cmd = NULL;
     int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
     if (len < 0 || !cmd) abort();
     bufferevent_write(c->bev, cmd, (size_t)len);
     explicit_bzero(cmd, (size_t)len);   /* it may hold the password */
     free(cmd);
-    c->queue[(c->q_head + c->q_len) % QUEUE_CAP] = tag;
+    c->queue[(c->q_head + c->q_len) % c->q_cap] = tag;
     c->q_len++;
 }
 

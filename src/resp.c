@@ -59,6 +59,10 @@ resp *resp_new(void)
     r->made_by = r->reader->fn;
     r->reader->fn = &bounded;
     r->reader->privdata = r;
+    /* Between polls the reader's buffer is empty: give it back rather than keep one sized
+     * for the largest reply so far (16 KiB per target by default; a poll re-grows it in a
+     * step or two). */
+    r->reader->maxbuf = 1024;
     return r;
 }
 
