@@ -12,13 +12,13 @@ cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh test
 jobs=$(nproc 2>/dev/null || echo 2)
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRME_REQUIRE_TESTS=ON >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure --timeout 600)
 
 if [ "${RME_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "== again under AddressSanitizer + UndefinedBehaviorSanitizer =="
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRME_SANITIZE=ON >/dev/null
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRME_SANITIZE=ON -DRME_REQUIRE_TESTS=ON >/dev/null
   cmake --build build-asan -j"$jobs"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   (cd build-asan && ctest --output-on-failure --timeout 600 -R '^(unit_|integration|diagnosis)')
