@@ -377,6 +377,9 @@ static site *site_start(http_server *h, webcfg *web, int listen_fd)
     OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, s);
     OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, 10, NULL);   /* seconds without progress */
+    /* Requests here are a GET line and a few headers: 16 KiB per connection (half the
+     * default) is plenty, and what a flood of connections costs halves with it. */
+    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, 16 * 1024, NULL);
     /* SO_REUSEADDR only (a restart may bind at once), never SO_REUSEPORT: a second
      * exporter on the same address must fail, not silently share the scrapes. */
     OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 0, NULL);
