@@ -341,7 +341,7 @@ static const flag flags[] = {
              "when it or its files change."},
     {"web.max-connections", NULL, "N", F_COUNT, AT(max_connections), 8, 100000, 512,
      .help = "Concurrent HTTP connections accepted; a tenth stays free for new clients."},
-    {"web.max-connections-per-client", NULL, "N", F_COUNT, AT(max_connections_per_client), 1, 100000, 16,
+    {"web.max-connections-per-client", NULL, "N", F_COUNT, AT(max_connections_per_client), 1, 100000, 128,
      .help = "Concurrent HTTP connections accepted from one IP address."},
     {"log.level", NULL, "LEVEL", F_ENUM, AT(log_level), .def = LOG_INFO, .names = level_names,
      .help = "debug, info, warn or error."},

@@ -131,7 +131,7 @@ static void test_defaults_and_forms(void **state)
     assert_int_equal(c.sampler_memory_samples, 5);
     assert_int_equal(c.max_reply_bytes, 1048576);
     assert_int_equal(c.max_connections, 512);
-    assert_int_equal(c.max_connections_per_client, 16);
+    assert_int_equal(c.max_connections_per_client, 128);
     assert_true(c.sampler_keys_per_second == 0);
     config_free(&c);
 
