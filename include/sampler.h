@@ -23,8 +23,12 @@
 
 #define SAMPLER_MAX_TOP_KEYS 32
 #define SAMPLER_STEP_MAX_KEYS 64
-/* Commands one call can return at most: MEMORY USAGE and TYPE for every key of a step. */
-#define SAMPLER_MAX_CMDS (2 * SAMPLER_STEP_MAX_KEYS)
+/* Keys of one SCAN reply kept for later steps; Redis returns about COUNT (64) keys, a few
+ * times that while it rehashes: only a lying server passes this (counted as skipped). */
+#define SAMPLER_BACKLOG_MAX 4096
+/* Commands one call can return at most: SELECT, then MEMORY USAGE and TYPE for every key
+ * of a step. */
+#define SAMPLER_MAX_CMDS (1 + 2 * SAMPLER_STEP_MAX_KEYS)
 
 typedef struct sampler_opts {
     double keys_per_second;    /* budget (> 0) */
@@ -61,6 +65,7 @@ typedef struct sampler_summary {
     size_t n_largest;
     histo sizes;                                 /* every size sampled */
     double sampled;                              /* MEMORY USAGE answers in total */
+    double skipped;                              /* keys past SAMPLER_BACKLOG_MAX in one reply */
     bool cycle_done;                             /* a whole SCAN cycle over every db has ended */
 } sampler_summary;
 
@@ -70,13 +75,16 @@ typedef struct sampler sampler;
 sampler *sampler_new(const sampler_opts *o, double now);
 void sampler_free(sampler *s);
 
-/* Starts a step if the budget and Redis's speed allow and no step is in flight:
- * writes SELECT and SCAN into out (cap >= 2) and returns 2, or returns 0. keyspace is the
- * last INFO (which dbs have keys); poll_duration is the last poll's, in seconds. */
+/* Starts a step if the budget and Redis's speed allow and no step is in flight, and
+ * returns how many commands it wrote into out (cap >= SAMPLER_MAX_CMDS), 0 for none:
+ * SELECT and MEMORY USAGE + TYPE for keys an earlier SCAN returned that are still to be
+ * sampled, else SELECT and SCAN. keyspace is the last INFO (which dbs have keys);
+ * poll_duration is the last poll's, in seconds. */
 size_t sampler_begin(sampler *s, const info_sample *keyspace, double poll_duration, double now,
                      sampler_cmd *out, size_t cap);
-/* The SCAN reply: the new cursor and the keys. Writes MEMORY USAGE and TYPE per key into
- * out (cap >= SAMPLER_MAX_CMDS) and returns how many. */
+/* The SCAN reply: the new cursor and the keys. Every key will be sampled: as many as the
+ * budget allows now (MEMORY USAGE and TYPE written into out, cap >= SAMPLER_MAX_CMDS; the
+ * count is returned), the rest in the next steps, before any new SCAN. */
 size_t sampler_on_scan(sampler *s, const info_sample *keyspace, const char *cursor, size_t cursor_len,
                        const sampler_name *keys, size_t n, sampler_cmd *out, size_t cap);
 /* MEMORY USAGE answered with a size (a nil reply, for a key gone since SCAN, is not fed). */

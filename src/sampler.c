@@ -33,6 +33,16 @@ struct sampler {
     size_t n_cycle_top, n_prev_top;
     unsigned long sampled_this_run;
     bool off;
+    bool cycle_ending;            /* the last db's SCAN is over; its backlog is not yet sampled */
+    /* Every key a SCAN reply returns is sampled: those the budget does not allow now wait
+     * here (copied) for the next steps, and no new SCAN goes out before they are done. */
+    char *bl_bytes;               /* the key names, back to back */
+    size_t bl_used, bl_cap;
+    struct { size_t off, len; } bl[SAMPLER_BACKLOG_MAX];
+    size_t bl_n;                  /* keys in the backlog */
+    size_t bl_done;               /* of which sampled (steps completed) */
+    size_t bl_sent;               /* of which asked for (steps in flight included) */
+    int bl_db;
     char db_arg[16], count_arg[16], samples_arg[16];   /* argv storage */
     sampler_summary sum;
 };
@@ -51,7 +61,12 @@ sampler *sampler_new(const sampler_opts *o, double now)
     return s;
 }
 
-void sampler_free(sampler *s) { free(s); }
+void sampler_free(sampler *s)
+{
+    if (!s) return;
+    free(s->bl_bytes);
+    free(s);
+}
 
 void sampler_display_name(const char *key, size_t len, const unsigned char *secret, size_t secret_len, char *out,
                           size_t cap)
@@ -136,10 +151,41 @@ static sampler_cmd cmd(sampler_reply kind, int slot, int argc, const char *const
     return c;
 }
 
+/* Asks for MEMORY USAGE and TYPE of the next backlog keys, as many as `want`. */
+static size_t ask_backlog(sampler *s, size_t want, sampler_cmd *out, size_t cap)
+{
+    size_t k = 0;
+    while (s->bl_sent < s->bl_n && want > 0 && s->step_n < SAMPLER_STEP_MAX_KEYS && k + 2 <= cap) {
+        const char *key = s->bl_bytes + s->bl[s->bl_sent].off;
+        size_t len = s->bl[s->bl_sent].len;
+        s->bl_sent++;
+        want--;
+        step_key *sk = &s->step[s->step_n];
+        memset(sk, 0, sizeof *sk);
+        sk->db = s->bl_db;
+        sampler_display_name(key, len, s->o.hash_keys ? s->o.hash_secret : NULL, s->o.hash_secret_len, sk->name,
+                             sizeof sk->name);
+        int slot = (int)s->step_n++;
+        out[k++] = cmd(SAMPLER_MEMORY_USAGE, slot, 5, (const char *[]){"MEMORY", "USAGE", key, "SAMPLES", s->samples_arg},
+                       (const size_t[]){6, 5, len, 7, strlen(s->samples_arg)});
+        out[k++] = cmd(SAMPLER_TYPE, slot, 2, (const char *[]){"TYPE", key}, (const size_t[]){4, len});
+        s->tokens -= 1;
+    }
+    s->left += k;
+    return k;
+}
+
+/* Keys this step may ask for: the budget's whole tokens (the doctor has no budget). */
+static size_t allowance(const sampler *s)
+{
+    if (s->o.one_shot) return SAMPLER_STEP_MAX_KEYS;
+    return s->tokens >= 1 ? (size_t)s->tokens : 1;
+}
+
 size_t sampler_begin(sampler *s, const info_sample *keyspace, double poll_duration, double now,
                      sampler_cmd *out, size_t cap)
 {
-    if (s->off || s->left > 0 || cap < 2) return 0;
+    if (s->off || s->left > 0 || cap < 4) return 0;
     double burst = s->o.keys_per_second * 2;
     s->tokens += (now - s->tokens_at) * s->o.keys_per_second;
     if (s->tokens > burst) s->tokens = burst;
@@ -151,6 +197,13 @@ size_t sampler_begin(sampler *s, const info_sample *keyspace, double poll_durati
         if (poll_duration > 0.005 && poll_duration > 3 * s->baseline_poll) return 0;
         if (s->tokens < 1) return 0;
     }
+    s->step_n = 0;
+    if (s->bl_sent < s->bl_n) {   /* keys from an earlier SCAN first */
+        snprintf(s->db_arg, sizeof s->db_arg, "%d", s->bl_db);
+        out[0] = cmd(SAMPLER_SELECT, 0, 2, (const char *[]){"SELECT", s->db_arg}, NULL);
+        s->left = 1;
+        return 1 + ask_backlog(s, allowance(s), out + 1, cap - 1);
+    }
     if (s->scan_db < 0) {
         s->scan_db = next_db(keyspace, -1);
         strcpy(s->cursor, "0");
@@ -159,13 +212,11 @@ size_t sampler_begin(sampler *s, const info_sample *keyspace, double poll_durati
             return 0;
         }
     }
-    unsigned want = s->o.one_shot ? SAMPLER_STEP_MAX_KEYS : (unsigned)s->tokens;
+    size_t want = allowance(s);
     if (want > SAMPLER_STEP_MAX_KEYS) want = SAMPLER_STEP_MAX_KEYS;
-    if (want < 1) want = 1;
     snprintf(s->db_arg, sizeof s->db_arg, "%d", s->scan_db);
-    snprintf(s->count_arg, sizeof s->count_arg, "%u", want);
+    snprintf(s->count_arg, sizeof s->count_arg, "%zu", want);
     s->step_db = s->scan_db;
-    s->step_n = 0;
     s->left = 2;
     out[0] = cmd(SAMPLER_SELECT, 0, 2, (const char *[]){"SELECT", s->db_arg}, NULL);
     out[1] = cmd(SAMPLER_SCAN, 0, 4, (const char *[]){"SCAN", s->cursor, "COUNT", s->count_arg}, NULL);
@@ -178,37 +229,28 @@ size_t sampler_on_scan(sampler *s, const info_sample *keyspace, const char *curs
     snprintf(s->cursor, sizeof s->cursor, "%.*s", (int)cursor_len, cursor);
     if (strcmp(s->cursor, "0") == 0) {
         int next = next_db(keyspace, s->scan_db);
-        if (next < 0) {
-            /* A whole cycle over every db: its keys become the reference list. */
-            memcpy(s->prev_top, s->cycle_top, sizeof s->prev_top);
-            s->n_prev_top = s->n_cycle_top;
-            s->n_cycle_top = 0;
-            s->sum.cycle_done = true;
-            s->scan_db = -1;
-        } else {
-            s->scan_db = next;
-        }
+        if (next < 0) s->cycle_ending = true;   /* ends once these keys are sampled too */
+        s->scan_db = next;
     }
-    size_t budget = s->o.one_shot ? SAMPLER_STEP_MAX_KEYS : (size_t)(s->tokens > 0 ? s->tokens : 0);
-    if (n > budget) n = budget;
-    if (n > SAMPLER_STEP_MAX_KEYS) n = SAMPLER_STEP_MAX_KEYS;
-    if (2 * n > cap) n = cap / 2;
-    size_t k = 0;
+    /* The backlog is empty here (no SCAN goes out before it is): take every key. */
+    s->bl_n = s->bl_done = s->bl_sent = s->bl_used = 0;
+    s->bl_db = s->step_db;
     for (size_t i = 0; i < n; i++) {
-        step_key *sk = &s->step[s->step_n];
-        memset(sk, 0, sizeof *sk);
-        sk->db = s->step_db;
-        sampler_display_name(keys[i].s, keys[i].len, s->o.hash_keys ? s->o.hash_secret : NULL, s->o.hash_secret_len,
-                             sk->name, sizeof sk->name);
-        int slot = (int)s->step_n++;
-        out[k++] = cmd(SAMPLER_MEMORY_USAGE, slot, 5,
-                       (const char *[]){"MEMORY", "USAGE", keys[i].s, "SAMPLES", s->samples_arg},
-                       (const size_t[]){6, 5, keys[i].len, 7, strlen(s->samples_arg)});
-        out[k++] = cmd(SAMPLER_TYPE, slot, 2, (const char *[]){"TYPE", keys[i].s}, (const size_t[]){4, keys[i].len});
+        if (s->bl_n == SAMPLER_BACKLOG_MAX) {
+            s->sum.skipped += (double)(n - i);   /* only a server lying about COUNT gets here */
+            break;
+        }
+        if (s->bl_used + keys[i].len > s->bl_cap) {
+            s->bl_cap = (s->bl_used + keys[i].len) * 2;
+            s->bl_bytes = xrealloc(s->bl_bytes, s->bl_cap);
+        }
+        memcpy(s->bl_bytes + s->bl_used, keys[i].s, keys[i].len);
+        s->bl[s->bl_n].off = s->bl_used;
+        s->bl[s->bl_n].len = keys[i].len;
+        s->bl_used += keys[i].len;
+        s->bl_n++;
     }
-    s->left += k;
-    s->tokens -= (double)n;
-    return k;
+    return ask_backlog(s, allowance(s), out, cap);
 }
 
 void sampler_on_bytes(sampler *s, int slot, double bytes)
@@ -238,6 +280,15 @@ bool sampler_reply_in(sampler *s)
     if (--s->left > 0) return false;
     for (size_t i = 0; i < s->step_n; i++) record_key(s, &s->step[i]);
     s->step_n = 0;
+    s->bl_done = s->bl_sent;
+    if (s->bl_done == s->bl_n && s->cycle_ending) {
+        /* A whole cycle over every db, every key sampled: it becomes the reference list. */
+        memcpy(s->prev_top, s->cycle_top, sizeof s->prev_top);
+        s->n_prev_top = s->n_cycle_top;
+        s->n_cycle_top = 0;
+        s->sum.cycle_done = true;
+        s->cycle_ending = false;
+    }
     publish_top(s);
     return true;
 }
@@ -246,6 +297,7 @@ void sampler_abort_step(sampler *s)
 {
     s->left = 0;
     s->step_n = 0;
+    s->bl_sent = s->bl_done;   /* the keys asked for but not answered are asked again */
 }
 
 size_t sampler_pending(const sampler *s) { return s->left; }
@@ -255,7 +307,7 @@ bool sampler_wants_more(const sampler *s, bool poll_in_flight)
     if (s->off || s->left > 0) return false;
     if (s->o.one_shot) {
         bool enough = s->o.max_keys && s->sampled_this_run >= s->o.max_keys;
-        return !s->sum.cycle_done && !enough;
+        return (!s->sum.cycle_done || s->bl_sent < s->bl_n) && !enough;
     }
     return s->tokens >= 1 && !poll_in_flight;
 }

@@ -188,8 +188,9 @@ static void send_sampler_cmds(target *t, const sampler_cmd *c, size_t n)
 static void sampler_try(target *t)
 {
     if (!t->smp || !t->conn) return;
-    sampler_cmd cmds[2];
-    size_t n = sampler_begin(t->smp, &t->rep.sample, t->rep.health.poll_duration, clock_mono(), cmds, 2);
+    sampler_cmd cmds[SAMPLER_MAX_CMDS];
+    size_t n = sampler_begin(t->smp, &t->rep.sample, t->rep.health.poll_duration, clock_mono(), cmds,
+                             SAMPLER_MAX_CMDS);
     if (n == 0) return;
     t->step_seq++;
     /* A step and a poll share the reply limit. */
@@ -335,14 +336,15 @@ static void on_sampler_reply(target *t, conn_tag tag, const redisReply *r)
                 break;
             }
             const redisReply *keys = r->element[1];
-            sampler_name names[SAMPLER_STEP_MAX_KEYS];
+            sampler_name *names = xcalloc(keys->elements, sizeof *names);
             size_t n = 0;
-            for (size_t i = 0; i < keys->elements && n < SAMPLER_STEP_MAX_KEYS; i++)
+            for (size_t i = 0; i < keys->elements; i++)
                 if (keys->element[i]->type == REDIS_REPLY_STRING)
                     names[n++] = (sampler_name){keys->element[i]->str, keys->element[i]->len};
             sampler_cmd cmds[SAMPLER_MAX_CMDS];
             size_t k = sampler_on_scan(t->smp, &t->rep.sample, r->element[0]->str, r->element[0]->len, names, n,
                                        cmds, SAMPLER_MAX_CMDS);
+            free(names);   /* the sampler copied the keys: cmds point into its own storage */
             send_sampler_cmds(t, cmds, k);
             break;
         }

@@ -36,8 +36,8 @@ static void test_empty_keyspace_is_a_whole_cycle(void **state)
     (void)state;
     info_sample ks = keyspace("# Keyspace\r\n");
     sampler *s = sampler_new(&daemon_opts, 0);
-    sampler_cmd out[2];
-    assert_int_equal(sampler_begin(s, &ks, 0.001, 5, out, 2), 0);
+    sampler_cmd out[SAMPLER_MAX_CMDS];
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 5, out, SAMPLER_MAX_CMDS), 0);
     assert_true(sampler_get_summary(s)->cycle_done);
     assert_int_equal(sampler_pending(s), 0);
     sampler_free(s);
@@ -70,12 +70,12 @@ static void test_a_step_asks_and_records(void **state)
     sampler *s = sampler_new(&daemon_opts, 0);
     sampler_cmd out[SAMPLER_MAX_CMDS];
     /* No budget yet at t = 0; after a second, 10 keys' worth. */
-    assert_int_equal(sampler_begin(s, &ks, 0.001, 0, out, 2), 0);
-    assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, 2), 2);
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 0, out, SAMPLER_MAX_CMDS), 0);
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, SAMPLER_MAX_CMDS), 2);
     assert_cmd(&out[0], SAMPLER_SELECT, 2, (const char *[]){"SELECT", "0"});
     assert_cmd(&out[1], SAMPLER_SCAN, 4, (const char *[]){"SCAN", "0", "COUNT", "10"});
     /* While a step is in flight no other starts. */
-    assert_int_equal(sampler_begin(s, &ks, 0.001, 2, out, 2), 0);
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 2, out, SAMPLER_MAX_CMDS), 0);
 
     static const char bin[] = {'b', '\0', '"', 'x'};
     sampler_name keys[3] = {{"small", 5}, {bin, sizeof bin}, {"big", 3}};
@@ -119,12 +119,12 @@ static void test_cycle_over_every_db(void **state)
     sampler_opts o = daemon_opts;
     o.keys_per_second = 1000;
     sampler *s = sampler_new(&o, 0);
-    sampler_cmd out[2];
+    sampler_cmd out[SAMPLER_MAX_CMDS];
     double big[] = {7e6}, small[] = {10};
-    assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, 2), 2);
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, SAMPLER_MAX_CMDS), 2);
     answer_step(s, &ks, "0", (sampler_name[]){{"a", 1}}, 1, big);      /* db0 done: on to db2 */
     assert_false(sampler_get_summary(s)->cycle_done);
-    assert_int_equal(sampler_begin(s, &ks, 0.001, 2, out, 2), 2);
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 2, out, SAMPLER_MAX_CMDS), 2);
     assert_cmd(&out[0], SAMPLER_SELECT, 2, (const char *[]){"SELECT", "2"});
     assert_cmd(&out[1], SAMPLER_SCAN, 4, (const char *[]){"SCAN", "0", "COUNT", "64"});
     answer_step(s, &ks, "0", (sampler_name[]){{"b", 1}}, 1, small);    /* db2 done: the cycle ends */
@@ -134,7 +134,7 @@ static void test_cycle_over_every_db(void **state)
     assert_int_equal(sum->largest[0].db, 0);
     assert_int_equal(sum->largest[1].db, 2);
     /* The next cycle starts over at db0, and the last cycle's keys stay published. */
-    assert_int_equal(sampler_begin(s, &ks, 0.001, 3, out, 2), 2);
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 3, out, SAMPLER_MAX_CMDS), 2);
     assert_cmd(&out[0], SAMPLER_SELECT, 2, (const char *[]){"SELECT", "0"});
     assert_int_equal(sum->n_largest, 2);
     sampler_free(s);
@@ -146,16 +146,16 @@ static void test_errors_switch_it_off(void **state)
     (void)state;
     info_sample ks = keyspace("db0:keys=5,expires=0,avg_ttl=0\r\n");
     sampler *s = sampler_new(&daemon_opts, 0);
-    sampler_cmd out[2];
+    sampler_cmd out[SAMPLER_MAX_CMDS];
     assert_true(sampler_get_summary(s)->active);
-    assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, 2), 2);
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, SAMPLER_MAX_CMDS), 2);
     assert_true(sampler_on_error(s));        /* news: the caller logs it */
     assert_false(sampler_on_error(s));       /* said once */
     assert_false(sampler_get_summary(s)->active);
     assert_false(sampler_reply_in(s));
     assert_true(sampler_reply_in(s));        /* the step ends with nothing recorded */
     assert_false(sampler_wants_more(s, false));
-    assert_int_equal(sampler_begin(s, &ks, 0.001, 100, out, 2), 0);
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 100, out, SAMPLER_MAX_CMDS), 0);
     sampler_free(s);
     info_sample_free(&ks);
 }
@@ -165,12 +165,12 @@ static void test_slow_redis_pauses_the_daemon(void **state)
     (void)state;
     info_sample ks = keyspace("db0:keys=5,expires=0,avg_ttl=0\r\n");
     sampler *s = sampler_new(&daemon_opts, 0);
-    sampler_cmd out[2];
-    assert_int_equal(sampler_begin(s, &ks, 0.002, 1, out, 2), 2);   /* baseline 2 ms */
+    sampler_cmd out[SAMPLER_MAX_CMDS];
+    assert_int_equal(sampler_begin(s, &ks, 0.002, 1, out, SAMPLER_MAX_CMDS), 2);   /* baseline 2 ms */
     sampler_abort_step(s);                                          /* connection lost */
     assert_int_equal(sampler_pending(s), 0);
-    assert_int_equal(sampler_begin(s, &ks, 0.050, 2, out, 2), 0);   /* 25 x slower: wait */
-    assert_int_equal(sampler_begin(s, &ks, 0.002, 3, out, 2), 2);   /* back to normal */
+    assert_int_equal(sampler_begin(s, &ks, 0.050, 2, out, SAMPLER_MAX_CMDS), 0);   /* 25 x slower: wait */
+    assert_int_equal(sampler_begin(s, &ks, 0.002, 3, out, SAMPLER_MAX_CMDS), 2);   /* back to normal */
     sampler_free(s);
     info_sample_free(&ks);
 }
@@ -183,7 +183,7 @@ static void test_one_shot_stops_at_max_keys(void **state)
     sampler *s = sampler_new(&o, 0);
     sampler_cmd out[SAMPLER_MAX_CMDS];
     /* One-shot: no budget wait, whole steps, and SAMPLES 0 is passed on as asked. */
-    assert_int_equal(sampler_begin(s, &ks, 5.0, 0, out, 2), 2);
+    assert_int_equal(sampler_begin(s, &ks, 5.0, 0, out, SAMPLER_MAX_CMDS), 2);
     assert_cmd(&out[1], SAMPLER_SCAN, 4, (const char *[]){"SCAN", "0", "COUNT", "64"});
     assert_false(sampler_reply_in(s));
     size_t k = sampler_on_scan(s, &ks, "9", 1, (sampler_name[]){{"x", 1}}, 1, out, SAMPLER_MAX_CMDS);
@@ -194,10 +194,67 @@ static void test_one_shot_stops_at_max_keys(void **state)
         sampler_reply_in(s);
     }
     assert_true(sampler_wants_more(s, true));   /* 1 of 2 keys: go on, polls do not matter */
-    assert_int_equal(sampler_begin(s, &ks, 5.0, 0, out, 2), 2);
+    assert_int_equal(sampler_begin(s, &ks, 5.0, 0, out, SAMPLER_MAX_CMDS), 2);
     answer_step(s, &ks, "10", (sampler_name[]){{"y", 1}}, 1, (double[]){2});
     assert_false(sampler_wants_more(s, false)); /* 2 of 2: enough */
     assert_false(sampler_get_summary(s)->cycle_done);
+    sampler_free(s);
+    info_sample_free(&ks);
+}
+
+/* Answers the MEMORY USAGE / TYPE commands in out[from..k) (sizes by key name: "big" is
+ * 5 MB, the rest 100 B); returns whether the step completed. */
+static bool answer_keys(sampler *s, const sampler_cmd *out, size_t from, size_t k)
+{
+    bool done = false;
+    for (size_t i = from; i < k; i++) {
+        if (out[i].kind == SAMPLER_MEMORY_USAGE)
+            sampler_on_bytes(s, out[i].slot, out[i].lens[2] == 3 && memcmp(out[i].argv[2], "big", 3) == 0 ? 5e6 : 100);
+        done = sampler_reply_in(s);
+    }
+    return done;
+}
+
+static void test_every_key_a_scan_returns_is_sampled(void **state)
+{
+    (void)state;
+    /* Redis returns more keys than COUNT (it scans whole buckets): none may be dropped. */
+    info_sample ks = keyspace("db0:keys=100,expires=0,avg_ttl=0\r\n");
+    sampler *s = sampler_new(&daemon_opts, 0);   /* 10 keys a second */
+    sampler_cmd out[SAMPLER_MAX_CMDS];
+    char names[100][8];
+    sampler_name keys[100];
+    for (int i = 0; i < 100; i++) {
+        int n = snprintf(names[i], sizeof names[i], i == 95 ? "big" : "k%d", i);
+        keys[i] = (sampler_name){names[i], (size_t)n};
+    }
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, SAMPLER_MAX_CMDS), 2);
+    assert_false(sampler_reply_in(s));
+    size_t k = sampler_on_scan(s, &ks, "0", 1, keys, 100, out, SAMPLER_MAX_CMDS);
+    assert_int_equal(k, 20);                         /* the budget: 10 keys now */
+    assert_false(sampler_reply_in(s));
+    assert_true(answer_keys(s, out, 0, k));
+    double now = 1;
+    bool aborted = false;
+    while (!sampler_get_summary(s)->cycle_done) {
+        now += 1;
+        size_t c = sampler_begin(s, &ks, 0.001, now, out, SAMPLER_MAX_CMDS);
+        assert_true(c > 1);
+        assert_int_equal(out[0].kind, SAMPLER_SELECT);
+        for (size_t i = 1; i < c; i++) assert_int_not_equal(out[i].kind, SAMPLER_SCAN);   /* no new SCAN yet */
+        if (!aborted && now == 4) {                  /* the connection drops mid-step */
+            sampler_abort_step(s);
+            aborted = true;
+            continue;
+        }
+        assert_false(sampler_reply_in(s));           /* SELECT */
+        assert_true(answer_keys(s, out, 1, c));
+        assert_true(now < 100);
+    }
+    const sampler_summary *sum = sampler_get_summary(s);
+    assert_true(sum->sampled == 100);                /* every key, once: none lost to the drop */
+    assert_true(sum->skipped == 0);
+    assert_string_equal(sum->largest[0].name, "big");
     sampler_free(s);
     info_sample_free(&ks);
 }
@@ -233,7 +290,7 @@ int main(void)
         cmocka_unit_test(test_empty_keyspace_is_a_whole_cycle), cmocka_unit_test(test_a_step_asks_and_records),
         cmocka_unit_test(test_cycle_over_every_db),             cmocka_unit_test(test_errors_switch_it_off),
         cmocka_unit_test(test_slow_redis_pauses_the_daemon),    cmocka_unit_test(test_one_shot_stops_at_max_keys),
-        cmocka_unit_test(test_display_names),
+        cmocka_unit_test(test_display_names),       cmocka_unit_test(test_every_key_a_scan_returns_is_sampled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
