@@ -29,7 +29,10 @@
     X(RSS_BELOW_USED, "rss_below_used", \
       "RSS below used memory means part of Redis is swapped out: every access to it waits on the disk.") \
     X(OOM_REJECTIONS, "oom_rejections", \
-      "Clients are getting 'OOM command not allowed when used memory > maxmemory': writes are failing now.")
+      "Clients are getting 'OOM command not allowed when used memory > maxmemory': writes are failing now.") \
+    X(CLIENT_OUTPUT_BUFFERS, "client_output_buffers", \
+      "Client buffers (a subscriber or a MONITOR that does not read, huge replies) count against maxmemory, and " \
+      "eviction cannot free them: evicting keys only loses data while the buffers stay.")
 
 /* The ids as one string literal, " id1 id2 ...", for HELP texts: made from the table. */
 #define DIAGNOSE_ID_WORD(id, name, why) " " name

@@ -47,6 +47,14 @@
       "Resident minus active allocator bytes (INFO allocator_rss_bytes).") \
     X(MEM_NOT_COUNTED, "mem_not_counted_for_evict", "redis_mem_not_counted_for_eviction_bytes", INFO_GAUGE, \
       "Bytes not counted against maxmemory (INFO mem_not_counted_for_evict).") \
+    X(MEM_CLIENTS_NORMAL, "mem_clients_normal", "redis_mem_clients_normal", INFO_GAUGE, \
+      "Bytes used by normal clients: their query and output buffers (INFO mem_clients_normal).") \
+    X(MEM_CLIENTS_SLAVES, "mem_clients_slaves", "redis_mem_clients_slaves", INFO_GAUGE, \
+      "Bytes used by replica clients: their output buffers (INFO mem_clients_slaves).") \
+    X(CLIENT_MAX_OUTPUT_BUFFER, "client_recent_max_output_buffer", "redis_client_recent_max_output_buffer_bytes", \
+      INFO_GAUGE, "The largest output buffer of a client in the last seconds (INFO client_recent_max_output_buffer).") \
+    X(CLIENT_MAX_INPUT_BUFFER, "client_recent_max_input_buffer", "redis_client_recent_max_input_buffer_bytes", \
+      INFO_GAUGE, "The largest query buffer of a client in the last seconds (INFO client_recent_max_input_buffer).") \
     X(MEM_REPL_BACKLOG, "mem_replication_backlog", "redis_mem_replication_backlog_bytes", INFO_GAUGE, \
       "Bytes used by the replication backlog (INFO mem_replication_backlog).") \
     X(ACTIVE_DEFRAG_RUNNING, "active_defrag_running", "redis_active_defrag_running", INFO_GAUGE, \

@@ -94,6 +94,17 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
         oom_inferred = oom_now;
     }
 
+    /* Client buffers that hold a large part of used memory: eviction cannot free them, so
+     * no advice below may offer an evicting policy or deletions as the way out. */
+    double clients = 0, max_out = 0;
+    bool has_clients = info_get(s, INFO_MEM_CLIENTS_NORMAL, &clients);
+    bool has_max_out = info_get(s, INFO_CLIENT_MAX_OUTPUT_BUFFER, &max_out);
+    bool pressure = ratio >= th->memory_warning || oom_now;
+    bool buffers = has_clients && has_used && d->max_configured && pressure && clients >= 1048576.0 &&
+                   clients >= 0.25 * used;
+    char clients_h[32];
+    fmt_bytes(clients, clients_h, sizeof clients_h);
+
     /* 1. Limit too low, or growing towards it. */
     bool soon_full = d->has_time_to_full && d->time_to_full < 3600;
     if (d->has_used_ratio && (ratio >= th->memory_warning || soon_full)) {
@@ -104,10 +115,15 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
         if (d->has_time_to_full && n > 0 && (size_t)n < sizeof f->summary)
             snprintf(f->summary + n, sizeof f->summary - (size_t)n, "; at the recent growth it is full in %.0f min",
                      d->time_to_full / 60);
-        say(f->fix, sizeof f->fix,
-            "If the host has the RAM: CONFIG SET maxmemory %s (then CONFIG REWRITE to keep it). Otherwise free "
-            "memory: give keys a TTL (EXPIRE key seconds) or delete what is not needed (UNLINK key).",
-            suggest);
+        if (buffers)
+            say(f->fix, sizeof f->fix,
+                "Client buffers hold %s of it: free those first (see client_output_buffers); a higher limit "
+                "would only let them grow further.", clients_h);
+        else
+            say(f->fix, sizeof f->fix,
+                "If the host has the RAM: CONFIG SET maxmemory %s (then CONFIG REWRITE to keep it). Otherwise free "
+                "memory: give keys a TTL (EXPIRE key seconds) or delete what is not needed (UNLINK key).",
+                suggest);
     }
 
     /* 2. No eviction policy. */
@@ -116,9 +132,14 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
                                   oom_now || ratio >= th->memory_critical ? DIAGNOSE_CRITICAL : DIAGNOSE_WARNING);
         say(f->summary, sizeof f->summary,
             "maxmemory-policy is noeviction and used_memory is %.1f %% of maxmemory %s", ratio * 100, max_h);
-        say(f->fix, sizeof f->fix,
-            "If the data is a cache that can be rebuilt: CONFIG SET maxmemory-policy allkeys-lru. If every key "
-            "must stay: CONFIG SET maxmemory %s and plan capacity.", suggest);
+        if (buffers)
+            say(f->fix, sizeof f->fix,
+                "Do not change the policy for this: client buffers hold %s, and an evicting policy would delete "
+                "keys without freeing them. Free the buffers (see client_output_buffers).", clients_h);
+        else
+            say(f->fix, sizeof f->fix,
+                "If the data is a cache that can be rebuilt: CONFIG SET maxmemory-policy allkeys-lru. If every key "
+                "must stay: CONFIG SET maxmemory %s and plan capacity.", suggest);
     }
 
     /* 3. Nothing to evict under a volatile-* policy. */
@@ -130,9 +151,14 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
             "maxmemory-policy is %s but only %.0f of %.0f keys (%.2f %%) have a TTL; used_memory is %.1f %% of "
             "maxmemory", policy ? policy : "volatile-*", d->expires_total, d->keys_total,
             100.0 * d->expires_total / d->keys_total, ratio * 100);
-        say(f->fix, sizeof f->fix,
-            "Give keys a TTL when writing them (SET key value EX seconds, or EXPIRE key seconds), or let Redis "
-            "evict any key: CONFIG SET maxmemory-policy allkeys-lru.");
+        if (buffers)
+            say(f->fix, sizeof f->fix,
+                "Not now: client buffers hold %s, which no eviction frees (see client_output_buffers). Later, give "
+                "keys a TTL when writing them (SET key value EX seconds).", clients_h);
+        else
+            say(f->fix, sizeof f->fix,
+                "Give keys a TTL when writing them (SET key value EX seconds, or EXPIRE key seconds), or let Redis "
+                "evict any key: CONFIG SET maxmemory-policy allkeys-lru.");
     }
 
     /* 4. Large keys (from the sampler). */
@@ -207,8 +233,33 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
             say(f->summary, sizeof f->summary, "%.1f commands per second rejected with OOM (errorstat_OOM total %.0f)",
                 d->oom_rate, oom_count);
         }
+        if (buffers)
+            say(f->fix, sizeof f->fix,
+                "Free the client buffers now (%s; see client_output_buffers): deleting keys or raising the limit "
+                "would not stop them growing.", clients_h);
+        else if (!d->max_configured)
+            say(f->fix, sizeof f->fix,
+                "No maxmemory is set now: these were rejected under an earlier limit (or maxmemory-clients). "
+                "Nothing to raise; if a limit comes back, size it from used_memory_peak.");
+        else
+            say(f->fix, sizeof f->fix,
+                "Free memory now (UNLINK large or unneeded keys) or raise the limit: CONFIG SET maxmemory %s. Then "
+                "fix the cause named by the other findings (policy, TTLs, large keys).", suggest);
+    }
+
+    /* 6. Client buffers. */
+    if (buffers) {
+        diagnose_finding *f = add(out, DIAGNOSE_CLIENT_OUTPUT_BUFFERS,
+                                  oom_now || ratio >= th->memory_critical ? DIAGNOSE_CRITICAL : DIAGNOSE_WARNING);
+        char max_out_h[32];
+        fmt_bytes(max_out, max_out_h, sizeof max_out_h);
+        say(f->summary, sizeof f->summary,
+            "client buffers (mem_clients_normal) hold %s of used_memory %s (%.0f %%)%s%s", clients_h, used_h,
+            100.0 * clients / used, has_max_out ? "; the largest output buffer is " : "", has_max_out ? max_out_h : "");
         say(f->fix, sizeof f->fix,
-            "Free memory now (UNLINK large or unneeded keys) or raise the limit: CONFIG SET maxmemory %s. Then "
-            "fix the cause named by the other findings (policy, TTLs, large keys).", suggest);
+            "Find the client: CLIENT LIST (omem is its output buffer; sub or psub above 0 is a subscriber). "
+            "Disconnect it: CLIENT KILL ID <id>. Then cap what one slow client may hold: CONFIG SET "
+            "client-output-buffer-limit \"pubsub 8mb 2mb 60\"%s. Changing the eviction policy frees none of this.",
+            info_major_version(s) >= 7 ? "; and CONFIG SET maxmemory-clients 10%" : "");
     }
 }

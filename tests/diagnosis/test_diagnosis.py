@@ -244,3 +244,58 @@ def test_doctor_whole_cycle_samples_every_key():
             assert "large_keys" in {f["id"] for f in report["findings"]}
     finally:
         server.stop()
+
+
+def test_subscriber_that_never_reads_and_its_fix():
+    """Client output buffers (issue 13): a subscriber that never reads fills a noeviction
+    instance until writes fail. The diagnosis names the buffers, offers no evicting policy
+    (it would delete keys and free nothing), and following its fix - CLIENT LIST, then
+    CLIENT KILL ID of the client with the big omem - clears it with every key kept."""
+    import socket
+    server = RedisServer("--maxmemory", "24mb", "--maxmemory-policy", "noeviction",
+                         "--client-output-buffer-limit", "pubsub 0 0 0")
+    exporter = None
+    sub = socket.socket()
+    try:
+        p = server.client.pipeline(transaction=False)
+        for i in range(8000):
+            p.set(f"data:{i}", b"d" * 1000)
+        p.execute()
+        sub.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sub.connect(("127.0.0.1", server.port))
+        sub.sendall(b"*2\r\n$9\r\nSUBSCRIBE\r\n$4\r\nnews\r\n")   # and never reads again
+        exporter = Exporter(server.addr)
+        message = b"m" * 65536
+        rejected = 0
+        for _ in range(2000):
+            server.client.publish("news", message)
+            try:
+                server.client.set("probe", b"p")
+            except redis.exceptions.ResponseError as e:
+                assert "OOM" in str(e)
+                rejected += 1
+                if rejected >= 20:
+                    break
+        assert rejected >= 20, "the buffers never filled memory"
+        want = {("client_output_buffers", "critical"), ("noeviction_at_limit", "critical")}
+        wait_for("the client buffer finding", lambda: want <= exporter.findings())
+        status, out = doctor(server.addr, "--output=json")
+        report = json.loads(out)
+        fixes = {f["id"]: f["fix"] for f in report["findings"]}
+        assert "client_output_buffers" in fixes and "CLIENT KILL" in fixes["client_output_buffers"]
+        assert not any("maxmemory-policy allkeys" in fix for fix in fixes.values()), fixes
+        # Follow the fix as printed: CLIENT LIST, find the omem, CLIENT KILL ID.
+        clients = server.client.client_list()
+        culprit = max(clients, key=lambda c: int(c["omem"]))
+        assert int(culprit["omem"]) > 8 * 1024 * 1024 and int(culprit.get("sub", 0)) == 1
+        assert server.client.client_kill_filter(_id=culprit["id"]) == 1
+        wait_for("the findings cleared", lambda: not ({f for f, s in exporter.findings()}
+                                                      & {"client_output_buffers", "noeviction_at_limit",
+                                                         "memory_near_limit"}), timeout=20)
+        assert server.client.dbsize() == 8000 + (1 if server.client.exists("probe") else 0)
+        server.client.set("after", b"writes work again")
+    finally:
+        sub.close()
+        if exporter:
+            exporter.stop()
+        server.stop()

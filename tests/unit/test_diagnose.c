@@ -23,50 +23,65 @@ typedef struct diag_case {
     double large_key;         /* > 0: a sampled key of this size */
     const char *expect;       /* "id:severity,id:severity" in table order, "" for none */
     const char *fix_contains; /* substring of the first finding's fix, or NULL */
+    const char *fix_lacks;    /* substring that no finding's fix may contain, or NULL */
 } diag_case;
 
 static const diag_case cases[] = {
+    /* A subscriber that never reads fills a noeviction instance (issue 13): every fix
+     * points at the buffers, none at an evicting policy, deletions or a higher limit. */
+    {"client buffers fill memory", "redis_version:7.0.15\nused_memory:31457280\nmaxmemory:25165824\n"
+     "maxmemory_policy:noeviction\nmem_clients_normal:23068672\nclient_recent_max_output_buffer:23000000\n"
+     "# Errorstats\nerrorstat_OOM:count=7\n# Keyspace\ndb0:keys=8000,expires=0\n", NULL, false, 3.5, false, 0,
+     "memory_near_limit:critical,noeviction_at_limit:critical,oom_rejections:critical,client_output_buffers:critical",
+     "Client buffers hold 22.0 MiB", "allkeys"},
+    {"small client buffers are no finding", "used_memory:900\nmaxmemory:1000\nmaxmemory_policy:noeviction\n"
+     "mem_clients_normal:400\n# Errorstats\n", NULL, false, 0, false, 0,
+     "memory_near_limit:warning,noeviction_at_limit:warning", "CONFIG SET maxmemory", NULL},
+    /* No limit today, rejections counted under an earlier one: never suggest a tiny limit. */
+    {"maxmemory 0 after OOM", "used_memory:5242880\nmaxmemory:0\nmaxmemory_policy:noeviction\n# Errorstats\n"
+     "errorstat_OOM:count=5\n", NULL, true, 0, false, 0, "oom_rejections:warning", "No maxmemory is set now",
+     "CONFIG SET maxmemory"},
     {"healthy, no limit", "used_memory:1048576\r\nmaxmemory:0\r\nmaxmemory_policy:noeviction\r\n# Errorstats\r\n",
-     NULL, false, 0, false, 0, "", NULL},
+     NULL, false, 0, false, 0, "", NULL, NULL},
     {"85% allkeys", "used_memory:850\nmaxmemory:1000\nmaxmemory_policy:allkeys-lru\ndb0:keys=10,expires=0\n",
-     NULL, false, 0, false, 0, "memory_near_limit:warning", "CONFIG SET maxmemory"},
+     NULL, false, 0, false, 0, "memory_near_limit:warning", "CONFIG SET maxmemory", NULL},
     {"96% allkeys", "used_memory:960\nmaxmemory:1000\nmaxmemory_policy:allkeys-lru\ndb0:keys=10,expires=0\n",
-     NULL, false, 0, false, 0, "memory_near_limit:critical", NULL},
+     NULL, false, 0, false, 0, "memory_near_limit:critical", NULL, NULL},
     {"79% allkeys is fine", "used_memory:790\nmaxmemory:1000\nmaxmemory_policy:allkeys-lru\n", NULL, false, 0, false,
-     0, "", NULL},
+     0, "", NULL, NULL},
     {"noeviction 90%", "used_memory:900\nmaxmemory:1000\nmaxmemory_policy:noeviction\n# Errorstats\n", NULL, false,
-     0, false, 0, "memory_near_limit:warning,noeviction_at_limit:warning", NULL},
+     0, false, 0, "memory_near_limit:warning,noeviction_at_limit:warning", NULL, NULL},
     {"noeviction 50% is not a finding", "used_memory:500\nmaxmemory:1000\nmaxmemory_policy:noeviction\n", NULL,
-     false, 0, false, 0, "", NULL},
+     false, 0, false, 0, "", NULL, NULL},
     {"noeviction rejecting", "used_memory:1000\nmaxmemory:1000\nmaxmemory_policy:noeviction\n# Errorstats\n"
      "errorstat_OOM:count=7\n", NULL, false, 3.5, false, 0,
-     "memory_near_limit:critical,noeviction_at_limit:critical,oom_rejections:critical", NULL},
+     "memory_near_limit:critical,noeviction_at_limit:critical,oom_rejections:critical", NULL, NULL},
     {"volatile without TTLs", "used_memory:900\nmaxmemory:1000\nmaxmemory_policy:volatile-lru\n"
      "db0:keys=1000,expires=3\n", NULL, false, 0, false, 0,
-     "memory_near_limit:warning,volatile_without_ttl_keys:warning", NULL},
+     "memory_near_limit:warning,volatile_without_ttl_keys:warning", NULL, NULL},
     {"volatile with TTLs", "used_memory:900\nmaxmemory:1000\nmaxmemory_policy:volatile-lru\n"
-     "db0:keys=1000,expires=400\n", NULL, false, 0, false, 0, "memory_near_limit:warning", NULL},
+     "db0:keys=1000,expires=400\n", NULL, false, 0, false, 0, "memory_near_limit:warning", NULL, NULL},
     {"fragmentation, defrag off", "used_memory:209715200\nused_memory_rss:524288000\nmem_fragmentation_ratio:2.5\n"
      "mem_fragmentation_bytes:314572800\nmem_allocator:jemalloc-5.3.0\n", NULL, false, 0, false, 0,
-     "fragmentation_high:warning", "CONFIG SET activedefrag yes"},
+     "fragmentation_high:warning", "CONFIG SET activedefrag yes", NULL},
     {"fragmentation, defrag on", "used_memory:209715200\nused_memory_rss:524288000\nmem_fragmentation_ratio:2.5\n"
-     "mem_allocator:jemalloc-5.3.0\n", NULL, false, 0, true, 0, "fragmentation_high:warning", "already on"},
+     "mem_allocator:jemalloc-5.3.0\n", NULL, false, 0, true, 0, "fragmentation_high:warning", "already on", NULL},
     {"fragmentation, libc", "used_memory:209715200\nused_memory_rss:524288000\nmem_fragmentation_ratio:2.5\n"
-     "mem_allocator:libc\n", NULL, false, 0, false, 0, "fragmentation_high:warning", "no active defrag"},
+     "mem_allocator:libc\n", NULL, false, 0, false, 0, "fragmentation_high:warning", "no active defrag", NULL},
     {"high ratio, few bytes", "used_memory:1000000\nused_memory_rss:7000000\nmem_fragmentation_ratio:7\n"
-     "mem_allocator:jemalloc-5.3.0\n", NULL, false, 0, false, 0, "", NULL},
+     "mem_allocator:jemalloc-5.3.0\n", NULL, false, 0, false, 0, "", NULL, NULL},
     {"swapping", "used_memory:524288000\nused_memory_rss:209715200\nmem_fragmentation_ratio:0.4\n", NULL, false, 0,
-     false, 0, "rss_below_used:warning", "VmSwap"},
+     false, 0, "rss_below_used:warning", "VmSwap", NULL},
     {"large key", "used_memory:1000\nmaxmemory:0\n", NULL, false, 0, false, 5.0 * 1048576, "large_keys:warning",
-     "UNLINK"},
+     "UNLINK", NULL},
     {"pre-6.2 at the limit: inferred OOM", "used_memory:1000\nmaxmemory:1000\nmaxmemory_policy:noeviction\n"
      "# Keyspace\ndb0:keys=5,expires=0\n", NULL, false, 0, false, 0,
-     "memory_near_limit:critical,noeviction_at_limit:critical,oom_rejections:critical", NULL},
+     "memory_near_limit:critical,noeviction_at_limit:critical,oom_rejections:critical", NULL, NULL},
     {"doctor on a real OOM capture", NULL, "redis-7.0.15-noeviction-oom.txt", true, 0, false, 0,
-     "memory_near_limit:critical,noeviction_at_limit:critical,oom_rejections:critical", NULL},
+     "memory_near_limit:critical,noeviction_at_limit:critical,oom_rejections:critical", NULL, NULL},
     {"tiny maxmemory (4.0.2 capture)", NULL, "redis-4.0.2.txt", true, 0, false, 0,
-     "memory_near_limit:critical,noeviction_at_limit:critical,oom_rejections:critical", NULL},
-    {"healthy 7.0.15 capture", NULL, "redis-7.0.15-empty-nomaxmemory.txt", true, 0, false, 0, "", NULL},
+     "memory_near_limit:critical,noeviction_at_limit:critical,oom_rejections:critical", NULL, NULL},
+    {"healthy 7.0.15 capture", NULL, "redis-7.0.15-empty-nomaxmemory.txt", true, 0, false, 0, "", NULL, NULL},
 };
 
 static char *slurp(const char *name, size_t *len)
@@ -120,6 +135,10 @@ static void test_cases(void **state)
         if (strcmp(got, tc->expect) != 0) fail_msg("%s: expected [%s], got [%s]", tc->name, tc->expect, got);
         if (tc->fix_contains && (r.n == 0 || !strstr(r.findings[0].fix, tc->fix_contains)))
             fail_msg("%s: fix lacks '%s': %s", tc->name, tc->fix_contains, r.n ? r.findings[0].fix : "(none)");
+        for (size_t i = 0; tc->fix_lacks && i < r.n; i++)
+            if (strstr(r.findings[i].fix, tc->fix_lacks))
+                fail_msg("%s: the fix of %s says '%s': %s", tc->name, diagnose_id_name(r.findings[i].id), tc->fix_lacks,
+                         r.findings[i].fix);
         diagnose_severity worst = DIAGNOSE_OK;
         for (size_t i = 0; i < r.n; i++) {
             if (r.findings[i].severity > worst) worst = r.findings[i].severity;
