@@ -105,11 +105,13 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
     char clients_h[32];
     fmt_bytes(clients, clients_h, sizeof clients_h);
 
-    /* 1. Limit too low, or growing towards it. */
+    /* 1. Limit too low, or growing towards it. Under allkeys-* with keys to evict, being
+     * at the limit is how a cache works: a warning at most, never critical. */
     bool soon_full = d->has_time_to_full && d->time_to_full < 3600;
+    bool cache = d->policy == DERIVE_POLICY_ALLKEYS && d->has_eviction_possible && d->eviction_possible && !buffers;
     if (d->has_used_ratio && (ratio >= th->memory_warning || soon_full)) {
         diagnose_finding *f = add(out, DIAGNOSE_MEMORY_NEAR_LIMIT,
-                                  ratio >= th->memory_critical ? DIAGNOSE_CRITICAL : DIAGNOSE_WARNING);
+                                  ratio >= th->memory_critical && !cache ? DIAGNOSE_CRITICAL : DIAGNOSE_WARNING);
         int n = snprintf(f->summary, sizeof f->summary, "used_memory %s is %.1f %% of maxmemory %s", used_h,
                          ratio * 100, max_h);
         if (d->has_time_to_full && n > 0 && (size_t)n < sizeof f->summary)
@@ -119,6 +121,11 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
             say(f->fix, sizeof f->fix,
                 "Client buffers hold %s of it: free those first (see client_output_buffers); a higher limit "
                 "would only let them grow further.", clients_h);
+        else if (cache)
+            say(f->fix, sizeof f->fix,
+                "%s evicts at the limit by design: nothing to fix while evictions do not cost hits (compare "
+                "redis_evicted_keys_per_second with the keyspace hit ratio). If they do and the host has the RAM: "
+                "CONFIG SET maxmemory %s.", policy ? policy : "allkeys-*", suggest);
         else
             say(f->fix, sizeof f->fix,
                 "If the host has the RAM: CONFIG SET maxmemory %s (then CONFIG REWRITE to keep it). Otherwise free "

@@ -299,3 +299,25 @@ def test_subscriber_that_never_reads_and_its_fix():
         if exporter:
             exporter.stop()
         server.stop()
+
+
+def test_allkeys_cache_at_its_limit_is_not_critical():
+    """An allkeys-lru cache at 99 % that evicts is working as designed (issue 13): a warning
+    at most, never critical, and the doctor exits 1, not 2."""
+    server = RedisServer("--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru")
+    exporter = Exporter(server.addr)
+    try:
+        p = server.client.pipeline(transaction=False)
+        for i in range(40000):
+            p.set(f"c:{i}", b"x" * 200)
+        p.execute()
+        assert server.client.info("stats")["evicted_keys"] > 0
+        wait_for("memory_near_limit", lambda: ("memory_near_limit", "warning") in exporter.findings())
+        assert not any(sev == "critical" for _, sev in exporter.findings()), exporter.findings()
+        status, out = doctor(server.addr, "--output=json")
+        report = json.loads(out)
+        assert status == 1 and report["status"] == "warning", report
+        assert "by design" in {f["id"]: f["fix"] for f in report["findings"]}["memory_near_limit"]
+    finally:
+        exporter.stop()
+        server.stop()

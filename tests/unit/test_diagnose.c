@@ -45,8 +45,13 @@ static const diag_case cases[] = {
      NULL, false, 0, false, 0, "", NULL, NULL},
     {"85% allkeys", "used_memory:850\nmaxmemory:1000\nmaxmemory_policy:allkeys-lru\ndb0:keys=10,expires=0\n",
      NULL, false, 0, false, 0, "memory_near_limit:warning", "CONFIG SET maxmemory", NULL},
+    /* A cache at its limit that evicts is healthy by design (issue 13): a warning, no more. */
     {"96% allkeys", "used_memory:960\nmaxmemory:1000\nmaxmemory_policy:allkeys-lru\ndb0:keys=10,expires=0\n",
-     NULL, false, 0, false, 0, "memory_near_limit:critical", NULL, NULL},
+     NULL, false, 0, false, 0, "memory_near_limit:warning", "evicts at the limit by design", NULL},
+    {"96% allkeys with nothing to evict", "used_memory:960\nmaxmemory:1000\nmaxmemory_policy:allkeys-lru\n"
+     "# Keyspace\n", NULL, false, 0, false, 0, "memory_near_limit:critical", "CONFIG SET maxmemory", NULL},
+    {"96% noeviction stays critical", "used_memory:960\nmaxmemory:1000\nmaxmemory_policy:noeviction\n", NULL,
+     false, 0, false, 0, "memory_near_limit:critical,noeviction_at_limit:critical", NULL, NULL},
     {"79% allkeys is fine", "used_memory:790\nmaxmemory:1000\nmaxmemory_policy:allkeys-lru\n", NULL, false, 0, false,
      0, "", NULL, NULL},
     {"noeviction 90%", "used_memory:900\nmaxmemory:1000\nmaxmemory_policy:noeviction\n# Errorstats\n", NULL, false,
