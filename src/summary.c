@@ -124,6 +124,16 @@ void summary_text(buf *b, const report *r)
     else
         buf_printf(b, "  memory         used %s, %s, peak %s, RSS %s\n", a,
                    has_max ? "no maxmemory limit (0)" : "maxmemory not reported", p, e);
+    double clients, max_out;
+    if (info_get(s, INFO_MEM_CLIENTS_NORMAL, &clients)) {
+        fmt_bytes(clients, a, sizeof a);
+        buf_printf(b, "  client buffers %s", a);
+        if (info_get(s, INFO_CLIENT_MAX_OUTPUT_BUFFER, &max_out)) {
+            fmt_bytes(max_out, p, sizeof p);
+            buf_printf(b, " (largest output buffer lately %s)", p);
+        }
+        buf_putc(b, '\n');
+    }
     buf_printf(b, "  policy         %s", policy ? policy : "not reported");
     if (d->has_eviction_possible)
         buf_printf(b, " (eviction possible now: %s)", d->eviction_possible ? "yes" : "no");

@@ -149,6 +149,7 @@ static void test_text(void **state)
     static const char *const want[] = {
         "redis_memory_exporter doctor: 10.0.0.1:6379 (Redis 7.0.15, master)\n",
         "  memory         used 8.0 MiB of maxmemory 8.0 MiB (100.2 %)",
+        "  client buffers 0 B (largest output buffer lately 0 B)\n",
         "  policy         noeviction (eviction possible now: no)\n",
         "  keys           25186, of which 0 with a TTL and 25186 without\n",
         "  OOM rejections 34814 since start or CONFIG RESETSTAT\n",
