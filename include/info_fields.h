@@ -93,18 +93,12 @@
       "Keys active defrag moved (INFO active_defrag_key_hits).") \
     X(DEFRAG_KEY_MISSES, "active_defrag_key_misses", "redis_defrag_key_misses", INFO_GAUGE, \
       "Keys active defrag looked at and left (INFO active_defrag_key_misses).") \
-    X(TOTAL_ERROR_REPLIES, "total_error_replies", "redis_total_error_replies", INFO_COUNTER, \
-      "Error replies sent to clients, all kinds (INFO total_error_replies).") \
     X(RDB_BGSAVE_IN_PROGRESS, "rdb_bgsave_in_progress", "redis_rdb_bgsave_in_progress", INFO_GAUGE, \
       "1 while a background save (a fork) runs (INFO rdb_bgsave_in_progress).") \
     X(RDB_CHANGES, "rdb_changes_since_last_save", "redis_rdb_changes_since_last_save", INFO_GAUGE, \
       "Writes since the last save (INFO rdb_changes_since_last_save).") \
     X(RDB_LAST_SAVE, "rdb_last_save_time", "redis_rdb_last_save_timestamp_seconds", INFO_GAUGE, \
       "Unix time of the last successful save (INFO rdb_last_save_time).") \
-    X(RDB_LAST_BGSAVE_SECONDS, "rdb_last_bgsave_time_sec", "redis_rdb_last_bgsave_duration_sec", INFO_GAUGE, \
-      "Seconds the last background save took, -1 before the first (INFO rdb_last_bgsave_time_sec).") \
-    X(RDB_CURRENT_BGSAVE_SECONDS, "rdb_current_bgsave_time_sec", "redis_rdb_current_bgsave_duration_sec", \
-      INFO_GAUGE, "Seconds the running background save has taken, -1 when none (INFO rdb_current_bgsave_time_sec).") \
     X(RDB_LAST_COW, "rdb_last_cow_size", "redis_rdb_last_cow_size_bytes", INFO_GAUGE, \
       "Copy-on-write bytes of the last background save's fork (INFO rdb_last_cow_size).") \
     X(AOF_LAST_COW, "aof_last_cow_size", "redis_aof_last_cow_size_bytes", INFO_GAUGE, \
