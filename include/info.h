@@ -24,6 +24,7 @@ typedef enum info_text { INFO_TEXT_FIELDS(INFO_ENUM_TEXT) INFO_TEXT_COUNT } info
 /* Static description of a numeric field (from the table). */
 typedef struct info_num_desc {
     const char *key;     /* INFO key */
+    size_t keylen;       /* strlen(key), known at compile time: parsing compares lengths first */
     const char *metric;  /* metric name, or NULL when only used for derived values */
     info_kind kind;
     const char *help;
@@ -31,6 +32,7 @@ typedef struct info_num_desc {
 
 typedef struct info_text_desc {
     const char *key;
+    size_t keylen;
     const char *label;   /* label on redis_instance_info, or NULL */
 } info_text_desc;
 

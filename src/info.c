@@ -8,10 +8,10 @@
 
 #include "xalloc.h"
 
-#define INFO_DESC_NUM(id, key, metric, kind, help) [INFO_##id] = {key, metric, kind, help},
+#define INFO_DESC_NUM(id, key, metric, kind, help) [INFO_##id] = {key, sizeof key - 1, metric, kind, help},
 const info_num_desc info_num_table[INFO_NUM_COUNT] = {INFO_NUMERIC_FIELDS(INFO_DESC_NUM)};
 #undef INFO_DESC_NUM
-#define INFO_DESC_TEXT(id, key, label) [INFO_##id] = {key, label},
+#define INFO_DESC_TEXT(id, key, label) [INFO_##id] = {key, sizeof key - 1, label},
 const info_text_desc info_text_table[INFO_TEXT_COUNT] = {INFO_TEXT_FIELDS(INFO_DESC_TEXT)};
 #undef INFO_DESC_TEXT
 
@@ -62,9 +62,9 @@ static bool parse_number(const char *p, const char *end, double *out)
     return true;
 }
 
-static bool key_is(const char *k, size_t klen, const char *name)
+static bool key_is(const char *k, size_t klen, const char *name, size_t namelen)
 {
-    return strlen(name) == klen && memcmp(k, name, klen) == 0;
+    return namelen == klen && k[0] == name[0] && memcmp(k, name, klen) == 0;
 }
 
 /* Finds "name=value" inside a comma-separated list (keyspace and errorstats lines). */
@@ -133,13 +133,13 @@ static void add_errorstat(info_sample *s, const char *name, size_t nlen, const c
 static bool parse_line(info_sample *s, const char *k, size_t klen, const char *v, const char *end)
 {
     for (int i = 0; i < INFO_NUM_COUNT; i++) {
-        if (!key_is(k, klen, info_num_table[i].key)) continue;
+        if (!key_is(k, klen, info_num_table[i].key, info_num_table[i].keylen)) continue;
         if (parse_number(v, end, &s->num[i])) s->has_num[i] = true;
         else s->n_bad_values++;
         return true;
     }
     for (int i = 0; i < INFO_TEXT_COUNT; i++) {
-        if (!key_is(k, klen, info_text_table[i].key)) continue;
+        if (!key_is(k, klen, info_text_table[i].key, info_text_table[i].keylen)) continue;
         size_t n = (size_t)(end - v);
         if (n >= INFO_TEXT_MAX) n = INFO_TEXT_MAX - 1;
         memcpy(s->text[i], v, n);
