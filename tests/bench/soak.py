@@ -48,6 +48,7 @@ def main():
         scrapes = failures = 0
         t0 = time.monotonic()
         next_mode = next_burst = t0
+        burst_end = 0.0
         i = 0
         bad = None
         while time.monotonic() - t0 < seconds:
@@ -59,7 +60,7 @@ def main():
                 next_mode = now + 10
             if now >= next_burst:
                 bad = abuse.Abusers(exporter.port, idle=100, slow=100)
-                next_burst = now + 30
+                burst_end, next_burst = now + 6, now + 30
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{exporter.port}/metrics", timeout=5) as r:
                     r.read()
@@ -69,7 +70,7 @@ def main():
             rss, fds = figures(exporter.proc.pid)
             peak_rss, peak_fd = max(peak_rss, rss), max(peak_fd, fds)
             time.sleep(0.1)
-            if time.monotonic() >= next_burst - 24 and bad:   # bursts last about 6 s
+            if bad and time.monotonic() >= burst_end:
                 bad.close()
                 bad = None
         if bad:
