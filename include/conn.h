@@ -61,8 +61,6 @@ void conn_send(conn *c, int argc, const char **argv, const size_t *lens, conn_ta
 /* Sets how many more bytes may arrive before CONN_TOO_LARGE (counted from now), and so
  * how many elements a reply may declare (one per 4 bytes). */
 void conn_allow_bytes(conn *c, size_t n);
-/* Replies still expected. */
-size_t conn_pending(const conn *c);
 
 /* A DNS resolver for the base that never blocks the loop (evdns, /etc/hosts honoured,
  * working without a resolv.conf). NULL when it cannot start. Free with evdns_base_free. */

@@ -52,7 +52,5 @@ guard_conn *guard_open(guard *g, int fd);
 void guard_move(guard *g, guard_conn *c, guard_phase p);
 /* Stops tracking; call before the socket is closed. NULL is ignored. */
 void guard_close(guard *g, guard_conn *c);
-/* Connections cut so far (for the exporter's own metrics and the tests' logs). */
-unsigned long guard_cuts(guard *g);
 
 #endif

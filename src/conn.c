@@ -202,7 +202,6 @@ void conn_send(conn *c, int argc, const char **argv, const size_t *lens, conn_ta
 
 void conn_allow_bytes(conn *c, size_t n) { resp_allow(c->reader, n); }
 
-size_t conn_pending(const conn *c) { return c->q_len; }
 
 struct evdns_base *conn_resolver_new(struct event_base *base)
 {

@@ -48,7 +48,6 @@ struct guard {
     size_t n;
     guard_entry *scratch;        /* reaper's copy for guard_pick */
     size_t scratch_cap;
-    unsigned long cuts;
 };
 
 static void reap(guard *g)
@@ -65,7 +64,6 @@ static void reap(guard *g)
         if (g->scratch[i].cut && !c->e.cut) {
             c->e.cut = true;
             shutdown(c->fd, SHUT_RDWR);
-            g->cuts++;
         }
     }
 }
@@ -152,12 +150,4 @@ void guard_close(guard *g, guard_conn *c)
     g->n--;
     pthread_mutex_unlock(&g->lock);
     free(c);
-}
-
-unsigned long guard_cuts(guard *g)
-{
-    pthread_mutex_lock(&g->lock);
-    unsigned long n = g->cuts;
-    pthread_mutex_unlock(&g->lock);
-    return n;
 }
