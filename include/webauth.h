@@ -4,7 +4,9 @@
  * that does not exist costs the same bcrypt round, so timing does not tell which users
  * exist. Pairs that verified are remembered (as a SHA-256 of user and password, never the
  * password) so that a scraper pays bcrypt once, not every 15 seconds; failures are never
- * remembered, so guessing always pays it.
+ * remembered, so guessing always pays it. Only one bcrypt runs at a time: a check that
+ * would have to wait for another is refused at once, so guessing cannot occupy the HTTP
+ * threads while a scraper whose pair is remembered is answered without bcrypt.
  *
  * Threading: immutable users; the cache has its own mutex. Safe from any HTTP thread. */
 #ifndef RME_WEBAUTH_H

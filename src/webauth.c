@@ -17,6 +17,7 @@ struct webauth {
     webcfg_pair *users;            /* owned copies */
     size_t n;
     pthread_mutex_t lock;          /* guards the cache */
+    pthread_mutex_t bcrypt_lock;   /* one bcrypt at a time; others do not wait for it */
     unsigned char cache[CACHE_SLOTS][SHA256_DIGEST_LENGTH];
     size_t cached, next;
 };
@@ -31,6 +32,7 @@ webauth *webauth_new(const webcfg_pair *users, size_t n)
     for (size_t i = 0; i < n; i++) a->users[i] = (webcfg_pair){xstrdup(users[i].name), xstrdup(users[i].value)};
     a->n = n;
     pthread_mutex_init(&a->lock, NULL);
+    pthread_mutex_init(&a->bcrypt_lock, NULL);
     return a;
 }
 
@@ -45,6 +47,7 @@ void webauth_free(webauth *a)
     free(a->users);
     explicit_bzero(a->cache, sizeof a->cache);
     pthread_mutex_destroy(&a->lock);
+    pthread_mutex_destroy(&a->bcrypt_lock);
     free(a);
 }
 
@@ -73,6 +76,13 @@ bool webauth_check(webauth *a, const char *user, const char *password)
     for (size_t i = 0; i < a->cached && !hit; i++) hit = CRYPTO_memcmp(a->cache[i], d, sizeof d) == 0;
     pthread_mutex_unlock(&a->lock);
     if (hit) return true;
+    /* Password guessing must not take the HTTP threads: one bcrypt runs at a time, and a
+     * request that finds one running is refused at once (a scraper whose pair verified
+     * once never gets here again). */
+    if (pthread_mutex_trylock(&a->bcrypt_lock) != 0) {
+        explicit_bzero(d, sizeof d);
+        return false;
+    }
     const char *hash = dummy_hash;
     bool known = false;
     for (size_t i = 0; i < a->n; i++)
@@ -83,6 +93,7 @@ bool webauth_check(webauth *a, const char *user, const char *password)
     bool ok = known && out && out[0] != '*' && strlen(out) == len && CRYPTO_memcmp(out, hash, len) == 0;
     explicit_bzero(cd, sizeof *cd);
     free(cd);
+    pthread_mutex_unlock(&a->bcrypt_lock);
     if (ok) {
         pthread_mutex_lock(&a->lock);
         memcpy(a->cache[a->next], d, sizeof d);

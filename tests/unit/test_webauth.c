@@ -1,0 +1,83 @@
+/* Unit tests for basic auth: bcrypt checks, the cache of verified pairs, unknown users,
+ * and that a check never waits for another one's bcrypt. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <crypt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "webauth.h"
+
+static char slow_hash[128], fast_hash[128];
+
+static void make_hashes(void)
+{
+    /* cost 13: over half a second, long enough to overlap; cost 4: quick */
+    char salt[64];
+    strcpy(salt, crypt_gensalt("$2b$", 13, NULL, 0));
+    strcpy(slow_hash, crypt("slow-pw", salt));
+    strcpy(salt, crypt_gensalt("$2b$", 4, NULL, 0));
+    strcpy(fast_hash, crypt("fast-pw", salt));
+}
+
+static void test_checks_and_cache(void **state)
+{
+    (void)state;
+    make_hashes();
+    webcfg_pair users[] = {{"fast", fast_hash}};
+    webauth *a = webauth_new(users, 1);
+    assert_true(webauth_required(a));
+    assert_false(webauth_check(a, "fast", "wrong"));
+    assert_false(webauth_check(a, "nobody", "fast-pw"));
+    assert_false(webauth_check(a, NULL, "fast-pw"));
+    assert_false(webauth_check(a, "fast", NULL));
+    assert_true(webauth_check(a, "fast", "fast-pw"));
+    assert_true(webauth_check(a, "fast", "fast-pw"));   /* now from the cache */
+    assert_false(webauth_check(a, "fas", "tfast-pw"));  /* user/password split matters */
+    webauth_free(a);
+    webauth *open = webauth_new(NULL, 0);
+    assert_false(webauth_required(open));
+    assert_true(webauth_check(open, NULL, NULL));
+    webauth_free(open);
+}
+
+static atomic_int started;
+
+static void *guess(void *arg)
+{
+    atomic_store(&started, 1);
+    webauth_check(arg, "slow", "a guess");   /* a whole slow bcrypt */
+    return NULL;
+}
+
+static void test_a_check_never_waits_for_another(void **state)
+{
+    (void)state;
+    webcfg_pair users[] = {{"slow", slow_hash}, {"fast", fast_hash}};
+    webauth *a = webauth_new(users, 2);
+    assert_true(webauth_check(a, "fast", "fast-pw"));   /* remembered from here on */
+    pthread_t t;
+    pthread_create(&t, NULL, guess, a);
+    while (!atomic_load(&started)) usleep(1000);
+    usleep(200 * 1000);
+    /* While the guess's bcrypt runs: a remembered pair passes, a new one is refused. */
+    assert_true(webauth_check(a, "fast", "fast-pw"));
+    assert_false(webauth_check(a, "slow", "slow-pw"));
+    pthread_join(t, NULL);
+    assert_true(webauth_check(a, "slow", "slow-pw"));   /* once nothing runs, it verifies */
+    webauth_free(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_checks_and_cache),
+        cmocka_unit_test(test_a_check_never_waits_for_another),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
