@@ -122,6 +122,13 @@ static double backoff_wait(const target_opts *o, unsigned failures)
 static void start_connect(target *t);
 static void send_poll(target *t, bool fresh);
 
+/* Whether polls go out as one multi-section INFO: Redis >= 7 (as the last sample said)
+ * that has not refused it. */
+static bool multi_info(const target *t)
+{
+    return !(t->refused & REFUSED_MULTI_INFO) && info_major_version(&t->rep.sample) >= 7;
+}
+
 static void close_connection(target *t)
 {
     conn_free(t->conn);
@@ -156,9 +163,7 @@ static void log_transition(target *t, pollerr now, const char *detail)
     if (now == POLLERR_NONE) {
         const char *ver = info_text_get(&t->rep.sample, INFO_REDIS_VERSION);
         log_kv(LOG_INFO, "redis is up", "addr", t->rep.addr, "redis_version", ver ? ver : "unknown", "info",
-               (t->refused & REFUSED_MULTI_INFO) || info_major_version(&t->rep.sample) < 7 ? "pipelined"
-                                                                                           : "multi-section",
-               NULL);
+               multi_info(t) ? "multi-section" : "pipelined", NULL);
     } else {
         log_kv(LOG_WARN, "poll failed", "addr", t->rep.addr, "reason", pollerr_name(now), "detail",
                detail ? detail : "", NULL);
@@ -289,8 +294,7 @@ static void send_poll(target *t, bool fresh)
     static const char *const sections[] = {"server", "clients",  "memory",     "persistence",
                                            "stats",  "keyspace", "errorstats", "replication"};
     size_t n = sizeof sections / sizeof sections[0] - (slow_due ? 0 : 1);
-    bool multi = !(t->refused & REFUSED_MULTI_INFO) && info_major_version(&t->rep.sample) >= 7;
-    if (multi) {
+    if (multi_info(t)) {
         const char *argv[1 + sizeof sections / sizeof sections[0]] = {"INFO"};
         for (size_t i = 0; i < n; i++) argv[1 + i] = sections[i];
         send_cmd(t, (int)(1 + n), argv, K_INFO);
@@ -404,7 +408,8 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
     if (is_error(r)) {
         snprintf(detail, sizeof detail, "%.100s", r->str ? r->str : "");
         pollerr e = classify_error(detail);
-        if (e == POLLERR_REDIS_ERROR && info_major_version(&t->rep.sample) >= 7) t->refused |= REFUSED_MULTI_INFO;
+        /* A fork that reports a 7.x version but takes one section per INFO. */
+        if (e == POLLERR_REDIS_ERROR && multi_info(t)) t->refused |= REFUSED_MULTI_INFO;
         t->info_left = 0;
         poll_fail(t, e, detail);
         return;
