@@ -15,11 +15,12 @@ struct event_base;
 typedef struct collector collector;
 
 /* Creates one target per configured address; cfg and build are borrowed and must outlive
- * the collector. Returns NULL (after logging why) when the DNS resolver cannot start. */
+ * the collector. Returns NULL (after logging why) when the password map does not parse,
+ * the TLS files do not load or the DNS resolver cannot start. */
 collector *collector_new(struct event_base *base, const config *cfg, const render_build *build);
 /* Spreads the first polls over one interval and publishes a first snapshot at once. */
 void collector_start(collector *c);
-/* Re-reads what can change without a restart (today: the password file) and uses it for
+/* Re-reads what can change without a restart (the password file and map) and uses it for
  * every connection opened from now on; open connections stay. Logs what happened (never
  * the secret). Returns 0, or -1 when the file could not be read (the old one is kept). */
 int collector_reload(collector *c);

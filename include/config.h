@@ -18,6 +18,7 @@ typedef enum config_addr_kind { CONFIG_ADDR_TCP, CONFIG_ADDR_UNIX } config_addr_
 
 typedef struct config_target {
     config_addr_kind kind;
+    bool tls;              /* rediss:// or valkeys:// (TCP only) */
     char host[256];        /* TCP: name or address, without brackets */
     int port;              /* TCP */
     char path[108];        /* UNIX: socket path */
@@ -25,6 +26,19 @@ typedef struct config_target {
     int db;                /* from redis://host/N; -1 when not given */
     char label[400];       /* the addr label: host:port[/db] or the socket path; no secrets */
 } config_target;
+
+/* Paths are this long at most (PATH_MAX, without pulling in limits.h everywhere). */
+#define CONFIG_PATH_MAX 4096
+
+/* TLS to Redis (tls.h): used by rediss:// targets. */
+typedef struct config_tls {
+    char ca_file[CONFIG_PATH_MAX];     /* "" = the system's CA store */
+    char cert_file[CONFIG_PATH_MAX];   /* client certificate (mutual TLS); "" = none */
+    char key_file[CONFIG_PATH_MAX];    /* its key */
+    char server_name[256];             /* SNI and the name verified; "" = the target's host */
+    int min_version;                   /* 0 = TLS 1.2, 1 = TLS 1.3 */
+    bool insecure_skip_verify;
+} config_tls;
 
 typedef enum config_mode { CONFIG_MODE_SERVE, CONFIG_MODE_DOCTOR } config_mode;
 
@@ -34,7 +48,9 @@ typedef struct config {
     size_t n_targets;
     char user[128];             /* --redis.user / REDIS_USER */
     char *password;             /* owned, wiped by config_free; NULL = no AUTH */
-    char password_file[4096];   /* --redis.password-file, re-read on reload; "" = none */
+    char password_file[CONFIG_PATH_MAX];   /* --redis.password-file, re-read on reload; "" = none */
+    char password_map_file[CONFIG_PATH_MAX];   /* --redis.password-map-file (credmap.h); "" = none */
+    config_tls tls;
     double poll_interval;       /* seconds */
     double poll_timeout;        /* seconds */
     double max_backoff;         /* seconds */
@@ -44,7 +60,7 @@ typedef struct config {
     char telemetry_path[256];
     unsigned long max_connections;
     unsigned long max_connections_per_client;
-    char web_config_file[4096]; /* --web.config.file; "" = plain HTTP, no authentication */
+    char web_config_file[CONFIG_PATH_MAX]; /* --web.config.file; "" = plain HTTP, no authentication */
     int log_level;              /* a log_level */
     int log_format;             /* a log_format */
     int json_output;            /* doctor --output: 0 text, 1 json */

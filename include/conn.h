@@ -1,6 +1,7 @@
 /* conn: one non-blocking connection to a Redis server: socket, RESP reader, reply queue.
  *
- * Built on libevent bufferevents (TCP with evdns name resolution, unix sockets), so the
+ * Built on libevent bufferevents (TCP with evdns name resolution, unix sockets, TLS with
+ * libevent's OpenSSL bufferevents), so the
  * event loop never blocks; hiredis is used only as the RESP codec. Every command sent
  * carries a tag (what it asks and which poll it belongs to) that comes back with its
  * reply, in order, so a late reply of an earlier poll is never taken for a new one.
@@ -20,6 +21,7 @@
 
 struct event_base;
 struct evdns_base;
+struct tls_client;
 
 typedef struct conn_tag {
     unsigned short kind;   /* the owner's: what the reply answers */
@@ -31,6 +33,7 @@ typedef enum conn_event {
     CONN_CONNECTED,        /* the socket is up */
     CONN_CONNECT_FAILED,   /* never came up: refused, unreachable, name not resolved */
     CONN_CLOSED,           /* was up: the server closed it, or a socket error */
+    CONN_TLS,              /* the TLS handshake failed, or TLS broke later (detail says why) */
     CONN_PROTOCOL,         /* bytes that are not RESP */
     CONN_TOO_LARGE,        /* more bytes than allowed, or a reply declaring more elements
                               (detail is empty, or says which) */
@@ -47,12 +50,14 @@ typedef struct conn_handlers {
 
 typedef struct conn conn;
 
-/* Creates the connection and starts connecting to addr (borrowed, must outlive it).
+/* Creates the connection and starts connecting to addr (borrowed, must outlive it), over
+ * TLS from tls (borrowed) when addr->tls; the handshake is part of connecting, so
+ * CONN_CONNECTED means it completed.
  * Commands may be sent at once: they are buffered until the socket is up. A connect
  * error found at once is reported on the next loop iteration, never from inside this
  * call, so the caller has stored the pointer by then. */
 conn *conn_open(struct event_base *base, struct evdns_base *dns, const config_target *addr,
-                const conn_handlers *h, void *arg);
+                struct tls_client *tls, const conn_handlers *h, void *arg);
 /* Closes and frees (deferred when called from the connection's own callback). NULL ok. */
 void conn_free(conn *c);
 /* Queues one command (binary-safe when lens is given). The formatted bytes are wiped

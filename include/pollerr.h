@@ -5,6 +5,7 @@
 
 #define POLLERR_REASONS(X) \
     X(CONNECT, "connect")         /* refused, unreachable, name not resolved */ \
+    X(TLS, "tls")                 /* TLS handshake or record failed (certificate, name, version) */ \
     X(AUTH, "auth")               /* AUTH rejected, or NOAUTH */ \
     X(TIMEOUT, "timeout")         /* no complete answer within --poll.timeout */ \
     X(PROTOCOL, "protocol")       /* the bytes are not RESP, or an unexpected reply type */ \

@@ -18,6 +18,7 @@
 typedef struct report_health {
     bool last_ok;                 /* the most recent poll succeeded */
     pollerr last_error;           /* POLLERR_NONE when last_ok */
+    char last_detail[200];        /* what the last failure said (never a secret); "" when ok */
     bool has_last_success;
     double last_success_real;     /* Unix time */
     double last_success_mono;     /* monotonic time of that poll (freshness) */

@@ -49,6 +49,7 @@ typedef struct target_credentials {
 typedef struct target_opts {
     const config_target *addr;    /* borrowed; must outlive the target */
     const target_credentials *cred;   /* borrowed; must outlive the target */
+    struct tls_client *tls;       /* borrowed; for addr->tls targets (must then be set) */
     double interval, timeout, max_backoff;   /* seconds */
     size_t max_reply_bytes;
     histo *lateness;              /* borrowed histogram of poll lateness, or NULL */

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "conn.h"
+#include "creds.h"
 #include "histo.h"
 #include "landing.h"
 #include "log.h"
@@ -16,6 +17,7 @@
 #include "render.h"
 #include "snapshot.h"
 #include "target.h"
+#include "tls.h"
 #include "xalloc.h"
 
 /* A target's data older than this many intervals is stale: its Redis series go away. */
@@ -31,9 +33,8 @@ struct collector {
     size_t n;
     render_view *views;            /* reused between renders */
     snapshot_fresh *fresh;         /* likewise: the targets served as up, and until when */
-    target_credentials cred;       /* what the targets AUTH with: user borrowed, password = */
-    char *password;                /* owned: copied from the config, replaced on reload */
-    double last_auth_reload;       /* monotonic: re-reads after AUTH failures, at most 1/s */
+    creds *creds;                  /* owned: what each target AUTHs with */
+    tls_client *tls;               /* owned: for rediss:// targets; NULL when there are none */
     struct event *periodic_ev;     /* publishes at least once per interval */
     struct event *soon_ev;         /* coalesced publish after polls complete */
     bool soon_pending;
@@ -105,47 +106,13 @@ static void on_soon(evutil_socket_t fd, short what, void *arg)
     publish(c);
 }
 
-/* Takes pw (owned, may be NULL) as the password; the old one is wiped. */
-static void set_password(collector *c, char *pw)
-{
-    if (c->password) {
-        explicit_bzero(c->password, strlen(c->password));
-        free(c->password);
-    }
-    c->password = pw;
-    c->cred.password = pw;
-}
-
-int collector_reload(collector *c)
-{
-    if (!c->cfg->password_file[0]) {
-        log_kv(LOG_INFO, "reload: nothing to re-read (no --redis.password-file)", NULL);
-        return 0;
-    }
-    char err[300];
-    char *pw = config_read_password_file(c->cfg->password_file, err, sizeof err);
-    if (!pw) {
-        log_kv(LOG_ERROR, "reload: password file not read; the previous password stays", "detail", err, NULL);
-        return -1;
-    }
-    bool changed = !c->cred.password || strcmp(pw, c->cred.password) != 0;
-    set_password(c, pw);
-    log_kv(LOG_INFO, "reload: password file read", "changed", changed ? "yes" : "no", NULL);
-    return 0;
-}
+int collector_reload(collector *c) { return creds_reload(c->creds); }
 
 static void on_poll_done(target *t, void *arg)
 {
     collector *c = arg;
-    /* A rejected password may have been rotated: read the file again (once a second at
-     * most, whatever the number of targets). */
-    if (target_report(t)->health.last_error == POLLERR_AUTH && c->cfg->password_file[0]) {
-        double now = clock_mono();
-        if (now - c->last_auth_reload >= 1.0) {
-            c->last_auth_reload = now;
-            collector_reload(c);
-        }
-    }
+    /* A rejected password may have been rotated: read the files again. */
+    if (target_report(t)->health.last_error == POLLERR_AUTH) creds_auth_failed(c->creds);
     if (c->soon_pending) return;
     /* Coalesce: with many targets, one render covers every poll that ends in the gap.
      * The gap keeps rendering under ~5 % of a core and is never over half an interval. */
@@ -159,12 +126,30 @@ static void on_poll_done(target *t, void *arg)
 
 collector *collector_new(struct event_base *base, const config *cfg, const render_build *build)
 {
+    char err[600];
+    creds *cr = creds_new(cfg, err, sizeof err);
+    if (!cr) {
+        log_kv(LOG_ERROR, "cannot use --redis.password-map-file", "detail", err, NULL);
+        return NULL;
+    }
+    tls_client *tls = NULL;
+    bool any_tls = false;
+    for (size_t i = 0; i < cfg->n_targets; i++) any_tls |= cfg->targets[i].tls;
+    if (any_tls && !(tls = tls_client_new(&cfg->tls, err, sizeof err))) {
+        log_kv(LOG_ERROR, "cannot set up TLS to Redis", "detail", err, NULL);
+        creds_free(cr);
+        return NULL;
+    }
     struct evdns_base *dns = conn_resolver_new(base);
     if (!dns) {
         log_kv(LOG_ERROR, "cannot start the DNS resolver", NULL);
+        tls_client_free(tls);
+        creds_free(cr);
         return NULL;
     }
     collector *c = xcalloc(1, sizeof *c);
+    c->creds = cr;
+    c->tls = tls;
     c->base = base;
     c->dns = dns;
     c->cfg = cfg;
@@ -174,11 +159,10 @@ collector *collector_new(struct event_base *base, const config *cfg, const rende
     c->targets = xcalloc(c->n, sizeof *c->targets);
     c->views = xcalloc(c->n, sizeof *c->views);
     c->fresh = xcalloc(c->n, sizeof *c->fresh);
-    c->cred.user = cfg->user;
-    set_password(c, cfg->password ? xstrdup(cfg->password) : NULL);
     for (size_t i = 0; i < c->n; i++) {
         target_opts o = target_opts_of(cfg, &cfg->targets[i]);
-        o.cred = &c->cred;
+        o.cred = creds_of(c->creds, i);
+        o.tls = c->tls;
         o.lateness = &c->lateness;
         c->targets[i] = target_new(base, c->dns, &o, on_poll_done, c);
     }
@@ -212,7 +196,8 @@ void collector_free(collector *c)
     free(c->targets);
     free(c->views);
     free(c->fresh);
-    set_password(c, NULL);
+    creds_free(c->creds);
+    tls_client_free(c->tls);
     event_free(c->periodic_ev);
     event_free(c->soon_ev);
     evdns_base_free(c->dns, 0);

@@ -24,7 +24,8 @@ typedef enum flag_kind {
     F_BYTES,      /* double bytes: "1048576", "512kb", "100mb" */
     F_COUNT,      /* unsigned long */
     F_ENUM,       /* int: the index of the value in names */
-    F_SWITCH,     /* bool, set by the flag's presence */
+    F_SWITCH,     /* bool, set by the flag's presence (env: true/false, 1/0, yes/no) */
+    F_PATH,       /* char[CONFIG_PATH_MAX]: a file that must be readable now */
     F_CUSTOM,     /* parse() decides (addresses, files) */
 } flag_kind;
 
@@ -149,13 +150,20 @@ int config_parse_target(const char *s, config_target *t, char *err, size_t errle
         snprintf(t->label, sizeof t->label, "%s", t->path);
         return 0;
     }
-    if (strncmp(s, "rediss://", 9) == 0 || strncmp(s, "valkeys://", 10) == 0)
-        return fail(err, errlen, "TLS (rediss://) is not supported by this build");
+    static const struct { const char *prefix; bool tls; } schemes[] = {
+        {"redis://", false}, {"valkey://", false}, {"rediss://", true}, {"valkeys://", true}};
     const char *rest = s;
     bool url = false;
-    if (strncmp(s, "redis://", 8) == 0) { rest = s + 8; url = true; }
-    else if (strncmp(s, "valkey://", 9) == 0) { rest = s + 9; url = true; }
-    else if (strstr(s, "://")) return fail(err, errlen, "unknown scheme (use redis://, unix:// or host:port)");
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0] && !url; i++) {
+        size_t n = strlen(schemes[i].prefix);
+        if (strncmp(s, schemes[i].prefix, n) == 0) {
+            rest = s + n;
+            url = true;
+            t->tls = schemes[i].tls;
+        }
+    }
+    if (!url && strstr(s, "://"))
+        return fail(err, errlen, "unknown scheme (use redis://, rediss://, unix:// or host:port)");
 
     const char *slash = strchr(rest, '/');
     size_t authority_len = slash ? (size_t)(slash - rest) : strlen(rest);
@@ -164,7 +172,7 @@ int config_parse_target(const char *s, config_target *t, char *err, size_t errle
         if (!url) return fail(err, errlen, "user@ is only accepted in redis:// URLs");
         /* Never echo what is before '@': it might be a password. */
         if (memchr(rest, ':', (size_t)(at - rest)))
-            return fail(err, errlen, "passwords in the URL are not accepted; use REDIS_PASSWORD or --redis.password-file");
+            return fail(err, errlen, "passwords in the URL are not accepted; use REDIS_PASSWORD, --redis.password-file or --redis.password-map-file");
         if (copy(t->user, sizeof t->user, rest, (size_t)(at - rest)))
             return fail(err, errlen, "user name too long");
         authority_len -= (size_t)(at + 1 - rest);
@@ -197,6 +205,12 @@ static int p_addr(config *c, const char *v, char *err, size_t errlen)
             return fail(err, errlen, "%s is listed twice", t.label);
     c->targets = xrealloc(c->targets, (c->n_targets + 1) * sizeof *c->targets);
     c->targets[c->n_targets++] = t;
+    return 0;
+}
+
+static int p_server_name(config *c, const char *v, char *err, size_t errlen)
+{
+    if (copy(c->tls.server_name, sizeof c->tls.server_name, v, strlen(v))) return fail(err, errlen, "name too long");
     return 0;
 }
 
@@ -312,6 +326,7 @@ static int p_path(config *c, const char *v, char *err, size_t errlen)
 static const char *const level_names[] = {"debug", "info", "warn", "error", NULL};
 static const char *const format_names[] = {"logfmt", "json", NULL};
 static const char *const output_names[] = {"text", "json", NULL};
+static const char *const tls_version_names[] = {"1.2", "1.3", NULL};
 
 #define AT(field) offsetof(config, field)
 #define TH(field) offsetof(config, thresholds.field)
@@ -320,10 +335,28 @@ static const char *const output_names[] = {"text", "json", NULL};
 
 static const flag flags[] = {
     {"redis.addr", "REDIS_ADDR", "ADDR", F_CUSTOM, .custom_def = "redis://localhost:6379", .parse = p_addr,
-     .help = "Redis to watch: host:port, redis://[user@]host:port[/db] or unix:///path. Repeat for several."},
+     .help = "Redis to watch: host:port, redis://[user@]host:port[/db], rediss://... (TLS) or unix:///path. "
+             "Repeat for several."},
     {"redis.user", "REDIS_USER", "NAME", F_CUSTOM, .parse = p_user, .help = "ACL user name for AUTH (Redis 6+)."},
     {"redis.password-file", "REDIS_PASSWORD_FILE", "FILE", F_CUSTOM, .parse = p_password_file,
      .help = "File whose first line is the Redis password. REDIS_PASSWORD works too; there is no password flag."},
+    {"redis.password-map-file", "REDIS_PASSWORD_MAP_FILE", "FILE", F_PATH, AT(password_map_file),
+     .help = "JSON map of target URL to password, as redis_exporter's --redis.password-file: "
+             "{\"redis://user@host:port\": \"password\"}. Wins over the one password; re-read on SIGHUP and after an "
+             "AUTH failure."},
+    {"tls.ca-file", "REDIS_EXPORTER_TLS_CA_CERT_FILE", "FILE", F_PATH, AT(tls.ca_file),
+     .help = "CA certificates (PEM) that sign the servers' certificates, for rediss://; default: the system store."},
+    {"tls.cert-file", "REDIS_EXPORTER_TLS_CLIENT_CERT_FILE", "FILE", F_PATH, AT(tls.cert_file),
+     .help = "Client certificate (PEM) for mutual TLS; re-read when it changes."},
+    {"tls.key-file", "REDIS_EXPORTER_TLS_CLIENT_KEY_FILE", "FILE", F_PATH, AT(tls.key_file),
+     .help = "The client certificate's private key (PEM); re-read when it changes."},
+    {"tls.server-name", "REDIS_EXPORTER_TLS_SERVER_NAME", "NAME", F_CUSTOM, .parse = p_server_name,
+     .help = "Name sent as SNI and checked against the certificate; default: the target's host."},
+    {"tls.min-version", NULL, "VERSION", F_ENUM, AT(tls.min_version), .def = 0, .names = tls_version_names,
+     .help = "Oldest TLS version accepted: 1.2 or 1.3."},
+    {"tls.insecure-skip-verify", "REDIS_EXPORTER_SKIP_TLS_VERIFICATION", NULL, F_SWITCH,
+     AT(tls.insecure_skip_verify),
+     .help = "Do not verify the server's certificate (logged as a warning; for tests only)."},
     {"poll.interval", NULL, "DURATION", F_DURATION, AT(poll_interval), 0.01, DAY, 1,
      .help = "How often each Redis is polled (INFO)."},
     {"poll.timeout", NULL, "DURATION", F_DURATION, AT(poll_timeout), 0.01, DAY, 1,
@@ -393,7 +426,7 @@ static void describe_default(const flag *f, char *out, size_t cap)
         break;
     case F_ENUM: snprintf(out, cap, "%s", f->names[(int)f->def]); break;
     case F_CUSTOM: if (f->custom_def) snprintf(out, cap, "%s", f->custom_def); break;
-    case F_SWITCH: break;
+    case F_SWITCH: case F_PATH: break;
     }
 }
 
@@ -471,8 +504,19 @@ static int parse_value(config *c, const flag *f, const char *v, char *err, size_
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", f->names[i]);
         return fail(err, errlen, "must be one of: %s", list);
     case F_SWITCH:
-        *(bool *)dst = true;
+        /* Present on the command line: "" (no value taken); from the environment: a word. */
+        if (!*v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0) *(bool *)dst = true;
+        else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0 || strcmp(v, "no") == 0) *(bool *)dst = false;
+        else return fail(err, errlen, "'%.16s' must be true or false", v);
         return 0;
+    case F_PATH: {
+        if (strlen(v) >= CONFIG_PATH_MAX) return fail(err, errlen, "path too long");
+        FILE *fp = fopen(v, "r");
+        if (!fp) return fail(err, errlen, "cannot read %s: %s", v, strerror(errno));
+        fclose(fp);
+        snprintf(dst, CONFIG_PATH_MAX, "%s", v);
+        return 0;
+    }
     case F_CUSTOM:
         return f->parse(c, v, err, errlen);
     }
@@ -489,7 +533,7 @@ static void set_defaults(config *c)
         case F_DURATION: case F_NUMBER: case F_BYTES: *(double *)dst = f->def; break;
         case F_COUNT: *(unsigned long *)dst = (unsigned long)f->def; break;
         case F_ENUM: *(int *)dst = (int)f->def; break;
-        case F_SWITCH: case F_CUSTOM: break;
+        case F_SWITCH: case F_CUSTOM: case F_PATH: break;
         }
     }
 }
@@ -595,6 +639,11 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
     }
     if (c->thresholds.memory_critical < c->thresholds.memory_warning) {
         fail(err, errlen, "--diagnose.memory-critical: must not be below --diagnose.memory-warning");
+        goto bad;
+    }
+    if (!c->tls.cert_file[0] != !c->tls.key_file[0]) {
+        fail(err, errlen, "--tls.%s: needs --tls.%s too", c->tls.cert_file[0] ? "cert-file" : "key-file",
+             c->tls.cert_file[0] ? "key-file" : "cert-file");
         goto bad;
     }
     if (c->poll_timeout > c->poll_interval * 10) {

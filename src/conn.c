@@ -3,9 +3,12 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include <sys/un.h>
 
 #include "resp.h"
+#include "tls.h"
 #include "xalloc.h"
 
 /* Replies in flight at most: one poll (AUTH, SETNAME, CONFIG, 8 INFOs) plus one sampler
@@ -33,7 +37,8 @@ struct conn {
     bool opening;                 /* inside conn_open: events are deferred */
     bool in_callback;             /* inside a handler: conn_free is deferred */
     bool dead;                    /* conn_free was called inside a handler */
-    bool up;                      /* the socket connected */
+    bool up;                      /* the socket connected (and the TLS handshake ended) */
+    bool tls;                     /* bev is an OpenSSL bufferevent */
     bool has_deferred;
     conn_event deferred;
     char deferred_detail[128];
@@ -127,6 +132,15 @@ static void on_read(struct bufferevent *bev, void *arg)
     else if (st == RESP_PROTOCOL) emit(c, CONN_PROTOCOL, resp_error(c->reader));
 }
 
+/* Whether the socket under bev got connected (for TLS, CONNECTED waits for the handshake). */
+static bool tcp_up(struct bufferevent *bev)
+{
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+    return fd >= 0 && getpeername(fd, (struct sockaddr *)&peer, &len) == 0;
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     conn *c = arg;
@@ -136,6 +150,27 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) return;
+    int sock_err = EVUTIL_SOCKET_ERROR();   /* before anything else can change it */
+    /* An OpenSSL error (or a certificate the handshake refused) is a TLS failure, also
+     * when it comes after the handshake: a server that wants a client certificate says so
+     * with an alert after a TLS 1.3 handshake has ended on our side. */
+    if (c->tls) {
+        unsigned long code = 0, e;
+        /* libevent also queues SSL_get_error() values (SSL_ERROR_SYSCALL: a socket
+         * error): only codes of an OpenSSL library name a TLS reason. */
+        while ((e = bufferevent_get_openssl_error(bev)) != 0)
+            if (ERR_GET_LIB(e) != 0) code = e;
+        SSL *ssl = bufferevent_openssl_get_ssl(bev);
+        /* A verify result counts only during the handshake: without verification it
+         * holds the (ignored) complaint for the life of the connection. */
+        bool refused = !c->up && ssl && SSL_get_verify_result(ssl) != X509_V_OK;
+        if (code || refused || (!c->up && tcp_up(bev))) {
+            char detail[200];
+            tls_describe_failure(refused ? ssl : NULL, code, detail, sizeof detail);
+            emit(c, CONN_TLS, detail);
+            return;
+        }
+    }
     if (c->up) {
         emit(c, CONN_CLOSED, (what & BEV_EVENT_EOF) ? "connection closed by server" : "connection error");
         return;
@@ -143,17 +178,49 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     char detail[128];
     int dns_err = bufferevent_socket_get_dns_error(bev);
     if (dns_err) snprintf(detail, sizeof detail, "cannot resolve host: %s", evutil_gai_strerror(dns_err));
-    else snprintf(detail, sizeof detail, "%s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    else snprintf(detail, sizeof detail, "%s", evutil_socket_error_to_string(sock_err));
     emit(c, CONN_CONNECT_FAILED, detail);
 }
 
+/* The bufferevent for addr: plain, or TLS with a session from tls. NULL with the reason
+ * in why when the TLS session cannot be made. */
+static struct bufferevent *make_bev(conn *c, struct event_base *base, const config_target *addr,
+                                    struct tls_client *tls, char *why, size_t cap)
+{
+    if (!addr->tls || addr->kind != CONFIG_ADDR_TCP) return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!tls) {
+        snprintf(why, cap, "TLS is not set up for this target");
+        return NULL;
+    }
+    SSL *ssl = tls_client_session(tls, addr->host, why, cap);
+    if (!ssl) return NULL;
+    struct bufferevent *bev =
+        bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        SSL_free(ssl);
+        snprintf(why, cap, "cannot start a TLS connection");
+        return NULL;
+    }
+    /* Servers often close without a TLS close_notify: that is an end, not an attack on a
+     * reply already complete (RESP frames itself). */
+    bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    c->tls = true;
+    return bev;
+}
+
 conn *conn_open(struct event_base *base, struct evdns_base *dns, const config_target *addr,
-                const conn_handlers *h, void *arg)
+                struct tls_client *tls, const conn_handlers *h, void *arg)
 {
     conn *c = xcalloc(1, sizeof *c);
     c->h = *h;
     c->arg = arg;
-    c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    char why[300] = "";
+    c->bev = make_bev(c, base, addr, tls, why, sizeof why);
+    if (!c->bev && addr->tls) {
+        /* Report as a TLS failure on the next iteration, like any connect error. */
+        c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+        c->has_deferred = true;
+    }
     c->reader = resp_new();
     c->q_cap = QUEUE_FIRST;
     c->queue = xcalloc(c->q_cap, sizeof *c->queue);
@@ -162,6 +229,12 @@ conn *conn_open(struct event_base *base, struct evdns_base *dns, const config_ta
     bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     c->opening = true;
+    if (c->has_deferred) {
+        c->has_deferred = false;
+        emit(c, CONN_TLS, why);
+        c->opening = false;
+        return c;
+    }
     int rc;
     if (addr->kind == CONFIG_ADDR_UNIX) {
         struct sockaddr_un sun;

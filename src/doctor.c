@@ -12,9 +12,11 @@
 #include "buf.h"
 #include "clock.h"
 #include "conn.h"
+#include "creds.h"
 #include "log.h"
 #include "summary.h"
 #include "target.h"
+#include "tls.h"
 
 typedef struct run {
     struct event_base *base;
@@ -40,18 +42,29 @@ int doctor_run(const config *cfg)
     const config_target *addr = &cfg->targets[0];
     if (cfg->log_level == LOG_INFO) log_setup(LOG_WARN, cfg->log_format);
     int status = SUMMARY_UNKNOWN;
-    char problem[160] = "cannot start an event loop";
+    char problem[700] = "cannot start an event loop";
     run r = {0};
     struct evdns_base *dns = NULL;
     struct event *deadline = NULL;
     target *t = NULL;
+    creds *cr = NULL;
+    tls_client *tls = NULL;
+    char why[600];
     buf out;
     buf_init(&out);
     r.base = event_base_new();
     if (!r.base || !(dns = conn_resolver_new(r.base))) goto out;
-    target_credentials cred = {cfg->user, cfg->password};
+    if (!(cr = creds_new(cfg, why, sizeof why))) {
+        snprintf(problem, sizeof problem, "--redis.password-map-file: %s", why);
+        goto out;
+    }
+    if (addr->tls && !(tls = tls_client_new(&cfg->tls, why, sizeof why))) {
+        snprintf(problem, sizeof problem, "TLS: %s", why);
+        goto out;
+    }
     target_opts o = target_opts_of(cfg, addr);
-    o.cred = &cred;
+    o.cred = creds_of(cr, 0);
+    o.tls = tls;
     o.sampler_on = true;
     o.sampler.keys_per_second = 1e9;   /* no budget: one check, as fast as Redis answers */
     o.sampler.max_keys = cfg->doctor_max_keys;
@@ -67,8 +80,9 @@ int doctor_run(const config *cfg)
 
     const report *rep = target_report(t);
     if (!rep->has_sample || !rep->health.last_ok) {
-        snprintf(problem, sizeof problem, "the poll failed (%s); the log line above has the detail",
-                 rep->health.last_error == POLLERR_NONE ? "no answer in time" : pollerr_name(rep->health.last_error));
+        if (rep->health.last_error == POLLERR_NONE) snprintf(problem, sizeof problem, "the poll failed (no answer in time)");
+        else snprintf(problem, sizeof problem, "the poll failed (%s): %s", pollerr_name(rep->health.last_error),
+                      rep->health.last_detail);
         goto out;
     }
     status = summary_status(rep);
@@ -83,6 +97,8 @@ out:
     fflush(stdout);
     buf_free(&out);
     target_free(t);
+    tls_client_free(tls);
+    creds_free(cr);
     if (deadline) event_free(deadline);
     if (dns) evdns_base_free(dns, 0);
     if (r.base) event_base_free(r.base);

@@ -220,6 +220,7 @@ static void poll_fail(target *t, pollerr reason, const char *detail)
     t->rep.health.errors[reason] += 1;
     t->rep.health.last_ok = false;
     t->rep.health.last_error = reason;
+    snprintf(t->rep.health.last_detail, sizeof t->rep.health.last_detail, "%s", detail ? detail : "");
     t->failures++;
     fire(t, soft ? EV_SOFT_FAIL : EV_HARD_FAIL);
     if (!soft) t->backoff_until = clock_mono() + backoff_wait(&t->opts, t->failures);
@@ -250,6 +251,7 @@ static void poll_succeed(target *t)
     report_health *h = &t->rep.health;
     h->last_ok = true;
     h->last_error = POLLERR_NONE;
+    h->last_detail[0] = '\0';
     h->has_last_success = true;
     h->last_success_real = clock_real();
     h->last_success_mono = now;
@@ -450,9 +452,10 @@ static void on_conn_event(void *arg, conn_event ev, const char *detail)
         log_kv(LOG_WARN, "unexpected data from redis; reconnecting", "addr", t->rep.addr, NULL);
         fire(t, EV_DROPPED);
         return;
+    case CONN_TLS:
     case CONN_CLOSED:
         if (t->phase == TARGET_POLLING || t->phase == TARGET_CONNECTING) {
-            poll_fail(t, POLLERR_CLOSED, detail);
+            poll_fail(t, ev == CONN_TLS ? POLLERR_TLS : POLLERR_CLOSED, detail);
             return;
         }
         /* Closed between polls (server restart, idle timeout): reconnect at the next tick. */
@@ -466,7 +469,7 @@ static void on_conn_event(void *arg, conn_event ev, const char *detail)
 static void start_connect(target *t)
 {
     static const conn_handlers handlers = {on_reply, on_conn_event};
-    t->conn = conn_open(t->base, t->dns, t->opts.addr, &handlers, t);
+    t->conn = conn_open(t->base, t->dns, t->opts.addr, t->opts.tls, &handlers, t);
     send_poll(t, true);   /* buffered until the connection is up */
 }
 
@@ -476,9 +479,11 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
     target *t = arg;
-    char detail[96];
-    snprintf(detail, sizeof detail, "no complete reply within %gs while %s", t->opts.timeout,
-             target_phase_name(t->phase));
+    char detail[160];
+    /* A plain port sent a TLS hello waits for a line that never comes: say so. */
+    bool tls_wait = t->opts.addr->tls && t->phase == TARGET_CONNECTING;
+    snprintf(detail, sizeof detail, "no complete reply within %gs while %s%s", t->opts.timeout,
+             target_phase_name(t->phase), tls_wait ? " (no TLS handshake answer: is it a TLS port?)" : "");
     poll_fail(t, POLLERR_TIMEOUT, detail);
 }
 

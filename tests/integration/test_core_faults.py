@@ -82,8 +82,8 @@ def test_sighup_rereads_the_password_and_keeps_connections():
         before = server.client.info("stats")["total_connections_received"]
         write_file(pwfile.name, "second-" + SECRET + "\n")
         exporter.proc.send_signal(signal.SIGHUP)
-        wait_for("the reload logged", lambda: "reload: password file read" in exporter.log())
-        assert "changed=yes" in exporter.log()
+        wait_for("the reload logged", lambda: "reload: credentials re-read" in exporter.log())
+        assert "targets_changed=1" in exporter.log()
         time.sleep(1)
         assert exporter.proc.poll() is None, "SIGHUP must not stop the exporter"
         assert exporter.value("redis_up") == 1
@@ -240,7 +240,10 @@ BAD_FLAGS = [
     (["--bogus"], "--bogus"),
     (["--poll.interval=soon"], "--poll.interval"),
     (["--poll.timeout", "-1s"], "--poll.timeout"),
-    (["--redis.addr=rediss://h:1"], "--redis.addr"),
+    (["--redis.addr=redis+tls://h:1"], "--redis.addr"),
+    (["--tls.ca-file=/nonexistent/ca.pem"], "--tls.ca-file"),
+    (["--tls.min-version=1.0"], "--tls.min-version"),
+    (["--redis.password-map-file=/nonexistent/map.json"], "--redis.password-map-file"),
     (["--redis.addr=host:99999"], "--redis.addr"),
     (["--web.listen-address=nonsense"], "--web.listen-address"),
     (["--log.level=loud"], "--log.level"),

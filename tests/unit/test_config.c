@@ -22,26 +22,30 @@ static void test_targets(void **state)
         const char *host;
         int port, db;
         const char *user, *label;
+        bool tls;
     } cases[] = {
-        {"127.0.0.1:6380", 1, CONFIG_ADDR_TCP, "127.0.0.1", 6380, -1, "", "127.0.0.1:6380"},
-        {"cache.local", 1, CONFIG_ADDR_TCP, "cache.local", 6379, -1, "", "cache.local:6379"},
-        {"[::1]:6381", 1, CONFIG_ADDR_TCP, "::1", 6381, -1, "", "[::1]:6381"},
-        {"redis://monitor@h:1/3", 1, CONFIG_ADDR_TCP, "h", 1, 3, "monitor", "h:1/3"},
-        {"redis://h", 1, CONFIG_ADDR_TCP, "h", 6379, -1, "", "h:6379"},
-        {"valkey://h:7000/", 1, CONFIG_ADDR_TCP, "h", 7000, -1, "", "h:7000"},
-        {"unix:///run/redis.sock", 1, CONFIG_ADDR_UNIX, "", 0, -1, "", "/run/redis.sock"},
-        {"/run/redis.sock", 1, CONFIG_ADDR_UNIX, "", 0, -1, "", "/run/redis.sock"},
-        {"rediss://h:1", 0, 0, NULL, 0, 0, NULL, NULL},
-        {"http://h:1", 0, 0, NULL, 0, 0, NULL, NULL},
-        {"h:0", 0, 0, NULL, 0, 0, NULL, NULL},
-        {"h:65536", 0, 0, NULL, 0, 0, NULL, NULL},
-        {"h:abc", 0, 0, NULL, 0, 0, NULL, NULL},
-        {":6379", 0, 0, NULL, 0, 0, NULL, NULL},
-        {"::1:6379", 0, 0, NULL, 0, 0, NULL, NULL},
-        {"[::1", 0, 0, NULL, 0, 0, NULL, NULL},
-        {"u@h:1", 0, 0, NULL, 0, 0, NULL, NULL},
-        {"redis://h:1/x", 0, 0, NULL, 0, 0, NULL, NULL},
-        {"unix://relative", 0, 0, NULL, 0, 0, NULL, NULL},
+        {"127.0.0.1:6380", 1, CONFIG_ADDR_TCP, "127.0.0.1", 6380, -1, "", "127.0.0.1:6380", false},
+        {"cache.local", 1, CONFIG_ADDR_TCP, "cache.local", 6379, -1, "", "cache.local:6379", false},
+        {"[::1]:6381", 1, CONFIG_ADDR_TCP, "::1", 6381, -1, "", "[::1]:6381", false},
+        {"redis://monitor@h:1/3", 1, CONFIG_ADDR_TCP, "h", 1, 3, "monitor", "h:1/3", false},
+        {"redis://h", 1, CONFIG_ADDR_TCP, "h", 6379, -1, "", "h:6379", false},
+        {"valkey://h:7000/", 1, CONFIG_ADDR_TCP, "h", 7000, -1, "", "h:7000", false},
+        {"unix:///run/redis.sock", 1, CONFIG_ADDR_UNIX, "", 0, -1, "", "/run/redis.sock", false},
+        {"/run/redis.sock", 1, CONFIG_ADDR_UNIX, "", 0, -1, "", "/run/redis.sock", false},
+        {"rediss://h:1", 1, CONFIG_ADDR_TCP, "h", 1, -1, "", "h:1", true},
+        {"valkeys://mon@[::1]:6380/2", 1, CONFIG_ADDR_TCP, "::1", 6380, 2, "mon", "[::1]:6380/2", true},
+        {"rediss://", 0, 0, NULL, 0, 0, NULL, NULL, false},
+        {"redis+tls://h:1", 0, 0, NULL, 0, 0, NULL, NULL, false},
+        {"http://h:1", 0, 0, NULL, 0, 0, NULL, NULL, false},
+        {"h:0", 0, 0, NULL, 0, 0, NULL, NULL, false},
+        {"h:65536", 0, 0, NULL, 0, 0, NULL, NULL, false},
+        {"h:abc", 0, 0, NULL, 0, 0, NULL, NULL, false},
+        {":6379", 0, 0, NULL, 0, 0, NULL, NULL, false},
+        {"::1:6379", 0, 0, NULL, 0, 0, NULL, NULL, false},
+        {"[::1", 0, 0, NULL, 0, 0, NULL, NULL, false},
+        {"u@h:1", 0, 0, NULL, 0, 0, NULL, NULL, false},
+        {"redis://h:1/x", 0, 0, NULL, 0, 0, NULL, NULL, false},
+        {"unix://relative", 0, 0, NULL, 0, 0, NULL, NULL, false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         config_target t;
@@ -57,6 +61,7 @@ static void test_targets(void **state)
         assert_int_equal(t.db, cases[i].db);
         assert_string_equal(t.user, cases[i].user);
         assert_string_equal(t.label, cases[i].label);
+        if (t.tls != cases[i].tls) fail_msg("%s: tls %d", cases[i].in, t.tls);
     }
     config_target t;
     char err[200];
@@ -107,6 +112,8 @@ static void clear_env(void)
     unsetenv("REDIS_USER");
     unsetenv("REDIS_PASSWORD");
     unsetenv("REDIS_PASSWORD_FILE");
+    unsetenv("REDIS_EXPORTER_SKIP_TLS_VERIFICATION");
+    unsetenv("REDIS_EXPORTER_TLS_CA_CERT_FILE");
 }
 
 static void test_defaults_and_forms(void **state)
@@ -175,6 +182,12 @@ static void test_errors_name_the_flag(void **state)
         {"--web.max-connections=18446744073709551617", "--web.max-connections"},
         {"--poll.max-reply-bytes=-1", "--poll.max-reply-bytes"},
         {"--output=xml", "--output"},
+        {"--tls.min-version=1.1", "--tls.min-version"},
+        {"--tls.ca-file=/nonexistent/ca.pem", "--tls.ca-file"},
+        {"--tls.cert-file=/etc/hostname", "--tls.cert-file"},   /* without --tls.key-file */
+        {"--tls.key-file=/etc/hostname", "--tls.key-file"},     /* without --tls.cert-file */
+        {"--tls.insecure-skip-verify=yes", "--tls.insecure-skip-verify"},
+        {"--redis.password-map-file=/nonexistent/map.json", "--redis.password-map-file"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         config c;
@@ -228,6 +241,40 @@ static void test_environment_and_password_file(void **state)
     clear_env();
 }
 
+/* A switch from the environment reads its word: "false" must not turn it on. */
+static void test_switch_from_environment(void **state)
+{
+    (void)state;
+    clear_env();
+    config c;
+    char err[600];
+    static const struct { const char *v; int want; } cases[] = {
+        {"false", 0}, {"0", 0}, {"no", 0}, {"true", 1}, {"1", 1}, {"yes", 1}, {"maybe", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        setenv("REDIS_EXPORTER_SKIP_TLS_VERIFICATION", cases[i].v, 1);
+        int rc = parse(&c, err, sizeof err, NULL);
+        if (cases[i].want < 0) {
+            assert_int_equal(rc, -1);
+            assert_non_null(strstr(err, "--tls.insecure-skip-verify"));
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        if ((int)c.tls.insecure_skip_verify != cases[i].want) fail_msg("%s read as %d", cases[i].v, c.tls.insecure_skip_verify);
+        config_free(&c);
+    }
+    setenv("REDIS_EXPORTER_SKIP_TLS_VERIFICATION", "false", 1);
+    assert_int_equal(parse(&c, err, sizeof err, "--tls.insecure-skip-verify", NULL), 0);
+    assert_true(c.tls.insecure_skip_verify);   /* the flag beats the environment */
+    config_free(&c);
+    setenv("REDIS_EXPORTER_TLS_CA_CERT_FILE", "/etc/hostname", 1);
+    assert_int_equal(parse(&c, err, sizeof err, "--tls.min-version=1.3", NULL), 0);
+    assert_string_equal(c.tls.ca_file, "/etc/hostname");
+    assert_int_equal(c.tls.min_version, 1);
+    config_free(&c);
+    clear_env();
+}
+
 static void test_zero_memory_samples_is_kept(void **state)
 {
     (void)state;
@@ -246,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_targets), cmocka_unit_test(test_durations_and_sizes),
         cmocka_unit_test(test_defaults_and_forms), cmocka_unit_test(test_errors_name_the_flag),
         cmocka_unit_test(test_environment_and_password_file), cmocka_unit_test(test_zero_memory_samples_is_kept),
+        cmocka_unit_test(test_switch_from_environment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
