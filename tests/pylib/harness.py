@@ -35,22 +35,40 @@ def wait_for(what, check, timeout=20.0, step=0.1):
 
 
 class RedisServer:
-    def __init__(self, *args, port=None):
+    """A redis-server on a free loopback port. With tls = {"cert", "key", "ca"} (paths,
+    and "client" = (key, crt) when it asks for client certificates, "unverified" = True
+    when the test's own client must not check its certificate) it listens on TLS only, as
+    managed services do, and self.client speaks TLS."""
+
+    def __init__(self, *args, port=None, tls=None):
         self.port = port or free_port()
         self.args = args
+        self.tls = tls
         self.dir = tempfile.mkdtemp(prefix="rme-redis-")
+        listen = ["--port", str(self.port)]
+        if tls:
+            listen = ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file", tls["cert"],
+                      "--tls-key-file", tls["key"], "--tls-ca-cert-file", tls["ca"],
+                      "--tls-auth-clients", "yes" if tls.get("client") else "no"]
         self.proc = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", self.dir,
+            ["redis-server", "--bind", "127.0.0.1", *listen, "--dir", self.dir,
              "--save", "", "--appendonly", "no", *args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         password = args[args.index("--requirepass") + 1] if "--requirepass" in args else None
-        self.client = redis.Redis(host="127.0.0.1", port=self.port, password=password)
+        ssl = {}
+        if tls:
+            ssl = {"ssl": True, "ssl_ca_certs": tls["ca"]}
+            if tls.get("client"):
+                ssl.update(ssl_keyfile=tls["client"][0], ssl_certfile=tls["client"][1])
+            if tls.get("unverified"):   # the test's own client, for a server with a bad certificate
+                ssl.update(ssl_cert_reqs="none", ssl_check_hostname=False)
+        self.client = redis.Redis(host="127.0.0.1", port=self.port, password=password, **ssl)
         wait_for("redis-server to answer", self._pings)
 
     def restart(self):
         """Stops and starts again on the same port (a new run_id, counters from 0)."""
         self.stop()
-        self.__init__(*self.args, port=self.port)
+        self.__init__(*self.args, port=self.port, tls=self.tls)
 
     def _pings(self):
         try:
@@ -60,6 +78,11 @@ class RedisServer:
 
     @property
     def addr(self):
+        return f"{'rediss://' if self.tls else ''}127.0.0.1:{self.port}"
+
+    @property
+    def label(self):
+        """The addr label the exporter gives it."""
         return f"127.0.0.1:{self.port}"
 
     def stop(self):
