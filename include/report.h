@@ -29,6 +29,8 @@ typedef struct report_health {
 
 /* Settings read with CONFIG GET (absent where CONFIG is renamed or forbidden). */
 typedef struct report_config {
+    bool refused;                 /* CONFIG GET was refused (ACL, renamed, a managed service):
+                                     printed CONFIG SET fixes go through its own console */
     bool has_defrag_enabled;
     bool defrag_enabled;          /* activedefrag yes */
 } report_config;

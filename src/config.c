@@ -365,9 +365,9 @@ static const flag flags[] = {
      .help = "Longest wait between reconnect attempts."},
     {"poll.max-reply-bytes", NULL, "BYTES", F_COUNT, AT(max_reply_bytes), 1024, 1073741824.0, 1048576,
      .help = "Largest INFO reply accepted; a larger one fails the poll (too_large)."},
-    {"web.listen-address", NULL, "HOST:PORT", F_CUSTOM, .custom_def = "127.0.0.1:39121", .parse = p_listen,
+    {"web.listen-address", "REDIS_EXPORTER_WEB_LISTEN_ADDRESS", "HOST:PORT", F_CUSTOM, .custom_def = "127.0.0.1:39121", .parse = p_listen,
      .help = "Where /metrics is served. Use :39121 for every interface."},
-    {"web.telemetry-path", NULL, "PATH", F_CUSTOM, .custom_def = "/metrics", .parse = p_path,
+    {"web.telemetry-path", "REDIS_EXPORTER_WEB_TELEMETRY_PATH", "PATH", F_CUSTOM, .custom_def = "/metrics", .parse = p_path,
      .help = "Path of the metrics page."},
     {"web.config.file", NULL, "FILE", F_CUSTOM, .parse = p_web_config,
      .help = "TLS, basic auth and headers for the HTTP server (exporter-toolkit format); re-read on SIGHUP and "

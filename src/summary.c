@@ -73,7 +73,7 @@ void summary_json(buf *b, const report *r)
         fmt_json_number(b, k->bytes);
         buf_putc(b, '}');
     }
-    buf_puts(b, "],\"findings\":[");
+    buf_printf(b, "],\"config_allowed\":%s,\"findings\":[", r->config.refused ? "false" : "true");
     for (size_t i = 0; i < r->diagnosis.n; i++) {
         const diagnose_finding *f = &r->diagnosis.findings[i];
         if (i) buf_putc(b, ',');
@@ -166,6 +166,11 @@ void summary_text(buf *b, const report *r)
                    f->severity == DIAGNOSE_CRITICAL ? "CRITICAL" : "WARNING", diagnose_id_name(f->id), f->summary,
                    diagnose_why(f->id), f->fix);
     }
+    if (dr->n > 0 && r->config.refused)
+        buf_puts(b, "\n  Note: CONFIG is not allowed here (an ACL, a renamed command or a managed service): make the\n"
+                    "  CONFIG SET changes above in the service's own settings instead (ElastiCache and MemoryDB\n"
+                    "  parameter groups, Azure's Advanced settings, Memorystore's configuration, Redis Cloud's\n"
+                    "  database settings).\n");
     int status = summary_status(r);
     buf_printf(b, "\nResult: %s (exit %d)\n", verdict[status], status);
 }

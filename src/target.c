@@ -383,6 +383,7 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
     case K_CONFIG_DEFRAG:
         if (is_error(r)) {
             t->refused |= REFUSED_CONFIG;
+            t->rep.config.refused = true;
             t->rep.config.has_defrag_enabled = false;
             log_kv(LOG_INFO, "CONFIG GET is not allowed; activedefrag state unknown (asked once only)", "addr",
                    t->rep.addr, NULL);
