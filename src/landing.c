@@ -28,7 +28,16 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
         buf_printf(out, "</td><td class=\"%s\">", t->up ? "up" : "down");
         fmt_html(out, t->state);
         buf_puts(out, "</td><td>");
-        fmt_html(out, r->health.last_error == POLLERR_NONE ? "-" : pollerr_name(r->health.last_error));
+        if (r->health.last_error == POLLERR_NONE) {
+            buf_puts(out, "-");
+        } else {
+            /* The reason, and what it said (never a secret: see target.c's poll_fail). */
+            fmt_html(out, pollerr_name(r->health.last_error));
+            if (r->health.last_detail[0]) {
+                buf_puts(out, ": ");
+                fmt_html(out, r->health.last_detail);
+            }
+        }
         buf_puts(out, "</td><td>");
         double used;
         if (t->up && info_get(&r->sample, INFO_USED_MEMORY, &used)) {

@@ -105,6 +105,7 @@ def test_refused_with_a_reason(pki, case, words):
         assert exporter.value("redis_up") == 0
         log = exporter.log()
         assert f"reason={reason}" in log and words in log, log
+        assert f"{reason}: " in exporter.landing() and words in exporter.landing()   # the page says why too
     finally:
         exporter.stop()
         server.stop()
