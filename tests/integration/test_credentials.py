@@ -101,9 +101,9 @@ def test_doctor_reads_the_map_and_wins_over_the_one_password():
         os.environ["REDIS_PASSWORD"] = "wrong-one"
         status, out = doctor(server.addr, f"--redis.password-map-file={path}")
         assert status in (0, 1, 2), out
-        assert "Redis 7" in out
-        status, out = doctor(server.addr)   # the one password alone is wrong
-        assert status == 3 and "auth" in out, out
+        assert "Redis 7" in out and PW["a"] not in out
+        status, out = doctor(server.addr, "--output=json")   # the one password alone is wrong
+        assert status == 3 and "auth" in out and "wrong-one" not in out, out
     finally:
         del os.environ["REDIS_PASSWORD"]
         server.stop()

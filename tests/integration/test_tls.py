@@ -111,6 +111,35 @@ def test_refused_with_a_reason(pki, case, words):
         server.stop()
 
 
+def test_system_store_is_the_default(pki):
+    """Without --tls.ca-file the system's CA store verifies: OpenSSL reads it from
+    SSL_CERT_FILE when set, so the test's CA stands in for the system's."""
+    server = tls_server(pki)
+    trusted = Exporter(server.addr, env={"SSL_CERT_FILE": pki["ca"][1]})
+    untrusted = Exporter(server.addr, env={"SSL_CERT_FILE": pki["other_ca"][1]})
+    try:
+        wait_for("redis_up 1 through the system store", lambda: trusted.value("redis_up") == 1)
+        wait_for("unknown CA without it", lambda: "unknown CA" in untrusted.log())
+    finally:
+        trusted.stop()
+        untrusted.stop()
+        server.stop()
+
+
+def test_min_version_above_the_server(pki):
+    server = tls_server(pki, "--tls-protocols", "TLSv1.2")
+    exporter = Exporter(server.addr, f"--tls.ca-file={pki['ca'][1]}", "--tls.min-version=1.3")
+    relaxed = Exporter(server.addr, f"--tls.ca-file={pki['ca'][1]}")
+    try:
+        wait_for("no version in common", lambda: "no TLS version in common" in exporter.log())
+        assert exporter.value("redis_up") == 0
+        wait_for("TLS 1.2 accepted by default", lambda: relaxed.value("redis_up") == 1)
+    finally:
+        exporter.stop()
+        relaxed.stop()
+        server.stop()
+
+
 def test_insecure_skip_verify_connects_and_warns(pki):
     server = tls_server(pki, server="expired")
     exporter = Exporter(server.addr, env={"REDIS_EXPORTER_SKIP_TLS_VERIFICATION": "true"})
