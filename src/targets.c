@@ -1,0 +1,259 @@
+/* targets: the targets file. See include/targets.h. */
+#include "targets.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "xalloc.h"
+
+typedef struct ctx {
+    yaml_document_t *doc;
+    const char *dir;
+    char *err;
+    size_t errlen;
+    char where[64];           /* "defaults" or "targets[3]", for errors */
+} ctx;
+
+static int fail(ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(ctx *x, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(x->err, x->errlen, "%s%s%s", x->where, x->where[0] ? ": " : "", msg);
+    for (char *p = x->err; *p; p++)
+        if ((unsigned char)*p < 0x20) *p = '?';
+    return -1;
+}
+
+static yaml_node_t *node(ctx *x, int i) { return yaml_document_get_node(x->doc, i); }
+
+static const char *scalar(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* A path from the file, absolute. */
+static int path(ctx *x, const char *key, const char *v, char *out, size_t cap)
+{
+    if (!v || !*v) return fail(x, "%s: expected a file name", key);
+    int n = v[0] == '/' ? snprintf(out, cap, "%s", v) : snprintf(out, cap, "%s/%s", x->dir, v);
+    if (n < 0 || (size_t)n >= cap) return fail(x, "%s: path too long", key);
+    return 0;
+}
+
+static int parse_bool(ctx *x, const char *key, const char *v, bool *out)
+{
+    if (v && (!strcmp(v, "true") || !strcmp(v, "yes"))) *out = true;
+    else if (v && (!strcmp(v, "false") || !strcmp(v, "no"))) *out = false;
+    else return fail(x, "%s: expected true or false", key);
+    return 0;
+}
+
+static int tls_map(ctx *x, yaml_node_t *m, tspec *s)
+{
+    if (m->type != YAML_MAPPING_NODE) return fail(x, "tls: expected a map");
+    if (!s->tls) s->tls = xcalloc(1, sizeof *s->tls);
+    config_tls *t = s->tls;
+    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+        const char *k = scalar(node(x, p->key)), *v = scalar(node(x, p->value));
+        if (!k) return fail(x, "tls: keys must be words");
+        if (!strcmp(k, "ca_file")) { if (path(x, "tls.ca_file", v, t->ca_file, sizeof t->ca_file)) return -1; }
+        else if (!strcmp(k, "cert_file")) { if (path(x, "tls.cert_file", v, t->cert_file, sizeof t->cert_file)) return -1; }
+        else if (!strcmp(k, "key_file")) { if (path(x, "tls.key_file", v, t->key_file, sizeof t->key_file)) return -1; }
+        else if (!strcmp(k, "server_name")) {
+            if (!v || strlen(v) >= sizeof t->server_name) return fail(x, "tls.server_name: expected a name");
+            snprintf(t->server_name, sizeof t->server_name, "%s", v);
+        } else if (!strcmp(k, "min_version")) {
+            if (v && !strcmp(v, "1.2")) t->min_version = 0;
+            else if (v && !strcmp(v, "1.3")) t->min_version = 1;
+            else return fail(x, "tls.min_version: expected \"1.2\" or \"1.3\"");
+        } else if (!strcmp(k, "insecure_skip_verify")) {
+            if (parse_bool(x, "tls.insecure_skip_verify", v, &t->insecure_skip_verify)) return -1;
+        } else {
+            return fail(x, "tls: unknown key '%.40s'", k);
+        }
+    }
+    if (!t->cert_file[0] != !t->key_file[0]) return fail(x, "tls: cert_file and key_file go together");
+    return 0;
+}
+
+/* The keys an item and the defaults share. Returns 1 when k is not one of them. */
+static int common_key(ctx *x, const char *k, yaml_node_t *vn, tspec *s)
+{
+    const char *v = scalar(vn);
+    if (!strcmp(k, "labels")) {
+        if (vn->type != YAML_MAPPING_NODE) return fail(x, "labels: expected a map");
+        for (yaml_node_pair_t *p = vn->data.mapping.pairs.start; p < vn->data.mapping.pairs.top; p++) {
+            const char *ln = scalar(node(x, p->key)), *lv = scalar(node(x, p->value));
+            if (!tspec_label_name_ok(ln))
+                return fail(x, "labels: '%.40s' is not a label name this exporter can add (a Prometheus name, not "
+                               "__-prefixed, not one of its own like addr or role)", ln ? ln : "");
+            if (!lv) return fail(x, "labels.%s: expected a value", ln);
+            if (tspec_set_label(s, ln, lv)) return fail(x, "labels: more than %d", TSPEC_MAX_LABELS);
+        }
+        return 0;
+    }
+    if (!strcmp(k, "user")) {
+        if (!v || strlen(v) >= sizeof s->addr.user) return fail(x, "user: expected a name");
+        snprintf(s->addr.user, sizeof s->addr.user, "%s", v);
+        return 0;
+    }
+    if (!strcmp(k, "password_file")) {
+        char p[CONFIG_PATH_MAX];
+        if (path(x, "password_file", v, p, sizeof p)) return -1;
+        free(s->password_file);
+        s->password_file = xstrdup(p);
+        return 0;
+    }
+    if (!strcmp(k, "tls")) return tls_map(x, vn, s);
+    if (!strcmp(k, "sampler")) {
+        if (vn->type != YAML_MAPPING_NODE) return fail(x, "sampler: expected a map");
+        for (yaml_node_pair_t *p = vn->data.mapping.pairs.start; p < vn->data.mapping.pairs.top; p++) {
+            const char *sk = scalar(node(x, p->key)), *sv = scalar(node(x, p->value));
+            if (!sk || strcmp(sk, "keys_per_second") != 0) return fail(x, "sampler: unknown key '%.40s'", sk ? sk : "");
+            char *end;
+            double d = sv ? strtod(sv, &end) : -1;
+            if (!sv || end == sv || *end || !(d >= 0 && d <= 100000))
+                return fail(x, "sampler.keys_per_second: expected a number from 0 to 100000");
+            s->keys_per_second = d;
+        }
+        return 0;
+    }
+    return 1;
+}
+
+static int item(ctx *x, yaml_node_t *m, const tspec *defaults, tspec *s)
+{
+    if (m->type != YAML_MAPPING_NODE) return fail(x, "expected a map with addr:");
+    tspec_copy(s, defaults);
+    const char *addr = NULL, *discover = NULL, *master = NULL;
+    char user[sizeof s->addr.user];
+    snprintf(user, sizeof user, "%s", defaults->addr.user);
+    s->addr.user[0] = '\0';
+    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+        const char *k = scalar(node(x, p->key));
+        yaml_node_t *vn = node(x, p->value);
+        if (!k || !vn) return fail(x, "keys must be words");
+        if (!strcmp(k, "addr")) addr = scalar(vn);
+        else if (!strcmp(k, "discover")) discover = scalar(vn);
+        else if (!strcmp(k, "master")) master = scalar(vn);
+        else {
+            int rc = common_key(x, k, vn, s);
+            if (rc < 0) return -1;
+            if (rc > 0) return fail(x, "unknown key '%.40s'", k);
+            if (!strcmp(k, "user")) snprintf(user, sizeof user, "%s", s->addr.user);
+        }
+    }
+    if (!addr) return fail(x, "addr: missing");
+    char why[200];
+    /* The address is parsed alone; the user it names wins over user:. */
+    config_target t;
+    if (config_parse_target(addr, &t, why, sizeof why)) return fail(x, "addr: %s", why);
+    if (!t.user[0]) snprintf(t.user, sizeof t.user, "%s", user);
+    s->addr = t;   /* a rediss:// target without tls: uses the global --tls.* settings */
+    if (!discover) {
+        if (master) return fail(x, "master: only with discover: sentinel");
+        s->origin = TSPEC_FILE;
+        return 0;
+    }
+    if (!strcmp(discover, "cluster")) {
+        if (master) return fail(x, "master: only with discover: sentinel");
+        s->discover = TSPEC_DISCOVER_CLUSTER;
+    } else if (!strcmp(discover, "sentinel")) {
+        if (!master || !*master) return fail(x, "discover: sentinel needs master: NAME");
+        s->discover = TSPEC_DISCOVER_SENTINEL;
+        s->master = xstrdup(master);
+    } else {
+        return fail(x, "discover: expected cluster or sentinel");
+    }
+    s->origin = TSPEC_FILE;
+    return 0;
+}
+
+void targets_file_free(targets_file *f)
+{
+    for (size_t i = 0; i < f->n; i++) tspec_free(&f->specs[i]);
+    free(f->specs);
+    f->specs = NULL;
+    f->n = 0;
+}
+
+static int parse_doc(ctx *x, targets_file *f)
+{
+    yaml_node_t *root = yaml_document_get_root_node(x->doc);
+    if (!root) return fail(x, "the file is empty (expected targets:)");
+    if (root->type != YAML_MAPPING_NODE) return fail(x, "expected a map with targets:");
+    yaml_node_t *defaults = NULL, *list = NULL;
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+        const char *k = scalar(node(x, p->key));
+        if (k && !strcmp(k, "defaults")) defaults = node(x, p->value);
+        else if (k && !strcmp(k, "targets")) list = node(x, p->value);
+        else return fail(x, "unknown top-level key '%.40s' (defaults, targets)", k ? k : "");
+    }
+    tspec def;
+    memset(&def, 0, sizeof def);
+    def.keys_per_second = -1;
+    int rc = -1;
+    if (defaults) {
+        snprintf(x->where, sizeof x->where, "defaults");
+        if (defaults->type != YAML_MAPPING_NODE) { fail(x, "expected a map"); goto out; }
+        for (yaml_node_pair_t *p = defaults->data.mapping.pairs.start; p < defaults->data.mapping.pairs.top; p++) {
+            const char *k = scalar(node(x, p->key));
+            int r = k ? common_key(x, k, node(x, p->value), &def) : fail(x, "keys must be words");
+            if (r < 0) goto out;
+            if (r > 0) { fail(x, "unknown key '%.40s'", k); goto out; }
+        }
+    }
+    x->where[0] = '\0';
+    if (!list || list->type != YAML_SEQUENCE_NODE) { fail(x, "targets: expected a list"); goto out; }
+    size_t n = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
+    if (n > TARGETS_MAX) { fail(x, "targets: more than %d", TARGETS_MAX); goto out; }
+    f->specs = xcalloc(n + 1, sizeof *f->specs);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(x->where, sizeof x->where, "targets[%zu]", i);
+        yaml_node_t *it = node(x, list->data.sequence.items.start[i]);
+        tspec *s = &f->specs[f->n];
+        if (!it || item(x, it, &def, s)) {
+            tspec_free(s);
+            goto out;
+        }
+        f->n++;
+        for (size_t j = 0; j + 1 < f->n; j++)
+            if (!strcmp(tspec_key(&f->specs[j]), tspec_key(s)) && f->specs[j].discover == s->discover) {
+                fail(x, "%s is listed twice (also targets[%zu])", tspec_key(s), j);
+                goto out;
+            }
+    }
+    rc = 0;
+out:
+    tspec_free(&def);
+    return rc;
+}
+
+int targets_parse(const char *text, size_t len, const char *dir, targets_file *f, char *err, size_t errlen)
+{
+    memset(f, 0, sizeof *f);
+    ctx x = {.dir = dir, .err = err, .errlen = errlen};
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser)) return fail(&x, "cannot start the YAML parser");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        fail(&x, "not YAML: %s (line %zu)", parser.problem ? parser.problem : "syntax error",
+             parser.problem_mark.line + 1);
+        yaml_parser_delete(&parser);
+        return -1;
+    }
+    x.doc = &doc;
+    int rc = parse_doc(&x, f);
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    if (rc) targets_file_free(f);
+    return rc;
+}

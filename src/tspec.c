@@ -1,0 +1,101 @@
+/* tspec: target specs. See include/tspec.h. */
+#include "tspec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
+
+void tspec_copy(tspec *dst, const tspec *src)
+{
+    *dst = *src;
+    for (size_t i = 0; i < src->n_labels; i++) {
+        dst->labels[i].name = xstrdup(src->labels[i].name);
+        dst->labels[i].value = xstrdup(src->labels[i].value);
+    }
+    dst->password_file = dup_or_null(src->password_file);
+    dst->master = dup_or_null(src->master);
+    if (src->tls) {
+        dst->tls = xcalloc(1, sizeof *dst->tls);
+        *dst->tls = *src->tls;
+    }
+}
+
+void tspec_free(tspec *s)
+{
+    for (size_t i = 0; i < s->n_labels; i++) {
+        free(s->labels[i].name);
+        free(s->labels[i].value);
+    }
+    free(s->password_file);
+    free(s->master);
+    free(s->tls);
+    memset(s, 0, sizeof *s);
+}
+
+int tspec_set_label(tspec *s, const char *name, const char *value)
+{
+    for (size_t i = 0; i < s->n_labels; i++) {
+        if (strcmp(s->labels[i].name, name) != 0) continue;
+        free(s->labels[i].value);
+        s->labels[i].value = xstrdup(value);
+        return 0;
+    }
+    if (s->n_labels == TSPEC_MAX_LABELS) return -1;
+    s->labels[s->n_labels].name = xstrdup(name);
+    s->labels[s->n_labels].value = xstrdup(value);
+    s->n_labels++;
+    return 0;
+}
+
+const char *tspec_label_value(const tspec *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_labels; i++)
+        if (strcmp(s->labels[i].name, name) == 0) return s->labels[i].value;
+    return NULL;
+}
+
+/* The label names the exporter's own series use: a user label of the same name would
+ * make a series carry it twice. */
+static const char *const reserved[] = {
+    "addr", "db", "err", "key", "type", "le", "id", "severity", "reason", "version", "revision", "hiredis",
+    "libevent", "libmicrohttpd", "mode", "role", "os", "maxmemory_policy", "allocator", "instance", "job",
+};
+
+bool tspec_label_name_ok(const char *name)
+{
+    if (!name || !*name || strncmp(name, "__", 2) == 0 || strlen(name) > 63) return false;
+    for (const char *p = name; *p; p++) {
+        bool alpha = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_';
+        if (!alpha && !(p > name && *p >= '0' && *p <= '9')) return false;
+    }
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (strcmp(name, reserved[i]) == 0) return false;
+    return true;
+}
+
+static bool same_str(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+bool tspec_same_connection(const tspec *a, const tspec *b)
+{
+    if (strcmp(a->addr.label, b->addr.label) != 0 || a->addr.tls != b->addr.tls ||
+        strcmp(a->addr.user, b->addr.user) != 0 || strcmp(a->addr.host, b->addr.host) != 0 ||
+        a->addr.port != b->addr.port || strcmp(a->addr.path, b->addr.path) != 0)
+        return false;
+    if (!same_str(a->password_file, b->password_file)) return false;
+    if (!a->tls != !b->tls) return false;
+    return !a->tls || memcmp(a->tls, b->tls, sizeof *a->tls) == 0;
+}
+
+bool tspec_equal(const tspec *a, const tspec *b)
+{
+    if (!tspec_same_connection(a, b) || a->n_labels != b->n_labels || a->keys_per_second != b->keys_per_second ||
+        a->origin != b->origin || a->discover != b->discover || !same_str(a->master, b->master))
+        return false;
+    for (size_t i = 0; i < a->n_labels; i++)
+        if (strcmp(a->labels[i].name, b->labels[i].name) != 0 || strcmp(a->labels[i].value, b->labels[i].value) != 0)
+            return false;
+    return true;
+}

@@ -1,0 +1,122 @@
+/* targets: the targets file. Defaults apply to every item and items override them;
+ * relative paths resolve against the file's directory; every mistake names its item. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "targets.h"
+
+static const char good[] =
+    "defaults:\n"
+    "  labels: {team: cache, env: dev}\n"
+    "  user: exporter\n"
+    "  password_file: secrets/pw\n"
+    "  sampler: {keys_per_second: 50}\n"
+    "targets:\n"
+    "  - addr: redis://a:6379\n"
+    "    labels: {env: prod}\n"
+    "  - addr: rediss://mon@b:6380/2\n"
+    "    password_file: /abs/pw\n"
+    "    tls: {ca_file: ca.pem, server_name: b.example, min_version: \"1.3\"}\n"
+    "  - addr: unix:///run/r.sock\n"
+    "    sampler: {keys_per_second: 0}\n"
+    "  - addr: seed:7000\n"
+    "    discover: cluster\n"
+    "  - addr: s1:26379\n"
+    "    discover: sentinel\n"
+    "    master: mymaster\n";
+
+static void test_good_file(void **state)
+{
+    (void)state;
+    targets_file f;
+    char err[300] = "";
+    if (targets_parse(good, sizeof good - 1, "/etc/rme", &f, err, sizeof err)) fail_msg("%s", err);
+    assert_int_equal(f.n, 5);
+    const tspec *a = &f.specs[0], *b = &f.specs[1], *u = &f.specs[2], *c = &f.specs[3], *s = &f.specs[4];
+    assert_string_equal(tspec_key(a), "a:6379");
+    assert_string_equal(tspec_label_value(a, "env"), "prod");     /* the item wins */
+    assert_string_equal(tspec_label_value(a, "team"), "cache");   /* the default stays */
+    assert_string_equal(a->addr.user, "exporter");
+    assert_string_equal(a->password_file, "/etc/rme/secrets/pw");
+    assert_true(a->keys_per_second == 50);
+    assert_null(a->tls);
+    assert_int_equal(a->origin, TSPEC_FILE);
+    assert_int_equal(a->discover, TSPEC_DISCOVER_NONE);
+
+    assert_true(b->addr.tls);
+    assert_string_equal(b->addr.user, "mon");                      /* user@ beats user: */
+    assert_string_equal(b->password_file, "/abs/pw");
+    assert_non_null(b->tls);
+    assert_string_equal(b->tls->ca_file, "/etc/rme/ca.pem");
+    assert_string_equal(b->tls->server_name, "b.example");
+    assert_int_equal(b->tls->min_version, 1);
+
+    assert_int_equal(u->addr.kind, CONFIG_ADDR_UNIX);
+    assert_true(u->keys_per_second == 0);
+    assert_int_equal(c->discover, TSPEC_DISCOVER_CLUSTER);
+    assert_int_equal(s->discover, TSPEC_DISCOVER_SENTINEL);
+    assert_string_equal(s->master, "mymaster");
+
+    /* Copies are deep and equal; a label change keeps the connection, a user change not. */
+    tspec copy;
+    tspec_copy(&copy, b);
+    assert_true(tspec_equal(&copy, b));
+    tspec_set_label(&copy, "env", "other");
+    assert_false(tspec_equal(&copy, b));
+    assert_true(tspec_same_connection(&copy, b));
+    snprintf(copy.addr.user, sizeof copy.addr.user, "someone");
+    assert_false(tspec_same_connection(&copy, b));
+    tspec_free(&copy);
+    targets_file_free(&f);
+    assert_int_equal(f.n, 0);
+}
+
+static void test_mistakes_name_the_item(void **state)
+{
+    (void)state;
+    static const struct { const char *text, *want; } cases[] = {
+        {"targets:\n  - addr: a:1\n  - adr: b:2\n", "targets[1]: unknown key 'adr'"},
+        {"targets:\n  - addr: a:1\n  - addr: a:1\n", "targets[1]: a:1 is listed twice"},
+        {"targets:\n  - addr: ftp://a:1\n", "targets[0]: addr:"},
+        {"targets:\n  - addr: a:1\n    labels: {addr: x}\n", "targets[0]: labels: 'addr'"},
+        {"targets:\n  - addr: a:1\n    labels: {__meta: x}\n", "targets[0]: labels: '__meta'"},
+        {"targets:\n  - addr: a:1\n    labels: {role: x}\n", "'role'"},
+        {"targets:\n  - addr: a:1\n    labels: {1abc: x}\n", "'1abc'"},
+        {"targets:\n  - addr: a:1\n    discover: sentinel\n", "needs master"},
+        {"targets:\n  - addr: a:1\n    master: m\n", "only with discover: sentinel"},
+        {"targets:\n  - addr: a:1\n    discover: swarm\n", "cluster or sentinel"},
+        {"targets:\n  - addr: a:1\n    tls: {cert_file: c.pem}\n", "go together"},
+        {"targets:\n  - addr: a:1\n    tls: {min_version: \"1.1\"}\n", "min_version"},
+        {"targets:\n  - addr: a:1\n    sampler: {keys_per_second: -1}\n", "keys_per_second"},
+        {"defaults:\n  colour: red\ntargets: []\n", "defaults: unknown key 'colour'"},
+        {"target:\n  - addr: a:1\n", "unknown top-level key 'target'"},
+        {"targets: a:1\n", "targets: expected a list"},
+        {"targets:\n  - [a, b]\n", "targets[0]: expected a map"},
+        {"targets:\n  - addr: a:1\n    user: [x]\n", "user:"},
+        {"targets: [\n", "not YAML"},
+        {"", "empty"},
+        {"targets:\n  - addr: redis://u:secret@a:1\n", "passwords in the URL"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        targets_file f;
+        char err[300] = "";
+        if (targets_parse(cases[i].text, strlen(cases[i].text), "/d", &f, err, sizeof err) != -1)
+            fail_msg("accepted: %s", cases[i].text);
+        if (!strstr(err, cases[i].want)) fail_msg("'%s': '%s' lacks '%s'", cases[i].text, err, cases[i].want);
+        assert_null(strstr(err, "secret"));
+        assert_int_equal(f.n, 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_file),
+        cmocka_unit_test(test_mistakes_name_the_item),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
