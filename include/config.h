@@ -44,8 +44,10 @@ typedef enum config_mode { CONFIG_MODE_SERVE, CONFIG_MODE_DOCTOR } config_mode;
 
 typedef struct config {
     config_mode mode;
-    config_target *targets;     /* owned */
+    config_target *targets;     /* owned: --redis.addr */
     size_t n_targets;
+    char targets_file[CONFIG_PATH_MAX];   /* --targets.file (targets.h); "" = none */
+    unsigned shard_index, shard_count;    /* --targets.shard=I/N; count 1 = everything */
     char user[128];             /* --redis.user / REDIS_USER */
     char *password;             /* owned, wiped by config_free; NULL = no AUTH */
     char password_file[CONFIG_PATH_MAX];   /* --redis.password-file, re-read on reload; "" = none */

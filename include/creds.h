@@ -24,15 +24,17 @@ typedef struct creds creds;
 /* Reads the map file if cfg names one (cfg borrowed; must outlive it). NULL with the
  * reason in err when it does not parse. */
 creds *creds_new(const config *cfg, char *err, size_t errlen);
-/* The credentials of cfg->targets[i]; the pointer stays valid (its content changes on
- * reload) until creds_free. */
-const target_credentials *creds_of(const creds *c, size_t i);
+/* Sets out to what addr AUTHs with: the strings are borrowed from c (or addr) and stay
+ * valid until the next creds_reload or creds_free. file_password (may be NULL), a
+ * target's own password file's content, wins over the map and the one password. */
+void creds_resolve(const creds *c, const config_target *addr, const char *file_password, target_credentials *out);
 /* Re-reads the password file and the map file. Returns 0, or -1 when one could not be
- * read (logged; its previous content stays). */
+ * read (logged; its previous content stays). Every creds_resolve result is stale after
+ * it: resolve again. */
 int creds_reload(creds *c);
-/* After an AUTH failure: reloads when there is a file to read, at most once a second
- * whatever the number of targets. */
-void creds_auth_failed(creds *c);
+/* Whether an AUTH failure may re-read now: there is a file, and the last re-read was a
+ * second ago or more (whatever the number of targets). Notes the time when true. */
+bool creds_reload_due(creds *c);
 /* Wipes every password and frees. NULL is ignored. */
 void creds_free(creds *c);
 

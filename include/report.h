@@ -13,6 +13,7 @@
 #include "info.h"
 #include "pollerr.h"
 #include "sampler.h"
+#include "tspec.h"
 
 /* How polling this target has gone. */
 typedef struct report_health {
@@ -37,6 +38,7 @@ typedef struct report_config {
 
 typedef struct report {
     const char *addr;             /* label value: host:port[/db] or socket path; borrowed */
+    const tspec *spec;            /* borrowed, may be NULL: the labels its series carry */
     bool has_sample;              /* a successful poll happened at least once */
     info_sample sample;           /* the last successful poll's INFO (owned) */
     report_config config;

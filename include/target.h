@@ -48,6 +48,8 @@ typedef struct target_credentials {
 
 typedef struct target_opts {
     const config_target *addr;    /* borrowed; must outlive the target */
+    const tspec *spec;            /* borrowed, may be NULL; must outlive the target (its labels
+                                     may change in place between polls) */
     const target_credentials *cred;   /* borrowed; must outlive the target */
     struct tls_client *tls;       /* borrowed; for addr->tls targets (must then be set) */
     double interval, timeout, max_backoff;   /* seconds */

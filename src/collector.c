@@ -1,47 +1,400 @@
-/* collector: targets + coalesced rendering into published snapshots. See include/collector.h. */
+/* collector: the target set, its sources, and coalesced rendering into published
+ * snapshots. See include/collector.h. */
 #include "collector.h"
 
+#include <errno.h>
 #include <event2/dns.h>
 #include <event2/event.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "clock.h"
 #include "conn.h"
 #include "creds.h"
+#include "discover.h"
 #include "histo.h"
 #include "landing.h"
 #include "log.h"
 #include "procstat.h"
 #include "render.h"
+#include "shard.h"
 #include "snapshot.h"
 #include "target.h"
+#include "targets.h"
 #include "tls.h"
 #include "xalloc.h"
 
 /* A target's data older than this many intervals is stale: its Redis series go away. */
 #define STALE_INTERVALS 3.0
 #define ALIVE_MIN_SECONDS 10.0
+/* The targets file is looked at this often for changes. */
+#define FILE_CHECK_SECONDS 2.0
+#define FILE_MAX_BYTES (64u << 20)
+
+typedef struct collector collector;
+
+/* What one target or one discovery seed connects with: its spec, the credentials
+ * resolved for it, its own password file's content and its own TLS context. */
+typedef struct seat {
+    tspec spec;
+    target_credentials cred;
+    char *file_pw;             /* owned, wiped: spec.password_file's first line */
+    tls_client *own_tls;       /* owned when spec.tls */
+} seat;
+
+typedef struct seed {
+    seat s;
+    discoverer *d;
+} seed;
+
+typedef struct entry {
+    seat s;
+    target *t;
+    collector *c;
+    seed *src;                 /* the discoverer that found it, or NULL */
+} entry;
 
 struct collector {
     struct event_base *base;
     struct evdns_base *dns;
     const config *cfg;
     const render_build *build;
-    target **targets;
+    entry **e;                     /* owned, sorted by key */
     size_t n;
+    seed **seeds;                  /* owned: one per discover: item of the targets file */
+    size_t n_seeds;
+    tspec *statics;                /* owned: --redis.addr */
+    size_t n_statics;
+    targets_file file;             /* the targets file as last read well */
+    struct stat file_st;           /* of that read */
+    bool has_reload;               /* a targets file is configured */
+    bool reload_ok;
+    double reload_time;            /* Unix time of the last good read */
     render_view *views;            /* reused between renders */
     snapshot_fresh *fresh;         /* likewise: the targets served as up, and until when */
-    creds *creds;                  /* owned: what each target AUTHs with */
-    tls_client *tls;               /* owned: for rediss:// targets; NULL when there are none */
+    size_t views_cap;
+    creds *creds;                  /* owned: the one password and the map */
+    tls_client *tls;               /* owned: from --tls.*, made when a TLS target first needs it */
+    bool tls_failed;               /* ... and it could not be made (logged once) */
     struct event *periodic_ev;     /* publishes at least once per interval */
     struct event *soon_ev;         /* coalesced publish after polls complete */
+    struct event *file_ev;         /* looks at the targets file */
     bool soon_pending;
+    bool started;
     double render_cost;            /* seconds the last publish took */
     histo lateness;                /* poll lateness over all targets */
     buf text, landing;             /* render buffers, sized from the previous round */
 };
+
+/* ---- seats: credentials and TLS of one spec ---------------------------------------- */
+
+static void wipe_free(char *s)
+{
+    if (!s) return;
+    explicit_bzero(s, strlen(s));
+    free(s);
+}
+
+static tls_client *global_tls(collector *c)
+{
+    if (c->tls || c->tls_failed) return c->tls;
+    char err[600];
+    c->tls = tls_client_new(&c->cfg->tls, err, sizeof err);
+    if (!c->tls) {
+        c->tls_failed = true;
+        log_kv(LOG_ERROR, "cannot set up TLS to Redis (--tls.*); rediss:// targets fail with reason tls", "detail",
+               err, NULL);
+    }
+    return c->tls;
+}
+
+static tls_client *seat_tls(collector *c, seat *s)
+{
+    if (!s->spec.addr.tls) return NULL;
+    return s->spec.tls ? s->own_tls : global_tls(c);
+}
+
+/* Reads the spec's own password file (if any) and resolves the credentials again. */
+static void seat_credentials(collector *c, seat *s)
+{
+    if (s->spec.password_file) {
+        char err[300];
+        char *pw = config_read_password_file(s->spec.password_file, err, sizeof err);
+        if (pw) {
+            wipe_free(s->file_pw);
+            s->file_pw = pw;
+        } else {
+            log_kv(LOG_ERROR, "target password file not read; the previous password stays", "addr",
+                   tspec_key(&s->spec), "detail", err, NULL);
+        }
+    }
+    creds_resolve(c->creds, &s->spec.addr, s->file_pw, &s->cred);
+}
+
+static void seat_init(collector *c, seat *s, const tspec *spec)
+{
+    memset(s, 0, sizeof *s);
+    tspec_copy(&s->spec, spec);
+    if (spec->tls && spec->addr.tls) {
+        char err[600];
+        s->own_tls = tls_client_new(spec->tls, err, sizeof err);
+        if (!s->own_tls)
+            log_kv(LOG_ERROR, "cannot set up this target's TLS; it fails with reason tls", "addr", tspec_key(spec),
+                   "detail", err, NULL);
+    }
+    seat_credentials(c, s);
+}
+
+static void seat_free(seat *s)
+{
+    tls_client_free(s->own_tls);
+    wipe_free(s->file_pw);
+    tspec_free(&s->spec);
+}
+
+/* ---- entries: one target each ------------------------------------------------------ */
+
+static void on_poll_done(target *t, void *arg);
+
+static entry *entry_new(collector *c, const tspec *spec, seed *src)
+{
+    entry *e = xcalloc(1, sizeof *e);
+    e->c = c;
+    e->src = src;
+    seat_init(c, &e->s, spec);
+    const config *cfg = c->cfg;
+    target_opts o = target_opts_of(cfg, &e->s.spec.addr);
+    o.spec = &e->s.spec;
+    o.cred = &e->s.cred;
+    o.tls = seat_tls(c, &e->s);
+    o.lateness = &c->lateness;
+    if (spec->keys_per_second >= 0) {
+        o.sampler.keys_per_second = spec->keys_per_second;
+        o.sampler_on = spec->keys_per_second > 0;
+    }
+    e->t = target_new(c->base, c->dns, &o, on_poll_done, e);
+    return e;
+}
+
+static void entry_free(entry *e)
+{
+    if (!e) return;
+    target_free(e->t);
+    seat_free(&e->s);
+    free(e);
+}
+
+/* ---- the desired set and applying it ----------------------------------------------- */
+
+typedef struct want {
+    const tspec *spec;
+    seed *src;
+} want;
+
+static int cmp_want(const void *a, const void *b)
+{
+    const want *x = a, *y = b;
+    int k = strcmp(tspec_key(x->spec), tspec_key(y->spec));
+    if (k) return k;
+    /* The same target from several sources: the earlier source (--redis.addr, then the
+     * file, then discovery) wins; its order is kept by the index. */
+    return (x->spec->origin > y->spec->origin) - (x->spec->origin < y->spec->origin);
+}
+
+static void grow_views(collector *c)
+{
+    if (c->n <= c->views_cap && c->views) return;
+    c->views_cap = c->n + c->n / 2 + 1;
+    c->views = xrealloc(c->views, c->views_cap * sizeof *c->views);
+    c->fresh = xrealloc(c->fresh, c->views_cap * sizeof *c->fresh);
+}
+
+/* Brings the running targets to what the sources say: new ones start, gone ones stop,
+ * the rest keep their connections (a label change is applied in place). */
+static void apply(collector *c)
+{
+    size_t cap = c->n_statics + c->file.n + 1;
+    for (size_t i = 0; i < c->n_seeds; i++) {
+        size_t k;
+        discover_list(c->seeds[i]->d, &k);
+        cap += k;
+    }
+    want *w = xcalloc(cap, sizeof *w);
+    size_t nw = 0;
+    for (size_t i = 0; i < c->n_statics; i++) w[nw++] = (want){&c->statics[i], NULL};
+    for (size_t i = 0; i < c->file.n; i++)
+        if (c->file.specs[i].discover == TSPEC_DISCOVER_NONE) w[nw++] = (want){&c->file.specs[i], NULL};
+    for (size_t i = 0; i < c->n_seeds; i++) {
+        size_t k;
+        const tspec *l = discover_list(c->seeds[i]->d, &k);
+        for (size_t j = 0; j < k; j++) w[nw++] = (want){&l[j], c->seeds[i]};
+    }
+    /* This replica's share only. */
+    const config *cfg = c->cfg;
+    size_t kept = 0;
+    for (size_t i = 0; i < nw; i++)
+        if (shard_owner(tspec_key(w[i].spec), cfg->shard_count) == cfg->shard_index) w[kept++] = w[i];
+    nw = kept;
+    qsort(w, nw, sizeof *w, cmp_want);
+    size_t u = 0;
+    for (size_t i = 0; i < nw; i++)
+        if (u == 0 || strcmp(tspec_key(w[u - 1].spec), tspec_key(w[i].spec)) != 0) w[u++] = w[i];
+    nw = u;
+
+    entry **next = xcalloc(nw + 1, sizeof *next);
+    size_t i = 0, j = 0, added = 0, removed = 0;
+    while (i < c->n || j < nw) {
+        int cmp = i == c->n ? 1 : j == nw ? -1 : strcmp(tspec_key(&c->e[i]->s.spec), tspec_key(w[j].spec));
+        if (cmp < 0) {
+            entry_free(c->e[i++]);
+            removed++;
+        } else if (cmp > 0) {
+            entry *e = entry_new(c, w[j].spec, w[j].src);
+            if (c->started) target_start(e->t, cfg->poll_interval * (double)rand() / RAND_MAX);
+            next[j++] = e;
+            added++;
+        } else {
+            entry *e = c->e[i++];
+            if (!tspec_same_connection(&e->s.spec, w[j].spec)) {
+                entry_free(e);
+                e = entry_new(c, w[j].spec, w[j].src);
+                if (c->started) target_start(e->t, 0);
+            } else if (!tspec_equal(&e->s.spec, w[j].spec)) {
+                /* Labels or budget changed: the target keeps its connection. */
+                tspec_free(&e->s.spec);
+                tspec_copy(&e->s.spec, w[j].spec);
+            }
+            e->src = w[j].src;
+            next[j++] = e;
+        }
+    }
+    free(c->e);
+    free(w);
+    c->e = next;
+    c->n = nw;
+    grow_views(c);
+    if (c->started && (added || removed)) {
+        char a[16], r[16], t[16];
+        snprintf(a, sizeof a, "%zu", added);
+        snprintf(r, sizeof r, "%zu", removed);
+        snprintf(t, sizeof t, "%zu", nw);
+        log_kv(LOG_INFO, "targets changed", "added", a, "removed", r, "targets", t, NULL);
+    }
+}
+
+/* ---- discovery seeds ---------------------------------------------------------------- */
+
+static void on_discovered(discoverer *d, void *arg)
+{
+    (void)d;
+    apply(arg);
+}
+
+static void seed_free(seed *s)
+{
+    if (!s) return;
+    discover_free(s->d);
+    seat_free(&s->s);
+    free(s);
+}
+
+/* One seed per discover: item; unchanged seeds keep their discoverer (and its list). */
+static void sync_seeds(collector *c)
+{
+    seed **next = xcalloc(c->file.n + 1, sizeof *next);
+    size_t n = 0;
+    for (size_t i = 0; i < c->file.n; i++) {
+        const tspec *sp = &c->file.specs[i];
+        if (sp->discover == TSPEC_DISCOVER_NONE) continue;
+        seed *found = NULL;
+        for (size_t k = 0; k < c->n_seeds && !found; k++)
+            if (c->seeds[k] && tspec_equal(&c->seeds[k]->s.spec, sp)) {
+                found = c->seeds[k];
+                c->seeds[k] = NULL;
+            }
+        if (!found) {
+            found = xcalloc(1, sizeof *found);
+            seat_init(c, &found->s, sp);
+            found->d = discover_new(c->base, c->dns, &found->s.spec, &found->s.cred, seat_tls(c, &found->s),
+                                    c->cfg->poll_timeout, on_discovered, c);
+        }
+        next[n++] = found;
+    }
+    for (size_t k = 0; k < c->n_seeds; k++) seed_free(c->seeds[k]);
+    free(c->seeds);
+    c->seeds = next;
+    c->n_seeds = n;
+}
+
+/* ---- the targets file ---------------------------------------------------------------- */
+
+static bool file_changed(const collector *c, const struct stat *st)
+{
+    return st->st_ino != c->file_st.st_ino || st->st_dev != c->file_st.st_dev || st->st_size != c->file_st.st_size ||
+           st->st_mtim.tv_sec != c->file_st.st_mtim.tv_sec || st->st_mtim.tv_nsec != c->file_st.st_mtim.tv_nsec;
+}
+
+/* Reads the targets file; a file that does not read or parse keeps the running set. */
+static int load_file(collector *c)
+{
+    const char *path = c->cfg->targets_file;
+    char err[CONFIG_PATH_MAX + 600] = "";
+    struct stat st;
+    FILE *f = fopen(path, "r");
+    char *text = NULL;
+    size_t len = 0;
+    int rc = -1;
+    targets_file parsed;
+    if (!f || fstat(fileno(f), &st) != 0) {
+        snprintf(err, sizeof err, "cannot read %s: %s", path, strerror(errno));
+    } else if (st.st_size > (off_t)FILE_MAX_BYTES) {
+        snprintf(err, sizeof err, "%s: larger than %u bytes", path, FILE_MAX_BYTES);
+    } else {
+        text = xcalloc(1, (size_t)st.st_size + 1);
+        len = fread(text, 1, (size_t)st.st_size, f);
+        char dir[CONFIG_PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", path);
+        if (targets_parse(text, len, dirname(dir), &parsed, err, sizeof err) == 0) rc = 0;
+    }
+    if (f) fclose(f);
+    free(text);
+    if (rc == 0) c->file_st = st;
+    c->reload_ok = rc == 0;
+    if (rc != 0) {
+        log_kv(LOG_ERROR, "targets file not used; the running targets stay", "file", path, "detail", err, NULL);
+        return -1;
+    }
+    targets_file_free(&c->file);
+    c->file = parsed;
+    c->reload_time = clock_real();
+    char n[16];
+    snprintf(n, sizeof n, "%zu", c->file.n);
+    log_kv(LOG_INFO, "targets file read", "file", path, "entries", n, NULL);
+    sync_seeds(c);
+    apply(c);
+    return 0;
+}
+
+static void on_file_check(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    collector *c = arg;
+    struct stat st;
+    if (stat(c->cfg->targets_file, &st) != 0) {
+        if (c->reload_ok) {
+            c->reload_ok = false;
+            log_kv(LOG_ERROR, "targets file gone; the running targets stay", "file", c->cfg->targets_file, NULL);
+        }
+        return;
+    }
+    if (file_changed(c, &st)) load_file(c);
+}
+
+/* ---- publishing ---------------------------------------------------------------------- */
 
 /* Hands a render buffer to the snapshot, and leaves the buffer with room for a body of
  * the same size, so that the next render allocates once and nothing is copied. */
@@ -59,21 +412,22 @@ static void publish(collector *c)
     double bound = STALE_INTERVALS * c->cfg->poll_interval;
     size_t n_fresh = 0;
     for (size_t i = 0; i < c->n; i++) {
-        const report *r = target_report(c->targets[i]);
+        target *t = c->e[i]->t;
+        const report *r = target_report(t);
         const report_health *h = &r->health;
         bool fresh = r->has_sample && h->last_ok && t0 - h->last_success_mono <= bound;
         if (fresh) c->fresh[n_fresh++] = (snapshot_fresh){r->addr, h->last_success_mono + bound};
         c->views[i] = (render_view){
             .r = r,
             .up = fresh,
-            .state = fresh ? "up"
-                     : (h->last_ok && r->has_sample ? "stale" : target_phase_name(target_get_phase(c->targets[i]))),
+            .state = fresh ? "up" : (h->last_ok && r->has_sample ? "stale" : target_phase_name(target_get_phase(t))),
         };
     }
     procstat_sample proc;
     procstat_read("/proc", &proc);
     render_exporter ex = {.build = c->build, .proc = &proc, .lateness = &c->lateness,
-                          .poll_interval = c->cfg->poll_interval};
+                          .poll_interval = c->cfg->poll_interval, .has_reload = c->has_reload,
+                          .reload_ok = c->reload_ok, .reload_time = c->reload_time};
     buf_reset(&c->text);
     buf_reset(&c->landing);
     render_metrics(&c->text, RENDER_TEXT, c->views, c->n, &ex);
@@ -106,13 +460,52 @@ static void on_soon(evutil_socket_t fd, short what, void *arg)
     publish(c);
 }
 
-int collector_reload(collector *c) { return creds_reload(c->creds); }
+static bool same_text(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+/* Re-reads the password file, the map and every target's own password file, and counts
+ * the targets whose credentials changed (copies are taken first: a reload frees what
+ * the old credentials pointed into). */
+static int reload_credentials(collector *c)
+{
+    char **before = xcalloc(2 * c->n + 1, sizeof *before);
+    for (size_t i = 0; i < c->n; i++) {
+        const target_credentials *t = &c->e[i]->s.cred;
+        before[2 * i] = t->password ? xstrdup(t->password) : NULL;
+        before[2 * i + 1] = t->user ? xstrdup(t->user) : NULL;
+    }
+    int rc = creds_reload(c->creds);
+    size_t changed = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        seat_credentials(c, &c->e[i]->s);
+        const target_credentials *now = &c->e[i]->s.cred;
+        changed += !same_text(before[2 * i], now->password) || !same_text(before[2 * i + 1], now->user);
+        wipe_free(before[2 * i]);
+        free(before[2 * i + 1]);
+    }
+    free(before);
+    for (size_t i = 0; i < c->n_seeds; i++) seat_credentials(c, &c->seeds[i]->s);
+    char n[32];
+    snprintf(n, sizeof n, "%zu", changed);
+    log_kv(rc == 0 ? LOG_INFO : LOG_WARN, "reload: credentials re-read", "targets_changed", n, NULL);
+    return rc;
+}
+
+int collector_reload(collector *c)
+{
+    int rc = reload_credentials(c);
+    if (c->cfg->targets_file[0] && load_file(c) != 0) rc = -1;
+    return rc;
+}
 
 static void on_poll_done(target *t, void *arg)
 {
-    collector *c = arg;
+    entry *e = arg;
+    collector *c = e->c;
+    const report *r = target_report(t);
     /* A rejected password may have been rotated: read the files again. */
-    if (target_report(t)->health.last_error == POLLERR_AUTH) creds_auth_failed(c->creds);
+    if (r->health.last_error == POLLERR_AUTH && creds_reload_due(c->creds)) reload_credentials(c);
+    /* A discovered target that fails may have failed over or left: ask again soon. */
+    if (!r->health.last_ok && e->src) discover_poke(e->src->d);
     if (c->soon_pending) return;
     /* Coalesce: with many targets, one render covers every poll that ends in the gap.
      * The gap keeps rendering under ~5 % of a core and is never over half an interval. */
@@ -132,46 +525,45 @@ collector *collector_new(struct event_base *base, const config *cfg, const rende
         log_kv(LOG_ERROR, "cannot use --redis.password-map-file", "detail", err, NULL);
         return NULL;
     }
-    tls_client *tls = NULL;
-    bool any_tls = false;
-    for (size_t i = 0; i < cfg->n_targets; i++) any_tls |= cfg->targets[i].tls;
-    if (any_tls && !(tls = tls_client_new(&cfg->tls, err, sizeof err))) {
-        log_kv(LOG_ERROR, "cannot set up TLS to Redis", "detail", err, NULL);
-        creds_free(cr);
-        return NULL;
-    }
     struct evdns_base *dns = conn_resolver_new(base);
     if (!dns) {
         log_kv(LOG_ERROR, "cannot start the DNS resolver", NULL);
-        tls_client_free(tls);
         creds_free(cr);
         return NULL;
     }
     collector *c = xcalloc(1, sizeof *c);
-    c->creds = cr;
-    c->tls = tls;
     c->base = base;
     c->dns = dns;
     c->cfg = cfg;
     c->build = build;
+    c->creds = cr;
     histo_init(&c->lateness, histo_lateness_bounds, histo_lateness_n);
-    c->n = cfg->n_targets;
-    c->targets = xcalloc(c->n, sizeof *c->targets);
-    c->views = xcalloc(c->n, sizeof *c->views);
-    c->fresh = xcalloc(c->n, sizeof *c->fresh);
-    for (size_t i = 0; i < c->n; i++) {
-        target_opts o = target_opts_of(cfg, &cfg->targets[i]);
-        o.cred = creds_of(c->creds, i);
-        o.tls = c->tls;
-        o.lateness = &c->lateness;
-        c->targets[i] = target_new(base, c->dns, &o, on_poll_done, c);
+    /* --tls.* given with a rediss:// address is checked now: a mistake stops the start. */
+    for (size_t i = 0; i < cfg->n_targets; i++)
+        if (cfg->targets[i].tls && !global_tls(c)) goto bad;
+    c->statics = xcalloc(cfg->n_targets + 1, sizeof *c->statics);
+    for (size_t i = 0; i < cfg->n_targets; i++) {
+        tspec *s = &c->statics[c->n_statics++];
+        s->addr = cfg->targets[i];
+        s->keys_per_second = -1;
+        s->origin = TSPEC_STATIC;
     }
     c->periodic_ev = event_new(base, -1, EV_PERSIST, on_periodic, c);
     c->soon_ev = evtimer_new(base, on_soon, c);
-    if (!c->periodic_ev || !c->soon_ev) abort();
+    c->file_ev = event_new(base, -1, EV_PERSIST, on_file_check, c);
+    if (!c->periodic_ev || !c->soon_ev || !c->file_ev) abort();
     buf_init(&c->text);
     buf_init(&c->landing);
+    if (cfg->targets_file[0]) {
+        c->has_reload = true;
+        /* At start a bad file is an error, not something to keep running without. */
+        if (load_file(c) != 0) goto bad;
+    }
+    apply(c);
     return c;
+bad:
+    collector_free(c);
+    return NULL;
 }
 
 void collector_start(collector *c)
@@ -182,24 +574,34 @@ void collector_start(collector *c)
          * many targets in one exporter do not poll in the same millisecond. */
         double phase = interval * (((double)i + (double)rand() / RAND_MAX) / (double)c->n);
         if (c->n == 1) phase = 0;
-        target_start(c->targets[i], phase);
+        target_start(c->e[i]->t, phase);
     }
+    c->started = true;
     struct timeval tv = clock_tv(interval);
     event_add(c->periodic_ev, &tv);
+    if (c->has_reload) {
+        struct timeval every = clock_tv(FILE_CHECK_SECONDS);
+        event_add(c->file_ev, &every);
+    }
     publish(c);
 }
 
 void collector_free(collector *c)
 {
     if (!c) return;
-    for (size_t i = 0; i < c->n; i++) target_free(c->targets[i]);
-    free(c->targets);
+    for (size_t i = 0; i < c->n; i++) entry_free(c->e[i]);
+    free(c->e);
+    for (size_t i = 0; i < c->n_seeds; i++) seed_free(c->seeds[i]);
+    free(c->seeds);
+    free(c->statics);
+    targets_file_free(&c->file);
     free(c->views);
     free(c->fresh);
     creds_free(c->creds);
     tls_client_free(c->tls);
-    event_free(c->periodic_ev);
-    event_free(c->soon_ev);
+    if (c->periodic_ev) event_free(c->periodic_ev);
+    if (c->soon_ev) event_free(c->soon_ev);
+    if (c->file_ev) event_free(c->file_ev);
     evdns_base_free(c->dns, 0);
     buf_free(&c->text);
     buf_free(&c->landing);

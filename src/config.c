@@ -214,6 +214,21 @@ static int p_server_name(config *c, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+static int p_shard(config *c, const char *v, char *err, size_t errlen)
+{
+    unsigned long i, n;
+    char *end, *slash = strchr(v, '/');
+    if (!slash || v[0] == '-' || slash[1] == '-') return fail(err, errlen, "expected I/N, e.g. 0/3");
+    errno = 0;
+    i = strtoul(v, &end, 10);
+    if (end != slash || errno) return fail(err, errlen, "expected I/N, e.g. 0/3");
+    n = strtoul(slash + 1, &end, 10);
+    if (*end || errno || n < 1 || n > 10000 || i >= n) return fail(err, errlen, "expected I/N with 0 <= I < N <= 10000");
+    c->shard_index = (unsigned)i;
+    c->shard_count = (unsigned)n;
+    return 0;
+}
+
 static int p_user(config *c, const char *v, char *err, size_t errlen)
 {
     if (copy(c->user, sizeof c->user, v, strlen(v))) return fail(err, errlen, "user name too long");
@@ -337,6 +352,11 @@ static const flag flags[] = {
     {"redis.addr", "REDIS_ADDR", "ADDR", F_CUSTOM, .custom_def = "redis://localhost:6379", .parse = p_addr,
      .help = "Redis to watch: host:port, redis://[user@]host:port[/db], rediss://... (TLS) or unix:///path. "
              "Repeat for several."},
+    {"targets.file", "REDIS_EXPORTER_TARGETS_FILE", "FILE", F_PATH, AT(targets_file),
+     .help = "YAML list of targets with labels, credentials, TLS and Cluster or Sentinel discovery; re-read on "
+             "SIGHUP and when it changes."},
+    {"targets.shard", NULL, "I/N", F_CUSTOM, .custom_def = "0/1", .parse = p_shard,
+     .help = "Watch only this replica's share of the targets (rendezvous hashing on the address)."},
     {"redis.user", "REDIS_USER", "NAME", F_CUSTOM, .parse = p_user, .help = "ACL user name for AUTH (Redis 6+)."},
     {"redis.password-file", "REDIS_PASSWORD_FILE", "FILE", F_CUSTOM, .parse = p_password_file,
      .help = "File whose first line is the Redis password. REDIS_PASSWORD works too; there is no password flag."},
@@ -620,7 +640,9 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
             } else if (apply(c, &flags[k], env, "env for --", err, errlen)) {
                 goto bad;
             }
-        } else if (flags[k].custom_def && apply(c, &flags[k], flags[k].custom_def, "default of --", err, errlen)) {
+        } else if (flags[k].custom_def && !(flags[k].parse == p_addr && c->targets_file[0]) &&
+                   apply(c, &flags[k], flags[k].custom_def, "default of --", err, errlen)) {
+            /* (With a targets file, no --redis.addr means none: not localhost:6379.) */
             goto bad;
         }
     }
@@ -639,6 +661,10 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
     }
     if (c->thresholds.memory_critical < c->thresholds.memory_warning) {
         fail(err, errlen, "--diagnose.memory-critical: must not be below --diagnose.memory-warning");
+        goto bad;
+    }
+    if (c->mode == CONFIG_MODE_DOCTOR && c->n_targets == 0) {
+        fail(err, errlen, "--redis.addr: the doctor checks one address; give it");
         goto bad;
     }
     if (!c->tls.cert_file[0] != !c->tls.key_file[0]) {

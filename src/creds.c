@@ -20,7 +20,6 @@ struct creds {
     const config *cfg;
     char *password;              /* owned: the one password; NULL = none */
     credmap map;                 /* owned */
-    target_credentials *per;     /* one per cfg->targets, pointing into the above */
     double last_auth_reload;     /* monotonic */
 };
 
@@ -29,11 +28,6 @@ static void wipe_free(char *s)
     if (!s) return;
     explicit_bzero(s, strlen(s));
     free(s);
-}
-
-static bool same_text(const char *a, const char *b)
-{
-    return a == b || (a && b && strcmp(a, b) == 0);
 }
 
 /* Reads the whole map file and parses it into m. */
@@ -68,29 +62,22 @@ static int read_map(const char *path, credmap *m, char *err, size_t errlen)
     return rc;
 }
 
-/* Points each target's credentials at the current sources. */
-static void assign(creds *c)
+void creds_resolve(const creds *c, const config_target *addr, const char *file_password, target_credentials *out)
 {
-    for (size_t i = 0; i < c->cfg->n_targets; i++) {
-        const config_target *t = &c->cfg->targets[i];
-        const credmap_entry *e = credmap_find(&c->map, t);
-        target_credentials *p = &c->per[i];
-        p->password = e ? e->password : c->password;
-        p->user = t->user[0] ? t->user : (e && e->where.user[0]) ? e->where.user : c->cfg->user;
-    }
+    const credmap_entry *e = credmap_find(&c->map, addr);
+    out->password = file_password ? file_password : e ? e->password : c->password;
+    out->user = addr->user[0] ? addr->user : (e && e->where.user[0]) ? e->where.user : c->cfg->user;
 }
 
 creds *creds_new(const config *cfg, char *err, size_t errlen)
 {
     creds *c = xcalloc(1, sizeof *c);
     c->cfg = cfg;
-    c->per = xcalloc(cfg->n_targets + 1, sizeof *c->per);
     c->password = cfg->password ? xstrdup(cfg->password) : NULL;
     if (cfg->password_map_file[0] && read_map(cfg->password_map_file, &c->map, err, errlen)) {
         creds_free(c);
         return NULL;
     }
-    assign(c);
     if (cfg->password_map_file[0]) {
         size_t matched = 0;
         for (size_t i = 0; i < cfg->n_targets; i++) matched += credmap_find(&c->map, &cfg->targets[i]) != NULL;
@@ -102,8 +89,6 @@ creds *creds_new(const config *cfg, char *err, size_t errlen)
     return c;
 }
 
-const target_credentials *creds_of(const creds *c, size_t i) { return &c->per[i]; }
-
 int creds_reload(creds *c)
 {
     const config *cfg = c->cfg;
@@ -112,10 +97,6 @@ int creds_reload(creds *c)
     char *pw = NULL;
     credmap map = {0};
     bool have_pw = false, have_map = false;
-    if (!cfg->password_file[0] && !cfg->password_map_file[0]) {
-        log_kv(LOG_INFO, "reload: no password file to re-read", NULL);
-        return 0;
-    }
     if (cfg->password_file[0]) {
         pw = config_read_password_file(cfg->password_file, err, sizeof err);
         if (pw) have_pw = true;
@@ -131,8 +112,8 @@ int creds_reload(creds *c)
             rc = -1;
         }
     }
-    /* Swap in what was read, re-point, then wipe the old: nothing points at freed memory
-     * in between (single thread). */
+    /* Swap in what was read, then wipe the old: the caller resolves again before the loop
+     * runs anything else (single thread). */
     char *old_pw = NULL;
     credmap old_map = {0};
     if (have_pw) {
@@ -143,28 +124,17 @@ int creds_reload(creds *c)
         old_map = c->map;
         c->map = map;
     }
-    target_credentials *before = xcalloc(cfg->n_targets + 1, sizeof *before);
-    memcpy(before, c->per, cfg->n_targets * sizeof *before);
-    assign(c);
-    size_t changed = 0;
-    for (size_t i = 0; i < cfg->n_targets; i++)
-        changed += !same_text(before[i].password, c->per[i].password) || !same_text(before[i].user, c->per[i].user);
-    free(before);
     wipe_free(old_pw);
     credmap_free(&old_map);
-    char n[32];
-    snprintf(n, sizeof n, "%zu", changed);
-    log_kv(rc == 0 ? LOG_INFO : LOG_WARN, "reload: credentials re-read", "targets_changed", n, NULL);
     return rc;
 }
 
-void creds_auth_failed(creds *c)
+bool creds_reload_due(creds *c)
 {
-    if (!c->cfg->password_file[0] && !c->cfg->password_map_file[0]) return;
     double now = clock_mono();
-    if (now - c->last_auth_reload < 1.0) return;
+    if (now - c->last_auth_reload < 1.0) return false;
     c->last_auth_reload = now;
-    creds_reload(c);
+    return true;
 }
 
 void creds_free(creds *c)
@@ -172,6 +142,5 @@ void creds_free(creds *c)
     if (!c) return;
     wipe_free(c->password);
     credmap_free(&c->map);
-    free(c->per);
     free(c);
 }

@@ -62,8 +62,10 @@ int doctor_run(const config *cfg)
         snprintf(problem, sizeof problem, "TLS: %s", why);
         goto out;
     }
+    target_credentials cred;
+    creds_resolve(cr, addr, NULL, &cred);
     target_opts o = target_opts_of(cfg, addr);
-    o.cred = creds_of(cr, 0);
+    o.cred = &cred;
     o.tls = tls;
     o.sampler_on = true;
     o.sampler.keys_per_second = 1e9;   /* no budget: one check, as fast as Redis answers */

@@ -70,7 +70,18 @@ void render_label_value(buf *out, const char *s)
     }
 }
 
-static void family_sample(family *f, const char *suffix, const label *labels, size_t nl, double v)
+static void put_label(buf *out, const char *name, const char *value, bool first)
+{
+    if (!first) buf_putc(out, ',');
+    buf_puts(out, name);
+    buf_puts(out, "=\"");
+    render_label_value(out, value);
+    buf_putc(out, '"');
+}
+
+/* One sample. For a target's series (r given, labels[0] its addr) the labels of its spec
+ * (the targets file's, the discovered shard and role) follow the addr label. */
+static void family_sample(family *f, const char *suffix, const report *r, const label *labels, size_t nl, double v)
 {
     if (!f->started) family_header(f);
     buf_puts(f->out, f->name);
@@ -78,11 +89,10 @@ static void family_sample(family *f, const char *suffix, const label *labels, si
     if (nl) {
         buf_putc(f->out, '{');
         for (size_t i = 0; i < nl; i++) {
-            if (i) buf_putc(f->out, ',');
-            buf_puts(f->out, labels[i].name);
-            buf_puts(f->out, "=\"");
-            render_label_value(f->out, labels[i].value);
-            buf_putc(f->out, '"');
+            put_label(f->out, labels[i].name, labels[i].value, i == 0);
+            if (i == 0 && r && r->spec)
+                for (size_t k = 0; k < r->spec->n_labels; k++)
+                    put_label(f->out, r->spec->labels[k].name, r->spec->labels[k].value, false);
         }
         buf_putc(f->out, '}');
     }
@@ -105,7 +115,7 @@ static void canonical_le(double v, char *out, size_t cap)
 
 /* A histogram's _bucket, _sum and _count samples; labels[0..nl) come first and a slot
  * for "le" is taken at labels[nl] (the array has room for it). */
-static void put_histogram(family *f, const histo *h, label *labels, size_t nl)
+static void put_histogram(family *f, const report *r, const histo *h, label *labels, size_t nl)
 {
     double cum = 0;
     for (size_t b = 0; b <= h->n_bounds; b++) {
@@ -114,10 +124,10 @@ static void put_histogram(family *f, const histo *h, label *labels, size_t nl)
         if (b == h->n_bounds) snprintf(le, sizeof le, "+Inf");
         else canonical_le(h->bounds[b], le, sizeof le);
         labels[nl] = (label){"le", le};
-        family_sample(f, "_bucket", labels, nl + 1, cum);
+        family_sample(f, "_bucket", r, labels, nl + 1, cum);
     }
-    family_sample(f, "_sum", labels, nl, h->sum);
-    family_sample(f, "_count", labels, nl, cum);
+    family_sample(f, "_sum", r, labels, nl, h->sum);
+    family_sample(f, "_count", r, labels, nl, cum);
 }
 
 /* A per-target value: computed by a small function so that one loop serves many rows. */
@@ -195,7 +205,7 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
     family f = fam(out, "redis_up", "gauge",
                    "1 when the exporter's last poll of this Redis succeeded and is recent, else 0.");
     for (size_t i = 0; i < n; i++)
-        family_sample(&f, NULL, &(label){"addr", ts[i].r->addr}, 1, ts[i].up);
+        family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].up);
 
     for (int k = 0; k < INFO_NUM_COUNT; k++) {
         const info_num_desc *d = &info_num_table[k];
@@ -204,7 +214,7 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
         for (size_t i = 0; i < n; i++) {
             double v;
             if (ts[i].up && info_get(&ts[i].r->sample, (info_num)k, &v))
-                family_sample(&f, NULL, &(label){"addr", ts[i].r->addr}, 1, v);
+                family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, v);
         }
     }
 
@@ -213,7 +223,7 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
         for (size_t i = 0; i < n; i++) {
             double v;
             if (ts[i].up && derived_rows[r].value(&ts[i].r->derived, &v))
-                family_sample(&f, NULL, &(label){"addr", ts[i].r->addr}, 1, v);
+                family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, v);
         }
     }
 
@@ -228,7 +238,7 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
                 char dbname[24];
                 snprintf(dbname, sizeof dbname, "db%d", db->index);
                 label l[2] = {{"addr", ts[i].r->addr}, {"db", dbname}};
-                family_sample(&f, NULL, l, 2, v);
+                family_sample(&f, NULL, ts[i].r, l, 2, v);
             }
         }
     }
@@ -242,12 +252,12 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
         bool oom_seen = false;
         for (size_t e = 0; e < s->n_errs; e++) {
             label l[2] = {{"addr", ts[i].r->addr}, {"err", s->errs[e].name}};
-            family_sample(&f, NULL, l, 2, s->errs[e].count);
+            family_sample(&f, NULL, ts[i].r, l, 2, s->errs[e].count);
             if (strcmp(s->errs[e].name, "OOM") == 0) oom_seen = true;
         }
         if (s->has_errorstats && !oom_seen) {
             label l[2] = {{"addr", ts[i].r->addr}, {"err", "OOM"}};
-            family_sample(&f, NULL, l, 2, 0);
+            family_sample(&f, NULL, ts[i].r, l, 2, 0);
         }
     }
 
@@ -256,7 +266,7 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
             "absent where CONFIG is renamed or forbidden).");
     for (size_t i = 0; i < n; i++)
         if (ts[i].up && ts[i].r->config.has_defrag_enabled)
-            family_sample(&f, NULL, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->config.defrag_enabled);
+            family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->config.defrag_enabled);
 
     f = fam(out, "redis_memory_finding", "gauge",
             "1 for each active diagnosis finding (id one of:" DIAGNOSE_ID_LIST "). No series when healthy. "
@@ -267,7 +277,7 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
             const diagnose_finding *df = &ts[i].r->diagnosis.findings[k];
             label l[3] = {{"addr", ts[i].r->addr}, {"id", diagnose_id_name(df->id)},
                           {"severity", diagnose_severity_name(df->severity)}};
-            family_sample(&f, NULL, l, 3, 1);
+            family_sample(&f, NULL, ts[i].r, l, 3, 1);
         }
     }
 
@@ -281,7 +291,7 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
             char dbname[24];
             snprintf(dbname, sizeof dbname, "db%d", dk->db);
             label l[4] = {{"addr", ts[i].r->addr}, {"db", dbname}, {"key", dk->name}, {"type", dk->type}};
-            family_sample(&f, NULL, l, 4, dk->bytes);
+            family_sample(&f, NULL, ts[i].r, l, 4, dk->bytes);
         }
     }
 
@@ -290,7 +300,7 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (!ts[i].up || !ts[i].r->keys.active) continue;
         label l[2] = {{"addr", ts[i].r->addr}};
-        put_histogram(&f, &ts[i].r->keys.sizes, l, 1);
+        put_histogram(&f, ts[i].r, &ts[i].r->keys.sizes, l, 1);
     }
 
     f = fam(out, "redis_instance_info", "gauge",
@@ -308,7 +318,7 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
             if (!v && k == INFO_REDIS_MODE) v = info_text_get(&ts[i].r->sample, INFO_SERVER_MODE);
             l[nl++] = (label){info_text_table[k].label, v ? v : ""};
         }
-        family_sample(&f, NULL, l, nl, 1);
+        family_sample(&f, NULL, ts[i].r, l, nl, 1);
     }
 }
 
@@ -318,20 +328,20 @@ static void render_health(buf *out, const render_view *ts, size_t n, const rende
                    "Unix time of the last successful poll of this Redis.");
     for (size_t i = 0; i < n; i++)
         if (ts[i].r->health.has_last_success)
-            family_sample(&f, NULL, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->health.last_success_real);
+            family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->health.last_success_real);
 
     f = fam(out, "redis_memory_exporter_poll_duration_seconds", "gauge",
             "How long the last poll of this Redis took, successful or not.");
     for (size_t i = 0; i < n; i++)
         if (ts[i].r->health.has_poll_duration)
-            family_sample(&f, NULL, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->health.poll_duration);
+            family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->health.poll_duration);
 
     f = fam(out, "redis_memory_exporter_poll_errors_total", "counter",
             "Failed polls of this Redis by reason (one of:" POLLERR_LIST ").");
     for (size_t i = 0; i < n; i++) {
         for (int r = 0; r < POLLERR_COUNT; r++) {
             label l[2] = {{"addr", ts[i].r->addr}, {"reason", pollerr_name((pollerr)r)}};
-            family_sample(&f, NULL, l, 2, ts[i].r->health.errors[r]);
+            family_sample(&f, NULL, ts[i].r, l, 2, ts[i].r->health.errors[r]);
         }
     }
 
@@ -339,8 +349,20 @@ static void render_health(buf *out, const render_view *ts, size_t n, const rende
         f = fam(out, "redis_memory_exporter_poll_lateness_seconds", "histogram",
                 "How late polls started against their schedule, over all targets.");
         label l[1];
-        put_histogram(&f, e->lateness, l, 0);
+        put_histogram(&f, NULL, e->lateness, l, 0);
     }
+
+    if (e->has_reload) {
+        f = fam(out, "redis_memory_exporter_config_last_reload_successful", "gauge",
+                "1 when the last read of --targets.file was used, 0 when it was refused (the running targets "
+                "stay).");
+        family_sample(&f, NULL, NULL, NULL, 0, e->reload_ok);
+        f = fam(out, "redis_memory_exporter_config_last_reload_success_timestamp_seconds", "gauge",
+                "Unix time of the last read of --targets.file that was used.");
+        family_sample(&f, NULL, NULL, NULL, 0, e->reload_time);
+    }
+    f = fam(out, "redis_memory_exporter_targets", "gauge", "Targets this exporter polls (its share, with --targets.shard).");
+    family_sample(&f, NULL, NULL, NULL, 0, (double)n);
 
     f = fam(out, "redis_memory_exporter_build_info", "gauge",
             "Constant 1, labelled with the exporter's version and revision and the library versions it "
@@ -348,7 +370,7 @@ static void render_health(buf *out, const render_view *ts, size_t n, const rende
     const render_build *b = e->build;
     label bl[5] = {{"version", b->version}, {"revision", b->revision}, {"hiredis", b->hiredis},
                    {"libevent", b->libevent}, {"libmicrohttpd", b->libmicrohttpd}};
-    family_sample(&f, NULL, bl, 5, 1);
+    family_sample(&f, NULL, NULL, bl, 5, 1);
 
     const procstat_sample *p = e->proc;
     if (p && p->ok) {
@@ -373,7 +395,7 @@ static void render_health(buf *out, const render_view *ts, size_t n, const rende
             /* A value that could not be read is left out, never exported as 0. */
             if (rows[r].offset == offsetof(procstat_sample, start_time_seconds) && !p->has_start_time) continue;
             f = fam(out, rows[r].name, rows[r].type, rows[r].help);
-            family_sample(&f, NULL, NULL, 0, *(const double *)((const char *)p + rows[r].offset));
+            family_sample(&f, NULL, NULL, NULL, 0, *(const double *)((const char *)p + rows[r].offset));
         }
     }
 }
@@ -429,8 +451,19 @@ void render_mark_down(buf *out, const char *text, size_t len, const char *const 
                 const char *key = value;
                 if (bsearch(&key, keys, n, sizeof *keys, cmp_str)) {
                     if ((size_t)(brace - p) == 8 && memcmp(p, "redis_up", 8) == 0) {
-                        buf_append(out, p, (size_t)(q + 1 - p));
-                        buf_puts(out, "} 0\n");
+                        /* Every label kept (the spec's follow addr), only the value is 0. */
+                        const char *c = q + 1;
+                        while (c < next && *c != '}') {
+                            if (*c == '"') {
+                                c++;
+                                while (c < next && *c != '"') c += (*c == '\\') ? 2 : 1;
+                            }
+                            c++;
+                        }
+                        if (c < next) {
+                            buf_append(out, p, (size_t)(c + 1 - p));
+                            buf_puts(out, " 0\n");
+                        }
                     }
                     p = next;
                     continue;

@@ -1,0 +1,275 @@
+/* discover: Cluster and Sentinel discovery over conn. See include/discover.h. */
+#include "discover.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "conn.h"
+#include "log.h"
+#include "topology.h"
+#include "xalloc.h"
+
+#define CLUSTER_INTERVAL 10.0     /* seconds between refreshes of a Cluster's nodes */
+#define SENTINEL_INTERVAL 2.0     /* a failover should show within a few seconds */
+#define POKE_MIN_GAP 1.0
+#define MAX_REPLY_BYTES (8u << 20)
+
+enum { K_AUTH, K_NODES, K_MASTER, K_REPLICAS };
+
+struct discoverer {
+    struct event_base *base;
+    struct evdns_base *dns;
+    tspec seed;
+    const target_credentials *cred;
+    struct tls_client *tls;
+    double timeout, interval;
+    discover_changed cb;
+    void *arg;
+    conn *c;
+    config_target via;            /* the node being asked this time */
+    struct event *tick_ev, *deadline_ev;
+    double last_refresh;
+    unsigned attempt;             /* which candidate (seed, then known nodes) */
+    tspec *list;                  /* owned: what was found last */
+    size_t n;
+    topo_node *scratch;           /* parser output */
+    topo_node master;             /* sentinel: the master, until the replicas answer */
+    bool have_master;
+    bool logged_failure;
+};
+
+static void schedule(discoverer *d, double after)
+{
+    struct timeval tv = clock_tv(after);
+    event_add(d->tick_ev, &tv);
+}
+
+static void finish(discoverer *d)
+{
+    conn_free(d->c);
+    d->c = NULL;
+    event_del(d->deadline_ev);
+}
+
+static void failed(discoverer *d, const char *why)
+{
+    if (!d->logged_failure)
+        log_kv(LOG_WARN, "discovery failed; the last list stays", "seed", tspec_key(&d->seed), "via", d->via.label,
+               "detail", why, NULL);
+    d->logged_failure = true;
+    finish(d);
+    d->attempt++;
+    /* A Cluster's next candidate soon; the same one again after the interval. */
+    bool next = d->seed.discover == TSPEC_DISCOVER_CLUSTER && d->attempt % (unsigned)(d->n + 1) != 0;
+    schedule(d, next ? 0.2 : d->interval);
+}
+
+/* Makes the spec of a found node from the seed's. */
+static void node_spec(const discoverer *d, const topo_node *n, tspec *out)
+{
+    tspec_copy(out, &d->seed);
+    out->discover = TSPEC_DISCOVER_NONE;
+    free(out->master);
+    out->master = NULL;
+    config_target *a = &out->addr;
+    char user[sizeof a->user];
+    snprintf(user, sizeof user, "%s", d->seed.addr.user);
+    bool tls = d->seed.addr.tls;
+    memset(a, 0, sizeof *a);
+    a->kind = CONFIG_ADDR_TCP;
+    a->tls = tls;
+    a->db = -1;
+    snprintf(a->user, sizeof a->user, "%s", user);
+    snprintf(a->host, sizeof a->host, "%s", n->host);
+    a->port = n->port;
+    bool v6 = strchr(a->host, ':') != NULL;
+    snprintf(a->label, sizeof a->label, v6 ? "[%s]:%d" : "%s:%d", a->host, a->port);
+    if (d->seed.discover == TSPEC_DISCOVER_CLUSTER) {
+        out->origin = TSPEC_CLUSTER;
+        if (!tspec_label_value(out, "cluster")) tspec_set_label(out, "cluster", tspec_key(&d->seed));
+        tspec_set_label(out, "shard", n->shard);
+    } else {
+        out->origin = TSPEC_SENTINEL;
+        tspec_set_label(out, "sentinel_master", d->seed.master);
+    }
+    tspec_set_label(out, "node_role", n->primary ? "primary" : "replica");
+}
+
+static bool same_list(const tspec *a, size_t na, const tspec *b, size_t nb)
+{
+    if (na != nb) return false;
+    for (size_t i = 0; i < na; i++)
+        if (!tspec_equal(&a[i], &b[i])) return false;
+    return true;
+}
+
+static void replace_list(discoverer *d, const topo_node *nodes, size_t n)
+{
+    tspec *list = xcalloc(n + 1, sizeof *list);
+    for (size_t i = 0; i < n; i++) node_spec(d, &nodes[i], &list[i]);
+    bool changed = !same_list(list, n, d->list, d->n);
+    for (size_t i = 0; i < d->n; i++) tspec_free(&d->list[i]);
+    free(d->list);
+    d->list = list;
+    d->n = n;
+    if (d->logged_failure) log_kv(LOG_INFO, "discovery works again", "seed", tspec_key(&d->seed), NULL);
+    d->logged_failure = false;
+    d->attempt = 0;
+    finish(d);
+    schedule(d, d->interval);
+    if (changed) {
+        char k[16];
+        snprintf(k, sizeof k, "%zu", n);
+        log_kv(LOG_INFO, "discovered", "seed", tspec_key(&d->seed), "targets", k, NULL);
+        d->cb(d, d->arg);
+    }
+}
+
+static void on_reply(void *arg, conn_tag tag, redisReply *r)
+{
+    discoverer *d = arg;
+    char why[200];
+    if (r->type == REDIS_REPLY_ERROR) {
+        /* A sentinel without a password refuses AUTH: that is no reason to stop. */
+        if (tag.kind == K_AUTH && strstr(r->str, "without any password configured")) return;
+        snprintf(why, sizeof why, "%.*s", (int)(strcspn(r->str, " ") < 40 ? strcspn(r->str, " ") : 40), r->str);
+        failed(d, tag.kind == K_AUTH ? "authentication rejected" : why);
+        return;
+    }
+    switch (tag.kind) {
+    case K_AUTH:
+        return;
+    case K_NODES: {
+        if (r->type != REDIS_REPLY_STRING) {
+            failed(d, "CLUSTER NODES did not answer with text");
+            return;
+        }
+        int n = topology_cluster_nodes(r->str, r->len, d->scratch, TOPOLOGY_MAX_NODES, why, sizeof why);
+        if (n <= 0) {
+            failed(d, n < 0 ? why : "no node");
+            return;
+        }
+        replace_list(d, d->scratch, (size_t)n);
+        return;
+    }
+    case K_MASTER:
+        d->have_master = topology_sentinel_master(r, &d->master) == 0;
+        if (!d->have_master) failed(d, "the sentinel does not know this master");
+        return;
+    case K_REPLICAS: {
+        if (!d->have_master) return;
+        d->scratch[0] = d->master;
+        int n = topology_sentinel_replicas(r, d->scratch + 1, TOPOLOGY_MAX_NODES - 1);
+        if (n < 0) {
+            failed(d, "SENTINEL REPLICAS has an unexpected shape");
+            return;
+        }
+        replace_list(d, d->scratch, (size_t)n + 1);
+        return;
+    }
+    }
+}
+
+static void on_event(void *arg, conn_event ev, const char *detail)
+{
+    discoverer *d = arg;
+    if (ev == CONN_CONNECTED) return;
+    failed(d, detail && *detail ? detail : "connection lost");
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    failed(arg, "no answer in time");
+}
+
+static void ask(discoverer *d, int argc, const char **argv, int kind)
+{
+    conn_send(d->c, argc, argv, NULL, (conn_tag){.kind = (unsigned short)kind});
+}
+
+static void refresh(discoverer *d)
+{
+    if (d->c) return;   /* one at a time */
+    d->last_refresh = clock_mono();
+    /* The seed first; after a failure the nodes found before, one by one (Cluster only:
+     * a sentinel's replicas are not sentinels). */
+    unsigned k = d->seed.discover == TSPEC_DISCOVER_CLUSTER ? d->attempt % (unsigned)(d->n + 1) : 0;
+    d->via = k == 0 ? d->seed.addr : d->list[k - 1].addr;
+    static const conn_handlers h = {on_reply, on_event};
+    d->c = conn_open(d->base, d->dns, &d->via, d->tls, &h, d);
+    conn_allow_bytes(d->c, MAX_REPLY_BYTES);
+    const char *user = d->via.user[0] ? d->via.user : (d->cred ? d->cred->user : NULL);
+    if (d->cred && d->cred->password) {
+        if (user && *user) ask(d, 3, (const char *[]){"AUTH", user, d->cred->password}, K_AUTH);
+        else ask(d, 2, (const char *[]){"AUTH", d->cred->password}, K_AUTH);
+    }
+    if (d->seed.discover == TSPEC_DISCOVER_CLUSTER) {
+        ask(d, 2, (const char *[]){"CLUSTER", "NODES"}, K_NODES);
+    } else {
+        d->have_master = false;
+        ask(d, 3, (const char *[]){"SENTINEL", "GET-MASTER-ADDR-BY-NAME", d->seed.master}, K_MASTER);
+        ask(d, 3, (const char *[]){"SENTINEL", "REPLICAS", d->seed.master}, K_REPLICAS);
+    }
+    struct timeval tv = clock_tv(d->timeout);
+    event_add(d->deadline_ev, &tv);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    refresh(arg);
+}
+
+discoverer *discover_new(struct event_base *base, struct evdns_base *dns, const tspec *seed,
+                         const target_credentials *cred, struct tls_client *tls, double timeout,
+                         discover_changed cb, void *arg)
+{
+    discoverer *d = xcalloc(1, sizeof *d);
+    d->base = base;
+    d->dns = dns;
+    tspec_copy(&d->seed, seed);
+    d->cred = cred;
+    d->tls = tls;
+    d->timeout = timeout < 2 ? 2 : timeout;
+    d->interval = seed->discover == TSPEC_DISCOVER_CLUSTER ? CLUSTER_INTERVAL : SENTINEL_INTERVAL;
+    d->cb = cb;
+    d->arg = arg;
+    d->scratch = xcalloc(TOPOLOGY_MAX_NODES, sizeof *d->scratch);
+    d->tick_ev = evtimer_new(base, on_tick, d);
+    d->deadline_ev = evtimer_new(base, on_deadline, d);
+    if (!d->tick_ev || !d->deadline_ev) abort();
+    schedule(d, 0);
+    return d;
+}
+
+void discover_free(discoverer *d)
+{
+    if (!d) return;
+    conn_free(d->c);
+    event_free(d->tick_ev);
+    event_free(d->deadline_ev);
+    for (size_t i = 0; i < d->n; i++) tspec_free(&d->list[i]);
+    free(d->list);
+    free(d->scratch);
+    tspec_free(&d->seed);
+    free(d);
+}
+
+void discover_poke(discoverer *d)
+{
+    if (d->c) return;
+    double wait = d->last_refresh + POKE_MIN_GAP - clock_mono();
+    schedule(d, wait > 0 ? wait : 0);
+}
+
+const tspec *discover_list(const discoverer *d, size_t *n)
+{
+    *n = d->n;
+    return d->list;
+}
+
+const tspec *discover_seed(const discoverer *d) { return &d->seed; }
