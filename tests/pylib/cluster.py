@@ -1,0 +1,114 @@
+"""A real Redis Cluster on loopback: N redis-server processes with cluster-enabled, joined
+by redis-cli --cluster create, with a short node timeout so that a failover takes about
+a second. Only 127.0.0.1."""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import random
+import socket
+
+import redis
+
+from harness import wait_for
+
+
+def cluster_port():
+    """A free port whose cluster bus port (+10000) is free and valid too."""
+    for _ in range(200):
+        port = random.randint(20000, 50000)
+        ok = True
+        for p in (port, port + 10000):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", p))
+                except OSError:
+                    ok = False
+        if ok:
+            return port
+    raise RuntimeError("no free port pair for a cluster node")
+
+
+class ClusterNode:
+    def __init__(self, port=None):
+        self.port = port or cluster_port()
+        self.dir = tempfile.mkdtemp(prefix="rme-cluster-")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", self.dir,
+             "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000",
+             "--cluster-replica-validity-factor", "0",
+             "--save", "", "--appendonly", "no", "--maxmemory", "64mb"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.client = redis.Redis(host="127.0.0.1", port=self.port)
+        wait_for("cluster node to answer", self._pings)
+
+    def _pings(self):
+        try:
+            return self.client.ping()
+        except redis.exceptions.ConnectionError:
+            return False
+
+    @property
+    def addr(self):
+        return f"127.0.0.1:{self.port}"
+
+    def node_id(self):
+        return self.client.execute_command("CLUSTER", "MYID").decode()
+
+    def role(self):
+        return self.client.info("replication")["role"]
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Cluster:
+    """Six nodes: three primaries, a replica each."""
+
+    def __init__(self, n=6, replicas=1):
+        self.nodes = [ClusterNode() for _ in range(n)]
+        subprocess.run(["redis-cli", "--cluster", "create", *[x.addr for x in self.nodes],
+                        "--cluster-replicas", str(replicas), "--cluster-yes"],
+                       check=True, capture_output=True, timeout=60)
+        wait_for("the cluster to be ok", self._ok, timeout=30)
+
+    def _ok(self):
+        try:
+            return all(b"cluster_state:ok" in x.client.execute_command("CLUSTER", "INFO")
+                       for x in self.nodes if x.proc.poll() is None)
+        except redis.exceptions.ConnectionError:
+            return False
+
+    def primaries(self):
+        return [x for x in self.nodes if x.proc.poll() is None and x.role() == "master"]
+
+    def add_node(self):
+        node = ClusterNode()
+        subprocess.run(["redis-cli", "--cluster", "add-node", node.addr, self.nodes[0].addr],
+                       check=True, capture_output=True, timeout=60)
+        self.nodes.append(node)
+        return node
+
+    def remove_node(self, node):
+        subprocess.run(["redis-cli", "--cluster", "del-node", self.nodes[0].addr, node.node_id()],
+                       check=True, capture_output=True, timeout=60)
+        node.stop()
+        self.nodes.remove(node)
+
+    def stop(self):
+        for x in self.nodes:
+            x.stop()
