@@ -51,6 +51,17 @@ typedef struct render_exporter {
 void render_metrics(buf *out, render_format fmt, const render_view *targets, size_t n,
                     const render_exporter *e);
 
+/* Appends one target's series alone (no exporter series): the body of /scrape?target=. */
+void render_target_metrics(buf *out, const render_view *t);
+
+/* Where the HTTP side puts the host Prometheus reached it by (a byte no JSON string
+ * holds unescaped). */
+#define RENDER_DISCOVERY_HOST "\x01"
+/* Appends Prometheus http_sd JSON: one group per target, scraped at /scrape with the
+ * target as its parameter and as its instance label (so each has its own up). The
+ * targets' address is RENDER_DISCOVERY_HOST, replaced per request. */
+void render_discovery(buf *out, const render_view *targets, size_t n);
+
 /* Appends the OpenMetrics 1.0 form of a text exposition made by render_metrics: counter
  * family names lose "_total" in HELP and TYPE, HELP escapes quotes, "# EOF" ends it.
  * Lets the HTTP side make OpenMetrics on demand from a published body. */

@@ -17,6 +17,7 @@ typedef enum snapshot_part {
     SNAPSHOT_TEXT,          /* exposition 0.0.4 */
     SNAPSHOT_OPENMETRICS,   /* OpenMetrics 1.0, made from the text on first demand */
     SNAPSHOT_LANDING,       /* HTML */
+    SNAPSHOT_DISCOVERY,     /* http_sd JSON with RENDER_DISCOVERY_HOST where the host goes */
     SNAPSHOT_PARTS
 } snapshot_part;
 
@@ -35,6 +36,14 @@ typedef struct snapshot_fresh {
  * overdue: its maker publishes well before then unless its loop has stalled. */
 snapshot *snapshot_new(char *bodies[SNAPSHOT_PARTS], const size_t lens[SNAPSHOT_PARTS], const snapshot_fresh *fresh,
                        size_t n, double alive_until);
+/* Gives the snapshot the per-target bodies of /scrape, before it is published: text
+ * (owned from now) holds them one after another; target i is addrs[i] (copied; sorted by
+ * strcmp) at text + off[i], len[i] bytes. */
+void snapshot_set_scrape(snapshot *s, char *text, const char *const *addrs, const size_t *off, const size_t *len,
+                         size_t n);
+/* The /scrape body of addr, valid while the caller holds a reference; false when the
+ * snapshot has no such target. */
+bool snapshot_scrape(snapshot *s, const char *addr, const char **body, size_t *len);
 snapshot *snapshot_ref(snapshot *s);
 /* Drops a reference; the last one frees. NULL is ignored. */
 void snapshot_unref(snapshot *s);

@@ -87,7 +87,9 @@ struct collector {
     bool started;
     double render_cost;            /* seconds the last publish took */
     histo lateness;                /* poll lateness over all targets */
-    buf text, landing;             /* render buffers, sized from the previous round */
+    buf text, landing, scrape, sd; /* render buffers, sized from the previous round */
+    const char **scrape_addr;      /* per publish: the targets' keys (sorted, as entries) */
+    size_t *scrape_off, *scrape_len;
 };
 
 /* ---- seats: credentials and TLS of one spec ---------------------------------------- */
@@ -211,6 +213,9 @@ static void grow_views(collector *c)
     c->views_cap = c->n + c->n / 2 + 1;
     c->views = xrealloc(c->views, c->views_cap * sizeof *c->views);
     c->fresh = xrealloc(c->fresh, c->views_cap * sizeof *c->fresh);
+    c->scrape_addr = xrealloc(c->scrape_addr, c->views_cap * sizeof *c->scrape_addr);
+    c->scrape_off = xrealloc(c->scrape_off, c->views_cap * sizeof *c->scrape_off);
+    c->scrape_len = xrealloc(c->scrape_len, c->views_cap * sizeof *c->scrape_len);
 }
 
 /* Brings the running targets to what the sources say: new ones start, gone ones stop,
@@ -430,19 +435,34 @@ static void publish(collector *c)
                           .reload_ok = c->reload_ok, .reload_time = c->reload_time};
     buf_reset(&c->text);
     buf_reset(&c->landing);
+    buf_reset(&c->scrape);
+    buf_reset(&c->sd);
     render_metrics(&c->text, RENDER_TEXT, c->views, c->n, &ex);
     landing_render(&c->landing, c->views, c->n, &ex, c->cfg->telemetry_path);
+    /* /scrape?target= bodies, one per target, in key order (entries are sorted). */
+    for (size_t i = 0; i < c->n; i++) {
+        c->scrape_addr[i] = c->views[i].r->addr;
+        c->scrape_off[i] = c->scrape.len;
+        render_target_metrics(&c->scrape, &c->views[i]);
+        c->scrape_len[i] = c->scrape.len - c->scrape_off[i];
+    }
+    render_discovery(&c->sd, c->views, c->n);
     char *bodies[SNAPSHOT_PARTS];
     size_t lens[SNAPSHOT_PARTS];
     bodies[SNAPSHOT_TEXT] = take(&c->text, &lens[SNAPSHOT_TEXT]);
     bodies[SNAPSHOT_OPENMETRICS] = NULL;   /* made from the text when first asked for */
     lens[SNAPSHOT_OPENMETRICS] = 0;
     bodies[SNAPSHOT_LANDING] = take(&c->landing, &lens[SNAPSHOT_LANDING]);
+    bodies[SNAPSHOT_DISCOVERY] = take(&c->sd, &lens[SNAPSHOT_DISCOVERY]);
+    size_t scrape_len;
+    char *scrape = take(&c->scrape, &scrape_len);
     /* Publishes come at least once an interval: one overdue by much more means the loop
      * is stuck, and /healthz says so (never sooner than ALIVE_MIN_SECONDS, so that a
      * slow render with many targets is not taken for a stall). */
     double alive = bound > ALIVE_MIN_SECONDS ? bound : ALIVE_MIN_SECONDS;
-    snapshot_publish(snapshot_new(bodies, lens, c->fresh, n_fresh, t0 + alive));
+    snapshot *snap = snapshot_new(bodies, lens, c->fresh, n_fresh, t0 + alive);
+    snapshot_set_scrape(snap, scrape, c->scrape_addr, c->scrape_off, c->scrape_len, c->n);
+    snapshot_publish(snap);
     c->render_cost = clock_mono() - t0;
 }
 
@@ -554,6 +574,8 @@ collector *collector_new(struct event_base *base, const config *cfg, const rende
     if (!c->periodic_ev || !c->soon_ev || !c->file_ev) abort();
     buf_init(&c->text);
     buf_init(&c->landing);
+    buf_init(&c->scrape);
+    buf_init(&c->sd);
     if (cfg->targets_file[0]) {
         c->has_reload = true;
         /* At start a bad file is an error, not something to keep running without. */
@@ -605,5 +627,10 @@ void collector_free(collector *c)
     evdns_base_free(c->dns, 0);
     buf_free(&c->text);
     buf_free(&c->landing);
+    buf_free(&c->scrape);
+    buf_free(&c->sd);
+    free(c->scrape_addr);
+    free(c->scrape_off);
+    free(c->scrape_len);
     free(c);
 }

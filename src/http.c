@@ -53,7 +53,7 @@ struct site {
 struct http_server {
     const config *cfg;
     guard *guard;        /* deadlines and reserved capacity for every connection */
-    route routes[3];
+    route routes[5];
     size_t n_routes;
     site *site;          /* the one serving */
 };
@@ -177,6 +177,109 @@ static enum MHD_Result route_health(struct MHD_Connection *conn, const site *s)
     snapshot_unref(snap);
     if (!alive) return send_static(conn, s, MHD_HTTP_SERVICE_UNAVAILABLE, "stalled: the polling loop made no progress\n", NULL);
     return send_static(conn, s, MHD_HTTP_OK, "ok\n", NULL);
+}
+
+/* Sends a body made for this request (owned by the response from now on). */
+static enum MHD_Result send_owned(struct MHD_Connection *conn, const site *site_, buf *b, const char *type)
+{
+    size_t n;
+    char *body = buf_steal(b, &n);
+    struct MHD_Response *r = MHD_create_response_from_buffer(n, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return queue(conn, site_, MHD_HTTP_OK, r);
+}
+
+/* One target's series, from the published snapshot: only a target this exporter polls
+ * (configured or discovered) is answered. Nothing here ever opens a connection: an
+ * address that is not in the snapshot is a 404, whatever it is. */
+static enum MHD_Result route_scrape(struct MHD_Connection *conn, const site *s)
+{
+    const char *want = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "target");
+    if (!want || !*want)
+        return send_static(conn, s, MHD_HTTP_BAD_REQUEST, "give ?target=ADDR (see /discovery for the targets)\n", NULL);
+    config_target t;
+    char why[200];
+    snapshot *snap = NULL;
+    const char *body;
+    size_t len;
+    /* Any form --redis.addr takes names the same target (redis://h:p, h:p, rediss://...). */
+    if (config_parse_target(want, &t, why, sizeof why) != 0 || !(snap = snapshot_current()) ||
+        !snapshot_scrape(snap, t.label, &body, &len)) {
+        snapshot_unref(snap);
+        return send_static(conn, s, MHD_HTTP_NOT_FOUND, "not a target of this exporter\n", NULL);
+    }
+    const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    bool om = negotiate_openmetrics(accept);
+    const char *const *stale;
+    size_t k = snapshot_stale(snap, clock_mono(), &stale);
+    bool is_stale = false;
+    for (size_t i = 0; i < k && !is_stale; i++) is_stale = strcmp(stale[i], t.label) == 0;
+    buf b;
+    buf_init(&b);
+    if (is_stale) render_mark_down(&b, body, len, &stale[0], k);
+    if (om) {
+        buf o;
+        buf_init(&o);
+        if (is_stale) render_openmetrics_from_text(&o, b.data, b.len);
+        else render_openmetrics_from_text(&o, body, len);
+        buf_free(&b);
+        b = o;
+    } else if (!is_stale) {
+        /* The common case: the snapshot's bytes as they are, no copy. */
+        buf_free(&b);
+        struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
+            len, (void *)(uintptr_t)body, on_response_done, snap);
+        if (!r) {
+            snapshot_unref(snap);
+            return MHD_NO;
+        }
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, RENDER_CONTENT_TYPE_TEXT);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        return queue(conn, s, MHD_HTTP_OK, r);
+    }
+    snapshot_unref(snap);
+    return send_owned(conn, s, &b, om ? RENDER_CONTENT_TYPE_OPENMETRICS : RENDER_CONTENT_TYPE_TEXT);
+}
+
+/* A Host header fit to stand in JSON and in a URL: a name or address and a port. */
+static bool host_ok(const char *h)
+{
+    if (!h || !*h || strlen(h) > 255) return false;
+    for (const char *p = h; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr(".-:[]_", *p)))
+            return false;
+    return true;
+}
+
+/* Prometheus http_sd: every target, to be scraped at this exporter's /scrape. The
+ * exporter's address is the one Prometheus used to reach it (its Host header). */
+static enum MHD_Result route_discovery(struct MHD_Connection *conn, const site *s)
+{
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (!host_ok(host)) return send_static(conn, s, MHD_HTTP_BAD_REQUEST, "a Host header (host:port) is needed\n", NULL);
+    snapshot *snap = snapshot_current();
+    if (!snap) return send_static(conn, s, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n", NULL);
+    size_t len;
+    const char *sd = snapshot_body(snap, SNAPSHOT_DISCOVERY, false, &len);
+    buf b;
+    buf_init(&b);
+    buf_reserve(&b, len + len / 4 + 64);
+    const char *p = sd, *end = sd + len;
+    while (p < end) {
+        const char *mark = memchr(p, RENDER_DISCOVERY_HOST[0], (size_t)(end - p));
+        if (!mark) mark = end;
+        buf_append(&b, p, (size_t)(mark - p));
+        if (mark < end) buf_puts(&b, host);
+        p = mark + (mark < end);
+    }
+    snapshot_unref(snap);
+    return send_owned(conn, s, &b, "application/json");
 }
 
 /* ---- who may ask -------------------------------------------------------------------- */
@@ -453,6 +556,8 @@ http_server *http_start(const config *cfg)
     h->routes[h->n_routes++] = (route){cfg->telemetry_path, route_metrics, false};
     h->routes[h->n_routes++] = (route){"/", route_landing, false};
     h->routes[h->n_routes++] = (route){"/healthz", route_health, true};
+    h->routes[h->n_routes++] = (route){"/scrape", route_scrape, false};
+    h->routes[h->n_routes++] = (route){"/discovery", route_discovery, false};
     /* A tenth of the slots stays free for new clients: idle and slow connections are cut,
      * oldest first, before they can fill it. */
     guard_limits gl = {.waiting = 10, .reading = 5, .answering = 30, .max = cfg->max_connections,

@@ -322,7 +322,8 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
     }
 }
 
-static void render_health(buf *out, const render_view *ts, size_t n, const render_exporter *e)
+/* The per-target series about polling. */
+static void render_target_health(buf *out, const render_view *ts, size_t n)
 {
     family f = fam(out, "redis_memory_exporter_last_poll_success_timestamp_seconds", "gauge",
                    "Unix time of the last successful poll of this Redis.");
@@ -344,7 +345,12 @@ static void render_health(buf *out, const render_view *ts, size_t n, const rende
             family_sample(&f, NULL, ts[i].r, l, 2, ts[i].r->health.errors[r]);
         }
     }
+}
 
+/* The exporter's own series. */
+static void render_self(buf *out, size_t n, const render_exporter *e)
+{
+    family f;
     if (e->lateness) {
         f = fam(out, "redis_memory_exporter_poll_lateness_seconds", "histogram",
                 "How late polls started against their schedule, over all targets.");
@@ -412,7 +418,30 @@ void render_metrics(buf *out, render_format fmt, const render_view *targets, siz
         return;
     }
     render_redis(out, targets, n);
-    render_health(out, targets, n, e);
+    render_target_health(out, targets, n);
+    render_self(out, n, e);
+}
+
+void render_target_metrics(buf *out, const render_view *t)
+{
+    render_redis(out, t, 1);
+    render_target_health(out, t, 1);
+}
+
+void render_discovery(buf *out, const render_view *targets, size_t n)
+{
+    buf_putc(out, '[');
+    for (size_t i = 0; i < n; i++) {
+        const char *key = targets[i].r->addr;
+        if (i) buf_putc(out, ',');
+        buf_puts(out, "{\"targets\":[\"" RENDER_DISCOVERY_HOST "\"],\"labels\":{\"__metrics_path__\":\"/scrape\",");
+        buf_puts(out, "\"__param_target\":");
+        fmt_json_string(out, key);
+        buf_puts(out, ",\"instance\":");
+        fmt_json_string(out, key);
+        buf_puts(out, "}}");
+    }
+    buf_puts(out, "]\n");
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }

@@ -26,6 +26,10 @@ struct snapshot {
     char *gz[SNAPSHOT_PARTS];
     size_t gz_len[SNAPSHOT_PARTS];
     bool gz_tried[SNAPSHOT_PARTS];
+    char *scrape_text;                /* per-target bodies, one after another */
+    char *scrape_names;               /* their addrs, copied */
+    const char **scrape_addr;         /* sorted */
+    size_t *scrape_off, *scrape_len, n_scrape;
 };
 
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -71,6 +75,45 @@ snapshot *snapshot_new(char *bodies[SNAPSHOT_PARTS], const size_t lens[SNAPSHOT_
     return s;
 }
 
+void snapshot_set_scrape(snapshot *s, char *text, const char *const *addrs, const size_t *off, const size_t *len,
+                         size_t n)
+{
+    s->scrape_text = text;
+    size_t bytes = 1;
+    for (size_t i = 0; i < n; i++) bytes += strlen(addrs[i]) + 1;
+    s->scrape_names = xcalloc(1, bytes);
+    s->scrape_addr = xcalloc(n + 1, sizeof *s->scrape_addr);
+    s->scrape_off = xcalloc(n + 1, sizeof *s->scrape_off);
+    s->scrape_len = xcalloc(n + 1, sizeof *s->scrape_len);
+    char *p = s->scrape_names;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(addrs[i]) + 1;
+        memcpy(p, addrs[i], l);
+        s->scrape_addr[i] = p;
+        p += l;
+        s->scrape_off[i] = off[i];
+        s->scrape_len[i] = len[i];
+    }
+    s->n_scrape = n;
+}
+
+bool snapshot_scrape(snapshot *s, const char *addr, const char **body, size_t *len)
+{
+    size_t lo = 0, hi = s->n_scrape;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(s->scrape_addr[mid], addr);
+        if (c == 0) {
+            *body = s->scrape_text + s->scrape_off[mid];
+            *len = s->scrape_len[mid];
+            return true;
+        }
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return false;
+}
+
 snapshot *snapshot_ref(snapshot *s)
 {
     atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
@@ -88,6 +131,11 @@ void snapshot_unref(snapshot *s)
     free(s->fresh_addr);
     free(s->fresh_until);
     free(s->addr_store);
+    free(s->scrape_text);
+    free(s->scrape_names);
+    free(s->scrape_addr);
+    free(s->scrape_off);
+    free(s->scrape_len);
     free(s);
 }
 
