@@ -207,18 +207,23 @@ static enum MHD_Result route_scrape(struct MHD_Connection *conn, const site *s)
     snapshot *snap = NULL;
     const char *body;
     size_t len;
-    /* Any form --redis.addr takes names the same target (redis://h:p, h:p, rediss://...). */
-    if (config_parse_target(want, &t, why, sizeof why) != 0 || !(snap = snapshot_current()) ||
-        !snapshot_scrape(snap, t.label, &body, &len)) {
-        snapshot_unref(snap);
-        return send_static(conn, s, MHD_HTTP_NOT_FOUND, "not a target of this exporter\n", NULL);
+    /* The target's own key (as /discovery gives it: "h:p/3" too), or any form
+     * --redis.addr takes for it (redis://h:p, rediss://h:p, ...). */
+    const char *key = want;
+    if (!(snap = snapshot_current())) return send_static(conn, s, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n", NULL);
+    if (!snapshot_scrape(snap, key, &body, &len)) {
+        if (config_parse_target(want, &t, why, sizeof why) != 0 || !snapshot_scrape(snap, t.label, &body, &len)) {
+            snapshot_unref(snap);
+            return send_static(conn, s, MHD_HTTP_NOT_FOUND, "not a target of this exporter\n", NULL);
+        }
+        key = t.label;
     }
     const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
     bool om = negotiate_openmetrics(accept);
     const char *const *stale;
     size_t k = snapshot_stale(snap, clock_mono(), &stale);
     bool is_stale = false;
-    for (size_t i = 0; i < k && !is_stale; i++) is_stale = strcmp(stale[i], t.label) == 0;
+    for (size_t i = 0; i < k && !is_stale; i++) is_stale = strcmp(stale[i], key) == 0;
     buf b;
     buf_init(&b);
     if (is_stale) render_mark_down(&b, body, len, &stale[0], k);
