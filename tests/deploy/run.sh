@@ -11,7 +11,7 @@ step() {
   else failed=$((failed + 1)); echo "FAILED: $name"; fi
 }
 step "promtool check rules" promtool check rules deploy/prometheus/redis_memory_rules.yml deploy/prometheus/redis_memory_alerts.yml
-step "promtool check config" promtool check config --syntax-only deploy/prometheus/prometheus.yml
+step "promtool check config" promtool check config --syntax-only deploy/prometheus/prometheus.yml deploy/prometheus/fleet.yml
 step "promtool test rules" promtool test rules tests/deploy/rules_test.yml
 step "yamllint" yamllint -c tests/deploy/yamllint.yml deploy grafana/provisioning
 step "manifests and Prometheus end to end" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/deploy

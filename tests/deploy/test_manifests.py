@@ -26,9 +26,9 @@ def docs(path):
 def test_kubernetes_manifest(path):
     objects = docs(path)
     kinds = {o["kind"] for o in objects}
-    assert "Deployment" in kinds and "Service" in kinds
-    assert kinds & {"ServiceMonitor", "PodMonitor"}
-    deployments = [o for o in objects if o["kind"] == "Deployment"]
+    assert kinds & {"Deployment", "StatefulSet"} and "Service" in kinds
+    assert kinds & {"ServiceMonitor", "PodMonitor", "ScrapeConfig"}
+    deployments = [o for o in objects if o["kind"] in ("Deployment", "StatefulSet")]
     services = [o for o in objects if o["kind"] == "Service"]
     for d in deployments:
         spec = d["spec"]
@@ -62,6 +62,16 @@ def test_kubernetes_manifest(path):
             assert target, "the ServiceMonitor selects no Service"
             names = {p["name"] for p in target[0]["spec"]["ports"]}
             assert all(e["port"] in names and e["path"] == "/metrics" for e in m["spec"]["endpoints"])
+        if m["kind"] == "ScrapeConfig":
+            # Every replica's /discovery, by its stable name under the headless Service.
+            (sts,) = [d for d in deployments if d["kind"] == "StatefulSet"]
+            svc = sts["spec"]["serviceName"]
+            assert any(s["metadata"]["name"] == svc and s["spec"].get("clusterIP") == "None" for s in services)
+            urls = [c["url"] for c in m["spec"]["httpSDConfigs"]]
+            want = [f"http://{sts['metadata']['name']}-{i}.{svc}:39121/discovery" for i in range(sts["spec"]["replicas"])]
+            assert urls == want, urls
+            args = sts["spec"]["template"]["spec"]["containers"][0]["args"]
+            assert f"--targets.shard=$(SHARD)/{sts['spec']['replicas']}" in args, "the shard count must match replicas"
         if m["kind"] == "PodMonitor":
             pods = [d for d in deployments if m["spec"]["selector"]["matchLabels"].items()
                     <= d["spec"]["template"]["metadata"]["labels"].items()]
