@@ -103,7 +103,7 @@ int topology_cluster_nodes(const char *text, size_t len, topo_node *out, size_t 
         if (out[a].primary) continue;
         for (size_t b = 0; b < n; b++)
             if (out[b].primary && strcmp(out[b].id, out[a].primary_id) == 0)
-                snprintf(out[a].shard, sizeof out[a].shard, "%s", out[b].shard);
+                memcpy(out[a].shard, out[b].shard, sizeof out[a].shard);   /* a != b: a replica, b a primary */
     }
     return (int)n;
 }
