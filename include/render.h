@@ -51,8 +51,28 @@ typedef struct render_exporter {
 void render_metrics(buf *out, render_format fmt, const render_view *targets, size_t n,
                     const render_exporter *e);
 
-/* Appends one target's series alone (no exporter series): the body of /scrape?target=. */
-void render_target_metrics(buf *out, const render_view *t);
+/* The same text in parts, so that each target is formatted once per poll and the
+ * whole (or one target's /scrape body) is put together by copying:
+ *   render_target_families()  how many families a target's series come in (fixed);
+ *   render_target_headers()   every such family's HELP and TYPE, family k at offs[k]
+ *                             (offs has families + 1 entries; the last is the end);
+ *   render_target_samples()   one target's samples, family k at offs[k] .. offs[k+1]
+ *                             (relative to where the piece starts in out);
+ *   render_assemble()         for each family with a sample in any piece: its header,
+ *                             then each piece's samples of it;
+ *   render_exporter_metrics() the exporter's own series.
+ * render_assemble(all targets) + render_exporter_metrics() == render_metrics(), byte for
+ * byte (unit-tested). */
+typedef struct render_piece {
+    const char *data;             /* a render_target_samples piece */
+    const size_t *offs;           /* its families + 1 offsets */
+} render_piece;
+size_t render_target_families(void);
+void render_target_headers(buf *out, size_t *offs);
+void render_target_samples(buf *out, const render_view *t, size_t *offs);
+void render_assemble(buf *out, const char *headers, const size_t *hoffs, size_t n_fam, const render_piece *p,
+                     size_t n);
+void render_exporter_metrics(buf *out, size_t n_targets, const render_exporter *e);
 
 /* Where the HTTP side puts the host Prometheus reached it by (a byte no JSON string
  * holds unescaped). */

@@ -39,6 +39,7 @@ typedef struct report_config {
 typedef struct report {
     const char *addr;             /* label value: host:port[/db] or socket path; borrowed */
     const tspec *spec;            /* borrowed, may be NULL: the labels its series carry */
+    unsigned version;             /* changes whenever anything below does (outputs cache by it) */
     bool has_sample;              /* a successful poll happened at least once */
     info_sample sample;           /* the last successful poll's INFO (owned) */
     report_config config;

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
+
 typedef enum snapshot_part {
     SNAPSHOT_TEXT,          /* exposition 0.0.4 */
     SNAPSHOT_OPENMETRICS,   /* OpenMetrics 1.0, made from the text on first demand */
@@ -36,14 +38,24 @@ typedef struct snapshot_fresh {
  * overdue: its maker publishes well before then unless its loop has stalled. */
 snapshot *snapshot_new(char *bodies[SNAPSHOT_PARTS], const size_t lens[SNAPSHOT_PARTS], const snapshot_fresh *fresh,
                        size_t n, double alive_until);
-/* Gives the snapshot the per-target bodies of /scrape, before it is published: text
- * (owned from now) holds them one after another; target i is addrs[i] (copied; sorted by
- * strcmp) at text + off[i], len[i] bytes. */
-void snapshot_set_scrape(snapshot *s, char *text, const char *const *addrs, const size_t *off, const size_t *len,
-                         size_t n);
-/* The /scrape body of addr, valid while the caller holds a reference; false when the
+/* An immutable, reference-counted piece of text with offsets: a target's samples
+ * family by family (render_target_samples), or the families' headers. A target's piece
+ * is made once per poll and shared by every snapshot until the next. */
+typedef struct snapshot_piece snapshot_piece;
+/* Takes data (malloc'ed, len bytes) over and copies offs[0..n_offs). One reference. */
+snapshot_piece *snapshot_piece_new(char *data, size_t len, const size_t *offs, size_t n_offs);
+snapshot_piece *snapshot_piece_ref(snapshot_piece *p);
+void snapshot_piece_unref(snapshot_piece *p);
+
+/* Gives the snapshot, before it is published, what its text is made of: the families'
+ * headers (n_fam of them), every target's piece (targets[i] is addrs[i], copied; sorted by
+ * strcmp; references are taken) and the exporter's own series (self, owned from now).
+ * SNAPSHOT_TEXT is then put together on first demand, and a /scrape body per request. */
+void snapshot_set_pieces(snapshot *s, snapshot_piece *headers, size_t n_fam, snapshot_piece *const *pieces,
+                         const char *const *addrs, size_t n, char *self, size_t self_len);
+/* Appends the /scrape body of addr (headers and its samples) to out; false when the
  * snapshot has no such target. */
-bool snapshot_scrape(snapshot *s, const char *addr, const char **body, size_t *len);
+bool snapshot_scrape(snapshot *s, const char *addr, buf *out);
 snapshot *snapshot_ref(snapshot *s);
 /* Drops a reference; the last one frees. NULL is ignored. */
 void snapshot_unref(snapshot *s);

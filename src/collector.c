@@ -56,6 +56,9 @@ typedef struct entry {
     target *t;
     collector *c;
     seed *src;                 /* the discoverer that found it, or NULL */
+    snapshot_piece *piece;     /* its samples as last rendered, shared with snapshots */
+    unsigned piece_version;    /* the report version it was rendered from */
+    bool piece_up;             /* ... and whether it was served as up */
 } entry;
 
 struct collector {
@@ -87,9 +90,16 @@ struct collector {
     bool started;
     double render_cost;            /* seconds the last publish took */
     histo lateness;                /* poll lateness over all targets */
-    buf text, landing, scrape, sd; /* render buffers, sized from the previous round */
-    const char **scrape_addr;      /* per publish: the targets' keys (sorted, as entries) */
-    size_t *scrape_off, *scrape_len;
+    buf self, landing, sd;         /* render buffers, sized from the previous round */
+    buf scratch;                   /* one target's piece being rendered */
+    size_t n_fam;                  /* families of a target's series */
+    size_t *offs;                  /* n_fam + 1 */
+    snapshot_piece *headers;       /* their HELP and TYPE lines */
+    snapshot_piece **pieces;       /* per publish: the targets' pieces (sorted, as entries) */
+    const char **addrs;            /* ... and their keys */
+    bool sd_stale;                 /* the target set changed: /discovery is made again */
+    char *sd_text;                 /* owned: the last /discovery body */
+    size_t sd_len;
 };
 
 /* ---- seats: credentials and TLS of one spec ---------------------------------------- */
@@ -185,6 +195,7 @@ static entry *entry_new(collector *c, const tspec *spec, seed *src)
 static void entry_free(entry *e)
 {
     if (!e) return;
+    snapshot_piece_unref(e->piece);
     target_free(e->t);
     seat_free(&e->s);
     free(e);
@@ -213,9 +224,8 @@ static void grow_views(collector *c)
     c->views_cap = c->n + c->n / 2 + 1;
     c->views = xrealloc(c->views, c->views_cap * sizeof *c->views);
     c->fresh = xrealloc(c->fresh, c->views_cap * sizeof *c->fresh);
-    c->scrape_addr = xrealloc(c->scrape_addr, c->views_cap * sizeof *c->scrape_addr);
-    c->scrape_off = xrealloc(c->scrape_off, c->views_cap * sizeof *c->scrape_off);
-    c->scrape_len = xrealloc(c->scrape_len, c->views_cap * sizeof *c->scrape_len);
+    c->pieces = xrealloc(c->pieces, c->views_cap * sizeof *c->pieces);
+    c->addrs = xrealloc(c->addrs, c->views_cap * sizeof *c->addrs);
 }
 
 /* Brings the running targets to what the sources say: new ones start, gone ones stop,
@@ -272,6 +282,8 @@ static void apply(collector *c)
                 /* Labels or budget changed: the target keeps its connection. */
                 tspec_free(&e->s.spec);
                 tspec_copy(&e->s.spec, w[j].spec);
+                snapshot_piece_unref(e->piece);   /* its series carry the new labels from now */
+                e->piece = NULL;
             }
             e->src = w[j].src;
             next[j++] = e;
@@ -281,6 +293,7 @@ static void apply(collector *c)
     free(w);
     c->e = next;
     c->n = nw;
+    c->sd_stale = true;
     grow_views(c);
     if (c->started && (added || removed)) {
         char a[16], r[16], t[16];
@@ -433,35 +446,53 @@ static void publish(collector *c)
     render_exporter ex = {.build = c->build, .proc = &proc, .lateness = &c->lateness,
                           .poll_interval = c->cfg->poll_interval, .has_reload = c->has_reload,
                           .reload_ok = c->reload_ok, .reload_time = c->reload_time};
-    buf_reset(&c->text);
-    buf_reset(&c->landing);
-    buf_reset(&c->scrape);
-    buf_reset(&c->sd);
-    render_metrics(&c->text, RENDER_TEXT, c->views, c->n, &ex);
-    landing_render(&c->landing, c->views, c->n, &ex, c->cfg->telemetry_path);
-    /* /scrape?target= bodies, one per target, in key order (entries are sorted). */
+    /* A target's piece is rendered again only when its report changed or it went from
+     * fresh to stale (or back): once per poll, however often snapshots are published. */
     for (size_t i = 0; i < c->n; i++) {
-        c->scrape_addr[i] = c->views[i].r->addr;
-        c->scrape_off[i] = c->scrape.len;
-        render_target_metrics(&c->scrape, &c->views[i]);
-        c->scrape_len[i] = c->scrape.len - c->scrape_off[i];
+        entry *e = c->e[i];
+        const report *r = c->views[i].r;
+        if (!e->piece || e->piece_version != r->version || e->piece_up != c->views[i].up) {
+            buf_reset(&c->scratch);
+            render_target_samples(&c->scratch, &c->views[i], c->offs);
+            size_t len;
+            char *data = take(&c->scratch, &len);
+            snapshot_piece_unref(e->piece);
+            e->piece = snapshot_piece_new(data, len, c->offs, c->n_fam + 1);
+            e->piece_version = r->version;
+            e->piece_up = c->views[i].up;
+        }
+        c->pieces[i] = e->piece;
+        c->addrs[i] = r->addr;
     }
-    render_discovery(&c->sd, c->views, c->n);
+    buf_reset(&c->self);
+    buf_reset(&c->landing);
+    render_exporter_metrics(&c->self, c->n, &ex);
+    landing_render(&c->landing, c->views, c->n, &ex, c->cfg->telemetry_path);
+    if (c->sd_stale || !c->sd_text) {
+        buf_reset(&c->sd);
+        render_discovery(&c->sd, c->views, c->n);
+        free(c->sd_text);
+        c->sd_text = buf_steal(&c->sd, &c->sd_len);
+        c->sd_stale = false;
+    }
     char *bodies[SNAPSHOT_PARTS];
     size_t lens[SNAPSHOT_PARTS];
-    bodies[SNAPSHOT_TEXT] = take(&c->text, &lens[SNAPSHOT_TEXT]);
+    bodies[SNAPSHOT_TEXT] = NULL;          /* put together from the pieces when first asked for */
+    lens[SNAPSHOT_TEXT] = 0;
     bodies[SNAPSHOT_OPENMETRICS] = NULL;   /* made from the text when first asked for */
     lens[SNAPSHOT_OPENMETRICS] = 0;
     bodies[SNAPSHOT_LANDING] = take(&c->landing, &lens[SNAPSHOT_LANDING]);
-    bodies[SNAPSHOT_DISCOVERY] = take(&c->sd, &lens[SNAPSHOT_DISCOVERY]);
-    size_t scrape_len;
-    char *scrape = take(&c->scrape, &scrape_len);
+    bodies[SNAPSHOT_DISCOVERY] = xcalloc(1, c->sd_len + 1);
+    memcpy(bodies[SNAPSHOT_DISCOVERY], c->sd_text, c->sd_len);
+    lens[SNAPSHOT_DISCOVERY] = c->sd_len;
+    size_t self_len;
+    char *self = take(&c->self, &self_len);
     /* Publishes come at least once an interval: one overdue by much more means the loop
      * is stuck, and /healthz says so (never sooner than ALIVE_MIN_SECONDS, so that a
      * slow render with many targets is not taken for a stall). */
     double alive = bound > ALIVE_MIN_SECONDS ? bound : ALIVE_MIN_SECONDS;
     snapshot *snap = snapshot_new(bodies, lens, c->fresh, n_fresh, t0 + alive);
-    snapshot_set_scrape(snap, scrape, c->scrape_addr, c->scrape_off, c->scrape_len, c->n);
+    snapshot_set_pieces(snap, c->headers, c->n_fam, c->pieces, c->addrs, c->n, self, self_len);
     snapshot_publish(snap);
     c->render_cost = clock_mono() - t0;
 }
@@ -572,10 +603,20 @@ collector *collector_new(struct event_base *base, const config *cfg, const rende
     c->soon_ev = evtimer_new(base, on_soon, c);
     c->file_ev = event_new(base, -1, EV_PERSIST, on_file_check, c);
     if (!c->periodic_ev || !c->soon_ev || !c->file_ev) abort();
-    buf_init(&c->text);
+    buf_init(&c->self);
     buf_init(&c->landing);
-    buf_init(&c->scrape);
+    buf_init(&c->scratch);
     buf_init(&c->sd);
+    c->n_fam = render_target_families();
+    c->offs = xcalloc(c->n_fam + 2, sizeof *c->offs);
+    {
+        buf h;
+        buf_init(&h);
+        render_target_headers(&h, c->offs);
+        size_t len;
+        char *data = buf_steal(&h, &len);
+        c->headers = snapshot_piece_new(data, len, c->offs, c->n_fam + 1);
+    }
     if (cfg->targets_file[0]) {
         c->has_reload = true;
         /* At start a bad file is an error, not something to keep running without. */
@@ -625,12 +666,14 @@ void collector_free(collector *c)
     if (c->soon_ev) event_free(c->soon_ev);
     if (c->file_ev) event_free(c->file_ev);
     evdns_base_free(c->dns, 0);
-    buf_free(&c->text);
+    buf_free(&c->self);
     buf_free(&c->landing);
-    buf_free(&c->scrape);
+    buf_free(&c->scratch);
     buf_free(&c->sd);
-    free(c->scrape_addr);
-    free(c->scrape_off);
-    free(c->scrape_len);
+    free(c->sd_text);
+    free(c->offs);
+    snapshot_piece_unref(c->headers);
+    free(c->pieces);
+    free(c->addrs);
     free(c);
 }

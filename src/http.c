@@ -204,51 +204,42 @@ static enum MHD_Result route_scrape(struct MHD_Connection *conn, const site *s)
         return send_static(conn, s, MHD_HTTP_BAD_REQUEST, "give ?target=ADDR (see /discovery for the targets)\n", NULL);
     config_target t;
     char why[200];
-    snapshot *snap = NULL;
-    const char *body;
-    size_t len;
+    snapshot *snap = snapshot_current();
+    if (!snap) return send_static(conn, s, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n", NULL);
     /* The target's own key (as /discovery gives it: "h:p/3" too), or any form
      * --redis.addr takes for it (redis://h:p, rediss://h:p, ...). */
     const char *key = want;
-    if (!(snap = snapshot_current())) return send_static(conn, s, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n", NULL);
-    if (!snapshot_scrape(snap, key, &body, &len)) {
-        if (config_parse_target(want, &t, why, sizeof why) != 0 || !snapshot_scrape(snap, t.label, &body, &len)) {
+    buf b;
+    buf_init(&b);
+    if (!snapshot_scrape(snap, key, &b)) {
+        if (config_parse_target(want, &t, why, sizeof why) != 0 || !snapshot_scrape(snap, t.label, &b)) {
             snapshot_unref(snap);
+            buf_free(&b);
             return send_static(conn, s, MHD_HTTP_NOT_FOUND, "not a target of this exporter\n", NULL);
         }
         key = t.label;
     }
-    const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-    bool om = negotiate_openmetrics(accept);
     const char *const *stale;
     size_t k = snapshot_stale(snap, clock_mono(), &stale);
-    bool is_stale = false;
-    for (size_t i = 0; i < k && !is_stale; i++) is_stale = strcmp(stale[i], key) == 0;
-    buf b;
-    buf_init(&b);
-    if (is_stale) render_mark_down(&b, body, len, &stale[0], k);
+    for (size_t i = 0; i < k; i++) {
+        if (strcmp(stale[i], key) != 0) continue;
+        buf down;
+        buf_init(&down);
+        render_mark_down(&down, b.data, b.len, &stale[i], 1);
+        buf_free(&b);
+        b = down;
+        break;
+    }
+    snapshot_unref(snap);
+    const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    bool om = negotiate_openmetrics(accept);
     if (om) {
         buf o;
         buf_init(&o);
-        if (is_stale) render_openmetrics_from_text(&o, b.data, b.len);
-        else render_openmetrics_from_text(&o, body, len);
+        render_openmetrics_from_text(&o, b.data, b.len);
         buf_free(&b);
         b = o;
-    } else if (!is_stale) {
-        /* The common case: the snapshot's bytes as they are, no copy. */
-        buf_free(&b);
-        struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
-            len, (void *)(uintptr_t)body, on_response_done, snap);
-        if (!r) {
-            snapshot_unref(snap);
-            return MHD_NO;
-        }
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, RENDER_CONTENT_TYPE_TEXT);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-        return queue(conn, s, MHD_HTTP_OK, r);
     }
-    snapshot_unref(snap);
     return send_owned(conn, s, &b, om ? RENDER_CONTENT_TYPE_OPENMETRICS : RENDER_CONTENT_TYPE_TEXT);
 }
 

@@ -101,9 +101,28 @@ static void family_sample(family *f, const char *suffix, const report *r, const 
     buf_putc(f->out, '\n');
 }
 
-static family fam(buf *out, const char *name, const char *type, const char *help)
+/* How families are written: whole (header before the first sample), samples only (a
+ * target's piece: where each family starts is noted), or headers only (every family's
+ * header, noted likewise). Pieces and headers put together by render_assemble give the
+ * same bytes as the whole. */
+typedef enum rmode { R_WHOLE, R_SAMPLES, R_HEADERS } rmode;
+
+typedef struct rctx {
+    buf *out;
+    rmode mode;
+    size_t *offs;     /* R_SAMPLES, R_HEADERS: family k starts at offs[k] */
+    size_t idx;       /* families seen */
+} rctx;
+
+static family fam(rctx *c, const char *name, const char *type, const char *help)
 {
-    return (family){out, name, type, help, false};
+    family f = {c->out, name, type, help, false};
+    if (c->mode == R_WHOLE) return f;
+    if (c->offs) c->offs[c->idx] = c->out->len;
+    c->idx++;
+    if (c->mode == R_HEADERS) family_header(&f);
+    f.started = true;   /* the header is written (R_HEADERS) or belongs elsewhere (R_SAMPLES) */
+    return f;
 }
 
 /* A bucket bound as OpenMetrics wants it: "1.0", "0.005", "1024.0". */
@@ -200,9 +219,9 @@ static const struct db_row {
      "volatile-*, none under noeviction.", db_evictable},
 };
 
-static void render_redis(buf *out, const render_view *ts, size_t n)
+static void render_redis(rctx *c, const render_view *ts, size_t n)
 {
-    family f = fam(out, "redis_up", "gauge",
+    family f = fam(c, "redis_up", "gauge",
                    "1 when the exporter's last poll of this Redis succeeded and is recent, else 0.");
     for (size_t i = 0; i < n; i++)
         family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].up);
@@ -210,7 +229,7 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
     for (int k = 0; k < INFO_NUM_COUNT; k++) {
         const info_num_desc *d = &info_num_table[k];
         if (!d->metric) continue;
-        f = fam(out, d->metric, d->kind == INFO_COUNTER ? "counter" : "gauge", d->help);
+        f = fam(c, d->metric, d->kind == INFO_COUNTER ? "counter" : "gauge", d->help);
         for (size_t i = 0; i < n; i++) {
             double v;
             if (ts[i].up && info_get(&ts[i].r->sample, (info_num)k, &v))
@@ -219,7 +238,7 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
     }
 
     for (size_t r = 0; r < sizeof derived_rows / sizeof derived_rows[0]; r++) {
-        f = fam(out, derived_rows[r].name, "gauge", derived_rows[r].help);
+        f = fam(c, derived_rows[r].name, "gauge", derived_rows[r].help);
         for (size_t i = 0; i < n; i++) {
             double v;
             if (ts[i].up && derived_rows[r].value(&ts[i].r->derived, &v))
@@ -228,7 +247,7 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
     }
 
     for (size_t r = 0; r < sizeof db_rows / sizeof db_rows[0]; r++) {
-        f = fam(out, db_rows[r].name, "gauge", db_rows[r].help);
+        f = fam(c, db_rows[r].name, "gauge", db_rows[r].help);
         for (size_t i = 0; i < n; i++) {
             if (!ts[i].up) continue;
             for (size_t d = 0; d < ts[i].r->sample.n_dbs; d++) {
@@ -243,7 +262,7 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
         }
     }
 
-    f = fam(out, "redis_errors_total", "counter",
+    f = fam(c, "redis_errors_total", "counter",
             "Error replies by error prefix (INFO errorstats errorstat_<err>:count). The OOM series counts "
             "commands rejected at maxmemory; it is 0 while the section has no OOM line.");
     for (size_t i = 0; i < n; i++) {
@@ -261,14 +280,14 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
         }
     }
 
-    f = fam(out, "redis_active_defrag_enabled", "gauge",
+    f = fam(c, "redis_active_defrag_enabled", "gauge",
             "1 when the activedefrag config is yes (CONFIG GET activedefrag, asked at most once a minute; "
             "absent where CONFIG is renamed or forbidden).");
     for (size_t i = 0; i < n; i++)
         if (ts[i].up && ts[i].r->config.has_defrag_enabled)
             family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->config.defrag_enabled);
 
-    f = fam(out, "redis_memory_finding", "gauge",
+    f = fam(c, "redis_memory_finding", "gauge",
             "1 for each active diagnosis finding (id one of:" DIAGNOSE_ID_LIST "). No series when healthy. "
             "The landing page and the doctor command explain each and its fix.");
     for (size_t i = 0; i < n; i++) {
@@ -281,7 +300,7 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
         }
     }
 
-    f = fam(out, "redis_key_sample_largest_bytes", "gauge",
+    f = fam(c, "redis_key_sample_largest_bytes", "gauge",
             "MEMORY USAGE of the largest keys the optional key sampler has seen (top N, refreshed every SCAN "
             "cycle); key names are cut at 64 bytes or hashed with --sampler.hash-keys.");
     for (size_t i = 0; i < n; i++) {
@@ -295,7 +314,7 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
         }
     }
 
-    f = fam(out, "redis_key_sample_size_bytes", "histogram",
+    f = fam(c, "redis_key_sample_size_bytes", "histogram",
             "Sizes (MEMORY USAGE) of the keys the optional key sampler has looked at.");
     for (size_t i = 0; i < n; i++) {
         if (!ts[i].up || !ts[i].r->keys.active) continue;
@@ -303,7 +322,7 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
         put_histogram(&f, ts[i].r, &ts[i].r->keys.sizes, l, 1);
     }
 
-    f = fam(out, "redis_instance_info", "gauge",
+    f = fam(c, "redis_instance_info", "gauge",
             "Constant 1, labelled with the server's version, mode, role, OS, maxmemory_policy and allocator "
             "(INFO server and memory).");
     for (size_t i = 0; i < n; i++) {
@@ -323,21 +342,21 @@ static void render_redis(buf *out, const render_view *ts, size_t n)
 }
 
 /* The per-target series about polling. */
-static void render_target_health(buf *out, const render_view *ts, size_t n)
+static void render_target_health(rctx *c, const render_view *ts, size_t n)
 {
-    family f = fam(out, "redis_memory_exporter_last_poll_success_timestamp_seconds", "gauge",
+    family f = fam(c, "redis_memory_exporter_last_poll_success_timestamp_seconds", "gauge",
                    "Unix time of the last successful poll of this Redis.");
     for (size_t i = 0; i < n; i++)
         if (ts[i].r->health.has_last_success)
             family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->health.last_success_real);
 
-    f = fam(out, "redis_memory_exporter_poll_duration_seconds", "gauge",
+    f = fam(c, "redis_memory_exporter_poll_duration_seconds", "gauge",
             "How long the last poll of this Redis took, successful or not.");
     for (size_t i = 0; i < n; i++)
         if (ts[i].r->health.has_poll_duration)
             family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->health.poll_duration);
 
-    f = fam(out, "redis_memory_exporter_poll_errors_total", "counter",
+    f = fam(c, "redis_memory_exporter_poll_errors_total", "counter",
             "Failed polls of this Redis by reason (one of:" POLLERR_LIST ").");
     for (size_t i = 0; i < n; i++) {
         for (int r = 0; r < POLLERR_COUNT; r++) {
@@ -348,29 +367,29 @@ static void render_target_health(buf *out, const render_view *ts, size_t n)
 }
 
 /* The exporter's own series. */
-static void render_self(buf *out, size_t n, const render_exporter *e)
+static void render_self(rctx *c, size_t n, const render_exporter *e)
 {
     family f;
     if (e->lateness) {
-        f = fam(out, "redis_memory_exporter_poll_lateness_seconds", "histogram",
+        f = fam(c, "redis_memory_exporter_poll_lateness_seconds", "histogram",
                 "How late polls started against their schedule, over all targets.");
         label l[1];
         put_histogram(&f, NULL, e->lateness, l, 0);
     }
 
     if (e->has_reload) {
-        f = fam(out, "redis_memory_exporter_config_last_reload_successful", "gauge",
+        f = fam(c, "redis_memory_exporter_config_last_reload_successful", "gauge",
                 "1 when the last read of --targets.file was used, 0 when it was refused (the running targets "
                 "stay).");
         family_sample(&f, NULL, NULL, NULL, 0, e->reload_ok);
-        f = fam(out, "redis_memory_exporter_config_last_reload_success_timestamp_seconds", "gauge",
+        f = fam(c, "redis_memory_exporter_config_last_reload_success_timestamp_seconds", "gauge",
                 "Unix time of the last read of --targets.file that was used.");
         family_sample(&f, NULL, NULL, NULL, 0, e->reload_time);
     }
-    f = fam(out, "redis_memory_exporter_targets", "gauge", "Targets this exporter polls (its share, with --targets.shard).");
+    f = fam(c, "redis_memory_exporter_targets", "gauge", "Targets this exporter polls (its share, with --targets.shard).");
     family_sample(&f, NULL, NULL, NULL, 0, (double)n);
 
-    f = fam(out, "redis_memory_exporter_build_info", "gauge",
+    f = fam(c, "redis_memory_exporter_build_info", "gauge",
             "Constant 1, labelled with the exporter's version and revision and the library versions it "
             "was built with.");
     const render_build *b = e->build;
@@ -400,7 +419,7 @@ static void render_self(buf *out, size_t n, const render_exporter *e)
         for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
             /* A value that could not be read is left out, never exported as 0. */
             if (rows[r].offset == offsetof(procstat_sample, start_time_seconds) && !p->has_start_time) continue;
-            f = fam(out, rows[r].name, rows[r].type, rows[r].help);
+            f = fam(c, rows[r].name, rows[r].type, rows[r].help);
             family_sample(&f, NULL, NULL, NULL, 0, *(const double *)((const char *)p + rows[r].offset));
         }
     }
@@ -417,15 +436,59 @@ void render_metrics(buf *out, render_format fmt, const render_view *targets, siz
         buf_free(&text);
         return;
     }
-    render_redis(out, targets, n);
-    render_target_health(out, targets, n);
-    render_self(out, n, e);
+    rctx c = {out, R_WHOLE, NULL, 0};
+    render_redis(&c, targets, n);
+    render_target_health(&c, targets, n);
+    render_self(&c, n, e);
 }
 
-void render_target_metrics(buf *out, const render_view *t)
+void render_exporter_metrics(buf *out, size_t n_targets, const render_exporter *e)
 {
-    render_redis(out, t, 1);
-    render_target_health(out, t, 1);
+    rctx c = {out, R_WHOLE, NULL, 0};
+    render_self(&c, n_targets, e);
+}
+
+size_t render_target_families(void)
+{
+    rctx c = {NULL, R_SAMPLES, NULL, 0};
+    buf none;
+    buf_init(&none);
+    c.out = &none;
+    render_redis(&c, NULL, 0);
+    render_target_health(&c, NULL, 0);
+    buf_free(&none);
+    return c.idx;
+}
+
+void render_target_headers(buf *out, size_t *offs)
+{
+    rctx c = {out, R_HEADERS, offs, 0};
+    render_redis(&c, NULL, 0);
+    render_target_health(&c, NULL, 0);
+    offs[c.idx] = out->len;
+}
+
+void render_target_samples(buf *out, const render_view *t, size_t *offs)
+{
+    size_t start = out->len;
+    rctx c = {out, R_SAMPLES, offs, 0};
+    render_redis(&c, t, 1);
+    render_target_health(&c, t, 1);
+    offs[c.idx] = out->len;
+    for (size_t k = 0; k <= c.idx; k++) offs[k] -= start;   /* relative to the piece */
+}
+
+void render_assemble(buf *out, const char *headers, const size_t *hoffs, size_t n_fam, const render_piece *p,
+                     size_t n)
+{
+    for (size_t k = 0; k < n_fam; k++) {
+        bool any = false;
+        for (size_t i = 0; i < n && !any; i++) any = p[i].offs[k + 1] > p[i].offs[k];
+        if (!any) continue;
+        buf_append(out, headers + hoffs[k], hoffs[k + 1] - hoffs[k]);
+        for (size_t i = 0; i < n; i++)
+            buf_append(out, p[i].data + p[i].offs[k], p[i].offs[k + 1] - p[i].offs[k]);
+    }
 }
 
 void render_discovery(buf *out, const render_view *targets, size_t n)

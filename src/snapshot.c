@@ -26,11 +26,49 @@ struct snapshot {
     char *gz[SNAPSHOT_PARTS];
     size_t gz_len[SNAPSHOT_PARTS];
     bool gz_tried[SNAPSHOT_PARTS];
-    char *scrape_text;                /* per-target bodies, one after another */
-    char *scrape_names;               /* their addrs, copied */
-    const char **scrape_addr;         /* sorted */
-    size_t *scrape_off, *scrape_len, n_scrape;
+    /* What the text is made of (snapshot_set_pieces); NULL headers = given whole. */
+    snapshot_piece *headers;
+    size_t n_fam;
+    snapshot_piece **pieces;          /* references, one per target */
+    render_piece *views;              /* the same as render_assemble takes them */
+    char *names;                      /* the targets' addrs, copied */
+    const char **addr;                /* sorted */
+    size_t n_targets;
+    char *self;                       /* the exporter's own series */
+    size_t self_len;
 };
+
+struct snapshot_piece {
+    atomic_int refs;
+    char *data;
+    size_t len;
+    size_t *offs;
+};
+
+snapshot_piece *snapshot_piece_new(char *data, size_t len, const size_t *offs, size_t n_offs)
+{
+    snapshot_piece *p = xcalloc(1, sizeof *p);
+    atomic_init(&p->refs, 1);
+    p->data = data;
+    p->len = len;
+    p->offs = xcalloc(n_offs + 1, sizeof *p->offs);
+    memcpy(p->offs, offs, n_offs * sizeof *offs);
+    return p;
+}
+
+snapshot_piece *snapshot_piece_ref(snapshot_piece *p)
+{
+    atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+    return p;
+}
+
+void snapshot_piece_unref(snapshot_piece *p)
+{
+    if (!p || atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1) return;
+    free(p->data);
+    free(p->offs);
+    free(p);
+}
 
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
 static snapshot *slot;   /* the one published snapshot; guarded by slot_lock */
@@ -75,37 +113,39 @@ snapshot *snapshot_new(char *bodies[SNAPSHOT_PARTS], const size_t lens[SNAPSHOT_
     return s;
 }
 
-void snapshot_set_scrape(snapshot *s, char *text, const char *const *addrs, const size_t *off, const size_t *len,
-                         size_t n)
+void snapshot_set_pieces(snapshot *s, snapshot_piece *headers, size_t n_fam, snapshot_piece *const *pieces,
+                         const char *const *addrs, size_t n, char *self, size_t self_len)
 {
-    s->scrape_text = text;
+    s->headers = snapshot_piece_ref(headers);
+    s->n_fam = n_fam;
+    s->pieces = xcalloc(n + 1, sizeof *s->pieces);
+    s->views = xcalloc(n + 1, sizeof *s->views);
+    s->addr = xcalloc(n + 1, sizeof *s->addr);
     size_t bytes = 1;
     for (size_t i = 0; i < n; i++) bytes += strlen(addrs[i]) + 1;
-    s->scrape_names = xcalloc(1, bytes);
-    s->scrape_addr = xcalloc(n + 1, sizeof *s->scrape_addr);
-    s->scrape_off = xcalloc(n + 1, sizeof *s->scrape_off);
-    s->scrape_len = xcalloc(n + 1, sizeof *s->scrape_len);
-    char *p = s->scrape_names;
+    s->names = xcalloc(1, bytes);
+    char *p = s->names;
     for (size_t i = 0; i < n; i++) {
+        s->pieces[i] = snapshot_piece_ref(pieces[i]);
+        s->views[i] = (render_piece){pieces[i]->data, pieces[i]->offs};
         size_t l = strlen(addrs[i]) + 1;
         memcpy(p, addrs[i], l);
-        s->scrape_addr[i] = p;
+        s->addr[i] = p;
         p += l;
-        s->scrape_off[i] = off[i];
-        s->scrape_len[i] = len[i];
     }
-    s->n_scrape = n;
+    s->n_targets = n;
+    s->self = self;
+    s->self_len = self_len;
 }
 
-bool snapshot_scrape(snapshot *s, const char *addr, const char **body, size_t *len)
+bool snapshot_scrape(snapshot *s, const char *addr, buf *out)
 {
-    size_t lo = 0, hi = s->n_scrape;
+    size_t lo = 0, hi = s->n_targets;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(s->scrape_addr[mid], addr);
+        int c = strcmp(s->addr[mid], addr);
         if (c == 0) {
-            *body = s->scrape_text + s->scrape_off[mid];
-            *len = s->scrape_len[mid];
+            render_assemble(out, s->headers->data, s->headers->offs, s->n_fam, &s->views[mid], 1);
             return true;
         }
         if (c < 0) lo = mid + 1;
@@ -131,11 +171,13 @@ void snapshot_unref(snapshot *s)
     free(s->fresh_addr);
     free(s->fresh_until);
     free(s->addr_store);
-    free(s->scrape_text);
-    free(s->scrape_names);
-    free(s->scrape_addr);
-    free(s->scrape_off);
-    free(s->scrape_len);
+    for (size_t i = 0; i < s->n_targets; i++) snapshot_piece_unref(s->pieces[i]);
+    snapshot_piece_unref(s->headers);
+    free(s->pieces);
+    free(s->views);
+    free(s->addr);
+    free(s->names);
+    free(s->self);
     free(s);
 }
 
@@ -179,8 +221,19 @@ static char *gzip_bytes(const char *in, size_t n, size_t *out_len)
 
 const char *snapshot_body(snapshot *s, snapshot_part part, bool gzip, size_t *len)
 {
-    bool lazy = gzip || part == SNAPSHOT_OPENMETRICS;   /* the only parts written after creation */
+    /* The text, OpenMetrics and gzip bodies may be made after creation: under the lock. */
+    bool lazy = gzip || part == SNAPSHOT_OPENMETRICS || part == SNAPSHOT_TEXT;
     if (lazy) pthread_mutex_lock(&s->gz_lock);
+    if (!s->body[SNAPSHOT_TEXT] && s->headers && (part == SNAPSHOT_TEXT || part == SNAPSHOT_OPENMETRICS)) {
+        buf t;
+        buf_init(&t);
+        size_t total = s->self_len + s->headers->len;
+        for (size_t i = 0; i < s->n_targets; i++) total += s->pieces[i]->len;
+        buf_reserve(&t, total + 1);
+        render_assemble(&t, s->headers->data, s->headers->offs, s->n_fam, s->views, s->n_targets);
+        buf_append(&t, s->self, s->self_len);
+        s->body[SNAPSHOT_TEXT] = buf_steal(&t, &s->len[SNAPSHOT_TEXT]);
+    }
     if (!s->body[part] && part == SNAPSHOT_OPENMETRICS && s->body[SNAPSHOT_TEXT]) {
         buf om;
         buf_init(&om);

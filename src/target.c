@@ -178,6 +178,7 @@ static void update_report(target *t)
     if (t->smp) t->rep.keys = *sampler_get_summary(t->smp);
     observe_opts o = {.thresholds = &t->opts.thresholds, .one_shot = t->opts.one_shot};
     observe(&t->history, &t->rep, &o, clock_mono());
+    t->rep.version++;
 }
 
 static void send_sampler_cmds(target *t, const sampler_cmd *c, size_t n)
@@ -207,6 +208,7 @@ static void sampler_try(target *t)
  * that whoever is notified sees whether sampler replies are still to come. */
 static void finish_poll(target *t, bool ok)
 {
+    t->rep.version++;   /* health changed, whatever else did */
     event_del(t->deadline_ev);
     t->rep.health.has_poll_duration = true;
     t->rep.health.poll_duration = clock_mono() - t->poll_started;

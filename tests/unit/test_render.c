@@ -295,6 +295,74 @@ static void test_landing_shows_findings_and_fixes(void **state)
     info_sample_free(&w.r.sample);
 }
 
+/* Pieces put together give the whole, byte for byte: for two targets (one down, one with
+ * a spec's labels) and for one alone (the /scrape body is the whole's target part). The
+ * spec's labels follow addr on every series of that target, redis_up included, and a
+ * down target keeps them when marked down. */
+static void test_pieces_make_the_whole(void **state)
+{
+    (void)state;
+    world w, v;
+    make(&w, INFO7, true);
+    make(&v, INFO7, true);
+    v.r.addr = "y:2";
+    tspec spec;
+    memset(&spec, 0, sizeof spec);
+    tspec_set_label(&spec, "team", "cache");
+    tspec_set_label(&spec, "shard", "0-5460");
+    v.r.spec = &spec;
+    render_view views[2] = {w.t, v.t};
+    views[1].r = &v.r;
+    for (int up = 0; up < 2; up++) {
+        views[0].up = up;
+        buf whole, parts, heads, p0, p1;
+        buf_init(&whole);
+        buf_init(&parts);
+        buf_init(&heads);
+        buf_init(&p0);
+        buf_init(&p1);
+        render_metrics(&whole, RENDER_TEXT, views, 2, &w.e);
+        size_t nf = render_target_families();
+        assert_true(nf > 50);
+        size_t *ho = calloc(nf + 1, sizeof *ho), *o0 = calloc(nf + 1, sizeof *o0), *o1 = calloc(nf + 1, sizeof *o1);
+        render_target_headers(&heads, ho);
+        render_target_samples(&p0, &views[0], o0);
+        render_target_samples(&p1, &views[1], o1);
+        render_piece ps[2] = {{p0.data, o0}, {p1.data, o1}};
+        render_assemble(&parts, heads.data, ho, nf, ps, 2);
+        render_exporter_metrics(&parts, 2, &w.e);
+        assert_int_equal(parts.len, whole.len);
+        assert_memory_equal(parts.data, whole.data, whole.len);
+        check_structure(parts.data, false);
+        /* One target alone: what /scrape serves, its series only. */
+        buf one;
+        buf_init(&one);
+        render_assemble(&one, heads.data, ho, nf, &ps[1], 1);
+        assert_true(has_line(one.data, "redis_up{addr=\"y:2\",team=\"cache\",shard=\"0-5460\"} 1"));
+        assert_null(strstr(one.data, "addr=\"x:1\""));
+        assert_null(strstr(one.data, "process_"));
+        const char *stale[] = {"y:2"};
+        buf down;
+        buf_init(&down);
+        render_mark_down(&down, one.data, one.len, stale, 1);
+        assert_true(has_line(down.data, "redis_up{addr=\"y:2\",team=\"cache\",shard=\"0-5460\"} 0"));
+        assert_null(strstr(down.data, "redis_memory_used_bytes{"));
+        buf_free(&down);
+        buf_free(&one);
+        free(ho);
+        free(o0);
+        free(o1);
+        buf_free(&whole);
+        buf_free(&parts);
+        buf_free(&heads);
+        buf_free(&p0);
+        buf_free(&p1);
+    }
+    tspec_free(&spec);
+    info_sample_free(&w.r.sample);
+    info_sample_free(&v.r.sample);
+}
+
 static void test_mark_down(void **state)
 {
     (void)state;
@@ -337,7 +405,7 @@ int main(void)
         cmocka_unit_test(test_exact_lines),          cmocka_unit_test(test_structure_both_formats),
         cmocka_unit_test(test_openmetrics_transform), cmocka_unit_test(test_down_target_has_no_redis_series),
         cmocka_unit_test(test_label_escaping),       cmocka_unit_test(test_numbers),
-        cmocka_unit_test(test_landing_escapes_html), cmocka_unit_test(test_landing_shows_findings_and_fixes),
+        cmocka_unit_test(test_landing_escapes_html), cmocka_unit_test(test_pieces_make_the_whole), cmocka_unit_test(test_landing_shows_findings_and_fixes),
         cmocka_unit_test(test_mark_down),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Fleet scale: one exporter with N targets (default 10,000) from a targets file, polled
+every second, for SECONDS (default 20) without scrapes, then /scrape?target= for random
+targets. The targets are N distinct unix socket paths (symlinks to the sockets of 4
+redis-servers), so N connections are real. Prints CPU (% of one core), RSS and RSS per
+target beyond a one-target baseline, poll lateness p50/p99 (from the exporter's own
+histogram over the window), /scrape latency p50/p99 over 2,000 keep-alive requests, and
+the goals beside them. Figures only.
+
+    ulimit -n 65536; /usr/bin/python3 tests/bench/fleet.py [N] [SECONDS]"""
+import http.client
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
+from harness import Exporter, parse_metrics, wait_for  # noqa: E402
+
+SERVERS = 4
+
+
+def cpu(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        x = f.read().rsplit(")", 1)[1].split()
+    return (int(x[11]) + int(x[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def lateness(exporter):
+    return {l["le"]: v for n, l, v in exporter.metrics() if n == "redis_memory_exporter_poll_lateness_seconds_bucket"}
+
+
+def quantile(q, before, after):
+    """histogram_quantile over the difference of two bucket snapshots."""
+    les = sorted(before, key=lambda k: float("inf") if k == "+Inf" else float(k))
+    counts = [after[k] - before.get(k, 0) for k in les]
+    total = counts[-1]
+    if total <= 0:
+        return float("nan")
+    rank, prev_le, prev_c = q * total, 0.0, 0.0
+    for le, c in zip(les, counts):
+        upper = float("inf") if le == "+Inf" else float(le)
+        if c >= rank:
+            if upper == float("inf"):
+                return prev_le
+            return prev_le + (upper - prev_le) * (rank - prev_c) / max(c - prev_c, 1e-9)
+        prev_le, prev_c = upper, c
+    return prev_le
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 20
+    d = tempfile.mkdtemp(prefix="rme-fleet-bench-")
+    servers = []
+    try:
+        for i in range(SERVERS):
+            sock = os.path.join(d, f"r{i}.sock")
+            servers.append(subprocess.Popen(
+                ["redis-server", "--port", "0", "--unixsocket", sock, "--maxclients", str(n // SERVERS + 100),
+                 "--save", "", "--appendonly", "no", "--dir", d], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for i in range(SERVERS):
+            wait_for("redis socket", lambda i=i: os.path.exists(os.path.join(d, f"r{i}.sock")))
+        links = []
+        for i in range(n):
+            link = os.path.join(d, f"t{i}.sock")
+            os.symlink(os.path.join(d, f"r{i % SERVERS}.sock"), link)
+            links.append(link)
+        path = os.path.join(d, "targets.yml")
+        with open(path, "w") as f:
+            f.write("targets:\n" + "".join(f"  - addr: unix://{x}\n" for x in links))
+        one = Exporter([f"unix://{links[0]}"], interval="1s")
+        time.sleep(3)
+        base_rss = rss_kib(one.proc.pid)
+        one.stop()
+        t_start = time.monotonic()
+        ex = Exporter([], f"--targets.file={path}", interval="1s")
+        wait_for("every target up", lambda: ex.value("redis_memory_exporter_targets") == n and
+                 sum(1 for name, _, v in ex.metrics() if name == "redis_up" and v == 1) == n, timeout=120, step=1)
+        warm = time.monotonic() - t_start
+        time.sleep(2)
+        b0, c0, t0 = lateness(ex), cpu(ex.proc.pid), time.monotonic()
+        time.sleep(seconds)
+        c1, t1, b1 = cpu(ex.proc.pid), time.monotonic(), lateness(ex)
+        rss = rss_kib(ex.proc.pid)
+        conn = http.client.HTTPConnection("127.0.0.1", ex.port, timeout=5)
+        times = []
+        for _ in range(2000):
+            target = random.choice(links)
+            s = time.perf_counter()
+            conn.request("GET", f"/scrape?target={target}")
+            body = conn.getresponse().read()
+            times.append(time.perf_counter() - s)
+            assert body.startswith(b"# HELP")
+        conn.request("GET", "/metrics")
+        metrics_bytes = len(conn.getresponse().read())
+        times.sort()
+        cpu_pct = (c1 - c0) / (t1 - t0) * 100
+        per_target = (rss - base_rss) / n
+        print(f"| figure ({n} targets, 1 s interval, {seconds:.0f} s) | measured | goal |")
+        print("|---|---|---|")
+        print(f"| exporter CPU | {cpu_pct:.1f} % of one core | <= 50 % |")
+        print(f"| RSS | {rss / 1024:.1f} MiB (one target: {base_rss / 1024:.1f} MiB) | |")
+        print(f"| memory per target beyond the base | {per_target:.1f} KiB | <= 16 KiB |")
+        print(f"| poll lateness p50 / p99 | {quantile(0.5, b0, b1) * 1000:.1f} / {quantile(0.99, b0, b1) * 1000:.1f} ms"
+              " | p99 <= 50 ms |")
+        print(f"| /scrape?target= p50 / p99 (Python keep-alive client) | {times[1000] * 1000:.2f} / "
+              f"{times[1979] * 1000:.2f} ms | p99 <= 1 ms |")
+        print(f"| /metrics body | {metrics_bytes / 1048576:.1f} MiB | |")
+        print(f"| start to every target up | {warm:.1f} s | |")
+        ex.stop()
+    finally:
+        for s in servers:
+            s.terminate()
+        for s in servers:
+            s.wait()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
