@@ -110,12 +110,15 @@ const char *target_phase_name(target_phase p)
 }
 
 /* How long to wait before reconnecting after `failures` failed polls in a row: the
- * first retry comes at the next tick, later ones back off exponentially up to the cap. */
+ * first retry comes at the next tick, later ones back off exponentially up to the cap,
+ * each by a random 50-100 % of it: targets that failed together (a network blip, a
+ * restarted proxy in front of a fleet) come back spread out, not all at once. */
 static double backoff_wait(const target_opts *o, unsigned failures)
 {
     if (failures <= 1) return 0;
     double backoff = o->interval * pow(2.0, (double)(failures - 1));
     if (backoff > o->max_backoff) backoff = o->max_backoff;
+    backoff *= 0.5 + 0.5 * (double)rand() / RAND_MAX;
     return backoff - o->interval * 0.5;
 }
 
