@@ -41,6 +41,8 @@ typedef struct render_exporter {
     const procstat_sample *proc;  /* may be NULL */
     const histo *lateness;        /* poll lateness over all targets, or NULL */
     double poll_interval;         /* seconds, for the landing page */
+    const struct cluster_summary *clusters;   /* for the landing page (clusters.h), may be NULL */
+    size_t n_clusters;
     bool has_reload;              /* a targets file is configured: its reload state is shown */
     bool reload_ok;               /* the last read of it was used */
     double reload_time;           /* Unix time of the last read that was used */

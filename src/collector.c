@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "clusters.h"
 #include "clock.h"
 #include "conn.h"
 #include "creds.h"
@@ -464,9 +465,13 @@ static void publish(collector *c)
         c->pieces[i] = e->piece;
         c->addrs[i] = r->addr;
     }
+    cluster_summary clusters[CLUSTERS_MAX];
+    ex.n_clusters = clusters_summarise(c->views, c->n, &c->cfg->thresholds, clusters, CLUSTERS_MAX);
+    ex.clusters = clusters;
     buf_reset(&c->self);
     buf_reset(&c->landing);
     render_exporter_metrics(&c->self, c->n, &ex);
+    clusters_render(&c->self, clusters, ex.n_clusters);
     landing_render(&c->landing, c->views, c->n, &ex, c->cfg->telemetry_path);
     if (c->sd_stale || !c->sd_text) {
         buf_reset(&c->sd);

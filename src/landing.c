@@ -1,7 +1,11 @@
 /* landing: the HTML landing page. See include/landing.h. */
 #include "landing.h"
 
+#include "clusters.h"
 #include "fmt.h"
+
+/* Rows and findings shown at most: a page for people, not a listing of a whole fleet. */
+#define LANDING_MAX_ROWS 500
 
 void landing_render(buf *out, const render_view *targets, size_t n, const render_exporter *e,
                     const char *telemetry_path)
@@ -20,7 +24,7 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
     buf_puts(out, "\">Metrics</a> &middot; <a href=\"/healthz\">Health</a></p>\n"
                   "<h2>Targets</h2>\n<table><tr><th>address</th><th>state</th><th>last error</th>"
                   "<th>used / maxmemory</th><th>policy</th></tr>\n");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && i < LANDING_MAX_ROWS; i++) {
         const render_view *t = &targets[i];
         const report *r = t->r;
         buf_puts(out, "<tr><td>");
@@ -52,12 +56,30 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
         fmt_html(out, policy ? policy : "-");
         buf_puts(out, "</td></tr>\n");
     }
-    buf_puts(out, "</table>\n<h2>Findings</h2>\n");
+    buf_puts(out, "</table>\n");
+    if (n > LANDING_MAX_ROWS)
+        buf_printf(out, "<p>&hellip; and %zu more targets: <a href=\"/discovery\">/discovery</a> lists every one.</p>\n",
+                   n - LANDING_MAX_ROWS);
+    buf_puts(out, "<h2>Findings</h2>\n");
     size_t shown = 0;
+    for (size_t i = 0; i < e->n_clusters; i++) {
+        const cluster_summary *c = &e->clusters[i];
+        if (!c->imbalance) continue;
+        char summary[600], fix[800];
+        clusters_finding_text(c, summary, sizeof summary, fix, sizeof fix);
+        buf_printf(out, "<div class=\"%s\"><h3>cluster ", diagnose_severity_name(c->severity));
+        fmt_html(out, c->cluster);
+        buf_printf(out, ": shard_near_limit_alone (%s)</h3>\n<p>", diagnose_severity_name(c->severity));
+        fmt_html(out, summary);
+        buf_puts(out, "</p>\n<p><b>Fix:</b> <code>");
+        fmt_html(out, fix);
+        buf_puts(out, "</code></p></div>\n");
+        shown++;
+    }
     for (size_t i = 0; i < n; i++) {
         const render_view *t = &targets[i];
         const report *r = t->r;
-        if (!t->up) continue;
+        if (!t->up || shown >= LANDING_MAX_ROWS) continue;
         for (size_t k = 0; k < r->diagnosis.n; k++) {
             const diagnose_finding *f = &r->diagnosis.findings[k];
             buf_printf(out, "<div class=\"%s\"><h3>", diagnose_severity_name(f->severity));

@@ -60,3 +60,67 @@ def test_cluster_discovered_followed_and_resized():
         exporter.stop()
         cluster.stop()
         shutil.rmtree(d, ignore_errors=True)
+
+
+def cluster_findings(exporter):
+    return [l for n, l, v in exporter.metrics() if n == "redis_cluster_finding" and v == 1]
+
+
+def slot_range(node):
+    for line in node.client.execute_command("CLUSTER", "NODES").decode().splitlines():
+        f = line.split()
+        if "myself" in f[2]:
+            lo, hi = f[8].split("-")
+            return int(lo), int(hi)
+    raise AssertionError("no slots")
+
+
+def test_one_full_shard_is_found_and_resharding_as_advised_clears_it():
+    """One shard at 80 %+ of its limit while the others are near empty: the finding names
+    it; the printed fix (moving slots off it with redis-cli --cluster reshard) is run,
+    the finding clears and not one key is lost."""
+    from redis.crc import key_slot
+    import subprocess
+    cluster = Cluster()
+    d = tempfile.mkdtemp(prefix="rme-cluster-")
+    path = os.path.join(d, "targets.yml")
+    with open(path, "w") as f:
+        f.write(f"targets:\n  - addr: {cluster.nodes[0].addr}\n    discover: cluster\n")
+    try:
+        primaries = cluster.primaries()
+        full, other = primaries[0], primaries[1]
+        lo, hi = slot_range(full)
+        for node in cluster.nodes:
+            node.client.config_set("maxmemory", "8mb")
+        pipe = full.client.pipeline(transaction=False)
+        i = n = 0
+        while n < 4000:
+            key = f"item:{i}"
+            i += 1
+            if lo <= key_slot(key.encode()) <= hi:
+                pipe.set(key, "v" * 1000)
+                n += 1
+        pipe.execute()
+        ratio = full.client.info("memory")["used_memory"] / (8 << 20)
+        assert ratio >= 0.8, ratio
+        keys_before = sum(p.client.dbsize() for p in primaries)
+        exporter = Exporter([], f"--targets.file={path}")
+        try:
+            wait_for("the finding", lambda: cluster_findings(exporter), timeout=30)
+            (finding,) = cluster_findings(exporter)
+            assert finding["cluster"] == cluster.nodes[0].addr and finding["shard"] == f"{lo}-{hi}", finding
+            assert finding["id"] == "shard_near_limit_alone"
+            assert exporter.value("redis_cluster_memory_used_ratio_max", cluster=cluster.nodes[0].addr) >= 0.8
+            page = exporter.landing()
+            assert "shard_near_limit_alone" in page and "--cluster reshard" in page
+            # Follow the fix: move most of its slots, keys and all, to another primary.
+            subprocess.run(["redis-cli", "--cluster", "reshard", full.addr, "--cluster-from", full.node_id(),
+                            "--cluster-to", other.node_id(), "--cluster-slots", str((hi - lo) * 3 // 5),
+                            "--cluster-yes"], check=True, capture_output=True, timeout=120)
+            wait_for("the finding cleared", lambda: not cluster_findings(exporter), timeout=40)
+            assert sum(p.client.dbsize() for p in primaries) == keys_before, "a key was lost"
+        finally:
+            exporter.stop()
+    finally:
+        cluster.stop()
+        shutil.rmtree(d, ignore_errors=True)
