@@ -39,6 +39,7 @@ struct conn {
     bool dead;                    /* conn_free was called inside a handler */
     bool up;                      /* the socket connected (and the TLS handshake ended) */
     bool tls;                     /* bev is an OpenSSL bufferevent */
+    bool got_data;                /* a byte came from the server on this connection */
     bool has_deferred;
     conn_event deferred;
     char deferred_detail[128];
@@ -96,6 +97,7 @@ static void on_read(struct bufferevent *bev, void *arg)
     conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     size_t n = evbuffer_get_length(in);
+    c->got_data = true;
     if (c->q_len == 0) {
         evbuffer_drain(in, n);
         emit(c, CONN_UNEXPECTED, "unexpected data from redis");
@@ -168,6 +170,14 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
             char detail[200];
             tls_describe_failure(refused ? ssl : NULL, code, detail, sizeof detail);
             emit(c, CONN_TLS, detail);
+            return;
+        }
+        /* Closed right after the handshake, before a single reply: a TLS 1.3 server that
+         * wants a client certificate says so after the handshake, and its alert can be
+         * lost to the reset that follows it. */
+        if (c->up && !c->got_data) {
+            emit(c, CONN_TLS, "the server closed the connection right after the TLS handshake, before any reply "
+                              "(does it require a client certificate? --tls.cert-file and --tls.key-file)");
             return;
         }
     }

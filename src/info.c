@@ -2,6 +2,7 @@
 #include "info.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -47,6 +48,20 @@ static bool parse_number(const char *p, const char *end, double *out)
     size_t n = (size_t)(end - p);
     if (n > 0 && p[n - 1] == '%') n--;
     if (n == 0 || n >= sizeof tmp) return false;
+    /* Most values are whole numbers: read them without strtod (exact up to 15 digits,
+     * like strtod's result for them). */
+    const char *q = p, *stop_at = p + n;
+    bool neg = *q == '-';
+    if (neg) q++;
+    if (stop_at > q && stop_at - q <= 15) {
+        uint64_t v = 0;
+        const char *r = q;
+        while (r < stop_at && *r >= '0' && *r <= '9') v = v * 10 + (uint64_t)(*r++ - '0');
+        if (r == stop_at) {
+            *out = neg ? -(double)v : (double)v;
+            return true;
+        }
+    }
     memcpy(tmp, p, n);
     tmp[n] = '\0';
     /* strtod would accept "inf", "nan" and hex; INFO has none of them. */
@@ -65,6 +80,33 @@ static bool parse_number(const char *p, const char *end, double *out)
 static bool key_is(const char *k, size_t klen, const char *name, size_t namelen)
 {
     return namelen == klen && k[0] == name[0] && memcmp(k, name, klen) == 0;
+}
+
+/* The field tables by a hash of a key's length and end letters, made once per parse
+ * (about a thousand instructions): a line then meets one or two candidates instead of
+ * every field of both tables. Ids below INFO_NUM_COUNT are numeric fields, the rest text. */
+#define KEY_BUCKETS 256
+typedef struct key_index {
+    short head[KEY_BUCKETS];
+    short next[INFO_NUM_COUNT + INFO_TEXT_COUNT];
+} key_index;
+
+static unsigned key_bucket(const char *k, size_t klen)
+{
+    return ((unsigned)klen * 31u + (unsigned char)k[0] * 7u + (unsigned char)k[klen - 1] * 3u +
+            (unsigned char)k[klen / 2]) & (KEY_BUCKETS - 1);
+}
+
+static void key_index_build(key_index *x)
+{
+    memset(x->head, 0xff, sizeof x->head);   /* -1: empty */
+    for (int id = INFO_NUM_COUNT + INFO_TEXT_COUNT - 1; id >= 0; id--) {
+        const char *key = id < INFO_NUM_COUNT ? info_num_table[id].key : info_text_table[id - INFO_NUM_COUNT].key;
+        size_t len = id < INFO_NUM_COUNT ? info_num_table[id].keylen : info_text_table[id - INFO_NUM_COUNT].keylen;
+        unsigned b = key_bucket(key, len);
+        x->next[id] = x->head[b];
+        x->head[b] = (short)id;
+    }
 }
 
 /* Finds "name=value" inside a comma-separated list (keyspace and errorstats lines). */
@@ -130,16 +172,24 @@ static void add_errorstat(info_sample *s, const char *name, size_t nlen, const c
     e->count = count;
 }
 
-static bool parse_line(info_sample *s, const char *k, size_t klen, const char *v, const char *end)
+static bool parse_line(info_sample *s, const key_index *x, const char *k, size_t klen, const char *v,
+                       const char *end)
 {
-    for (int i = 0; i < INFO_NUM_COUNT; i++) {
-        if (!key_is(k, klen, info_num_table[i].key, info_num_table[i].keylen)) continue;
+    int found = -1;
+    for (int id = x->head[key_bucket(k, klen)]; id >= 0 && found < 0; id = x->next[id]) {
+        if (id < INFO_NUM_COUNT ? key_is(k, klen, info_num_table[id].key, info_num_table[id].keylen)
+                                : key_is(k, klen, info_text_table[id - INFO_NUM_COUNT].key,
+                                         info_text_table[id - INFO_NUM_COUNT].keylen))
+            found = id;
+    }
+    if (found >= 0 && found < INFO_NUM_COUNT) {
+        int i = found;
         if (parse_number(v, end, &s->num[i])) s->has_num[i] = true;
         else s->n_bad_values++;
         return true;
     }
-    for (int i = 0; i < INFO_TEXT_COUNT; i++) {
-        if (!key_is(k, klen, info_text_table[i].key, info_text_table[i].keylen)) continue;
+    if (found >= INFO_NUM_COUNT) {
+        int i = found - INFO_NUM_COUNT;
         size_t n = (size_t)(end - v);
         if (n >= INFO_TEXT_MAX) n = INFO_TEXT_MAX - 1;
         memcpy(s->text[i], v, n);
@@ -177,6 +227,8 @@ static int cmp_db(const void *a, const void *b)
 
 size_t info_parse(info_sample *s, const char *text, size_t len)
 {
+    key_index x;
+    key_index_build(&x);
     size_t known = 0;
     const char *p = text, *end = text + len;
     while (p < end) {
@@ -192,7 +244,7 @@ size_t info_parse(info_sample *s, const char *text, size_t len)
             else if (section_is(p, n, "Keyspace")) { s->has_keyspace = true; known++; }
         } else {
             const char *colon = memchr(p, ':', n);
-            if (colon && colon > p && parse_line(s, p, (size_t)(colon - p), colon + 1, line_end))
+            if (colon && colon > p && parse_line(s, &x, p, (size_t)(colon - p), colon + 1, line_end))
                 known++;
         }
         p = next;

@@ -25,10 +25,15 @@ typedef struct family {
 
 static void put_help(buf *out, const char *help)
 {
-    for (const char *p = help; *p; p++) {
+    for (const char *p = help; *p;) {
+        /* Runs of plain text go in one copy: HELP texts are long and rarely escaped. */
+        size_t run = strcspn(p, "\\\n");
+        buf_append(out, p, run);
+        p += run;
         if (*p == '\\') buf_puts(out, "\\\\");
         else if (*p == '\n') buf_puts(out, "\\n");
-        else buf_putc(out, *p);
+        else break;
+        p++;
     }
 }
 

@@ -96,6 +96,7 @@ struct target {
     derive_history history;
     report rep;
     pollerr logged_error;         /* last state logged, to log each change once */
+    char logged_detail[200];      /* ... and what it said */
     bool logged_once;
 };
 
@@ -157,7 +158,9 @@ static void fire(target *t, target_event ev)
 
 static void log_transition(target *t, pollerr now, const char *detail)
 {
-    if (t->logged_once && t->logged_error == now) {
+    /* A change of reason, or of what the same reason says (a TLS failure that was an
+     * unknown CA and is now a refused client certificate), is news; the same again is not. */
+    if (t->logged_once && t->logged_error == now && strcmp(t->logged_detail, detail ? detail : "") == 0) {
         if (now != POLLERR_NONE && log_enabled(LOG_DEBUG))
             log_kv(LOG_DEBUG, "poll failed again", "addr", t->rep.addr, "reason", pollerr_name(now), "detail",
                    detail ? detail : "", NULL);
@@ -172,6 +175,7 @@ static void log_transition(target *t, pollerr now, const char *detail)
                detail ? detail : "", NULL);
     }
     t->logged_error = now;
+    snprintf(t->logged_detail, sizeof t->logged_detail, "%s", detail ? detail : "");
     t->logged_once = true;
 }
 
