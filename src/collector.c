@@ -35,6 +35,8 @@
 /* The targets file is looked at this often for changes. */
 #define FILE_CHECK_SECONDS 2.0
 #define FILE_MAX_BYTES (64u << 20)
+/* /proc/self/fd of a process with 10,000 connections is slow to list: not every publish. */
+#define PROC_SECONDS 5.0
 
 typedef struct collector collector;
 
@@ -98,6 +100,8 @@ struct collector {
     snapshot_piece *headers;       /* their HELP and TYPE lines */
     snapshot_piece **pieces;       /* per publish: the targets' pieces (sorted, as entries) */
     const char **addrs;            /* ... and their keys */
+    procstat_sample proc;          /* the process's figures, read at most every PROC_SECONDS */
+    double proc_at;                /* monotonic */
     bool sd_stale;                 /* the target set changed: /discovery is made again */
     char *sd_text;                 /* owned: the last /discovery body */
     size_t sd_len;
@@ -425,45 +429,58 @@ static char *take(buf *b, size_t *len)
     return p;
 }
 
+/* How a target is served at `now`: up while its last poll succeeded and is recent. */
+static render_view view_of(const collector *c, const entry *e, double now)
+{
+    const report *r = target_report(e->t);
+    const report_health *h = &r->health;
+    bool fresh = r->has_sample && h->last_ok && now - h->last_success_mono <= STALE_INTERVALS * c->cfg->poll_interval;
+    return (render_view){
+        .r = r,
+        .up = fresh,
+        .state = fresh ? "up" : (h->last_ok && r->has_sample ? "stale" : target_phase_name(target_get_phase(e->t))),
+    };
+}
+
+/* Renders the target's piece again if its report or its freshness changed since. Called
+ * when its poll completes (so the work is spread over the interval, not bunched into a
+ * publish) and at publish (for a target gone stale without a poll). */
+static void refresh_piece(collector *c, entry *e, const render_view *v)
+{
+    if (e->piece && e->piece_version == v->r->version && e->piece_up == v->up) return;
+    buf_reset(&c->scratch);
+    render_target_samples(&c->scratch, v, c->offs);
+    size_t len;
+    char *data = take(&c->scratch, &len);
+    snapshot_piece_unref(e->piece);
+    e->piece = snapshot_piece_new(data, len, c->offs, c->n_fam + 1);
+    e->piece_version = v->r->version;
+    e->piece_up = v->up;
+}
+
 static void publish(collector *c)
 {
     double t0 = clock_mono();
     double bound = STALE_INTERVALS * c->cfg->poll_interval;
     size_t n_fresh = 0;
     for (size_t i = 0; i < c->n; i++) {
-        target *t = c->e[i]->t;
-        const report *r = target_report(t);
-        const report_health *h = &r->health;
-        bool fresh = r->has_sample && h->last_ok && t0 - h->last_success_mono <= bound;
-        if (fresh) c->fresh[n_fresh++] = (snapshot_fresh){r->addr, h->last_success_mono + bound};
-        c->views[i] = (render_view){
-            .r = r,
-            .up = fresh,
-            .state = fresh ? "up" : (h->last_ok && r->has_sample ? "stale" : target_phase_name(target_get_phase(t))),
-        };
+        c->views[i] = view_of(c, c->e[i], t0);
+        const report *r = c->views[i].r;
+        if (c->views[i].up) c->fresh[n_fresh++] = (snapshot_fresh){r->addr, r->health.last_success_mono + bound};
     }
-    procstat_sample proc;
-    procstat_read("/proc", &proc);
-    render_exporter ex = {.build = c->build, .proc = &proc, .lateness = &c->lateness,
+    if (c->proc_at == 0 || t0 - c->proc_at >= PROC_SECONDS) {
+        procstat_read("/proc", &c->proc);
+        c->proc_at = t0;
+    }
+    render_exporter ex = {.build = c->build, .proc = &c->proc, .lateness = &c->lateness,
                           .poll_interval = c->cfg->poll_interval, .has_reload = c->has_reload,
                           .reload_ok = c->reload_ok, .reload_time = c->reload_time};
     /* A target's piece is rendered again only when its report changed or it went from
      * fresh to stale (or back): once per poll, however often snapshots are published. */
     for (size_t i = 0; i < c->n; i++) {
-        entry *e = c->e[i];
-        const report *r = c->views[i].r;
-        if (!e->piece || e->piece_version != r->version || e->piece_up != c->views[i].up) {
-            buf_reset(&c->scratch);
-            render_target_samples(&c->scratch, &c->views[i], c->offs);
-            size_t len;
-            char *data = take(&c->scratch, &len);
-            snapshot_piece_unref(e->piece);
-            e->piece = snapshot_piece_new(data, len, c->offs, c->n_fam + 1);
-            e->piece_version = r->version;
-            e->piece_up = c->views[i].up;
-        }
-        c->pieces[i] = e->piece;
-        c->addrs[i] = r->addr;
+        refresh_piece(c, c->e[i], &c->views[i]);
+        c->pieces[i] = c->e[i]->piece;
+        c->addrs[i] = c->views[i].r->addr;
     }
     cluster_summary clusters[CLUSTERS_MAX];
     ex.n_clusters = clusters_summarise(c->views, c->n, &c->cfg->thresholds, clusters, CLUSTERS_MAX);
@@ -562,6 +579,8 @@ static void on_poll_done(target *t, void *arg)
     if (r->health.last_error == POLLERR_AUTH && creds_reload_due(c->creds)) reload_credentials(c);
     /* A discovered target that fails may have failed over or left: ask again soon. */
     if (!r->health.last_ok && e->src) discover_poke(e->src->d);
+    render_view v = view_of(c, e, clock_mono());
+    refresh_piece(c, e, &v);
     if (c->soon_pending) return;
     /* Coalesce: with many targets, one render covers every poll that ends in the gap.
      * The gap keeps rendering under ~5 % of a core and is never over half an interval. */
