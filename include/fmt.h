@@ -18,5 +18,8 @@ void fmt_json_string(buf *b, const char *s);
 void fmt_json_number(buf *b, double v);
 /* Appends s with the HTML special characters escaped. */
 void fmt_html(buf *b, const char *s);
+/* Writes a one-line error message into err (control bytes become '?', so a message that
+ * quotes what the user typed stays one printable line). Returns -1, for `return fmt_error(...)`. */
+int fmt_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

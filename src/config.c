@@ -5,12 +5,12 @@
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
 
+#include "fmt.h"
 #include "sampler.h"
 #include "webcfg.h"
 #include "xalloc.h"
@@ -43,18 +43,6 @@ typedef struct flag {
     const char *help;
 } flag;
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    /* The message may quote what the user typed: keep it one printable line. */
-    for (char *p = err; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
-    return -1;
-}
 
 int config_parse_duration(const char *s, double *seconds)
 {
@@ -112,27 +100,27 @@ static int parse_hostport(const char *s, size_t n, config_target *t, char *err, 
     const char *host = s, *host_end, *colon = NULL;
     if (n && s[0] == '[') {
         const char *rb = memchr(s, ']', n);
-        if (!rb) return fail(err, errlen, "unclosed '[' in address");
+        if (!rb) return fmt_error(err, errlen, "unclosed '[' in address");
         host = s + 1;
         host_end = rb;
         if (rb + 1 < end) {
-            if (rb[1] != ':') return fail(err, errlen, "expected ':' after ']'");
+            if (rb[1] != ':') return fmt_error(err, errlen, "expected ':' after ']'");
             colon = rb + 1;
         }
     } else {
         colon = memchr(s, ':', n);
         host_end = colon ? colon : end;
         if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1)))
-            return fail(err, errlen, "an IPv6 address needs brackets: [addr]:port");
+            return fmt_error(err, errlen, "an IPv6 address needs brackets: [addr]:port");
     }
-    if (host_end == host) return fail(err, errlen, "empty host");
+    if (host_end == host) return fmt_error(err, errlen, "empty host");
     if (copy(t->host, sizeof t->host, host, (size_t)(host_end - host)))
-        return fail(err, errlen, "host name too long");
+        return fmt_error(err, errlen, "host name too long");
     t->port = 6379;
     if (colon) {
         char port[16];
         if (copy(port, sizeof port, colon + 1, (size_t)(end - colon - 1)) || parse_port(port, &t->port))
-            return fail(err, errlen, "port must be 1-65535");
+            return fmt_error(err, errlen, "port must be 1-65535");
     }
     return 0;
 }
@@ -143,10 +131,10 @@ int config_parse_target(const char *s, config_target *t, char *err, size_t errle
     t->db = -1;
     if (strncmp(s, "unix://", 7) == 0 || s[0] == '/') {
         const char *path = s[0] == '/' ? s : s + 7;
-        if (path[0] != '/') return fail(err, errlen, "unix socket path must be absolute (unix:///path)");
+        if (path[0] != '/') return fmt_error(err, errlen, "unix socket path must be absolute (unix:///path)");
         t->kind = CONFIG_ADDR_UNIX;
         if (copy(t->path, sizeof t->path, path, strlen(path)))
-            return fail(err, errlen, "unix socket path too long");
+            return fmt_error(err, errlen, "unix socket path too long");
         snprintf(t->label, sizeof t->label, "%s", t->path);
         return 0;
     }
@@ -163,28 +151,28 @@ int config_parse_target(const char *s, config_target *t, char *err, size_t errle
         }
     }
     if (!url && strstr(s, "://"))
-        return fail(err, errlen, "unknown scheme (use redis://, rediss://, unix:// or host:port)");
+        return fmt_error(err, errlen, "unknown scheme (use redis://, rediss://, unix:// or host:port)");
 
     const char *slash = strchr(rest, '/');
     size_t authority_len = slash ? (size_t)(slash - rest) : strlen(rest);
     const char *at = memchr(rest, '@', authority_len);
     if (at) {
-        if (!url) return fail(err, errlen, "user@ is only accepted in redis:// URLs");
+        if (!url) return fmt_error(err, errlen, "user@ is only accepted in redis:// URLs");
         /* Never echo what is before '@': it might be a password. */
         if (memchr(rest, ':', (size_t)(at - rest)))
-            return fail(err, errlen, "passwords in the URL are not accepted; use REDIS_PASSWORD, --redis.password-file or --redis.password-map-file");
+            return fmt_error(err, errlen, "passwords in the URL are not accepted; use REDIS_PASSWORD, --redis.password-file or --redis.password-map-file");
         if (copy(t->user, sizeof t->user, rest, (size_t)(at - rest)))
-            return fail(err, errlen, "user name too long");
+            return fmt_error(err, errlen, "user name too long");
         authority_len -= (size_t)(at + 1 - rest);
         rest = at + 1;
     }
     if (parse_hostport(rest, authority_len, t, err, errlen)) return -1;
     if (slash) {
-        if (!url) return fail(err, errlen, "a /db suffix is only accepted in redis:// URLs");
+        if (!url) return fmt_error(err, errlen, "a /db suffix is only accepted in redis:// URLs");
         if (slash[1] != '\0') {
             char *end;
             long db = strtol(slash + 1, &end, 10);
-            if (*end || db < 0 || db > INT_MAX) return fail(err, errlen, "database must be a number");
+            if (*end || db < 0 || db > INT_MAX) return fmt_error(err, errlen, "database must be a number");
             t->db = (int)db;
         }
     }
@@ -199,10 +187,10 @@ static int p_addr(config *c, const char *v, char *err, size_t errlen)
 {
     config_target t;
     char why[160];
-    if (config_parse_target(v, &t, why, sizeof why)) return fail(err, errlen, "%s", why);
+    if (config_parse_target(v, &t, why, sizeof why)) return fmt_error(err, errlen, "%s", why);
     for (size_t i = 0; i < c->n_targets; i++)
         if (strcmp(c->targets[i].label, t.label) == 0)
-            return fail(err, errlen, "%s is listed twice", t.label);
+            return fmt_error(err, errlen, "%s is listed twice", t.label);
     c->targets = xrealloc(c->targets, (c->n_targets + 1) * sizeof *c->targets);
     c->targets[c->n_targets++] = t;
     return 0;
@@ -210,7 +198,7 @@ static int p_addr(config *c, const char *v, char *err, size_t errlen)
 
 static int p_server_name(config *c, const char *v, char *err, size_t errlen)
 {
-    if (copy(c->tls.server_name, sizeof c->tls.server_name, v, strlen(v))) return fail(err, errlen, "name too long");
+    if (copy(c->tls.server_name, sizeof c->tls.server_name, v, strlen(v))) return fmt_error(err, errlen, "name too long");
     return 0;
 }
 
@@ -218,12 +206,12 @@ static int p_shard(config *c, const char *v, char *err, size_t errlen)
 {
     unsigned long i, n;
     char *end, *slash = strchr(v, '/');
-    if (!slash || v[0] == '-' || slash[1] == '-') return fail(err, errlen, "expected I/N, e.g. 0/3");
+    if (!slash || v[0] == '-' || slash[1] == '-') return fmt_error(err, errlen, "expected I/N, e.g. 0/3");
     errno = 0;
     i = strtoul(v, &end, 10);
-    if (end != slash || errno) return fail(err, errlen, "expected I/N, e.g. 0/3");
+    if (end != slash || errno) return fmt_error(err, errlen, "expected I/N, e.g. 0/3");
     n = strtoul(slash + 1, &end, 10);
-    if (*end || errno || n < 1 || n > 10000 || i >= n) return fail(err, errlen, "expected I/N with 0 <= I < N <= 10000");
+    if (*end || errno || n < 1 || n > 10000 || i >= n) return fmt_error(err, errlen, "expected I/N with 0 <= I < N <= 10000");
     c->shard_index = (unsigned)i;
     c->shard_count = (unsigned)n;
     return 0;
@@ -231,7 +219,7 @@ static int p_shard(config *c, const char *v, char *err, size_t errlen)
 
 static int p_user(config *c, const char *v, char *err, size_t errlen)
 {
-    if (copy(c->user, sizeof c->user, v, strlen(v))) return fail(err, errlen, "user name too long");
+    if (copy(c->user, sizeof c->user, v, strlen(v))) return fmt_error(err, errlen, "user name too long");
     return 0;
 }
 
@@ -251,7 +239,7 @@ char *config_read_password_file(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        fmt_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
         return NULL;
     }
     char line[1024];
@@ -262,8 +250,8 @@ char *config_read_password_file(const char *path, char *err, size_t errlen)
     char *nl = strpbrk(line, "\r\n");
     if (nl) *nl = '\0';
     char *pw = NULL;
-    if (too_long) fail(err, errlen, "%s: password longer than 1023 bytes", path);
-    else if (!line[0]) fail(err, errlen, "%s is empty", path);
+    if (too_long) fmt_error(err, errlen, "%s: password longer than 1023 bytes", path);
+    else if (!line[0]) fmt_error(err, errlen, "%s is empty", path);
     else pw = xstrdup(line);
     explicit_bzero(line, sizeof line);
     return pw;
@@ -276,7 +264,7 @@ static int p_password_file(config *c, const char *v, char *err, size_t errlen)
     if (strlen(v) >= sizeof c->password_file) {
         explicit_bzero(pw, strlen(pw));
         free(pw);
-        return fail(err, errlen, "path too long");
+        return fmt_error(err, errlen, "path too long");
     }
     set_password(c, pw, strlen(pw));
     explicit_bzero(pw, strlen(pw));
@@ -289,13 +277,13 @@ static int p_password_file(config *c, const char *v, char *err, size_t errlen)
 static int p_hash_secret(config *c, const char *v, char *err, size_t errlen)
 {
     FILE *f = fopen(v, "rb");
-    if (!f) return fail(err, errlen, "cannot read %s: %s", v, strerror(errno));
+    if (!f) return fmt_error(err, errlen, "cannot read %s: %s", v, strerror(errno));
     size_t n = fread(c->hash_secret, 1, sizeof c->hash_secret, f);
     bool more = fgetc(f) != EOF;
     fclose(f);
     if (more || n < 16) {
         explicit_bzero(c->hash_secret, sizeof c->hash_secret);
-        return fail(err, errlen, "%s must hold 16 to %zu bytes", v, sizeof c->hash_secret);
+        return fmt_error(err, errlen, "%s must hold 16 to %zu bytes", v, sizeof c->hash_secret);
     }
     c->hash_secret_len = n;
     return 0;
@@ -304,10 +292,10 @@ static int p_hash_secret(config *c, const char *v, char *err, size_t errlen)
 /* Checked at once (and read again when the server starts), so a mistake is a flag error. */
 static int p_web_config(config *c, const char *v, char *err, size_t errlen)
 {
-    if (strlen(v) >= sizeof c->web_config_file) return fail(err, errlen, "path too long");
+    if (strlen(v) >= sizeof c->web_config_file) return fmt_error(err, errlen, "path too long");
     webcfg w;
     char why[500];
-    if (webcfg_load(v, &w, why, sizeof why) != 0) return fail(err, errlen, "%s", why);
+    if (webcfg_load(v, &w, why, sizeof why) != 0) return fmt_error(err, errlen, "%s", why);
     webcfg_free(&w);
     snprintf(c->web_config_file, sizeof c->web_config_file, "%s", v);
     return 0;
@@ -319,11 +307,11 @@ static int p_listen(config *c, const char *v, char *err, size_t errlen)
     char why[160];
     if (v[0] == ':') {  /* ":port" = every interface */
         c->listen_host[0] = '\0';
-        if (parse_port(v + 1, &c->listen_port)) return fail(err, errlen, "port must be 1-65535");
+        if (parse_port(v + 1, &c->listen_port)) return fmt_error(err, errlen, "port must be 1-65535");
         return 0;
     }
-    if (!strrchr(v, ':')) return fail(err, errlen, "expected host:port or :port");
-    if (parse_hostport(v, strlen(v), &t, why, sizeof why)) return fail(err, errlen, "%s", why);
+    if (!strrchr(v, ':')) return fmt_error(err, errlen, "expected host:port or :port");
+    if (parse_hostport(v, strlen(v), &t, why, sizeof why)) return fmt_error(err, errlen, "%s", why);
     snprintf(c->listen_host, sizeof c->listen_host, "%s", t.host);
     c->listen_port = t.port;
     return 0;
@@ -333,7 +321,7 @@ static int p_path(config *c, const char *v, char *err, size_t errlen)
 {
     if (v[0] != '/' || strlen(v) >= sizeof c->telemetry_path || strcmp(v, "/") == 0 ||
         strcmp(v, "/healthz") == 0)
-        return fail(err, errlen, "must start with '/' and not be / or /healthz");
+        return fmt_error(err, errlen, "must start with '/' and not be / or /healthz");
     snprintf(c->telemetry_path, sizeof c->telemetry_path, "%s", v);
     return 0;
 }
@@ -499,21 +487,21 @@ static int parse_value(config *c, const flag *f, const char *v, char *err, size_
     unsigned long n;
     switch (f->kind) {
     case F_DURATION:
-        if (config_parse_duration(v, &d)) return fail(err, errlen, "'%.64s' is not a duration (e.g. 1s, 500ms, 2m)", v);
-        if (d < f->min || d > f->max) return fail(err, errlen, "must be from %gms to %gs", f->min * 1000, f->max);
+        if (config_parse_duration(v, &d)) return fmt_error(err, errlen, "'%.64s' is not a duration (e.g. 1s, 500ms, 2m)", v);
+        if (d < f->min || d > f->max) return fmt_error(err, errlen, "must be from %gms to %gs", f->min * 1000, f->max);
         *(double *)dst = d;
         return 0;
     case F_NUMBER:
-        if (parse_number(v, f->min, f->max, &d)) return fail(err, errlen, "'%.64s' must be a number from %g to %g", v, f->min, f->max);
+        if (parse_number(v, f->min, f->max, &d)) return fmt_error(err, errlen, "'%.64s' must be a number from %g to %g", v, f->min, f->max);
         *(double *)dst = d;
         return 0;
     case F_BYTES:
-        if (config_parse_bytes(v, &d)) return fail(err, errlen, "'%.64s' is not a size (e.g. 1048576, 512kb, 100mb)", v);
-        if (d < f->min || d > f->max) return fail(err, errlen, "must be from %.0f to %.0f bytes", f->min, f->max);
+        if (config_parse_bytes(v, &d)) return fmt_error(err, errlen, "'%.64s' is not a size (e.g. 1048576, 512kb, 100mb)", v);
+        if (d < f->min || d > f->max) return fmt_error(err, errlen, "must be from %.0f to %.0f bytes", f->min, f->max);
         *(double *)dst = d;
         return 0;
     case F_COUNT:
-        if (parse_count(v, f->min, f->max, &n)) return fail(err, errlen, "must be a whole number from %.0f to %.0f", f->min, f->max);
+        if (parse_count(v, f->min, f->max, &n)) return fmt_error(err, errlen, "must be a whole number from %.0f to %.0f", f->min, f->max);
         *(unsigned long *)dst = n;
         return 0;
     case F_ENUM:
@@ -522,17 +510,17 @@ static int parse_value(config *c, const flag *f, const char *v, char *err, size_
         char list[128] = "";
         for (int i = 0; f->names[i]; i++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", f->names[i]);
-        return fail(err, errlen, "must be one of: %s", list);
+        return fmt_error(err, errlen, "must be one of: %s", list);
     case F_SWITCH:
         /* Present on the command line: "" (no value taken); from the environment: a word. */
         if (!*v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0) *(bool *)dst = true;
         else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0 || strcmp(v, "no") == 0) *(bool *)dst = false;
-        else return fail(err, errlen, "'%.16s' must be true or false", v);
+        else return fmt_error(err, errlen, "'%.16s' must be true or false", v);
         return 0;
     case F_PATH: {
-        if (strlen(v) >= CONFIG_PATH_MAX) return fail(err, errlen, "path too long");
+        if (strlen(v) >= CONFIG_PATH_MAX) return fmt_error(err, errlen, "path too long");
         FILE *fp = fopen(v, "r");
-        if (!fp) return fail(err, errlen, "cannot read %s: %s", v, strerror(errno));
+        if (!fp) return fmt_error(err, errlen, "cannot read %s: %s", v, strerror(errno));
         fclose(fp);
         snprintf(dst, CONFIG_PATH_MAX, "%s", v);
         return 0;
@@ -569,7 +557,7 @@ static int apply(config *c, const flag *f, const char *value, const char *origin
 {
     char why[512];
     if (parse_value(c, f, value, why, sizeof why) == 0) return 0;
-    return fail(err, errlen, "%s%s: %s", origin, f->name, why);
+    return fmt_error(err, errlen, "%s%s: %s", origin, f->name, why);
 }
 
 void config_free(config *c)
@@ -599,7 +587,7 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0) a = "--help";
         if (strncmp(a, "--", 2) != 0) {
-            fail(err, errlen, "unexpected argument '%s' (flags start with --)", a);
+            fmt_error(err, errlen, "unexpected argument '%s' (flags start with --)", a);
             goto bad;
         }
         const char *name = a + 2, *eq = strchr(name, '=');
@@ -607,18 +595,18 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
         const flag *f = find_flag(name, nlen);
         if (!f) {
             if (nlen == 14 && memcmp(name, "redis.password", 14) == 0)
-                fail(err, errlen, "--redis.password: not accepted on the command line; use REDIS_PASSWORD or --redis.password-file");
+                fmt_error(err, errlen, "--redis.password: not accepted on the command line; use REDIS_PASSWORD or --redis.password-file");
             else
-                fail(err, errlen, "--%.*s: unknown flag (see --help)", (int)(nlen > 64 ? 64 : nlen), name);
+                fmt_error(err, errlen, "--%.*s: unknown flag (see --help)", (int)(nlen > 64 ? 64 : nlen), name);
             goto bad;
         }
         const char *value = "";
         if (f->arg) {
             if (eq) value = eq + 1;
             else if (i + 1 < argc) value = argv[++i];
-            else { fail(err, errlen, "--%s: needs a value", f->name); goto bad; }
+            else { fmt_error(err, errlen, "--%s: needs a value", f->name); goto bad; }
         } else if (eq) {
-            fail(err, errlen, "--%s: takes no value", f->name);
+            fmt_error(err, errlen, "--%s: takes no value", f->name);
             goto bad;
         }
         seen[f - flags] = true;
@@ -654,26 +642,26 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
      * guesses (they then change when the process restarts). */
     if (c->sampler_hash_keys && c->hash_secret_len == 0) {
         if (getrandom(c->hash_secret, 32, 0) != 32) {
-            fail(err, errlen, "--sampler.hash-keys: no random key could be made; give --sampler.hash-keys-secret-file");
+            fmt_error(err, errlen, "--sampler.hash-keys: no random key could be made; give --sampler.hash-keys-secret-file");
             goto bad;
         }
         c->hash_secret_len = 32;
     }
     if (c->thresholds.memory_critical < c->thresholds.memory_warning) {
-        fail(err, errlen, "--diagnose.memory-critical: must not be below --diagnose.memory-warning");
+        fmt_error(err, errlen, "--diagnose.memory-critical: must not be below --diagnose.memory-warning");
         goto bad;
     }
     if (c->mode == CONFIG_MODE_DOCTOR && c->n_targets == 0) {
-        fail(err, errlen, "--redis.addr: the doctor checks one address; give it");
+        fmt_error(err, errlen, "--redis.addr: the doctor checks one address; give it");
         goto bad;
     }
     if (!c->tls.cert_file[0] != !c->tls.key_file[0]) {
-        fail(err, errlen, "--tls.%s: needs --tls.%s too", c->tls.cert_file[0] ? "cert-file" : "key-file",
+        fmt_error(err, errlen, "--tls.%s: needs --tls.%s too", c->tls.cert_file[0] ? "cert-file" : "key-file",
              c->tls.cert_file[0] ? "key-file" : "cert-file");
         goto bad;
     }
     if (c->poll_timeout > c->poll_interval * 10) {
-        fail(err, errlen, "--poll.timeout: must not exceed 10 x --poll.interval");
+        fmt_error(err, errlen, "--poll.timeout: must not exceed 10 x --poll.interval");
         goto bad;
     }
     return 0;

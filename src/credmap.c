@@ -3,13 +3,13 @@
 
 #include <jansson.h>
 #include <stdalign.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "fmt.h"
 #include "xalloc.h"
 
 /* jansson copies every string it parses: its blocks carry their size in front so that
@@ -35,15 +35,6 @@ static void wiping_free(void *q)
     free(p);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 void credmap_free(credmap *m)
 {
@@ -65,10 +56,10 @@ int credmap_parse(const char *text, size_t len, credmap *m, char *err, size_t er
     /* jansson's message quotes the text near the error, which may be a password: only
      * the position is told. */
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root) return fail(err, errlen, "not valid JSON (line %d, column %d)", je.line, je.column);
+    if (!root) return fmt_error(err, errlen, "not valid JSON (line %d, column %d)", je.line, je.column);
     int rc = -1;
     if (!json_is_object(root)) {
-        fail(err, errlen, "expected an object {\"redis://host:port\": \"password\", ...}");
+        fmt_error(err, errlen, "expected an object {\"redis://host:port\": \"password\", ...}");
         goto out;
     }
     m->e = xcalloc(json_object_size(root) + 1, sizeof *m->e);
@@ -80,11 +71,11 @@ int credmap_parse(const char *text, size_t len, credmap *m, char *err, size_t er
         credmap_entry *e = &m->e[m->n];
         char why[200];
         if (config_parse_target(key, &e->where, why, sizeof why)) {
-            fail(err, errlen, "entry %zu: the key is not a target address: %s", k, why);
+            fmt_error(err, errlen, "entry %zu: the key is not a target address: %s", k, why);
             goto out;
         }
         if (!json_is_string(value)) {
-            fail(err, errlen, "entry %zu (%s): the password must be a string", k, e->where.label);
+            fmt_error(err, errlen, "entry %zu (%s): the password must be a string", k, e->where.label);
             goto out;
         }
         /* jansson refuses \u0000 (no JSON_ALLOW_NUL): the string is the whole value. */

@@ -1,6 +1,8 @@
 /* fmt: shared formatting helpers. See include/fmt.h. */
 #include "fmt.h"
 
+#include <stdarg.h>
+
 #include <math.h>
 #include <stdio.h>
 
@@ -69,4 +71,15 @@ void fmt_html(buf *b, const char *s)
         default: buf_putc(b, *s);
         }
     }
+}
+
+int fmt_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    for (char *p = err; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
+    return -1;
 }

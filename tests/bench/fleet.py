@@ -20,23 +20,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
-from harness import Exporter, parse_metrics, wait_for  # noqa: E402
+from harness import Exporter, proc_cpu_seconds as cpu, proc_rss_kib as rss_kib, wait_for  # noqa: E402
 
 SERVERS = 4
-
-
-def cpu(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        x = f.read().rsplit(")", 1)[1].split()
-    return (int(x[11]) + int(x[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def lateness(exporter):

@@ -20,21 +20,11 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
 import certs  # noqa: E402
-from harness import Exporter, RedisServer, free_port, wait_for  # noqa: E402
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+from harness import Exporter, RedisServer, free_port, proc_cpu_seconds as cpu_seconds, proc_rss_kib, wait_for  # noqa: E402
 
 
 def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return proc_rss_kib(pid) / 1024
 
 
 def redis_cpu(server):

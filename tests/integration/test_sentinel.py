@@ -10,7 +10,7 @@ import tempfile
 import redis
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from harness import Exporter, RedisServer, free_port, wait_for  # noqa: E402
+from harness import Exporter, RedisServer, answers, free_port, stop_process, wait_for  # noqa: E402
 
 
 class Sentinel:
@@ -25,21 +25,14 @@ class Sentinel:
         self.proc = subprocess.Popen(["redis-sentinel", self.conf], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         self.client = redis.Redis(host="127.0.0.1", port=self.port, decode_responses=True)
-        wait_for("sentinel to answer", self._pings)
-
-    def _pings(self):
-        try:
-            return self.client.ping()
-        except redis.exceptions.ConnectionError:
-            return False
+        wait_for("sentinel to answer", lambda: answers(self.client))
 
     @property
     def addr(self):
         return f"127.0.0.1:{self.port}"
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
+        stop_process(self.proc)
 
 
 def roles(exporter):

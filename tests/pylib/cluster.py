@@ -1,19 +1,17 @@
 """A real Redis Cluster on loopback: N redis-server processes with cluster-enabled, joined
 by redis-cli --cluster create, with a short node timeout so that a failover takes about
 a second. Only 127.0.0.1."""
-import os
 import shutil
 import signal
 import subprocess
 import tempfile
-import time
 
 import random
 import socket
 
 import redis
 
-from harness import wait_for
+from harness import answers, stop_process, wait_for
 
 
 def cluster_port():
@@ -43,13 +41,7 @@ class ClusterNode:
              "--save", "", "--appendonly", "no", "--maxmemory", "64mb"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.client = redis.Redis(host="127.0.0.1", port=self.port)
-        wait_for("cluster node to answer", self._pings)
-
-    def _pings(self):
-        try:
-            return self.client.ping()
-        except redis.exceptions.ConnectionError:
-            return False
+        wait_for("cluster node to answer", lambda: answers(self.client))
 
     @property
     def addr(self):
@@ -66,13 +58,7 @@ class ClusterNode:
         self.proc.wait()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

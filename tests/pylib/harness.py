@@ -34,6 +34,41 @@ def wait_for(what, check, timeout=20.0, step=0.1):
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
+def answers(client):
+    """True once a redis client's PING is answered (for wait_for)."""
+    try:
+        return client.ping()
+    except redis.exceptions.ConnectionError:
+        return False
+
+
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL after timeout seconds; reaps it."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def proc_cpu_seconds(pid):
+    """utime + stime of a process, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 class RedisServer:
     """A redis-server on a free loopback port. With tls = {"cert", "key", "ca"} (paths,
     and "client" = (key, crt) when it asks for client certificates, "unverified" = True
@@ -63,18 +98,12 @@ class RedisServer:
             if tls.get("unverified"):   # the test's own client, for a server with a bad certificate
                 ssl.update(ssl_cert_reqs="none", ssl_check_hostname=False)
         self.client = redis.Redis(host="127.0.0.1", port=self.port, password=password, **ssl)
-        wait_for("redis-server to answer", self._pings)
+        wait_for("redis-server to answer", lambda: answers(self.client))
 
     def restart(self):
         """Stops and starts again on the same port (a new run_id, counters from 0)."""
         self.stop()
         self.__init__(*self.args, port=self.port, tls=self.tls)
-
-    def _pings(self):
-        try:
-            return self.client.ping()
-        except redis.exceptions.ConnectionError:
-            return False
 
     @property
     def addr(self):
@@ -86,12 +115,7 @@ class RedisServer:
         return f"127.0.0.1:{self.port}"
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -150,11 +174,7 @@ class Exporter:
             return f.read()
 
     def rss_kib(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return None
+        return proc_rss_kib(self.proc.pid)
 
     def metrics(self):
         return parse_metrics(self._get("/metrics") or "")
