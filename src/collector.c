@@ -46,8 +46,17 @@ typedef struct seat {
     tspec spec;
     target_credentials cred;
     char *file_pw;             /* owned, wiped: spec.password_file's first line */
-    tls_client *own_tls;       /* owned when spec.tls */
+    struct tls_share *tls;     /* one reference when spec.tls (shared by equal settings) */
 } seat;
+
+/* A TLS context for one set of per-target settings, shared by every seat that has them
+ * (the nodes of one Cluster seed all do): one CA store in memory, not one per node. The
+ * context borrows `cfg`, which lives here, so a spec updated in place cannot pull it away. */
+typedef struct tls_share {
+    config_tls cfg;
+    tls_client *client;        /* NULL when the settings did not load (logged) */
+    size_t refs;
+} tls_share;
 
 typedef struct seed {
     seat s;
@@ -85,6 +94,8 @@ struct collector {
     size_t views_cap;
     creds *creds;                  /* owned: the one password and the map */
     tls_client *tls;               /* owned: from --tls.*, made when a TLS target first needs it */
+    tls_share **shares;            /* owned: contexts of per-target TLS settings in use */
+    size_t n_shares;
     bool tls_failed;               /* ... and it could not be made (logged once) */
     struct event *periodic_ev;     /* publishes at least once per interval */
     struct event *soon_ev;         /* coalesced publish after polls complete */
@@ -132,7 +143,36 @@ static tls_client *global_tls(collector *c)
 static tls_client *seat_tls(collector *c, seat *s)
 {
     if (!s->spec.addr.tls) return NULL;
-    return s->spec.tls ? s->own_tls : global_tls(c);
+    return s->spec.tls ? (s->tls ? s->tls->client : NULL) : global_tls(c);
+}
+
+static tls_share *share_get(collector *c, const config_tls *t, const char *who)
+{
+    for (size_t i = 0; i < c->n_shares; i++)
+        if (memcmp(&c->shares[i]->cfg, t, sizeof *t) == 0) {
+            c->shares[i]->refs++;
+            return c->shares[i];
+        }
+    tls_share *sh = xcalloc(1, sizeof *sh);
+    sh->cfg = *t;
+    sh->refs = 1;
+    char err[600];
+    sh->client = tls_client_new(&sh->cfg, err, sizeof err);
+    if (!sh->client)
+        log_kv(LOG_ERROR, "cannot set up this target's TLS; it fails with reason tls", "addr", who, "detail", err,
+               NULL);
+    c->shares = xrealloc(c->shares, (c->n_shares + 1) * sizeof *c->shares);
+    c->shares[c->n_shares++] = sh;
+    return sh;
+}
+
+static void share_put(collector *c, tls_share *sh)
+{
+    if (!sh || --sh->refs > 0) return;
+    for (size_t i = 0; i < c->n_shares; i++)
+        if (c->shares[i] == sh) c->shares[i] = c->shares[--c->n_shares];
+    tls_client_free(sh->client);
+    free(sh);
 }
 
 /* Reads the spec's own password file (if any) and resolves the credentials again. */
@@ -156,19 +196,13 @@ static void seat_init(collector *c, seat *s, const tspec *spec)
 {
     memset(s, 0, sizeof *s);
     tspec_copy(&s->spec, spec);
-    if (spec->tls && spec->addr.tls) {
-        char err[600];
-        s->own_tls = tls_client_new(spec->tls, err, sizeof err);
-        if (!s->own_tls)
-            log_kv(LOG_ERROR, "cannot set up this target's TLS; it fails with reason tls", "addr", tspec_key(spec),
-                   "detail", err, NULL);
-    }
+    if (spec->tls && spec->addr.tls) s->tls = share_get(c, spec->tls, tspec_key(spec));
     seat_credentials(c, s);
 }
 
-static void seat_free(seat *s)
+static void seat_free(collector *c, seat *s)
 {
-    tls_client_free(s->own_tls);
+    share_put(c, s->tls);
     wipe_free(s->file_pw);
     tspec_free(&s->spec);
 }
@@ -202,7 +236,7 @@ static void entry_free(entry *e)
     if (!e) return;
     snapshot_piece_unref(e->piece);
     target_free(e->t);
-    seat_free(&e->s);
+    seat_free(e->c, &e->s);
     free(e);
 }
 
@@ -317,11 +351,11 @@ static void on_discovered(discoverer *d, void *arg)
     apply(arg);
 }
 
-static void seed_free(seed *s)
+static void seed_free(collector *c, seed *s)
 {
     if (!s) return;
     discover_free(s->d);
-    seat_free(&s->s);
+    seat_free(c, &s->s);
     free(s);
 }
 
@@ -347,7 +381,7 @@ static void sync_seeds(collector *c)
         }
         next[n++] = found;
     }
-    for (size_t k = 0; k < c->n_seeds; k++) seed_free(c->seeds[k]);
+    for (size_t k = 0; k < c->n_seeds; k++) seed_free(c, c->seeds[k]);
     free(c->seeds);
     c->seeds = next;
     c->n_seeds = n;
@@ -678,7 +712,7 @@ void collector_free(collector *c)
     if (!c) return;
     for (size_t i = 0; i < c->n; i++) entry_free(c->e[i]);
     free(c->e);
-    for (size_t i = 0; i < c->n_seeds; i++) seed_free(c->seeds[i]);
+    for (size_t i = 0; i < c->n_seeds; i++) seed_free(c, c->seeds[i]);
     free(c->seeds);
     free(c->statics);
     targets_file_free(&c->file);
@@ -686,6 +720,7 @@ void collector_free(collector *c)
     free(c->fresh);
     creds_free(c->creds);
     tls_client_free(c->tls);
+    free(c->shares);   /* empty: every seat gave its reference back */
     if (c->periodic_ev) event_free(c->periodic_ev);
     if (c->soon_ev) event_free(c->soon_ev);
     if (c->file_ev) event_free(c->file_ev);

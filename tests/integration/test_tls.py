@@ -240,3 +240,37 @@ def test_bad_tls_files_fail_at_start_naming_the_flag(pki):
         assert p.returncode != 0, flags
         assert named in p.stderr, (flags, p.stderr)
         assert "PRIVATE KEY" not in p.stderr
+
+
+def test_per_target_tls_in_the_targets_file_survives_relabelling(pki):
+    """Two TLS targets with their own tls: settings (the same, so one context), relabelled
+    in place, then made to reconnect: the context is still there (its settings are not
+    the spec's, which a relabel replaces)."""
+    a, b = tls_server(pki), tls_server(pki)
+    d = tempfile.mkdtemp(prefix="rme-tls-targets-")
+    path = os.path.join(d, "targets.yml")
+
+    def write(env):
+        with open(path + ".new", "w") as f:
+            f.write("defaults:\n  tls: {ca_file: %s, server_name: localhost}\n  labels: {env: %s}\n"
+                    "targets:\n  - addr: %s\n  - addr: %s\n" % (pki["ca"][1], env, a.addr, b.addr))
+        os.replace(path + ".new", path)
+    write("one")
+    exporter = Exporter([], f"--targets.file={path}")
+    try:
+        wait_for("both up", lambda: exporter.value("redis_up", addr=a.label, env="one") == 1 and
+                 exporter.value("redis_up", addr=b.label, env="one") == 1)
+        write("two")
+        wait_for("relabelled", lambda: exporter.value("redis_up", addr=a.label, env="two") == 1, timeout=10)
+        before = a.client.info("stats")["total_connections_received"]
+        for c in a.client.client_list():
+            if c.get("name") == "redis_memory_exporter":
+                a.client.client_kill_filter(_id=c["id"])
+        wait_for("reconnected over TLS", lambda: a.client.info("stats")["total_connections_received"] > before)
+        wait_for("up again", lambda: exporter.value("redis_up", addr=a.label, env="two") == 1)
+        assert exporter.proc.poll() is None
+    finally:
+        exporter.stop()
+        a.stop()
+        b.stop()
+        shutil.rmtree(d, ignore_errors=True)
