@@ -67,26 +67,24 @@ static void failed(discoverer *d, const char *why)
     schedule(d, next ? 0.2 : d->interval);
 }
 
-/* Makes the spec of a found node from the seed's. */
-static void node_spec(const discoverer *d, const topo_node *n, tspec *out)
+/* Makes the spec of a found node from the seed's; false (nothing made) when the address
+ * it announces is not one this exporter can take. */
+static bool node_spec(const discoverer *d, const topo_node *n, tspec *out)
 {
+    char addr[300], why[160];
+    config_target t;
+    bool v6 = strchr(n->host, ':') != NULL;
+    snprintf(addr, sizeof addr, "%s%s%s:%d", v6 ? "[" : "", n->host, v6 ? "]" : "", n->port);
+    if (config_parse_target(addr, &t, why, sizeof why) != 0) return false;
     tspec_copy(out, &d->seed);
     out->discover = TSPEC_DISCOVER_NONE;
     free(out->master);
     out->master = NULL;
-    config_target *a = &out->addr;
-    char user[sizeof a->user];
-    snprintf(user, sizeof user, "%s", d->seed.addr.user);
-    bool tls = d->seed.addr.tls;
-    memset(a, 0, sizeof *a);
-    a->kind = CONFIG_ADDR_TCP;
-    a->tls = tls;
-    a->db = -1;
-    snprintf(a->user, sizeof a->user, "%s", user);
-    snprintf(a->host, sizeof a->host, "%s", n->host);
-    a->port = n->port;
-    bool v6 = strchr(a->host, ':') != NULL;
-    snprintf(a->label, sizeof a->label, v6 ? "[%s]:%d" : "%s:%d", a->host, a->port);
+    /* The node's address as the one address parser made it (label included), with the
+     * seed's scheme and user. */
+    out->addr = t;
+    out->addr.tls = d->seed.addr.tls;
+    snprintf(out->addr.user, sizeof out->addr.user, "%s", d->seed.addr.user);
     if (d->seed.discover == TSPEC_DISCOVER_CLUSTER) {
         out->origin = TSPEC_CLUSTER;
         if (!tspec_label_value(out, "cluster")) tspec_set_label(out, "cluster", tspec_key(&d->seed));
@@ -96,6 +94,7 @@ static void node_spec(const discoverer *d, const topo_node *n, tspec *out)
         tspec_set_label(out, "sentinel_master", d->seed.master);
     }
     tspec_set_label(out, "node_role", n->primary ? "primary" : "replica");
+    return true;
 }
 
 static bool same_list(const tspec *a, size_t na, const tspec *b, size_t nb)
@@ -109,7 +108,9 @@ static bool same_list(const tspec *a, size_t na, const tspec *b, size_t nb)
 static void replace_list(discoverer *d, const topo_node *nodes, size_t n)
 {
     tspec *list = xcalloc(n + 1, sizeof *list);
-    for (size_t i = 0; i < n; i++) node_spec(d, &nodes[i], &list[i]);
+    size_t made = 0;
+    for (size_t i = 0; i < n; i++) made += node_spec(d, &nodes[i], &list[made]);
+    n = made;
     bool changed = !same_list(list, n, d->list, d->n);
     for (size_t i = 0; i < d->n; i++) tspec_free(&d->list[i]);
     free(d->list);

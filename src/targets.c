@@ -131,11 +131,9 @@ static int common_key(ctx *x, const char *k, yaml_node_t *vn, tspec *s)
 static int item(ctx *x, yaml_node_t *m, const tspec *defaults, tspec *s)
 {
     if (m->type != YAML_MAPPING_NODE) return fail(x, "expected a map with addr:");
-    tspec_copy(s, defaults);
+    tspec_copy(s, defaults);   /* s->addr.user is the default user: user: may change it */
+    s->origin = TSPEC_FILE;
     const char *addr = NULL, *discover = NULL, *master = NULL;
-    char user[sizeof s->addr.user];
-    snprintf(user, sizeof user, "%s", defaults->addr.user);
-    s->addr.user[0] = '\0';
     for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
         const char *k = scalar(node(x, p->key));
         yaml_node_t *vn = node(x, p->value);
@@ -147,7 +145,6 @@ static int item(ctx *x, yaml_node_t *m, const tspec *defaults, tspec *s)
             int rc = common_key(x, k, vn, s);
             if (rc < 0) return -1;
             if (rc > 0) return fail(x, "unknown key '%.40s'", k);
-            if (!strcmp(k, "user")) snprintf(user, sizeof user, "%s", s->addr.user);
         }
     }
     if (!addr) return fail(x, "addr: missing");
@@ -155,11 +152,10 @@ static int item(ctx *x, yaml_node_t *m, const tspec *defaults, tspec *s)
     /* The address is parsed alone; the user it names wins over user:. */
     config_target t;
     if (config_parse_target(addr, &t, why, sizeof why)) return fail(x, "addr: %s", why);
-    if (!t.user[0]) snprintf(t.user, sizeof t.user, "%s", user);
+    if (!t.user[0]) snprintf(t.user, sizeof t.user, "%s", s->addr.user);
     s->addr = t;   /* a rediss:// target without tls: uses the global --tls.* settings */
     if (!discover) {
         if (master) return fail(x, "master: only with discover: sentinel");
-        s->origin = TSPEC_FILE;
         return 0;
     }
     if (!strcmp(discover, "cluster")) {
@@ -172,7 +168,6 @@ static int item(ctx *x, yaml_node_t *m, const tspec *defaults, tspec *s)
     } else {
         return fail(x, "discover: expected cluster or sentinel");
     }
-    s->origin = TSPEC_FILE;
     return 0;
 }
 
