@@ -80,20 +80,35 @@ class Cluster:
             return False
 
     def primaries(self):
-        return [x for x in self.nodes if x.proc.poll() is None and x.role() == "master"]
+        return [x for x in self.live() if x.role() == "master"]
+
+    def live(self):
+        return [x for x in self.nodes if x.proc.poll() is None]
 
     def add_node(self):
+        """A new empty primary, introduced with CLUSTER MEET (redis-cli --cluster add-node
+        refuses while a node of the cluster is down, as after a failover test)."""
         node = ClusterNode()
-        subprocess.run(["redis-cli", "--cluster", "add-node", node.addr, self.nodes[0].addr],
-                       check=True, capture_output=True, timeout=60)
+        seed = self.live()[0]
+        node.client.execute_command("CLUSTER", "MEET", "127.0.0.1", str(seed.port))
+        node_id = node.node_id()
+        wait_for("the new node known", lambda: node_id in seed.client.execute_command("CLUSTER", "NODES").decode())
         self.nodes.append(node)
         return node
 
     def remove_node(self, node):
-        subprocess.run(["redis-cli", "--cluster", "del-node", self.nodes[0].addr, node.node_id()],
-                       check=True, capture_output=True, timeout=60)
-        node.stop()
+        """Stops an empty node and has every other node forget it (what redis-cli --cluster
+        del-node does, without its refusal while another node is down)."""
+        node_id = node.node_id()
         self.nodes.remove(node)
+        node.stop()
+        for x in self.live():
+            try:
+                x.client.execute_command("CLUSTER", "FORGET", node_id)
+            except redis.exceptions.ResponseError:
+                pass
+        seed = self.live()[0]
+        wait_for("the node forgotten", lambda: node_id not in seed.client.execute_command("CLUSTER", "NODES").decode())
 
     def stop(self):
         for x in self.nodes:
