@@ -26,6 +26,12 @@ def test_cluster_discovered_followed_and_resized():
     try:
         wait_for("six nodes up", lambda: len(ups(exporter)) == 6 and all(v == 1 for v, _ in ups(exporter).values()),
                  timeout=30)
+
+        def labels_match_roles():
+            u = ups(exporter)
+            return all(u[x.addr][1]["node_role"] == ("primary" if x.role() == "master" else "replica")
+                       for x in cluster.nodes)
+        wait_for("roles as the nodes say", labels_match_roles, timeout=30)
         u = ups(exporter)
         shards = {}
         for node in cluster.nodes:

@@ -71,6 +71,12 @@ class Cluster:
                         "--cluster-replicas", str(replicas), "--cluster-yes"],
                        check=True, capture_output=True, timeout=60)
         wait_for("the cluster to be ok", self._ok, timeout=30)
+        # cluster_state:ok can come before every replica is known as one everywhere.
+        want = n * replicas // (replicas + 1)
+        def replicas_seen(x):
+            lines = x.client.execute_command("CLUSTER", "NODES").decode().splitlines()
+            return sum(1 for line in lines if "slave" in line.split()[2].split(","))
+        wait_for("every replica known", lambda: all(replicas_seen(x) == want for x in self.nodes), timeout=30)
 
     def _ok(self):
         try:
