@@ -88,6 +88,24 @@ static enum MHD_Result send_static(struct MHD_Connection *conn, const site *s, u
 
 static void on_response_done(void *cls) { snapshot_unref(cls); }
 
+/* Sends a body made for this request (taken from b; owned by the response from now on).
+ * vary: the Vary header when the body was negotiated, or NULL. */
+static enum MHD_Result send_owned(struct MHD_Connection *conn, const site *site_, buf *b, const char *type,
+                                  const char *vary)
+{
+    size_t n;
+    char *body = buf_steal(b, &n);
+    struct MHD_Response *r = MHD_create_response_from_buffer(n, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (vary) MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, vary);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return queue(conn, site_, MHD_HTTP_OK, r);
+}
+
 /* The snapshot serves targets as up whose data has gone stale since (their polls, or the
  * loop, stalled): this request gets its own copy with those targets down. Rare, so made
  * per request and not compressed. */
@@ -107,17 +125,7 @@ static enum MHD_Result send_marked_down(struct MHD_Connection *conn, const site 
         b = om;
     }
     snapshot_unref(s);
-    size_t n;
-    char *body = buf_steal(&b, &n);
-    struct MHD_Response *r = MHD_create_response_from_buffer(n, body, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    return queue(conn, site_, MHD_HTTP_OK, r);
+    return send_owned(conn, site_, &b, type, "Accept, Accept-Encoding");
 }
 
 /* Sends a part of the published snapshot without copying it; the response holds a
@@ -179,21 +187,6 @@ static enum MHD_Result route_health(struct MHD_Connection *conn, const site *s)
     return send_static(conn, s, MHD_HTTP_OK, "ok\n", NULL);
 }
 
-/* Sends a body made for this request (owned by the response from now on). */
-static enum MHD_Result send_owned(struct MHD_Connection *conn, const site *site_, buf *b, const char *type)
-{
-    size_t n;
-    char *body = buf_steal(b, &n);
-    struct MHD_Response *r = MHD_create_response_from_buffer(n, body, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    return queue(conn, site_, MHD_HTTP_OK, r);
-}
-
 /* One target's series, from the published snapshot: only a target this exporter polls
  * (configured or discovered) is answered. Nothing here ever opens a connection: an
  * address that is not in the snapshot is a 404, whatever it is. */
@@ -240,7 +233,7 @@ static enum MHD_Result route_scrape(struct MHD_Connection *conn, const site *s)
         buf_free(&b);
         b = o;
     }
-    return send_owned(conn, s, &b, om ? RENDER_CONTENT_TYPE_OPENMETRICS : RENDER_CONTENT_TYPE_TEXT);
+    return send_owned(conn, s, &b, om ? RENDER_CONTENT_TYPE_OPENMETRICS : RENDER_CONTENT_TYPE_TEXT, "Accept");
 }
 
 /* A Host header fit to stand in JSON and in a URL: a name or address and a port. */
@@ -275,7 +268,7 @@ static enum MHD_Result route_discovery(struct MHD_Connection *conn, const site *
         p = mark + (mark < end);
     }
     snapshot_unref(snap);
-    return send_owned(conn, s, &b, "application/json");
+    return send_owned(conn, s, &b, "application/json", NULL);
 }
 
 /* ---- who may ask -------------------------------------------------------------------- */
