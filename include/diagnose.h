@@ -1,8 +1,10 @@
-/* diagnose: the five ways Redis runs out of memory, as findings. Pure.
+/* diagnose: the ways Redis runs out of memory, as findings. Pure.
  *
  * Walks the list an expert walks when Redis answers "OOM command not allowed": usage
  * against the limit, the eviction policy, keys without a TTL, large keys, fragmentation
- * (and RSS below used memory), plus the OOM rejections themselves. Each finding has a
+ * (and RSS below used memory), the OOM rejections themselves; then what eviction cannot
+ * free (client buffers, the replication backlog, the script cache), forks against the
+ * host's RAM and a missing limit. A replica that ignores maxmemory is judged as one. Each finding has a
  * stable id, a severity, the numbers behind it, why it matters and the command that
  * fixes it. A healthy instance yields no finding at all. */
 #ifndef RME_DIAGNOSE_H
@@ -13,6 +15,7 @@
 
 #include "derive.h"
 #include "info.h"
+#include "srvconf.h"
 
 /* X(ID, "id", "why it matters") */
 #define DIAGNOSE_FINDINGS(X) \
@@ -32,7 +35,19 @@
       "Clients are getting 'OOM command not allowed when used memory > maxmemory': writes are failing now.") \
     X(CLIENT_OUTPUT_BUFFERS, "client_output_buffers", \
       "Client buffers (a subscriber or a MONITOR that does not read, huge replies) count against maxmemory, and " \
-      "eviction cannot free them: evicting keys only loses data while the buffers stay.")
+      "eviction cannot free them: evicting keys only loses data while the buffers stay.") \
+    X(REPLICATION_BACKLOG, "replication_backlog", \
+      "The replication backlog and replica buffers count against maxmemory like data, and eviction cannot free " \
+      "them: a backlog sized for a long outage leaves little room for keys.") \
+    X(SCRIPT_CACHE, "script_cache", \
+      "Every distinct EVAL script text stays cached until SCRIPT FLUSH; scripts generated per call (values " \
+      "pasted into the text instead of passed as ARGV) fill memory that eviction cannot free.") \
+    X(FORK_MEMORY, "fork_memory", \
+      "BGSAVE, AOF rewrites and full syncs fork Redis; pages written during the fork are copied. If the " \
+      "limit plus that copy does not fit the host's RAM, the kernel kills Redis, whatever maxmemory says.") \
+    X(NO_MEMORY_LIMIT, "no_memory_limit", \
+      "Without maxmemory Redis grows until the host runs out of RAM; then the kernel's OOM killer ends it " \
+      "(all data not yet persisted is lost) instead of Redis evicting or refusing writes.")
 
 /* The ids as one string literal, " id1 id2 ...", for HELP texts: made from the table. */
 #define DIAGNOSE_ID_WORD(id, name, why) " " name
@@ -51,6 +66,7 @@ typedef enum diagnose_severity { DIAGNOSE_OK = 0, DIAGNOSE_WARNING = 1, DIAGNOSE
 #define DIAGNOSE_DEFAULT_FRAGMENTATION_MIN_BYTES (100.0 * 1024 * 1024)
 #define DIAGNOSE_DEFAULT_TTL_MIN_RATIO 0.01
 #define DIAGNOSE_DEFAULT_LARGE_KEY_BYTES (1024.0 * 1024)
+#define DIAGNOSE_DEFAULT_NO_LIMIT_HOST_SHARE 0.5
 
 typedef struct diagnose_thresholds {
     double memory_warning;      /* used/max ratio */
@@ -59,6 +75,7 @@ typedef struct diagnose_thresholds {
     double fragmentation_min_bytes; /* wasted bytes before fragmentation matters */
     double ttl_min_ratio;       /* keys with a TTL below this share = "almost none" */
     double large_key_bytes;
+    double no_limit_host_share; /* no maxmemory: used above this share of the host's RAM */
 } diagnose_thresholds;
 
 /* One key seen by the sampler. */
@@ -72,8 +89,7 @@ typedef struct diagnose_key {
 typedef struct diagnose_input {
     const info_sample *sample;
     const derived *derived;
-    bool has_defrag_enabled;     /* CONFIG GET activedefrag answered */
-    bool defrag_enabled;
+    const srvconf *conf;         /* CONFIG GET values; NULL or absent ones: unknown */
     const diagnose_key *largest; /* largest sampled keys, biggest first; may be NULL */
     size_t n_largest;
     bool one_shot;               /* doctor: no rates; counts since start stand in for them */

@@ -12,7 +12,7 @@
 
 #include "info_fields.h"
 
-typedef enum info_kind { INFO_GAUGE, INFO_COUNTER } info_kind;
+typedef enum info_kind { INFO_GAUGE, INFO_COUNTER, INFO_USEC } info_kind;
 
 #define INFO_ENUM_NUM(id, key, metric, kind, help) INFO_##id,
 typedef enum info_num { INFO_NUMERIC_FIELDS(INFO_ENUM_NUM) INFO_NUM_COUNT } info_num;

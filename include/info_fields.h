@@ -2,7 +2,8 @@
  *
  *   X(ID, "info_key", "metric_name" or NULL, KIND, "HELP text")
  *
- * KIND is INFO_GAUGE or INFO_COUNTER. A NULL metric name means the field is read for
+ * KIND is INFO_GAUGE, INFO_COUNTER, or INFO_USEC (a gauge INFO gives in microseconds and the
+ * metric in seconds: the parser divides, so every reader sees seconds). A NULL metric name means the field is read for
  * derived values only. Metric names and units follow redis_exporter where it exports the
  * same quantity, so its dashboards and rules keep working. Adding a metric is one row. */
 #ifndef RME_INFO_FIELDS_H
@@ -103,7 +104,46 @@
       "Copy-on-write bytes of the last background save's fork (INFO rdb_last_cow_size).") \
     X(AOF_LAST_COW, "aof_last_cow_size", "redis_aof_last_cow_size_bytes", INFO_GAUGE, \
       "Copy-on-write bytes of the last AOF rewrite's fork (INFO aof_last_cow_size).") \
+    X(MEM_AOF_BUFFER, "mem_aof_buffer", "redis_mem_aof_buffer_bytes", INFO_GAUGE, \
+      "Bytes of the AOF buffer and AOF rewrite buffer (INFO mem_aof_buffer).") \
+    X(MEM_TOTAL_REPL_BUFFERS, "mem_total_replication_buffers", "redis_mem_total_replication_buffers_bytes", \
+      INFO_GAUGE, "Bytes of the replication buffer shared by the backlog and the replicas (7.0+).") \
+    X(MEM_CLUSTER_LINKS, "mem_cluster_links", "redis_mem_cluster_links_bytes", INFO_GAUGE, \
+      "Bytes used by Cluster bus links (INFO mem_cluster_links, 7.0+).") \
+    X(USED_MEMORY_VM_EVAL, "used_memory_vm_eval", "redis_memory_used_vm_eval_bytes", INFO_GAUGE, \
+      "Bytes of the Lua engine for EVAL scripts, outside used_memory (INFO used_memory_vm_eval, 7.0+).") \
+    X(USED_MEMORY_SCRIPTS_EVAL, "used_memory_scripts_eval", "redis_memory_used_scripts_eval_bytes", INFO_GAUGE, \
+      "Bytes of the EVAL script cache, counted in used_memory (INFO used_memory_scripts_eval, 7.0+).") \
+    X(USED_MEMORY_VM_FUNCTIONS, "used_memory_vm_functions", "redis_memory_used_vm_functions_bytes", INFO_GAUGE, \
+      "Bytes of the Lua engine for functions (INFO used_memory_vm_functions, 7.0+).") \
+    X(USED_MEMORY_FUNCTIONS, "used_memory_functions", "redis_memory_used_functions_bytes", INFO_GAUGE, \
+      "Bytes of loaded function libraries (INFO used_memory_functions, 7.0+).") \
+    X(CACHED_SCRIPTS, "number_of_cached_scripts", "redis_number_of_cached_scripts", INFO_GAUGE, \
+      "EVAL scripts in the script cache (INFO number_of_cached_scripts, 7.0+).") \
+    X(CONNECTED_SLAVES, "connected_slaves", "redis_connected_slaves", INFO_GAUGE, \
+      "Replicas connected to this server (INFO connected_slaves; asked once a minute).") \
+    X(REPL_BACKLOG_SIZE, "repl_backlog_size", "redis_replication_backlog_bytes", INFO_GAUGE, \
+      "The configured replication backlog size (INFO repl_backlog_size; asked once a minute).") \
+    X(TOTAL_ERROR_REPLIES, "total_error_replies", "redis_total_error_replies", INFO_COUNTER, \
+      "Error replies sent to clients, OOM rejections among them (INFO total_error_replies, 6.2+).") \
+    X(LATEST_FORK, "latest_fork_usec", "redis_latest_fork_seconds", INFO_USEC, \
+      "How long the latest fork (BGSAVE, AOF rewrite, full sync) blocked Redis, in seconds (INFO latest_fork_usec).") \
+    X(RDB_LAST_BGSAVE_TIME, "rdb_last_bgsave_time_sec", "redis_rdb_last_bgsave_duration_sec", INFO_GAUGE, \
+      "Seconds the last background save took; -1 before the first (INFO rdb_last_bgsave_time_sec).") \
+    X(RDB_CURRENT_BGSAVE_TIME, "rdb_current_bgsave_time_sec", "redis_rdb_current_bgsave_duration_sec", INFO_GAUGE, \
+      "Seconds the running background save has taken; -1 when none runs (INFO rdb_current_bgsave_time_sec).") \
+    X(CURRENT_COW, "current_cow_size", "redis_current_cow_size_bytes", INFO_GAUGE, \
+      "Copy-on-write bytes of the fork running now (INFO current_cow_size, 6.2+).") \
+    X(AOF_ENABLED, "aof_enabled", "redis_aof_enabled", INFO_GAUGE, "1 when the append-only file is on (INFO aof_enabled).") \
+    X(AOF_REWRITE_IN_PROGRESS, "aof_rewrite_in_progress", "redis_aof_rewrite_in_progress", INFO_GAUGE, \
+      "1 while an AOF rewrite (a fork) runs (INFO aof_rewrite_in_progress).") \
     X(LOADING, "loading", NULL, INFO_GAUGE, "") \
+    X(ASYNC_LOADING, "async_loading", "redis_async_loading", INFO_GAUGE, \
+      "1 while a replica loads a new dataset and serves the old one meanwhile (INFO async_loading, 7.0+).") \
+    X(LOADING_PERC, "loading_loaded_perc", NULL, INFO_GAUGE, "") \
+    X(LOADING_ETA, "loading_eta_seconds", NULL, INFO_GAUGE, "") \
+    X(LOADING_LOADED_BYTES, "loading_loaded_bytes", NULL, INFO_GAUGE, "") \
+    X(LOADING_TOTAL_BYTES, "loading_total_bytes", NULL, INFO_GAUGE, "") \
     X(MAXMEMORY_CLIENTS, "maxmemory_clients", NULL, INFO_GAUGE, "")
 
 /* Text fields: X(ID, "info_key", "label name on redis_instance_info" or NULL) */

@@ -13,6 +13,7 @@
 #include "info.h"
 #include "pollerr.h"
 #include "sampler.h"
+#include "srvconf.h"
 #include "tspec.h"
 
 /* How polling this target has gone. */
@@ -28,13 +29,12 @@ typedef struct report_health {
     double errors[POLLERR_COUNT]; /* failed polls by reason */
 } report_health;
 
-/* Settings read with CONFIG GET (absent where CONFIG is renamed or forbidden). */
-typedef struct report_config {
-    bool refused;                 /* CONFIG GET was refused (ACL, renamed, a managed service):
-                                     printed CONFIG SET fixes go through its own console */
-    bool has_defrag_enabled;
-    bool defrag_enabled;          /* activedefrag yes */
-} report_config;
+/* A dataset being loaded (INFO persistence while the poll fails with reason loading). */
+typedef struct report_loading {
+    bool active;                  /* the last poll found loading:1 */
+    bool has_progress;  double progress;   /* 0..1, loading_loaded_perc / 100 */
+    bool has_eta;       double eta;        /* seconds, loading_eta_seconds */
+} report_loading;
 
 typedef struct report {
     const char *addr;             /* label value: host:port[/db] or socket path; borrowed */
@@ -42,7 +42,8 @@ typedef struct report {
     unsigned version;             /* changes whenever anything below does (outputs cache by it) */
     bool has_sample;              /* a successful poll happened at least once */
     info_sample sample;           /* the last successful poll's INFO (owned) */
-    report_config config;
+    srvconf config;               /* CONFIG GET values (absent where refused) */
+    report_loading loading;
     sampler_summary keys;         /* keys.active false when the sampler is off */
     report_health health;
     derived derived;              /* from observe */

@@ -399,6 +399,9 @@ static const flag flags[] = {
      .help = "...if at least this much is wasted (also the swapped amount for rss_below_used)."},
     {"diagnose.ttl-keys-min-ratio", NULL, "RATIO", F_NUMBER, TH(ttl_min_ratio), 0, 1, DIAGNOSE_DEFAULT_TTL_MIN_RATIO,
      .help = "Under volatile-*, fewer keys with a TTL than this share count as none."},
+    {"diagnose.no-limit-host-share", NULL, "RATIO", F_NUMBER, TH(no_limit_host_share), 0, 1,
+     DIAGNOSE_DEFAULT_NO_LIMIT_HOST_SHARE,
+     .help = "With no maxmemory, used memory above this share of the host's RAM is a no_memory_limit finding."},
     {"diagnose.large-key-bytes", NULL, "BYTES", F_BYTES, TH(large_key_bytes), 1, PIB, DIAGNOSE_DEFAULT_LARGE_KEY_BYTES,
      .help = "A sampled key this large is a large_keys finding."},
     {"sampler.keys-per-second", NULL, "N", F_NUMBER, AT(sampler_keys_per_second), 0, 100000, 0,
@@ -648,7 +651,13 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
         c->hash_secret_len = 32;
     }
     if (c->thresholds.memory_critical < c->thresholds.memory_warning) {
-        fmt_error(err, errlen, "--diagnose.memory-critical: must not be below --diagnose.memory-warning");
+        /* Name the flag the user gave: a warning raised past the default critical is the
+         * warning's mistake (or a missing critical), not the critical's. */
+        if (c->thresholds.memory_critical == DIAGNOSE_DEFAULT_MEMORY_CRITICAL)
+            fmt_error(err, errlen, "--diagnose.memory-warning: %g is above --diagnose.memory-critical (%g); give that "
+                      "too", c->thresholds.memory_warning, c->thresholds.memory_critical);
+        else
+            fmt_error(err, errlen, "--diagnose.memory-critical: must not be below --diagnose.memory-warning");
         goto bad;
     }
     if (c->mode == CONFIG_MODE_DOCTOR && c->n_targets == 0) {

@@ -130,6 +130,66 @@ static bool trend_slope(const derive_ring *r, double window, double now_t, doubl
     return true;
 }
 
+/* Did used memory grow over the last RECENT_SECONDS? The long fit lags: after writes stop
+ * it keeps a positive slope for minutes, and a "full in 11 min" that is not coming is
+ * worse than none. Growth must be more than noise (a ten-thousandth of the limit). */
+#define RECENT_SECONDS 60.0
+static bool grew_recently(const derive_ring *r, const derive_point *now, double max)
+{
+    for (size_t i = 0; i < r->count; i++) {
+        const derive_point *p = ring_at(r, i);
+        if (isnan(p->used) || p->t < now->t - RECENT_SECONDS) continue;
+        /* the oldest point inside the window; it must span most of it */
+        if (now->t - p->t < RECENT_SECONDS * 0.5) return true;   /* too young to tell: trust the fit */
+        return now->used - p->used > max / 10000.0;
+    }
+    return true;
+}
+
+static const char *const part_names[DERIVE_PART_COUNT] = {
+#define DERIVE_PART_NAME(id, name, label) name,
+    DERIVE_PARTS(DERIVE_PART_NAME)
+#undef DERIVE_PART_NAME
+};
+static const char *const part_labels[DERIVE_PART_COUNT] = {
+#define DERIVE_PART_LABEL(id, name, label) label,
+    DERIVE_PARTS(DERIVE_PART_LABEL)
+#undef DERIVE_PART_LABEL
+};
+const char *derive_part_name(derive_part p) { return part_names[p]; }
+const char *derive_part_label(derive_part p) { return part_labels[p]; }
+
+/* used_memory = dataset + overhead; the overhead's known parts are taken out of it and
+ * what is left (keyspace hash tables, cluster links, ...) is "other". */
+static void breakdown(const info_sample *s, derived *out)
+{
+    double used, dataset, overhead;
+    if (!info_get(s, INFO_USED_MEMORY, &used) || !info_get(s, INFO_USED_MEMORY_DATASET, &dataset) ||
+        !info_get(s, INFO_USED_MEMORY_OVERHEAD, &overhead))
+        return;
+    double v;
+    double *p = out->parts;
+    p[DERIVE_PART_DATA] = dataset;
+    p[DERIVE_PART_CLIENTS] = info_get(s, INFO_MEM_CLIENTS_NORMAL, &v) ? v : 0;
+    p[DERIVE_PART_REPLICATION] = (info_get(s, INFO_MEM_CLIENTS_SLAVES, &v) ? v : 0) +
+                                 (info_get(s, INFO_MEM_REPL_BACKLOG, &v) ? v : 0);
+    p[DERIVE_PART_AOF] = info_get(s, INFO_MEM_AOF_BUFFER, &v) ? v : 0;
+    /* 7.0+ splits EVAL scripts from functions; before, used_memory_scripts is the cache */
+    if (info_get(s, INFO_USED_MEMORY_SCRIPTS_EVAL, &v)) {
+        double fn = 0;
+        info_get(s, INFO_USED_MEMORY_FUNCTIONS, &fn);
+        p[DERIVE_PART_SCRIPTS] = v + fn;
+    } else {
+        p[DERIVE_PART_SCRIPTS] = info_get(s, INFO_USED_MEMORY_SCRIPTS, &v) ? v : 0;
+    }
+    p[DERIVE_PART_STARTUP] = info_get(s, INFO_USED_MEMORY_STARTUP, &v) ? v : 0;
+    double known = 0;
+    for (int i = DERIVE_PART_CLIENTS; i < DERIVE_PART_OTHER; i++) known += p[i];
+    /* Counters are read at slightly different moments: never a negative part. */
+    p[DERIVE_PART_OTHER] = overhead > known ? overhead - known : 0;
+    out->has_breakdown = true;
+}
+
 derive_policy derive_policy_of(const char *policy)
 {
     if (!policy) return DERIVE_POLICY_UNKNOWN;
@@ -180,13 +240,14 @@ void derive_compute(const derive_history *h, const info_sample *s, double now_t,
         double slope;
         if (has_used && out->max_configured && trend_slope(&h->trend, h->trend_window, now_t, &slope)) {
             /* Growth under 1 byte/s, or under a thousandth of the limit per window, is flat. */
-            if (slope > 1.0 && slope * h->trend_window > max / 1000.0) {
+            if (slope > 1.0 && slope * h->trend_window > max / 1000.0 && grew_recently(&h->trend, now, max)) {
                 out->has_time_to_full = true;
                 out->time_to_full = used >= max ? 0 : (max - used) / slope;
             }
         }
     }
 
+    breakdown(s, out);
     for (size_t i = 0; i < s->n_dbs; i++) {
         out->keys_total += s->dbs[i].keys;
         if (s->dbs[i].has_expires) out->expires_total += s->dbs[i].expires;

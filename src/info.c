@@ -184,8 +184,12 @@ static bool parse_line(info_sample *s, const key_index *x, const char *k, size_t
     }
     if (found >= 0 && found < INFO_NUM_COUNT) {
         int i = found;
-        if (parse_number(v, end, &s->num[i])) s->has_num[i] = true;
-        else s->n_bad_values++;
+        if (parse_number(v, end, &s->num[i])) {
+            s->has_num[i] = true;
+            if (info_num_table[i].kind == INFO_USEC) s->num[i] /= 1e6;
+        } else {
+            s->n_bad_values++;
+        }
         return true;
     }
     if (found >= INFO_NUM_COUNT) {

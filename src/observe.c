@@ -7,8 +7,7 @@ void observe(const derive_history *h, report *r, const observe_opts *o, double n
     diagnose_input in = {
         .sample = &r->sample,
         .derived = &r->derived,
-        .has_defrag_enabled = r->config.has_defrag_enabled,
-        .defrag_enabled = r->config.defrag_enabled,
+        .conf = &r->config,
         .largest = r->keys.largest,
         .n_largest = r->keys.n_largest,
         .one_shot = o->one_shot,

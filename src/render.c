@@ -1,6 +1,7 @@
 /* render: exposition text (0.0.4 and OpenMetrics 1.0). See include/render.h. */
 #include "render.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,9 +289,42 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
     f = fam(c, "redis_active_defrag_enabled", "gauge",
             "1 when the activedefrag config is yes (CONFIG GET activedefrag, asked at most once a minute; "
             "absent where CONFIG is renamed or forbidden).");
-    for (size_t i = 0; i < n; i++)
-        if (ts[i].up && ts[i].r->config.has_defrag_enabled)
-            family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->config.defrag_enabled);
+    for (size_t i = 0; i < n; i++) {
+        double v;
+        if (ts[i].up && srvconf_get(&ts[i].r->config, SRVCONF_ACTIVEDEFRAG, &v))
+            family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, v);
+    }
+
+    for (int p = 0; p < SRVCONF_COUNT; p++) {
+        if (!srvconf_table[p].metric) continue;
+        f = fam(c, srvconf_table[p].metric, "gauge", srvconf_table[p].help);
+        for (size_t i = 0; i < n; i++) {
+            double v;
+            if (ts[i].up && srvconf_get(&ts[i].r->config, (srvconf_param)p, &v))
+                family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, v);
+        }
+    }
+
+    f = fam(c, "redis_start_time_seconds", "gauge",
+            "Unix time the Redis server started: the poll's time minus uptime_in_seconds.");
+    for (size_t i = 0; i < n; i++) {
+        double up;
+        if (ts[i].up && ts[i].r->health.has_last_success && info_get(&ts[i].r->sample, INFO_UPTIME, &up))
+            family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1,
+                          floor(ts[i].r->health.last_success_real) - up);
+    }
+
+    f = fam(c, "redis_memory_breakdown_bytes", "gauge",
+            "Where used_memory goes; the parts sum to it. part: data (used_memory_dataset), client_buffers, "
+            "replication (backlog and replica buffers), aof_buffer, scripts, startup, other_overhead (keyspace "
+            "hash tables and the rest of used_memory_overhead).");
+    for (size_t i = 0; i < n; i++) {
+        if (!ts[i].up || !ts[i].r->derived.has_breakdown) continue;
+        for (int p = 0; p < DERIVE_PART_COUNT; p++) {
+            label l[2] = {{"addr", ts[i].r->addr}, {"part", derive_part_name((derive_part)p)}};
+            family_sample(&f, NULL, ts[i].r, l, 2, ts[i].r->derived.parts[p]);
+        }
+    }
 
     f = fam(c, "redis_memory_finding", "gauge",
             "1 for each active diagnosis finding (id one of:" DIAGNOSE_ID_LIST "). No series when healthy. "
@@ -360,6 +394,24 @@ static void render_target_health(rctx *c, const render_view *ts, size_t n)
     for (size_t i = 0; i < n; i++)
         if (ts[i].r->health.has_poll_duration)
             family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->health.poll_duration);
+
+    f = fam(c, "redis_loading_dump_file", "gauge",
+            "1 while Redis loads its dataset (INFO loading); the poll then fails with reason loading and no "
+            "half-loaded figure is served.");
+    for (size_t i = 0; i < n; i++)
+        if (ts[i].r->has_sample || ts[i].r->loading.active)
+            family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->loading.active);
+
+    f = fam(c, "redis_loading_progress_ratio", "gauge",
+            "Share of the dataset loaded so far while loading (INFO loading_loaded_perc / 100).");
+    for (size_t i = 0; i < n; i++)
+        if (ts[i].r->loading.active && ts[i].r->loading.has_progress)
+            family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->loading.progress);
+
+    f = fam(c, "redis_loading_eta_seconds", "gauge", "Seconds Redis expects loading to take still (INFO loading_eta_seconds).");
+    for (size_t i = 0; i < n; i++)
+        if (ts[i].r->loading.active && ts[i].r->loading.has_eta)
+            family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->loading.eta);
 
     f = fam(c, "redis_memory_exporter_poll_errors_total", "counter",
             "Failed polls of this Redis by reason (one of:" POLLERR_LIST ").");

@@ -55,8 +55,19 @@ void summary_json(buf *b, const report *r)
     fmt_json_number(b, d->expires_total);
     json_info(b, r, "mem_fragmentation_ratio", INFO_MEM_FRAG_RATIO);
     json_info(b, r, "used_memory_rss", INFO_USED_MEMORY_RSS);
+    double v;
     json_field(b, "activedefrag");
-    buf_puts(b, r->config.has_defrag_enabled ? (r->config.defrag_enabled ? "true" : "false") : "null");
+    buf_puts(b, srvconf_get(&r->config, SRVCONF_ACTIVEDEFRAG, &v) ? (v ? "true" : "false") : "null");
+    json_field(b, "breakdown");
+    if (d->has_breakdown) {
+        for (int p = 0; p < DERIVE_PART_COUNT; p++) {
+            buf_printf(b, "%c\"%s\":", p ? ',' : '{', derive_part_name((derive_part)p));
+            fmt_json_number(b, d->parts[p]);
+        }
+        buf_putc(b, '}');
+    } else {
+        buf_puts(b, "null");
+    }
     double oom;
     json_field(b, "oom_rejections");
     if (info_error_count(s, "OOM", &oom)) fmt_json_number(b, oom);
@@ -92,6 +103,21 @@ void summary_json(buf *b, const report *r)
     buf_puts(b, "]}\n");
 }
 
+void summary_breakdown(buf *b, const derived *d, double used)
+{
+    char h[32];
+    fmt_bytes(used, h, sizeof h);
+    buf_printf(b, "of %s:", h);
+    bool first = true;
+    for (int p = 0; p < DERIVE_PART_COUNT; p++) {
+        /* parts under 1 % (and empty ones) would only be noise in a sentence */
+        if (d->parts[p] <= 0 || (p != DERIVE_PART_DATA && d->parts[p] < used / 100)) continue;
+        fmt_bytes(d->parts[p], h, sizeof h);
+        buf_printf(b, "%s %s %s", first ? "" : ",", derive_part_label((derive_part)p), h);
+        first = false;
+    }
+}
+
 void summary_problem_text(buf *b, const char *addr, const char *problem)
 {
     buf_printf(b, "redis_memory_exporter doctor: %s\n\nCould not check: %s.\n\nResult: could not check (exit 3)\n",
@@ -124,6 +150,11 @@ void summary_text(buf *b, const report *r)
     else
         buf_printf(b, "  memory         used %s, %s, peak %s, RSS %s\n", a,
                    has_max ? "no maxmemory limit (0)" : "maxmemory not reported", p, e);
+    if (d->has_breakdown) {
+        buf_puts(b, "  where it goes  ");
+        summary_breakdown(b, d, used);
+        buf_putc(b, '\n');
+    }
     double clients, max_out;
     if (info_get(s, INFO_MEM_CLIENTS_NORMAL, &clients)) {
         fmt_bytes(clients, a, sizeof a);
@@ -136,13 +167,19 @@ void summary_text(buf *b, const report *r)
     }
     buf_printf(b, "  policy         %s", policy ? policy : "not reported");
     if (d->has_eviction_possible)
-        buf_printf(b, " (eviction possible now: %s)", d->eviction_possible ? "yes" : "no");
+        buf_printf(b, " (eviction possible now: %s)",
+                   d->eviction_possible ? "yes"
+                   : d->policy == DERIVE_POLICY_ALLKEYS ? "not yet, no keys"
+                   : d->policy == DERIVE_POLICY_VOLATILE && d->keys_total == 0 ? "not yet, no keys"
+                   : "no");
     buf_printf(b, "\n  keys           %.0f, of which %.0f with a TTL and %.0f without\n", d->keys_total,
                d->expires_total, d->keys_total - d->expires_total);
+    double on;
     if (info_get(s, INFO_MEM_FRAG_RATIO, &frag))
         buf_printf(b, "  fragmentation  ratio %.2f, activedefrag %s\n", frag,
-                   r->config.has_defrag_enabled ? (r->config.defrag_enabled ? "yes" : "no")
-                                                : "unknown (CONFIG GET not allowed)");
+                   srvconf_get(&r->config, SRVCONF_ACTIVEDEFRAG, &on) ? (on ? "yes" : "no")
+                   : r->config.refused                                 ? "unknown (CONFIG GET not allowed)"
+                                                                      : "unknown");
     if (info_error_count(s, "OOM", &oom))
         buf_printf(b, "  OOM rejections %.0f since start or CONFIG RESETSTAT\n", oom);
     else

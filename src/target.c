@@ -16,7 +16,7 @@
 #include "xalloc.h"
 
 /* What each reply answers (conn_tag.kind). Sampler replies are K_SAMPLER + sampler_reply. */
-enum { K_AUTH, K_SETNAME, K_CONFIG_DEFRAG, K_INFO, K_SAMPLER };
+enum { K_AUTH, K_SETNAME, K_CONFIG, K_INFO, K_SAMPLER };
 
 /* Rates over ~10 polls smooth out a 1 s poll; the forecast looks back 5 minutes. */
 #define RATE_WINDOW_POLLS 10
@@ -160,7 +160,9 @@ static void log_transition(target *t, pollerr now, const char *detail)
 {
     /* A change of reason, or of what the same reason says (a TLS failure that was an
      * unknown CA and is now a refused client certificate), is news; the same again is not. */
-    if (t->logged_once && t->logged_error == now && strcmp(t->logged_detail, detail ? detail : "") == 0) {
+    bool same = t->logged_once && t->logged_error == now &&
+                (now == POLLERR_LOADING || strcmp(t->logged_detail, detail ? detail : "") == 0);
+    if (same) {   /* (loading's progress changes every poll: that is not news) */
         if (now != POLLERR_NONE && log_enabled(LOG_DEBUG))
             log_kv(LOG_DEBUG, "poll failed again", "addr", t->rep.addr, "reason", pollerr_name(now), "detail",
                    detail ? detail : "", NULL);
@@ -240,14 +242,36 @@ static void poll_fail(target *t, pollerr reason, const char *detail)
 static void poll_succeed(target *t)
 {
     double loading;
+    report_loading *ld = &t->rep.loading;
     if (info_get(&t->scratch, INFO_LOADING, &loading) && loading != 0) {
-        poll_fail(t, POLLERR_LOADING, "server is loading its dataset");
+        /* Half-loaded numbers are never served: the poll fails (reason loading) and only
+         * the progress is kept. */
+        ld->active = true;
+        ld->has_progress = info_get(&t->scratch, INFO_LOADING_PERC, &ld->progress);
+        if (ld->has_progress) ld->progress /= 100;
+        ld->has_eta = info_get(&t->scratch, INFO_LOADING_ETA, &ld->eta);
+        char why[120], eta[48] = "";
+        if (ld->has_eta) snprintf(eta, sizeof eta, ", about %.0f s left", ld->eta);
+        if (ld->has_progress)
+            snprintf(why, sizeof why, "server is loading its dataset (%.0f %% loaded%s)", ld->progress * 100, eta);
+        else
+            snprintf(why, sizeof why, "server is loading its dataset");
+        poll_fail(t, POLLERR_LOADING, why);
         return;
     }
-    /* The role comes once a minute (see send_poll): keep the last one known. */
+    memset(ld, 0, sizeof *ld);
+    /* The replication section comes once a minute (see send_poll): keep what it said. */
     if (!t->scratch.has_text[INFO_ROLE] && t->rep.sample.has_text[INFO_ROLE]) {
         memcpy(t->scratch.text[INFO_ROLE], t->rep.sample.text[INFO_ROLE], INFO_TEXT_MAX);
         t->scratch.has_text[INFO_ROLE] = true;
+    }
+    static const info_num carried[] = {INFO_CONNECTED_SLAVES, INFO_REPL_BACKLOG_SIZE};
+    for (size_t i = 0; i < sizeof carried / sizeof carried[0]; i++) {
+        info_num f = carried[i];
+        if (!t->scratch.has_num[f] && t->rep.sample.has_num[f]) {
+            t->scratch.num[f] = t->rep.sample.num[f];
+            t->scratch.has_num[f] = true;
+        }
     }
     /* Swap, so that the old sample's storage is reused by the next poll. */
     info_sample tmp = t->rep.sample;
@@ -295,12 +319,12 @@ static void send_poll(target *t, bool fresh)
     }
     if (fresh && !(t->refused & REFUSED_SETNAME))
         send_cmd(t, 3, (const char *[]){"CLIENT", "SETNAME", "redis_memory_exporter"}, K_SETNAME);
-    /* Slow-changing facts are asked for once a minute: CONFIG GET activedefrag and the
-     * replication section (only the role is used; between asks it is carried over). */
+    /* Slow-changing facts are asked for once a minute: the settings of srvconf.h and the
+     * replication section (between asks its fields are carried over, see poll_succeed). */
     bool slow_due = t->poll_started >= t->next_slow_check;
     if (slow_due) t->next_slow_check = t->poll_started + SLOW_CHECK_SECONDS;
-    if (slow_due && !(t->refused & REFUSED_CONFIG))
-        send_cmd(t, 3, (const char *[]){"CONFIG", "GET", "activedefrag"}, K_CONFIG_DEFRAG);
+    for (int p = 0; slow_due && !(t->refused & REFUSED_CONFIG) && p < SRVCONF_COUNT; p++)
+        send_cmd(t, 3, (const char *[]){"CONFIG", "GET", srvconf_table[p].name}, K_CONFIG);
     /* persistence: "loading" is there (a half-loaded dataset is never served as up). */
     static const char *const sections[] = {"server", "clients",  "memory",     "persistence",
                                            "stats",  "keyspace", "errorstats", "replication"};
@@ -389,19 +413,18 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
     case K_SETNAME:
         if (is_error(r)) t->refused |= REFUSED_SETNAME;
         return;
-    case K_CONFIG_DEFRAG:
+    case K_CONFIG:
         if (is_error(r)) {
+            if (!(t->refused & REFUSED_CONFIG))
+                log_kv(LOG_INFO, "CONFIG GET is not allowed; settings unknown (asked once only)", "addr",
+                       t->rep.addr, NULL);
             t->refused |= REFUSED_CONFIG;
+            memset(&t->rep.config, 0, sizeof t->rep.config);
             t->rep.config.refused = true;
-            t->rep.config.has_defrag_enabled = false;
-            log_kv(LOG_INFO, "CONFIG GET is not allowed; activedefrag state unknown (asked once only)", "addr",
-                   t->rep.addr, NULL);
-        } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_STRING) {
-            t->rep.config.has_defrag_enabled = true;
-            t->rep.config.defrag_enabled = strcmp(r->element[1]->str, "yes") == 0;
-        } else {
-            t->rep.config.has_defrag_enabled = false;   /* no such parameter on this server */
-        }
+        } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
+                   r->element[1]->type == REDIS_REPLY_STRING) {
+            srvconf_set(&t->rep.config, r->element[0]->str, r->element[1]->str);
+        }   /* an empty array: no such parameter on this server */
         return;
     case K_AUTH:
         if (!is_error(r)) return;

@@ -20,9 +20,14 @@ SAME = [
     "redis_rdb_last_cow_size_bytes",
     "redis_aof_last_cow_size_bytes", "redis_evicted_keys_total", "redis_expired_keys_total",
     "redis_keyspace_misses_total", "redis_rejected_connections_total",
+    # issue 13's names: settings, replication, errors, forks and loading
+    "redis_config_maxmemory", "redis_config_maxclients", "redis_connected_slaves", "redis_total_error_replies",
+    "redis_latest_fork_seconds", "redis_rdb_last_bgsave_duration_sec", "redis_loading_dump_file",
+    "redis_replication_backlog_bytes", "redis_number_of_cached_scripts", "redis_memory_used_scripts_bytes",
 ]
 # Values that move on their own (memory, clients): same name and type, and close.
-CLOSE = ["redis_memory_used_bytes", "redis_mem_clients_normal", "redis_client_recent_max_output_buffer_bytes"]
+CLOSE = ["redis_memory_used_bytes", "redis_mem_clients_normal", "redis_client_recent_max_output_buffer_bytes",
+         "redis_client_recent_max_input_buffer_bytes", "redis_start_time_seconds"]
 
 
 def types(text):

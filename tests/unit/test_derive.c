@@ -165,6 +165,25 @@ static void test_time_to_full(void **state)
     }
     derive_compute(&h, &s, h.last.t, &d);
     assert_false(d.has_time_to_full);
+    /* Growth that stopped: the 5-minute fit still slopes up, but within a minute of the
+     * last growth the forecast is gone (issue 13: "full in 11 min" stayed for minutes). */
+    derive_history_init(&h, 10, 300);
+    for (int t = 0; t <= 200; t += 2) {
+        sample(&s, "used_memory:%d\nmaxmemory:1000000000\n", 100000000 + t * 1000000);
+        derive_push(&h, &s, t);
+    }
+    for (int t = 202; t <= 230; t += 2) {   /* flat for 30 s: too soon to tell */
+        sample(&s, "used_memory:300000000\nmaxmemory:1000000000\n");
+        derive_push(&h, &s, t);
+    }
+    derive_compute(&h, &s, h.last.t, &d);
+    assert_true(d.has_time_to_full);
+    for (int t = 232; t <= 264; t += 2) {   /* flat for over a minute: gone */
+        sample(&s, "used_memory:300000000\nmaxmemory:1000000000\n");
+        derive_push(&h, &s, t);
+    }
+    derive_compute(&h, &s, h.last.t, &d);
+    assert_false(d.has_time_to_full);
     /* Growing and already over the limit: 0. */
     derive_history_init(&h, 10, 300);
     for (int t = 0; t <= 200; t += 2) {

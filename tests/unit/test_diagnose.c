@@ -12,6 +12,7 @@
 #include "derive.h"
 #include "diagnose.h"
 #include "info.h"
+#include "srvconf.h"
 
 typedef struct diag_case {
     const char *name;
@@ -19,7 +20,7 @@ typedef struct diag_case {
     const char *fixture;      /* file in RME_FIXTURES */
     bool one_shot;
     double oom_rate;          /* > 0: pretend the rate window saw rejections */
-    bool defrag_enabled;
+    const char *conf;         /* CONFIG GET pairs "name=value;name=value", or NULL */
     double large_key;         /* > 0: a sampled key of this size */
     const char *expect;       /* "id:severity,id:severity" in table order, "" for none */
     const char *fix_contains; /* substring of the first finding's fix, or NULL */
@@ -33,7 +34,7 @@ static const diag_case cases[] = {
      "maxmemory_policy:noeviction\nmem_clients_normal:23068672\nclient_recent_max_output_buffer:23000000\n"
      "# Errorstats\nerrorstat_OOM:count=7\n# Keyspace\ndb0:keys=8000,expires=0\n", NULL, false, 3.5, false, 0,
      "memory_near_limit:critical,noeviction_at_limit:critical,oom_rejections:critical,client_output_buffers:critical",
-     "Client buffers hold 22.0 MiB", "allkeys"},
+     "client buffers hold 22.0 MiB", "allkeys"},
     {"small client buffers are no finding", "used_memory:900\nmaxmemory:1000\nmaxmemory_policy:noeviction\n"
      "mem_clients_normal:400\n# Errorstats\n", NULL, false, 0, false, 0,
      "memory_near_limit:warning,noeviction_at_limit:warning", "CONFIG SET maxmemory", NULL},
@@ -70,7 +71,7 @@ static const diag_case cases[] = {
      "mem_fragmentation_bytes:314572800\nmem_allocator:jemalloc-5.3.0\n", NULL, false, 0, false, 0,
      "fragmentation_high:warning", "CONFIG SET activedefrag yes", NULL},
     {"fragmentation, defrag on", "used_memory:209715200\nused_memory_rss:524288000\nmem_fragmentation_ratio:2.5\n"
-     "mem_allocator:jemalloc-5.3.0\n", NULL, false, 0, true, 0, "fragmentation_high:warning", "already on", NULL},
+     "mem_allocator:jemalloc-5.3.0\n", NULL, false, 0, "activedefrag=yes", 0, "fragmentation_high:warning", "already on", NULL},
     {"fragmentation, libc", "used_memory:209715200\nused_memory_rss:524288000\nmem_fragmentation_ratio:2.5\n"
      "mem_allocator:libc\n", NULL, false, 0, false, 0, "fragmentation_high:warning", "no active defrag", NULL},
     {"high ratio, few bytes", "used_memory:1000000\nused_memory_rss:7000000\nmem_fragmentation_ratio:7\n"
@@ -86,6 +87,32 @@ static const diag_case cases[] = {
      "memory_near_limit:critical,noeviction_at_limit:critical,oom_rejections:critical", NULL, NULL},
     {"tiny maxmemory (4.0.2 capture)", NULL, "redis-4.0.2.txt", true, 0, false, 0,
      "memory_near_limit:critical,noeviction_at_limit:critical,oom_rejections:critical", NULL, NULL},
+    /* A replica that ignores maxmemory (the default) evicts and rejects nothing: a warning
+     * about its promotion, never noeviction advice (issue 13). */
+    {"replica above its own limit", "redis_version:7.0.15\nrole:slave\nused_memory:1100\nmaxmemory:1000\n"
+     "maxmemory_policy:noeviction\n# Errorstats\n", NULL, false, 0, NULL, 0, "memory_near_limit:warning",
+     "once promoted", "allkeys"},
+    {"replica that applies its limit", "redis_version:7.0.15\nrole:slave\nused_memory:1100\nmaxmemory:1000\n"
+     "maxmemory_policy:noeviction\n# Errorstats\n", NULL, false, 0, "replica-ignore-maxmemory=no", 0,
+     "memory_near_limit:critical,noeviction_at_limit:critical", NULL, NULL},
+    {"replication backlog", "used_memory:9000000\nmaxmemory:10000000\nmaxmemory_policy:allkeys-lru\n"
+     "mem_replication_backlog:6000000\nmem_clients_slaves:20000\ndb0:keys=10,expires=0\n", NULL, false, 0, NULL, 0,
+     "memory_near_limit:warning,replication_backlog:warning", "replication backlog", "by design"},
+    {"script cache", "redis_version:7.0.15\nused_memory:9000000\nmaxmemory:10000000\nmaxmemory_policy:noeviction\n"
+     "used_memory_scripts_eval:5000000\nnumber_of_cached_scripts:20000\n# Errorstats\n", NULL, false, 0, NULL, 0,
+     "memory_near_limit:warning,noeviction_at_limit:warning,script_cache:warning", "script cache", "allkeys"},
+    {"fork against the host", "used_memory:1000\nused_memory_rss:2000000\nmaxmemory:950000000\n"
+     "total_system_memory:1000000000\nrdb_last_cow_size:10000000\naof_enabled:0\n", NULL, false, 0,
+     "save=3600 1 300 100", 0, "fork_memory:warning", "CONFIG SET maxmemory 801mb", NULL},
+    {"fork without persistence is no finding", "used_memory:1000\nused_memory_rss:2000000\nmaxmemory:950000000\n"
+     "total_system_memory:1000000000\naof_enabled:0\nconnected_slaves:0\n", NULL, false, 0, "save=;appendonly=no", 0,
+     "", NULL, NULL},
+    {"no limit, host half full", "used_memory:520000000\nused_memory_rss:530000000\nmaxmemory:0\n"
+     "maxmemory_policy:noeviction\ntotal_system_memory:1000000000\n", NULL, false, 0, NULL, 0,
+     "no_memory_limit:warning", "CONFIG SET maxmemory 715mb", NULL},
+    {"no limit, no room for one", "used_memory:700000000\nused_memory_rss:710000000\nmaxmemory:0\n"
+     "maxmemory_policy:noeviction\ntotal_system_memory:1000000000\n", NULL, false, 0, NULL, 0,
+     "no_memory_limit:warning", "No limit fits", "CONFIG SET maxmemory "},
     {"healthy 7.0.15 capture", NULL, "redis-7.0.15-empty-nomaxmemory.txt", true, 0, false, 0, "", NULL, NULL},
 };
 
@@ -129,8 +156,16 @@ static void test_cases(void **state)
         derive_compute(&h, &s, h.last.t, &d);
         if (tc->oom_rate > 0) { d.has_oom_rate = true; d.oom_rate = tc->oom_rate; }
         diagnose_key key = {.db = 0, .name = "big", .type = "string", .bytes = tc->large_key};
-        diagnose_input in = {.sample = &s, .derived = &d, .has_defrag_enabled = true,
-                             .defrag_enabled = tc->defrag_enabled, .largest = tc->large_key > 0 ? &key : NULL,
+        srvconf conf = {0};
+        char pairs[200];
+        snprintf(pairs, sizeof pairs, "%s", tc->conf ? tc->conf : "");
+        for (char *save = NULL, *pair = strtok_r(pairs, ";", &save); pair; pair = strtok_r(NULL, ";", &save)) {
+            char *eq = strchr(pair, '=');
+            assert_non_null(eq);
+            *eq = '\0';
+            assert_true(srvconf_set(&conf, pair, eq + 1));
+        }
+        diagnose_input in = {.sample = &s, .derived = &d, .conf = &conf, .largest = tc->large_key > 0 ? &key : NULL,
                              .n_largest = tc->large_key > 0 ? 1 : 0, .one_shot = tc->one_shot};
         diagnose_thresholds th = diagnose_default_thresholds();
         diagnose_result r;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "derive.h"
 #include "info.h"
 
 static char *slurp(const char *name, size_t *len)
@@ -52,6 +53,22 @@ static void test_every_fixture_parses(void **state)
         double used;
         bool fake = strstr(e->d_name, "template") != NULL;
         if (!fake && !info_get(&s, INFO_USED_MEMORY, &used)) fail_msg("%s: no used_memory", e->d_name);
+        /* Where the memory goes: the parts sum to used_memory, none negative. */
+        derive_history h;
+        derive_history_init(&h, 10, 300);
+        derive_push(&h, &s, 1);
+        derived dv;
+        derive_compute(&h, &s, 1, &dv);
+        if (dv.has_breakdown) {
+            double sum = 0;
+            for (int p = 0; p < DERIVE_PART_COUNT; p++) {
+                if (dv.parts[p] < 0) fail_msg("%s: part %s is negative", e->d_name, derive_part_name((derive_part)p));
+                sum += dv.parts[p];
+            }
+            /* "other" is clamped at 0 when a capture's counters disagree: never below used */
+            if (sum < used - 1 || sum > used * 1.05 + 1024)
+                fail_msg("%s: parts sum to %.0f, used_memory is %.0f", e->d_name, sum, used);
+        }
         info_sample_free(&s);
         files++;
     }
@@ -85,6 +102,8 @@ static const fixture_fact facts[] = {
     {"dragonfly-dev-2023-docs.txt", INFO_MAXMEMORY, 3169176780.0, "", 1, NULL, 0},
     {"redis-2.4.4-legacy-nosections.txt", INFO_MEM_FRAG_RATIO, 2.51, NULL, 2, NULL, 0},
     {"valkey-8.0-unstable.txt", INFO_NUM_COUNT, 0, "noeviction", 0, "ERR", 55},
+    /* microseconds in INFO, seconds for every reader (redis_latest_fork_seconds) */
+    {"redis-7.4.4-master.txt", INFO_LATEST_FORK, 0.004826, NULL, -1, NULL, 0},
 };
 
 static void test_fixture_facts(void **state)

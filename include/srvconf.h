@@ -1,0 +1,51 @@
+/* srvconf: the server settings read with CONFIG GET, one row each. Pure.
+ *
+ *   X(ID, "parameter", "metric name" or NULL, "HELP text")
+ *
+ * The target asks each parameter once a minute (one CONFIG GET per row: servers before
+ * 7.0 take one pattern per call); the doctor's --from-file reads the same pairs from a
+ * pasted `CONFIG GET` output. yes/no become 1/0; "save" becomes its number of save
+ * points (0: no RDB snapshots); other values must be numbers. Where CONFIG is refused
+ * (ACL, renamed, a managed service) every value is absent and `refused` is set. */
+#ifndef RME_SRVCONF_H
+#define RME_SRVCONF_H
+
+#include <stdbool.h>
+
+#define SRVCONF_PARAMS(X) \
+    X(ACTIVEDEFRAG, "activedefrag", NULL, "") \
+    X(MAXMEMORY, "maxmemory", "redis_config_maxmemory", \
+      "maxmemory as CONFIG GET reports it (asked once a minute; absent where CONFIG is refused).") \
+    X(MAXCLIENTS, "maxclients", "redis_config_maxclients", \
+      "maxclients as CONFIG GET reports it (asked once a minute; absent where CONFIG is refused).") \
+    X(REPLICA_IGNORE_MAXMEMORY, "replica-ignore-maxmemory", NULL, "") \
+    X(SAVE, "save", NULL, "") \
+    X(APPENDONLY, "appendonly", NULL, "")
+
+#define SRVCONF_ENUM(id, name, metric, help) SRVCONF_##id,
+typedef enum srvconf_param { SRVCONF_PARAMS(SRVCONF_ENUM) SRVCONF_COUNT } srvconf_param;
+#undef SRVCONF_ENUM
+
+typedef struct srvconf {
+    bool refused;                 /* CONFIG GET was refused: CONFIG SET fixes go through the
+                                     service's own console (parameter groups, ...) */
+    bool has[SRVCONF_COUNT];
+    double v[SRVCONF_COUNT];
+} srvconf;
+
+typedef struct srvconf_desc {
+    const char *name;             /* the parameter */
+    const char *metric;           /* NULL: read for the diagnosis only */
+    const char *help;
+} srvconf_desc;
+
+extern const srvconf_desc srvconf_table[SRVCONF_COUNT];
+
+/* Records one name/value pair; returns false (and changes nothing) for a parameter not in
+ * the table or a value that does not read. name matching ignores case; Redis's older
+ * alias slave-ignore-maxmemory is taken as replica-ignore-maxmemory. */
+bool srvconf_set(srvconf *c, const char *name, const char *value);
+/* true with *out set when the parameter is known. */
+bool srvconf_get(const srvconf *c, srvconf_param p, double *out);
+
+#endif
