@@ -74,6 +74,7 @@ typedef struct config {
     unsigned char hash_secret[256];  /* HMAC key for hashed key names: from the file, else random */
     size_t hash_secret_len;
     unsigned long doctor_max_keys;
+    char doctor_from_file[CONFIG_PATH_MAX]; /* doctor: diagnose a saved INFO instead of a server */
     bool show_help, show_version;
 } config;
 

@@ -128,9 +128,9 @@
       "Error replies sent to clients, OOM rejections among them (INFO total_error_replies, 6.2+).") \
     X(LATEST_FORK, "latest_fork_usec", "redis_latest_fork_seconds", INFO_USEC, \
       "How long the latest fork (BGSAVE, AOF rewrite, full sync) blocked Redis, in seconds (INFO latest_fork_usec).") \
-    X(RDB_LAST_BGSAVE_TIME, "rdb_last_bgsave_time_sec", "redis_rdb_last_bgsave_duration_sec", INFO_GAUGE, \
+    X(RDB_LAST_BGSAVE_TIME, "rdb_last_bgsave_time_sec", "redis_rdb_last_bgsave_duration_seconds", INFO_GAUGE, \
       "Seconds the last background save took; -1 before the first (INFO rdb_last_bgsave_time_sec).") \
-    X(RDB_CURRENT_BGSAVE_TIME, "rdb_current_bgsave_time_sec", "redis_rdb_current_bgsave_duration_sec", INFO_GAUGE, \
+    X(RDB_CURRENT_BGSAVE_TIME, "rdb_current_bgsave_time_sec", "redis_rdb_current_bgsave_duration_seconds", INFO_GAUGE, \
       "Seconds the running background save has taken; -1 when none runs (INFO rdb_current_bgsave_time_sec).") \
     X(CURRENT_COW, "current_cow_size", "redis_current_cow_size_bytes", INFO_GAUGE, \
       "Copy-on-write bytes of the fork running now (INFO current_cow_size, 6.2+).") \

@@ -11,6 +11,7 @@
 #define RME_SRVCONF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define SRVCONF_PARAMS(X) \
     X(ACTIVEDEFRAG, "activedefrag", NULL, "") \
@@ -45,6 +46,11 @@ extern const srvconf_desc srvconf_table[SRVCONF_COUNT];
  * the table or a value that does not read. name matching ignores case; Redis's older
  * alias slave-ignore-maxmemory is taken as replica-ignore-maxmemory. */
 bool srvconf_set(srvconf *c, const char *name, const char *value);
+/* Reads the pairs of a pasted `CONFIG GET` output in text[0..len): redis-cli's plain form
+ * (name and value on alternate lines) or its terminal form (1) "name" / 2) "value").
+ * Lines of other kinds (INFO's name:value, MEMORY STATS) are skipped. Returns the number
+ * of settings recorded. */
+int srvconf_parse_pasted(srvconf *c, const char *text, size_t len);
 /* true with *out set when the parameter is known. */
 bool srvconf_get(const srvconf *c, srvconf_param p, double *out);
 

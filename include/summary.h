@@ -18,8 +18,9 @@ void summary_json(buf *out, const report *r);
 /* "of 30.5 MiB: data 8.1 MiB, client buffers 21.2 MiB, ..." (parts under 1 % left out);
  * d->has_breakdown must be true. */
 void summary_breakdown(buf *out, const derived *d, double used);
-/* When no report could be made: what went wrong, for the target labelled addr. */
+/* When no report could be made: what went wrong, for the target labelled addr. reason
+ * is a word for machines (a poll failure's reason, "tls", "credentials", "file"). */
 void summary_problem_text(buf *out, const char *addr, const char *problem);
-void summary_problem_json(buf *out, const char *addr, const char *problem);
+void summary_problem_json(buf *out, const char *addr, const char *reason, const char *problem);
 
 #endif

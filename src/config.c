@@ -418,6 +418,8 @@ static const flag flags[] = {
      .help = "doctor only: text or json."},
     {"doctor.max-keys", NULL, "N", F_COUNT, AT(doctor_max_keys), 0, 100000000, 10000,
      .help = "doctor only: keys sampled for large_keys (0 = a whole SCAN cycle)."},
+    {"doctor.from-file", NULL, "FILE", F_PATH, AT(doctor_from_file),
+     .help = "doctor only: diagnose a saved INFO (optionally followed by CONFIG GET output) instead of a server."},
     {"help", NULL, NULL, F_SWITCH, AT(show_help), .help = "Show this help and exit."},
     {"version", NULL, NULL, F_SWITCH, AT(show_version), .help = "Show the version and exit."},
 };
@@ -660,7 +662,12 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
             fmt_error(err, errlen, "--diagnose.memory-critical: must not be below --diagnose.memory-warning");
         goto bad;
     }
-    if (c->mode == CONFIG_MODE_DOCTOR && c->n_targets == 0) {
+    if (c->mode == CONFIG_MODE_DOCTOR && c->n_targets > 1) {
+        fmt_error(err, errlen, "--redis.addr: the doctor checks one address, %zu were given (REDIS_ADDR counts too)",
+                  c->n_targets);
+        goto bad;
+    }
+    if (c->mode == CONFIG_MODE_DOCTOR && c->n_targets == 0 && !c->doctor_from_file[0]) {
         fmt_error(err, errlen, "--redis.addr: the doctor checks one address; give it");
         goto bad;
     }

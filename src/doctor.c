@@ -8,15 +8,18 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "buf.h"
 #include "clock.h"
 #include "conn.h"
 #include "creds.h"
 #include "log.h"
+#include "observe.h"
 #include "summary.h"
 #include "target.h"
 #include "tls.h"
+#include "xalloc.h"
 
 typedef struct run {
     struct event_base *base;
@@ -37,12 +40,81 @@ static void on_overall_deadline(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(r->base);
 }
 
+/* The largest saved INFO read: pasted outputs are a few KiB, INFO everything with many
+ * commands tens of KiB. */
+#define FROM_FILE_MAX (16u << 20)
+
+/* Diagnoses a saved INFO (and CONFIG GET output) with the same observe step: no poll, no
+ * rates (counts since start stand in for them), no key sampling. */
+static int from_file(const config *cfg, buf *out)
+{
+    const char *path = cfg->doctor_from_file;
+    char problem[600 + CONFIG_PATH_MAX] = "";
+    int status = SUMMARY_UNKNOWN;
+    report *rep = xcalloc(1, sizeof *rep);
+    info_sample_init(&rep->sample);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(problem, sizeof problem, "cannot open %s", path);
+        goto out;
+    }
+    text = xrealloc(NULL, FROM_FILE_MAX);
+    len = fread(text, 1, FROM_FILE_MAX, f);
+    bool more = fgetc(f) != EOF;
+    fclose(f);
+    double used;
+    if (more) {
+        snprintf(problem, sizeof problem, "%s is larger than %u MiB: not a saved INFO", path, FROM_FILE_MAX >> 20);
+        goto out;
+    }
+    if (info_parse(&rep->sample, text, len) == 0 || !info_get(&rep->sample, INFO_USED_MEMORY, &used)) {
+        snprintf(problem, sizeof problem, "%s has no INFO memory section (used_memory): save the output of "
+                 "redis-cli INFO (or INFO everything)", path);
+        goto out;
+    }
+    srvconf_parse_pasted(&rep->config, text, len);
+    rep->addr = path;
+    rep->has_sample = true;
+    rep->health.last_ok = true;
+    rep->health.last_error = POLLERR_NONE;
+    derive_history *h = xcalloc(1, sizeof *h);
+    derive_history_init(h, 10, 300);
+    derive_push(h, &rep->sample, 1);
+    observe_opts o = {.thresholds = &cfg->thresholds, .one_shot = true};
+    observe(h, rep, &o, 1);
+    free(h);
+    status = summary_status(rep);
+    if (cfg->json_output) summary_json(out, rep);
+    else summary_text(out, rep);
+out:
+    if (status == SUMMARY_UNKNOWN) {
+        if (cfg->json_output) summary_problem_json(out, path, "file", problem);
+        else summary_problem_text(out, path, problem);
+    }
+    free(text);
+    info_sample_free(&rep->sample);
+    free(rep);
+    return status;
+}
+
 int doctor_run(const config *cfg)
 {
+    if (cfg->doctor_from_file[0]) {
+        buf out;
+        buf_init(&out);
+        int status = from_file(cfg, &out);
+        fputs(out.data ? out.data : "", stdout);
+        fflush(stdout);
+        buf_free(&out);
+        return status;
+    }
     const config_target *addr = &cfg->targets[0];
     if (cfg->log_level == LOG_INFO) log_setup(LOG_WARN, cfg->log_format);
     int status = SUMMARY_UNKNOWN;
     char problem[700] = "cannot start an event loop";
+    const char *reason = "internal";
     run r = {0};
     struct evdns_base *dns = NULL;
     struct event *deadline = NULL;
@@ -56,10 +128,12 @@ int doctor_run(const config *cfg)
     if (!r.base || !(dns = conn_resolver_new(r.base))) goto out;
     if (!(cr = creds_new(cfg, why, sizeof why))) {
         snprintf(problem, sizeof problem, "--redis.password-map-file: %s", why);
+        reason = "credentials";
         goto out;
     }
     if (addr->tls && !(tls = tls_client_new(&cfg->tls, why, sizeof why))) {
         snprintf(problem, sizeof problem, "TLS: %s", why);
+        reason = "tls";
         goto out;
     }
     target_credentials cred;
@@ -82,6 +156,7 @@ int doctor_run(const config *cfg)
 
     const report *rep = target_report(t);
     if (!rep->has_sample || !rep->health.last_ok) {
+        reason = rep->health.last_error == POLLERR_NONE ? "timeout" : pollerr_name(rep->health.last_error);
         if (rep->health.last_error == POLLERR_NONE) snprintf(problem, sizeof problem, "the poll failed (no answer in time)");
         else snprintf(problem, sizeof problem, "the poll failed (%s): %s", pollerr_name(rep->health.last_error),
                       rep->health.last_detail);
@@ -92,7 +167,7 @@ int doctor_run(const config *cfg)
     else summary_text(&out, rep);
 out:
     if (status == SUMMARY_UNKNOWN) {
-        if (cfg->json_output) summary_problem_json(&out, addr->label, problem);
+        if (cfg->json_output) summary_problem_json(&out, addr->label, reason, problem);
         else summary_problem_text(&out, addr->label, problem);
     }
     fputs(out.data ? out.data : "", stdout);

@@ -1,7 +1,9 @@
 /* srvconf: CONFIG GET pairs -> values. See include/srvconf.h. */
 #include "srvconf.h"
 
+#include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -54,4 +56,39 @@ bool srvconf_get(const srvconf *c, srvconf_param p, double *out)
     if (!c || !c->has[p]) return false;
     *out = c->v[p];
     return true;
+}
+
+/* One pasted line without its "N) " prefix, quotes and surrounding space, into out. */
+static void clean_line(const char *p, const char *end, char *out, size_t cap)
+{
+    while (p < end && isspace((unsigned char)*p)) p++;
+    while (end > p && isspace((unsigned char)end[-1])) end--;
+    const char *q = p;
+    while (q < end && isdigit((unsigned char)*q)) q++;
+    if (q > p && q + 1 < end && q[0] == ')' && q[1] == ' ') p = q + 2;
+    if (end - p >= 2 && *p == '"' && end[-1] == '"') p++, end--;
+    size_t n = (size_t)(end - p) < cap - 1 ? (size_t)(end - p) : cap - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+int srvconf_parse_pasted(srvconf *c, const char *text, size_t len)
+{
+    int found = 0;
+    const char *p = text, *end = text + len;
+    char prev[256] = "", line[256];
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        clean_line(p, le, line, sizeof line);
+        /* a value line follows its name line; a name is never also a value here */
+        if (prev[0] && srvconf_set(c, prev, line)) {
+            found++;
+            prev[0] = '\0';
+        } else {
+            snprintf(prev, sizeof prev, "%s", strchr(line, ':') ? "" : line);
+        }
+        p = le + 1;
+    }
+    return found;
 }

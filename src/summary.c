@@ -27,9 +27,11 @@ static void json_head(buf *b, const char *addr, int status)
     buf_printf(b, ",\"status\":\"%s\",\"exit_code\":%d", status_names[status], status);
 }
 
-void summary_problem_json(buf *b, const char *addr, const char *problem)
+void summary_problem_json(buf *b, const char *addr, const char *reason, const char *problem)
 {
     json_head(b, addr, SUMMARY_UNKNOWN);
+    json_field(b, "reason");
+    fmt_json_string(b, reason);
     json_field(b, "error");
     fmt_json_string(b, problem);
     buf_puts(b, "}\n");
@@ -192,7 +194,7 @@ void summary_text(buf *b, const report *r)
             buf_printf(b, "                 db%d \"%s\" %s %s\n", k->db, k->name, k->type, a);
         }
     } else {
-        buf_puts(b, "  largest keys   not sampled (MEMORY USAGE unavailable)\n");
+        buf_puts(b, "  largest keys   not sampled: the large-key check did not run (no MEMORY USAGE, or a saved INFO)\n");
     }
     const diagnose_result *dr = &r->diagnosis;
     if (dr->n == 0) buf_puts(b, "\nNo finding: nothing here points to running out of memory.\n");

@@ -321,3 +321,46 @@ def test_allkeys_cache_at_its_limit_is_not_critical():
     finally:
         exporter.stop()
         server.stop()
+
+
+def test_doctor_from_a_saved_info_matches_the_live_check():
+    """What people paste into tickets: `redis-cli INFO everything` and `redis-cli CONFIG GET
+    maxmemory*`, saved to a file. The doctor reads it offline and finds what it finds on
+    the live server (the large-key check aside, which needs the server)."""
+    import subprocess
+    server = RedisServer("--maxmemory", "4mb", "--maxmemory-policy", "noeviction")
+    try:
+        fill_until_oom(server.client)
+        cli = ["redis-cli", "-p", str(server.port)]
+        saved = subprocess.run(cli + ["INFO", "everything"], capture_output=True, text=True, check=True).stdout
+        saved += subprocess.run(cli + ["CONFIG", "GET", "maxmemory*"], capture_output=True, text=True,
+                                check=True).stdout
+        saved += subprocess.run(cli + ["CONFIG", "GET", "save"], capture_output=True, text=True, check=True).stdout
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+            f.write(saved)
+        status_live, live = doctor(server.addr, "--output=json")
+        status_file, offline = doctor(server.addr, "--output=json", f"--doctor.from-file={f.name}")
+        live, offline = json.loads(live), json.loads(offline)
+        assert status_file == status_live == 2
+        assert offline["target"] == f.name
+        assert {(x["id"], x["severity"]) for x in offline["findings"]} == \
+            {(x["id"], x["severity"]) for x in live["findings"]}
+        assert offline["breakdown"]["data"] > 0 and offline["maxmemory"] == 4 * 1024 * 1024
+        # Not an INFO: a clear error, exit 3, and JSON that says what failed.
+        with open(f.name, "w") as g:
+            g.write("hello\nworld\n")
+        status, out = doctor(server.addr, "--output=json", f"--doctor.from-file={f.name}")
+        err = json.loads(out)
+        assert status == 3 and err["reason"] == "file" and "used_memory" in err["error"]
+        os.unlink(f.name)
+    finally:
+        server.stop()
+
+
+def test_doctor_refuses_a_second_address():
+    import subprocess
+    from harness import EXPORTER
+    p = subprocess.run([EXPORTER, "doctor", "--redis.addr=127.0.0.1:1", "--redis.addr=127.0.0.1:2"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2
+    assert "--redis.addr" in p.stderr and "one address" in p.stderr and p.stdout == ""

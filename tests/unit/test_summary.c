@@ -117,12 +117,13 @@ static void test_json(void **state)
 
     /* The error form, and numbers JSON cannot carry. */
     buf_init(&b);
-    summary_problem_json(&b, "h:1", "the poll failed (\"auth\")");
+    summary_problem_json(&b, "h:1", "auth", "the poll failed (\"auth\")");
     j = json_loads(b.data, 0, &err);
     assert_non_null(j);
     assert_string_equal(json_string_value(json_object_get(j, "status")), "unknown");
     assert_int_equal(json_integer_value(json_object_get(j, "exit_code")), 3);
     assert_string_equal(json_string_value(json_object_get(j, "error")), "the poll failed (\"auth\")");
+    assert_string_equal(json_string_value(json_object_get(j, "reason")), "auth");
     json_decref(j);
     buf_reset(&b);
     fmt_json_number(&b, NAN);
