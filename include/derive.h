@@ -83,6 +83,10 @@ bool derive_push(derive_history *h, const info_sample *s, double now);
  * caller's clock, as given to derive_push) ends the forecast's window. */
 void derive_compute(const derive_history *h, const info_sample *s, double now, derived *out);
 
+/* The used-memory points of the forecast's window, oldest first (for the landing page's
+ * chart): up to cap of them into t[] (the caller's clock) and used[]; returns how many. */
+size_t derive_trend_points(const derive_history *h, double *t, double *used, size_t cap);
+
 /* A part's label value ("client_buffers") and its words ("client buffers"). */
 const char *derive_part_name(derive_part p);
 const char *derive_part_label(derive_part p);

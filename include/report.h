@@ -46,6 +46,8 @@ typedef struct report {
     report_loading loading;
     sampler_summary keys;         /* keys.active false when the sampler is off */
     report_health health;
+    const derive_history *history;   /* borrowed: the target's, for the landing page's chart;
+                                        NULL in the doctor */
     derived derived;              /* from observe */
     diagnose_result diagnosis;    /* from observe */
 } report;

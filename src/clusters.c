@@ -72,8 +72,8 @@ void clusters_finding_text(const cluster_summary *c, char *summary, size_t scap,
              c->cluster, c->max_shard[0] ? c->max_shard : "?", c->max_addr, c->max_ratio * 100,
              CLUSTERS_IMBALANCE_GAP * 100, c->min_ratio * 100);
     snprintf(fix, fcap,
-             "Move slots off that shard, keys and all: redis-cli --cluster reshard %s --cluster-from <its node id> "
-             "--cluster-to <an emptier primary's id> --cluster-slots <n> --cluster-yes (ids: CLUSTER NODES). If one "
+             "Move slots off that shard, keys and all: `redis-cli --cluster reshard %s --cluster-from <its node id> "
+             "--cluster-to <an emptier primary's id> --cluster-slots <n> --cluster-yes` (ids: `CLUSTER NODES`). If one "
              "large key or one hash tag holds the memory, resharding cannot split it: find it (--sampler.keys-per-second) "
              "and split or trim it. Raising maxmemory everywhere only postpones this.",
              c->max_addr);

@@ -270,3 +270,20 @@ void derive_compute(const derive_history *h, const info_sample *s, double now_t,
         break;
     }
 }
+
+size_t derive_trend_points(const derive_history *h, double *t, double *used, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < h->trend.count && n < cap; i++) {
+        const derive_point *p = ring_at(&h->trend, i);
+        if (isnan(p->used)) continue;
+        t[n] = p->t;
+        used[n++] = p->used;
+    }
+    /* the ring keeps a point every few seconds: the newest sample closes the line */
+    if (h->has_last && !isnan(h->last.used) && n < cap && (n == 0 || h->last.t > t[n - 1])) {
+        t[n] = h->last.t;
+        used[n++] = h->last.used;
+    }
+    return n;
+}

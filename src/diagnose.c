@@ -176,7 +176,7 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
             say(f->fix, sizeof f->fix,
                 "Nothing is evicted or rejected here now: the primary decides. But once promoted this replica "
                 "enforces its own limit at once. Give it at least the primary's maxmemory (and no less than %s): "
-                "CONFIG SET maxmemory %s, then CONFIG REWRITE.", suggest, suggest);
+                "`CONFIG SET maxmemory %s`, then `CONFIG REWRITE`.", suggest, suggest);
         else if (hold)
             say(f->fix, sizeof f->fix,
                 "Of it, %s hold %s: free that first (see %s); a higher limit would only let it grow further.",
@@ -185,11 +185,11 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
             say(f->fix, sizeof f->fix,
                 "%s evicts at the limit by design: nothing to fix while evictions do not cost hits (compare "
                 "redis_evicted_keys_per_second with the keyspace hit ratio). If they do and the host has the RAM: "
-                "CONFIG SET maxmemory %s.", policy ? policy : "allkeys-*", suggest);
+                "`CONFIG SET maxmemory %s`.", policy ? policy : "allkeys-*", suggest);
         else
             say(f->fix, sizeof f->fix,
-                "If the host has the RAM: CONFIG SET maxmemory %s (then CONFIG REWRITE to keep it). Otherwise free "
-                "memory: give keys a TTL (EXPIRE key seconds) or delete what is not needed (UNLINK key).",
+                "If the host has the RAM: `CONFIG SET maxmemory %s` (then `CONFIG REWRITE` to keep it). Otherwise free "
+                "memory: give keys a TTL (`EXPIRE key seconds`) or delete what is not needed (`UNLINK key`).",
                 suggest);
     }
 
@@ -206,8 +206,8 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
                 "freeing it. Free that first (see %s).", hold->words, hold_h, diagnose_id_name(hold->id));
         else
             say(f->fix, sizeof f->fix,
-                "If the data is a cache that can be rebuilt: CONFIG SET maxmemory-policy allkeys-lru. If every key "
-                "must stay: CONFIG SET maxmemory %s and plan capacity.", suggest);
+                "If the data is a cache that can be rebuilt: `CONFIG SET maxmemory-policy allkeys-lru`. If every key "
+                "must stay: `CONFIG SET maxmemory %s` and plan capacity.", suggest);
     }
 
     /* 3. Nothing to evict under a volatile-* policy. */
@@ -222,11 +222,11 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
         if (hold)
             say(f->fix, sizeof f->fix,
                 "Not now: %s hold %s, which no eviction frees (see %s). Later, give keys a TTL when writing them "
-                "(SET key value EX seconds).", hold->words, hold_h, diagnose_id_name(hold->id));
+                "(`SET key value EX seconds`).", hold->words, hold_h, diagnose_id_name(hold->id));
         else
             say(f->fix, sizeof f->fix,
-                "Give keys a TTL when writing them (SET key value EX seconds, or EXPIRE key seconds), or let Redis "
-                "evict any key: CONFIG SET maxmemory-policy allkeys-lru.");
+                "Give keys a TTL when writing them (`SET key value EX seconds`, or `EXPIRE key seconds`), or let Redis "
+                "evict any key: `CONFIG SET maxmemory-policy allkeys-lru`.");
     }
 
     /* 4. Large keys (from the sampler). */
@@ -242,8 +242,8 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
         say(f->summary, sizeof f->summary, "%zu sampled key%s of %s or more; the largest is db%d \"%s\" (%s, %s)",
             n_large, n_large == 1 ? "" : "s", limit_h, k->db, k->name, k->type, size_h);
         say(f->fix, sizeof f->fix,
-            "Inspect it: SELECT %d, then MEMORY USAGE \"%s\" and TYPE \"%s\". Split it into smaller keys or trim "
-            "it (LTRIM, HDEL, SREM, ZREMRANGEBYRANK, XTRIM); delete it without blocking: UNLINK \"%s\".",
+            "Inspect it: `SELECT %d`, then `MEMORY USAGE \"%s\"` and `TYPE \"%s\"`. Split it into smaller keys or trim "
+            "it (LTRIM, HDEL, SREM, ZREMRANGEBYRANK, XTRIM); delete it without blocking: `UNLINK \"%s\"`.",
             k->db, k->name, k->name, k->name);
     }
 
@@ -257,15 +257,15 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
         bool jemalloc = allocator && strncmp(allocator, "jemalloc", 8) == 0;
         if (jemalloc && !(has_defrag && defrag_on))
             say(f->fix, sizeof f->fix,
-                "CONFIG SET activedefrag yes (jemalloc builds; CONFIG REWRITE to keep it). MEMORY PURGE returns "
+                "`CONFIG SET activedefrag yes` (jemalloc builds; `CONFIG REWRITE` to keep it). `MEMORY PURGE` returns "
                 "freed pages at once.");
         else if (jemalloc)
             say(f->fix, sizeof f->fix,
-                "Active defrag is already on: give it more CPU (CONFIG SET active-defrag-cycle-max 50), run MEMORY "
-                "PURGE, or fail over to a freshly started replica.");
+                "Active defrag is already on: give it more CPU (`CONFIG SET active-defrag-cycle-max 50`), run "
+                "`MEMORY PURGE`, or fail over to a freshly started replica.");
         else
             say(f->fix, sizeof f->fix,
-                "This allocator (%s) has no active defrag: MEMORY PURGE where supported, or restart / fail over to "
+                "This allocator (%s) has no active defrag: `MEMORY PURGE` where supported, or restart / fail over to "
                 "a fresh replica in a quiet hour.", allocator ? allocator : "unknown");
     }
 
@@ -277,8 +277,8 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
         say(f->summary, sizeof f->summary, "used_memory_rss %s is below used_memory %s (fragmentation ratio %.2f)",
             rss_h, used_h, has_frag ? frag : rss / used);
         say(f->fix, sizeof f->fix,
-            "Check swap: grep VmSwap /proc/$(pidof redis-server)/status. Keep maxmemory well below the host's "
-            "free RAM (CONFIG SET maxmemory <bytes>), set vm.swappiness=1, or add RAM.");
+            "Check swap: `grep VmSwap /proc/$(pidof redis-server)/status`. Keep maxmemory well below the host's "
+            "free RAM (`CONFIG SET maxmemory <bytes>`), set vm.swappiness=1, or add RAM.");
     }
 
     /* OOM rejections themselves. */
@@ -312,7 +312,7 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
                 "Nothing to raise; if a limit comes back, size it from used_memory_peak.");
         else
             say(f->fix, sizeof f->fix,
-                "Free memory now (UNLINK large or unneeded keys) or raise the limit: CONFIG SET maxmemory %s. Then "
+                "Free memory now (`UNLINK key` for large or unneeded keys) or raise the limit: `CONFIG SET maxmemory %s`. Then "
                 "fix the cause named by the other findings (policy, TTLs, large keys).", suggest);
     }
 
@@ -325,10 +325,10 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
             "client buffers (mem_clients_normal) hold %s of used_memory %s (%.0f %%)%s%s", hold_h, used_h,
             100.0 * clients / used, has_max_out ? "; the largest output buffer is " : "", has_max_out ? max_out_h : "");
         say(f->fix, sizeof f->fix,
-            "Find the client: CLIENT LIST (omem is its output buffer; sub or psub above 0 is a subscriber). "
-            "Disconnect it: CLIENT KILL ID <id>. Then cap what one slow client may hold: CONFIG SET "
-            "client-output-buffer-limit \"pubsub 8mb 2mb 60\"%s. Changing the eviction policy frees none of this.",
-            info_major_version(s) >= 7 ? "; and CONFIG SET maxmemory-clients 10%" : "");
+            "Find the client: `CLIENT LIST` (omem is its output buffer; sub or psub above 0 is a subscriber). "
+            "Disconnect it: `CLIENT KILL ID <id>`. Then cap what one slow client may hold: `CONFIG SET "
+            "client-output-buffer-limit \"pubsub 8mb 2mb 60\"`%s. Changing the eviction policy frees none of this.",
+            info_major_version(s) >= 7 ? "; and `CONFIG SET maxmemory-clients 10%`" : "");
     }
     if (hold && hold->id == DIAGNOSE_REPLICATION_BACKLOG) {
         diagnose_finding *f = add(out, DIAGNOSE_REPLICATION_BACKLOG, hold_sev);
@@ -343,13 +343,13 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
             bufs_h, 100.0 * (backlog + replica_bufs) / used, used_h);
         if (backlog >= replica_bufs)
             say(f->fix, sizeof f->fix,
-                "Shrink the backlog: CONFIG SET repl-backlog-size %s (then CONFIG REWRITE). Replicas stay in sync; "
+                "Shrink the backlog: `CONFIG SET repl-backlog-size %s` (then `CONFIG REWRITE`). Replicas stay in sync; "
                 "one cut off for longer than the smaller backlog covers needs a full resync. Or keep the backlog and "
-                "raise maxmemory by its size (CONFIG SET maxmemory %s).", want_h, suggest);
+                "raise maxmemory by its size (`CONFIG SET maxmemory %s`).", want_h, suggest);
         else
             say(f->fix, sizeof f->fix,
-                "A replica is not keeping up: INFO replication (its offset lag) and CLIENT LIST TYPE replica (omem). "
-                "Cap what it may hold: CONFIG SET client-output-buffer-limit \"replica 256mb 64mb 60\"; a replica "
+                "A replica is not keeping up: `INFO replication` (its offset lag) and `CLIENT LIST TYPE replica` (omem). "
+                "Cap what it may hold: `CONFIG SET client-output-buffer-limit \"replica 256mb 64mb 60\"`; a replica "
                 "past it is disconnected and resyncs. Evicting keys frees none of this.");
     }
     if (hold && hold->id == DIAGNOSE_SCRIPT_CACHE) {
@@ -363,9 +363,9 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
             "the script cache holds %s %s(%.0f %% of used_memory %s); the Lua engine holds %s more outside it",
             hold_h, n_h, 100.0 * scripts / used, used_h, vm_h);
         say(f->fix, sizeof f->fix,
-            "SCRIPT FLUSH empties the cache (no key is touched; clients that use EVALSHA reload their scripts on "
+            "`SCRIPT FLUSH` empties the cache (no key is touched; clients that use EVALSHA reload their scripts on "
             "NOSCRIPT). Then find the code that builds script text per call and pass values as KEYS and ARGV, so "
-            "one script serves every call (or use FUNCTION LOAD on 7.0+).");
+            "one script serves every call (or use `FUNCTION LOAD` on 7.0+).");
     }
 
     /* 7. A fork that may not fit the host's RAM: the limit (or today's RSS, if larger) plus
@@ -392,12 +392,12 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
             base_h, cow_h, 100.0 * (base + cow) / host, host_h);
         if (suggest_host_limit(has_rss ? rss : used, host, 0.85, cow, want_h, sizeof want_h))
             say(f->fix, sizeof f->fix,
-                "Leave room for the fork: CONFIG SET maxmemory %s (then CONFIG REWRITE); today's data fits in it. "
+                "Leave room for the fork: `CONFIG SET maxmemory %s` (then `CONFIG REWRITE`); today's data fits in it. "
                 "Also: vm.overcommit_memory=1 (sysctl) so the fork itself is allowed, and saves at quiet hours or on "
                 "a replica.", want_h);
         else
             say(f->fix, sizeof f->fix,
-                "The data leaves no room for a fork's copy on this host: take saves on a replica (CONFIG SET save \"\" "
+                "The data leaves no room for a fork's copy on this host: take saves on a replica (`CONFIG SET save \"\"` "
                 "here only if a replica or AOF elsewhere keeps the data), add RAM, or split the data. Set "
                 "vm.overcommit_memory=1 (sysctl) so the fork is allowed at all.");
     }
@@ -412,16 +412,16 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
             "host's, not a container's limit, which may be lower)", used_h, 100.0 * used / host, host_h);
         if (suggest_host_limit(fmax(used, has_rss ? rss : 0), host, 0.75, forks ? cow : 0, want_h, sizeof want_h))
             say(f->fix, sizeof f->fix,
-                "Set a limit below the RAM, with room for a fork: CONFIG SET maxmemory %s (then CONFIG REWRITE); "
+                "Set a limit below the RAM, with room for a fork: `CONFIG SET maxmemory %s` (then `CONFIG REWRITE`); "
                 "today's data fits, nothing is evicted now. At the limit %s. In a container, size it from the "
                 "container's memory limit instead.", want_h,
                 d->policy == DERIVE_POLICY_NOEVICTION
-                    ? "noeviction (the default) refuses writes and keeps every key; a cache would rather CONFIG SET "
-                      "maxmemory-policy allkeys-lru"
+                    ? "noeviction (the default) refuses writes and keeps every key; a cache would rather `CONFIG SET "
+                      "maxmemory-policy allkeys-lru`"
                     : "the policy evicts");
         else
             say(f->fix, sizeof f->fix,
                 "No limit fits below this host's RAM without evicting now: add RAM or move part of the data to "
-                "another instance first, then CONFIG SET maxmemory.");
+                "another instance first, then set maxmemory.");
     }
 }

@@ -1,21 +1,243 @@
-/* landing: the HTML landing page. See include/landing.h. */
+/* landing: the HTML landing page. See include/landing.h.
+ *
+ * Made for looking: per target a bar of used memory against maxmemory with where it goes
+ * stacked in it, the last minutes of used memory as an inline SVG with the limit drawn,
+ * the numbers behind the findings, and each fix's commands in their own elements (a
+ * click selects one whole command). No script, no external asset. */
 #include "landing.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #include "clusters.h"
 #include "fmt.h"
+#include "summary.h"
 
 /* Rows and findings shown at most: a page for people, not a listing of a whole fleet. */
 #define LANDING_MAX_ROWS 500
+/* Targets shown with a bar, a chart and their numbers. */
+#define LANDING_MAX_CARDS 50
+#define CHART_POINTS (DERIVE_RING_MAX + 1)
+#define CHART_W 360.0
+#define CHART_H 90.0
+
+/* One colour per part of derive.h's breakdown, in its order. */
+static const char *const part_colors[DERIVE_PART_COUNT] = {"#3b7dd8", "#d8453b", "#e0a030", "#8e5bd0",
+                                                           "#2aa198", "#9aa5b1", "#c7cdd3"};
+
+static const char style[] =
+    "body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}"
+    "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.up{color:#070}.down{color:#a00}"
+    ".critical h3{color:#a00}.warning h3{color:#a60}"
+    ".card{border:1px solid #ccc;border-radius:6px;padding:0.5em 1em;margin:1em 0}"
+    ".bar{position:relative;display:flex;height:20px;width:100%;max-width:40em;background:#eef0f2;"
+    "border:1px solid #999;overflow:hidden}.bar span{display:block;height:100%}"
+    ".bar i{position:absolute;top:0;bottom:0;width:0;border-left:2px dashed #a60}"
+    ".legend span{display:inline-block;margin-right:1em}.legend b{display:inline-block;width:0.8em;height:0.8em;"
+    "margin-right:0.3em}.facts td{border:none;padding:1px 1em 1px 0}"
+    "code.cmd{display:inline-block;background:#f3f3f3;border:1px solid #ddd;padding:1px 4px;user-select:all;"
+    "white-space:pre-wrap}.note{color:#555}svg.chart{background:#fafbfc;border:1px solid #ddd}";
+
+static void put_bytes(buf *out, double v)
+{
+    char h[32];
+    fmt_bytes(v, h, sizeof h);
+    fmt_html(out, h);
+}
+
+/* The fix's prose escaped, each `command` in its own element. */
+static void put_fix(buf *out, const char *fix)
+{
+    char piece[512];
+    const char *p = fix;
+    bool in_cmd = false;
+    while (*p) {
+        const char *tick = strchr(p, '`');
+        size_t n = tick ? (size_t)(tick - p) : strlen(p);
+        if (n >= sizeof piece) n = sizeof piece - 1;
+        memcpy(piece, p, n);
+        piece[n] = '\0';
+        if (in_cmd) buf_puts(out, "<code class=\"cmd\">");
+        fmt_html(out, piece);
+        if (in_cmd) buf_puts(out, "</code>");
+        if (!tick) break;
+        in_cmd = !in_cmd;
+        p = tick + 1;
+    }
+}
+
+/* Used memory against the limit (or against itself without one), parts stacked. */
+static void put_bar(buf *out, const report *r)
+{
+    const derived *d = &r->derived;
+    double used = 0, max = 0;
+    info_get(&r->sample, INFO_USED_MEMORY, &used);
+    info_get(&r->sample, INFO_MAXMEMORY, &max);
+    double scale = d->max_configured ? fmax(max, used) : used;
+    if (!d->has_breakdown || scale <= 0) return;
+    buf_printf(out, "<div class=\"bar\" role=\"img\" aria-label=\"used memory %.1f %% of %s\">",
+               d->has_used_ratio ? d->used_ratio * 100 : 100.0, d->max_configured ? "maxmemory" : "itself");
+    for (int p = 0; p < DERIVE_PART_COUNT; p++) {
+        if (d->parts[p] <= 0) continue;
+        buf_printf(out, "<span class=\"part-%s\" style=\"width:%.3f%%;background:%s\" title=\"",
+                   derive_part_name((derive_part)p), 100.0 * d->parts[p] / scale, part_colors[p]);
+        fmt_html(out, derive_part_label((derive_part)p));
+        buf_putc(out, ' ');
+        put_bytes(out, d->parts[p]);
+        buf_puts(out, "\"></span>");
+    }
+    if (d->max_configured) buf_printf(out, "<i style=\"left:%.3f%%\" title=\"80 %% of maxmemory\"></i>", 80.0 * max / scale);
+    buf_puts(out, "</div>\n<p class=\"legend\">");
+    for (int p = 0; p < DERIVE_PART_COUNT; p++) {
+        if (d->parts[p] <= 0) continue;
+        buf_printf(out, "<span><b style=\"background:%s\"></b>", part_colors[p]);
+        fmt_html(out, derive_part_label((derive_part)p));
+        buf_putc(out, ' ');
+        put_bytes(out, d->parts[p]);
+        buf_puts(out, "</span>");
+    }
+    buf_puts(out, "</p>\n");
+}
+
+/* The forecast's window of used memory, with the limit as a dashed line. */
+static void put_chart(buf *out, const report *r)
+{
+    if (!r->history) return;
+    double t[CHART_POINTS], u[CHART_POINTS], max = 0;
+    size_t n = derive_trend_points(r->history, t, u, CHART_POINTS);
+    if (n < 2) return;
+    bool limit = r->derived.max_configured && info_get(&r->sample, INFO_MAXMEMORY, &max);
+    double top = limit ? max : 0;
+    for (size_t i = 0; i < n; i++) top = fmax(top, u[i]);
+    top *= 1.1;
+    double span = t[n - 1] - t[0];
+    if (top <= 0 || span <= 0) return;
+    buf_printf(out, "<svg class=\"chart\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+               "aria-label=\"used memory over the last %.0f s\" xmlns=\"http://www.w3.org/2000/svg\">",
+               CHART_W, CHART_H, CHART_W, CHART_H, span);
+    if (limit) {
+        double y = CHART_H - CHART_H * max / top;
+        buf_printf(out, "<line class=\"limit\" x1=\"0\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#a00\" "
+                   "stroke-dasharray=\"6 4\"/><text x=\"4\" y=\"%.1f\" font-size=\"10\" fill=\"#a00\">maxmemory ",
+                   CHART_W, y, y, y > 12 ? y - 3 : y + 11);
+        put_bytes(out, max);
+        buf_puts(out, "</text>");
+    }
+    buf_puts(out, "<polyline class=\"used\" fill=\"none\" stroke=\"#3b7dd8\" stroke-width=\"2\" points=\"");
+    for (size_t i = 0; i < n; i++)
+        buf_printf(out, "%s%.1f,%.1f", i ? " " : "", CHART_W * (t[i] - t[0]) / span, CHART_H - CHART_H * u[i] / top);
+    buf_printf(out, "\"/><text x=\"%.0f\" y=\"%.0f\" font-size=\"10\" text-anchor=\"end\" fill=\"#333\">now: ",
+               CHART_W - 4, CHART_H - 4);
+    put_bytes(out, u[n - 1]);
+    buf_printf(out, "</text><text x=\"4\" y=\"%.0f\" font-size=\"10\" fill=\"#333\">%.0f s ago</text></svg>\n",
+               CHART_H - 4, span);
+}
+
+static void fact(buf *out, const char *name)
+{
+    buf_puts(out, "<tr><td>");
+    buf_puts(out, name);
+    buf_puts(out, "</td><td>");
+}
+
+static void put_card(buf *out, const render_view *t)
+{
+    const report *r = t->r;
+    const derived *d = &r->derived;
+    const info_sample *s = &r->sample;
+    buf_printf(out, "<div class=\"card\" data-addr=\"");
+    fmt_html(out, r->addr);
+    buf_puts(out, "\"><h3>");
+    fmt_html(out, r->addr);
+    buf_printf(out, " <span class=\"%s\">", t->up ? "up" : "down");
+    fmt_html(out, t->state);
+    buf_puts(out, "</span></h3>\n");
+    if (!t->up || !r->has_sample) {
+        if (r->loading.active && r->loading.has_progress)
+            buf_printf(out, "<p>Loading its dataset: %.0f %% done.</p>\n", r->loading.progress * 100);
+        buf_puts(out, "</div>\n");
+        return;
+    }
+    put_bar(out, r);
+    put_chart(out, r);
+    double used = 0, max = 0, v;
+    info_get(s, INFO_USED_MEMORY, &used);
+    info_get(s, INFO_MAXMEMORY, &max);
+    buf_puts(out, "<table class=\"facts\">");
+    fact(out, "used memory");
+    put_bytes(out, used);
+    if (d->has_used_ratio) buf_printf(out, " (%.1f %% of maxmemory)", d->used_ratio * 100);
+    fact(out, "maxmemory");
+    if (d->max_configured) put_bytes(out, max);
+    else buf_puts(out, "none (0): Redis grows until the host runs out");
+    const char *policy = info_text_get(s, INFO_MAXMEMORY_POLICY);
+    fact(out, "policy");
+    fmt_html(out, policy ? policy : "-");
+    fact(out, "OOM rejections");
+    if (info_error_count(s, "OOM", &v)) {
+        buf_printf(out, "%.0f since start", v);
+        if (d->has_oom_rate) buf_printf(out, ", %.2f/s now", d->oom_rate);
+    } else {
+        buf_puts(out, "not counted (INFO errorstats needs Redis 6.2+)");
+    }
+    fact(out, "evictions");
+    if (info_get(s, INFO_EVICTED_KEYS, &v)) {
+        buf_printf(out, "%.0f since start", v);
+        if (d->has_evicted_rate) buf_printf(out, ", %.2f/s now", d->evicted_rate);
+    } else {
+        buf_puts(out, "-");
+    }
+    fact(out, "time to full");
+    if (d->has_time_to_full) buf_printf(out, "%.0f min at the recent growth", d->time_to_full / 60);
+    else buf_puts(out, "no growth towards a limit");
+    if (info_get(s, INFO_MEM_FRAG_RATIO, &v)) {
+        fact(out, "fragmentation");
+        buf_printf(out, "%.2f", v);
+    }
+    fact(out, "as of");
+    char when[48] = "-";
+    time_t secs = (time_t)r->health.last_success_real;
+    struct tm tm;
+    if (r->health.has_last_success && gmtime_r(&secs, &tm)) strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    buf_puts(out, when);
+    buf_puts(out, "</td></tr></table>\n");
+    if (!r->keys.active && r->keys.sampled == 0)
+        buf_puts(out, "<p class=\"note\">The large-key check is off, so large keys are not looked for: start the "
+                      "exporter with <code class=\"cmd\">--sampler.keys-per-second=100</code> to turn it on.</p>\n");
+    buf_puts(out, "</div>\n");
+}
+
+static void put_finding(buf *out, const char *who, const char *id, const char *severity, const char *summary,
+                        const char *why, const char *fix)
+{
+    buf_printf(out, "<div class=\"finding %s\" data-id=\"", severity);
+    fmt_html(out, id);
+    buf_puts(out, "\"><h3>");
+    fmt_html(out, who);
+    buf_puts(out, ": ");
+    fmt_html(out, id);
+    buf_puts(out, " (");
+    fmt_html(out, severity);
+    buf_puts(out, ")</h3>\n<p>");
+    fmt_html(out, summary);
+    if (why) {
+        buf_puts(out, "</p>\n<p><b>Why it matters:</b> ");
+        fmt_html(out, why);
+    }
+    buf_puts(out, "</p>\n<p class=\"fix\"><b>Fix:</b> ");
+    put_fix(out, fix);
+    buf_puts(out, "</p></div>\n");
+}
 
 void landing_render(buf *out, const render_view *targets, size_t n, const render_exporter *e,
                     const char *telemetry_path)
 {
-    buf_puts(out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>redis_memory_exporter</title>\n"
-                  "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-                  "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.up{color:#070}.down{color:#a00}.critical h3{color:#a00}.warning h3{color:#a60}"
-                  "</style></head><body>\n<h1>redis_memory_exporter</h1>\n"
-                  "<p>Prometheus exporter for Redis memory: used memory against maxmemory, evictions, OOM "
-                  "rejections, fragmentation.</p>\n<p>Version ");
+    buf_printf(out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>redis_memory_exporter</title>\n"
+                    "<style>%s</style></head><body>\n<h1>redis_memory_exporter</h1>\n"
+                    "<p>Prometheus exporter for Redis memory: used memory against maxmemory, where it goes, "
+                    "evictions, OOM rejections, fragmentation.</p>\n<p>Version ", style);
     fmt_html(out, e->build->version);
     buf_puts(out, " (");
     fmt_html(out, e->build->revision);
@@ -65,15 +287,10 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
     for (size_t i = 0; i < e->n_clusters; i++) {
         const cluster_summary *c = &e->clusters[i];
         if (!c->imbalance) continue;
-        char summary[600], fix[800];
+        char summary[600], fix[800], who[200];
         clusters_finding_text(c, summary, sizeof summary, fix, sizeof fix);
-        buf_printf(out, "<div class=\"%s\"><h3>cluster ", diagnose_severity_name(c->severity));
-        fmt_html(out, c->cluster);
-        buf_printf(out, ": shard_near_limit_alone (%s)</h3>\n<p>", diagnose_severity_name(c->severity));
-        fmt_html(out, summary);
-        buf_puts(out, "</p>\n<p><b>Fix:</b> <code>");
-        fmt_html(out, fix);
-        buf_puts(out, "</code></p></div>\n");
+        snprintf(who, sizeof who, "cluster %s", c->cluster);
+        put_finding(out, who, "shard_near_limit_alone", diagnose_severity_name(c->severity), summary, NULL, fix);
         shown++;
     }
     for (size_t i = 0; i < n; i++) {
@@ -82,22 +299,15 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
         if (!t->up || shown >= LANDING_MAX_ROWS) continue;
         for (size_t k = 0; k < r->diagnosis.n; k++) {
             const diagnose_finding *f = &r->diagnosis.findings[k];
-            buf_printf(out, "<div class=\"%s\"><h3>", diagnose_severity_name(f->severity));
-            fmt_html(out, r->addr);
-            buf_puts(out, ": ");
-            fmt_html(out, diagnose_id_name(f->id));
-            buf_puts(out, " (");
-            fmt_html(out, diagnose_severity_name(f->severity));
-            buf_puts(out, ")</h3>\n<p>");
-            fmt_html(out, f->summary);
-            buf_puts(out, "</p>\n<p><b>Why it matters:</b> ");
-            fmt_html(out, diagnose_why(f->id));
-            buf_puts(out, "</p>\n<p><b>Fix:</b> <code>");
-            fmt_html(out, f->fix);
-            buf_puts(out, "</code></p></div>\n");
+            put_finding(out, r->addr, diagnose_id_name(f->id), diagnose_severity_name(f->severity), f->summary,
+                        diagnose_why(f->id), f->fix);
             shown++;
         }
     }
     if (shown == 0) buf_puts(out, "<p>No finding: every target that answers looks healthy.</p>\n");
+    buf_puts(out, "<h2>Memory by target</h2>\n");
+    for (size_t i = 0; i < n && i < LANDING_MAX_CARDS; i++) put_card(out, &targets[i]);
+    if (n > LANDING_MAX_CARDS)
+        buf_printf(out, "<p>&hellip; the first %d targets are shown; /metrics has every one.</p>\n", LANDING_MAX_CARDS);
     buf_puts(out, "</body></html>\n");
 }

@@ -576,6 +576,7 @@ target *target_new(struct event_base *base, struct evdns_base *dns, const target
     double trend_window = TREND_WINDOW_SECONDS > o->interval * 20 ? TREND_WINDOW_SECONDS : o->interval * 20;
     derive_history_init(&t->history, rate_window, trend_window);
     t->rep.addr = o->addr->label;
+    t->rep.history = &t->history;
     t->rep.spec = o->spec;
     t->rep.health.last_error = POLLERR_NONE;
     t->phase = TARGET_DISCONNECTED;

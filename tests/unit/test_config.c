@@ -142,11 +142,14 @@ static void test_defaults_and_forms(void **state)
     assert_true(c.sampler_keys_per_second == 0);
     config_free(&c);
 
-    assert_int_equal(parse(&c, err, sizeof err, "doctor", "--redis.addr", "a:1", "--redis.addr=b:2",
+    /* The doctor checks one server: a second address is refused, named. */
+    assert_int_equal(parse(&c, err, sizeof err, "doctor", "--redis.addr", "a:1", "--redis.addr=b:2", NULL), -1);
+    assert_non_null(strstr(err, "--redis.addr: the doctor checks one address, 2 were given"));
+    assert_int_equal(parse(&c, err, sizeof err, "doctor", "--redis.addr=b:2",
                            "--poll.interval=500ms", "--web.listen-address=:9999", "--output=json", NULL), 0);
     assert_int_equal(c.mode, CONFIG_MODE_DOCTOR);
-    assert_int_equal(c.n_targets, 2);
-    assert_string_equal(c.targets[1].label, "b:2");
+    assert_int_equal(c.n_targets, 1);
+    assert_string_equal(c.targets[0].label, "b:2");
     assert_true(c.poll_interval == 0.5 && c.json_output);
     assert_string_equal(c.listen_host, "");
     assert_int_equal(c.listen_port, 9999);

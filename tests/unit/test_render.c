@@ -282,7 +282,10 @@ static void test_landing_shows_findings_and_fixes(void **state)
         snprintf(head, sizeof head, "x:1: %s (%s)</h3>", diagnose_id_name(f->id), diagnose_severity_name(f->severity));
         assert_non_null(strstr(b.data, head));
     }
-    assert_non_null(strstr(b.data, "<b>Fix:</b> <code>If the data is a cache"));
+    /* each command of a fix in its own element */
+    assert_non_null(strstr(b.data, "<b>Fix:</b> If the data is a cache that can be rebuilt: <code class=\"cmd\">"
+                                   "CONFIG SET maxmemory-policy allkeys-lru</code>"));
+    assert_null(strstr(b.data, "`"));
     assert_null(strstr(b.data, "No finding"));
     /* A target that is down shows no stale numbers and no findings. */
     w.t.up = false;
