@@ -71,6 +71,7 @@ typedef struct config {
     unsigned long sampler_top_n;
     unsigned long sampler_memory_samples;
     bool sampler_hash_keys;
+    char sampler_ns_separator;  /* key namespaces end at this byte; 0: no namespaces */
     unsigned char hash_secret[256];  /* HMAC key for hashed key names: from the file, else random */
     size_t hash_secret_len;
     unsigned long doctor_max_keys;

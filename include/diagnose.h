@@ -86,12 +86,24 @@ typedef struct diagnose_key {
     double bytes;        /* MEMORY USAGE */
 } diagnose_key;
 
+/* A key namespace (the key names' prefix up to a separator) as the sampler estimates it
+ * over the whole keyspace. */
+typedef struct diagnose_namespace {
+    char name[80];       /* "session" for session:*, "" for keys without the separator; hashed
+                            like key names with --sampler.hash-keys */
+    double keys;         /* estimated keys */
+    double bytes;        /* estimated MEMORY USAGE total */
+    double ttl_ratio;    /* share of its keys with a TTL */
+} diagnose_namespace;
+
 typedef struct diagnose_input {
     const info_sample *sample;
     const derived *derived;
     const srvconf *conf;         /* CONFIG GET values; NULL or absent ones: unknown */
     const diagnose_key *largest; /* largest sampled keys, biggest first; may be NULL */
     size_t n_largest;
+    const diagnose_namespace *namespaces;   /* biggest first; may be NULL */
+    size_t n_namespaces;
     bool one_shot;               /* doctor: no rates; counts since start stand in for them */
 } diagnose_input;
 

@@ -1,7 +1,7 @@
 /* sampler: the key sampler, as a pure state machine. No I/O, no clock, no hiredis.
  *
  * It finds large keys with read-only commands only: SELECT, SCAN ... COUNT, then
- * MEMORY USAGE ... SAMPLES and TYPE for each key SCAN returned. The caller (target) sends
+ * MEMORY USAGE ... SAMPLES, TYPE and PTTL for each key SCAN returned. The caller (target) sends
  * the commands it is given, in order, and feeds each reply back as plain data; the
  * sampler answers with the next commands. A token bucket (keys per second) bounds the
  * work, and in the daemon a step is skipped while Redis answers slower than usual, so
@@ -26,9 +26,13 @@
 /* Keys of one SCAN reply kept for later steps; Redis returns about COUNT (64) keys, a few
  * times that while it rehashes: only a lying server passes this (counted as skipped). */
 #define SAMPLER_BACKLOG_MAX 4096
-/* Commands one call can return at most: SELECT, then MEMORY USAGE and TYPE for every key
- * of a step. */
-#define SAMPLER_MAX_CMDS (1 + 2 * SAMPLER_STEP_MAX_KEYS)
+/* Commands one call can return at most: SELECT, then MEMORY USAGE, TYPE and PTTL for
+ * every key of a step. */
+#define SAMPLER_MAX_CMDS (1 + 3 * SAMPLER_STEP_MAX_KEYS)
+/* Namespaces (key prefixes) counted per SCAN cycle; more go to one "(other)" bucket. */
+#define SAMPLER_NS_TRACKED 64
+/* Namespaces published (the largest by bytes): bounds the metric's cardinality. */
+#define SAMPLER_MAX_NAMESPACES 10
 
 typedef struct sampler_opts {
     double keys_per_second;    /* budget (> 0) */
@@ -39,10 +43,11 @@ typedef struct sampler_opts {
     size_t hash_secret_len;
     unsigned long max_keys;    /* one_shot: stop after this many keys (0 = one whole cycle) */
     bool one_shot;             /* doctor: steps back to back, no budget or slowness pause */
+    char ns_separator;         /* a key's namespace is its name up to this byte */
 } sampler_opts;
 
 /* What each reply answers. */
-typedef enum sampler_reply { SAMPLER_SELECT, SAMPLER_SCAN, SAMPLER_MEMORY_USAGE, SAMPLER_TYPE } sampler_reply;
+typedef enum sampler_reply { SAMPLER_SELECT, SAMPLER_SCAN, SAMPLER_MEMORY_USAGE, SAMPLER_TYPE, SAMPLER_PTTL } sampler_reply;
 
 typedef struct sampler_cmd {
     int argc;
@@ -67,6 +72,11 @@ typedef struct sampler_summary {
     double sampled;                              /* MEMORY USAGE answers in total */
     double skipped;                              /* keys past SAMPLER_BACKLOG_MAX in one reply */
     bool cycle_done;                             /* a whole SCAN cycle over every db has ended */
+    /* Namespaces, biggest first: the last whole cycle's (or, before one ended, this one's
+     * so far), extrapolated to the keyspace's size in the last INFO. */
+    diagnose_namespace namespaces[SAMPLER_MAX_NAMESPACES];
+    size_t n_namespaces;
+    double namespace_basis;                      /* keys the estimate is made from */
 } sampler_summary;
 
 typedef struct sampler sampler;
@@ -91,6 +101,8 @@ size_t sampler_on_scan(sampler *s, const info_sample *keyspace, const char *curs
 void sampler_on_bytes(sampler *s, int slot, double bytes);
 /* TYPE answered. */
 void sampler_on_type(sampler *s, int slot, const char *type, size_t len);
+/* PTTL answered: milliseconds, -1 for no TTL (-2, gone, is not fed). */
+void sampler_on_ttl(sampler *s, int slot, double ms);
 /* A reply was an error or had the wrong shape: the sampler switches off for good.
  * Returns true when that is news (the caller logs it once). */
 bool sampler_on_error(sampler *s);

@@ -196,6 +196,14 @@ static int p_addr(config *c, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+static int p_ns_separator(config *c, const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "none") == 0) c->sampler_ns_separator = 0;
+    else if (strlen(v) == 1 && v[0] > 0x20 && v[0] < 0x7f) c->sampler_ns_separator = v[0];
+    else return fmt_error(err, errlen, "expected one printable character (: / . _ -) or none");
+    return 0;
+}
+
 static int p_server_name(config *c, const char *v, char *err, size_t errlen)
 {
     if (copy(c->tls.server_name, sizeof c->tls.server_name, v, strlen(v))) return fmt_error(err, errlen, "name too long");
@@ -410,6 +418,8 @@ static const flag flags[] = {
      .help = "How many of the largest sampled keys are exported (1-32)."},
     {"sampler.memory-samples", NULL, "N", F_COUNT, AT(sampler_memory_samples), 0, 1000, 5,
      .help = "MEMORY USAGE ... SAMPLES n for nested types (0 = every element: exact but slow on big keys)."},
+    {"sampler.namespace-separator", NULL, "CHAR", F_CUSTOM, .custom_def = ":", .parse = p_ns_separator,
+     .help = "Sampled keys are grouped by their name up to this character (session:* ...); \"none\" turns it off."},
     {"sampler.hash-keys", NULL, NULL, F_SWITCH, AT(sampler_hash_keys),
      .help = "Show a keyed hash (HMAC-SHA256) of each key name instead of the name."},
     {"sampler.hash-keys-secret-file", NULL, "FILE", F_CUSTOM, .parse = p_hash_secret,

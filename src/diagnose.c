@@ -93,6 +93,20 @@ static bool suggest_host_limit(double used, double host, double share, double co
     return true;
 }
 
+/* The largest sampled namespace a person can name as a pattern (not the keys without a
+ * separator, not the "(other)" bucket, not a hashed name); with without_ttl, only one
+ * whose keys (almost) never have a TTL. */
+static const diagnose_namespace *nameable_namespace(const diagnose_input *in, bool without_ttl)
+{
+    for (size_t i = 0; i < in->n_namespaces; i++) {
+        const diagnose_namespace *ns = &in->namespaces[i];
+        if (!ns->name[0] || ns->name[0] == '(' || strncmp(ns->name, "hash:", 5) == 0) continue;
+        if (without_ttl && ns->ttl_ratio >= 0.01) continue;
+        return ns;
+    }
+    return NULL;
+}
+
 void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagnose_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -117,6 +131,9 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
     fmt_bytes(max, max_h, sizeof max_h);
     suggest_maxmemory(used, max, suggest, sizeof suggest);
     double ratio = d->has_used_ratio ? d->used_ratio : 0;
+    /* the namespaces' shares are of the data (MEMORY USAGE totals), not of the overhead */
+    double data_bytes = d->has_breakdown && d->parts[DERIVE_PART_DATA] > 0 ? d->parts[DERIVE_PART_DATA] : fmax(used, 1);
+    const diagnose_namespace *ns = NULL;
     bool at_limit = d->max_configured && has_used && used >= max;
 
     /* Are writes being rejected now? Counted where errorstats exist (6.2+); inferred from
@@ -186,11 +203,17 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
                 "%s evicts at the limit by design: nothing to fix while evictions do not cost hits (compare "
                 "redis_evicted_keys_per_second with the keyspace hit ratio). If they do and the host has the RAM: "
                 "`CONFIG SET maxmemory %s`.", policy ? policy : "allkeys-*", suggest);
-        else
-            say(f->fix, sizeof f->fix,
+        else {
+            int n2 = snprintf(f->fix, sizeof f->fix,
                 "If the host has the RAM: `CONFIG SET maxmemory %s` (then `CONFIG REWRITE` to keep it). Otherwise free "
                 "memory: give keys a TTL (`EXPIRE key seconds`) or delete what is not needed (`UNLINK key`).",
                 suggest);
+            ns = nameable_namespace(in, false);
+            if (ns && n2 > 0 && (size_t)n2 < sizeof f->fix)
+                snprintf(f->fix + n2, sizeof f->fix - (size_t)n2, " The largest namespace is %s:* (%.0f %% of the "
+                         "data, %.0f %% of its keys with a TTL).", ns->name, fmin(100, 100 * ns->bytes / data_bytes),
+                         100 * ns->ttl_ratio);
+        }
     }
 
     /* 2. No eviction policy. */
@@ -223,6 +246,12 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
             say(f->fix, sizeof f->fix,
                 "Not now: %s hold %s, which no eviction frees (see %s). Later, give keys a TTL when writing them "
                 "(`SET key value EX seconds`).", hold->words, hold_h, diagnose_id_name(hold->id));
+        else if ((ns = nameable_namespace(in, true)) != NULL)
+            say(f->fix, sizeof f->fix,
+                "%s:* holds %.0f %% of the data and %.0f %% of its keys have a TTL: give them one where they are "
+                "written (`SET %s:<id> value EX seconds`); list the ones there now with `redis-cli --scan --pattern "
+                "'%s:*'` and `EXPIRE` each. Or let Redis evict any key: `CONFIG SET maxmemory-policy allkeys-lru`.",
+                ns->name, fmin(100, 100 * ns->bytes / data_bytes), 100 * ns->ttl_ratio, ns->name, ns->name);
         else
             say(f->fix, sizeof f->fix,
                 "Give keys a TTL when writing them (`SET key value EX seconds`, or `EXPIRE key seconds`), or let Redis "

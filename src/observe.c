@@ -10,6 +10,8 @@ void observe(const derive_history *h, report *r, const observe_opts *o, double n
         .conf = &r->config,
         .largest = r->keys.largest,
         .n_largest = r->keys.n_largest,
+        .namespaces = r->keys.namespaces,
+        .n_namespaces = r->keys.n_namespaces,
         .one_shot = o->one_shot,
     };
     diagnose_run(&in, o->thresholds, &r->diagnosis);

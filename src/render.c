@@ -353,6 +353,32 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
         }
     }
 
+    static const struct {
+        const char *name, *help;
+        size_t offset;
+    } ns_rows[] = {
+        {"redis_key_namespace_bytes",
+         "Estimated memory (MEMORY USAGE) of the keys in a namespace (key names up to "
+         "--sampler.namespace-separator), from the key sampler's last whole cycle scaled to the keyspace; the "
+         "largest 10. namespace=\"\" holds the keys without the separator.",
+         offsetof(diagnose_namespace, bytes)},
+        {"redis_key_namespace_keys", "Estimated number of keys in a namespace (see redis_key_namespace_bytes).",
+         offsetof(diagnose_namespace, keys)},
+        {"redis_key_namespace_ttl_ratio", "Share of a namespace's sampled keys that have a TTL.",
+         offsetof(diagnose_namespace, ttl_ratio)},
+    };
+    for (size_t row = 0; row < sizeof ns_rows / sizeof ns_rows[0]; row++) {
+        f = fam(c, ns_rows[row].name, "gauge", ns_rows[row].help);
+        for (size_t i = 0; i < n; i++) {
+            if (!ts[i].up) continue;
+            for (size_t k = 0; k < ts[i].r->keys.n_namespaces; k++) {
+                const diagnose_namespace *ns = &ts[i].r->keys.namespaces[k];
+                label l[2] = {{"addr", ts[i].r->addr}, {"namespace", ns->name}};
+                family_sample(&f, NULL, ts[i].r, l, 2, *(const double *)((const char *)ns + ns_rows[row].offset));
+            }
+        }
+    }
+
     f = fam(c, "redis_key_sample_size_bytes", "histogram",
             "Sizes (MEMORY USAGE) of the keys the optional key sampler has looked at.");
     for (size_t i = 0; i < n; i++) {

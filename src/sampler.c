@@ -13,10 +13,18 @@
 typedef struct step_key {
     int db;
     char name[80];
+    char ns[80];
     char type[16];
     double bytes;
     bool has_bytes;
+    bool has_ttl;
 } step_key;
+
+/* One namespace's sampled keys in a cycle. */
+typedef struct ns_count {
+    char name[80];
+    double keys, bytes, with_ttl;
+} ns_count;
 
 struct sampler {
     sampler_opts o;
@@ -44,6 +52,11 @@ struct sampler {
     size_t bl_sent;               /* of which asked for (steps in flight included) */
     int bl_db;
     char db_arg[16], count_arg[16], samples_arg[16];   /* argv storage */
+    /* Namespaces: this cycle's counts, and the last whole cycle's (the published ones). */
+    ns_count ns_cur[SAMPLER_NS_TRACKED + 1], ns_done[SAMPLER_NS_TRACKED + 1];   /* + "(other)" */
+    size_t n_ns_cur, n_ns_done;
+    double ns_cur_keys, ns_done_keys;   /* keys counted in each */
+    double keys_total;                  /* the keyspace's size in the last INFO */
     sampler_summary sum;
 };
 
@@ -121,9 +134,72 @@ static void publish_top(sampler *s)
     for (size_t i = 0; i < s->n_cycle_top; i++) top_insert(s->sum.largest, &s->sum.n_largest, s->o.top_n, &s->cycle_top[i]);
 }
 
+static void count_namespace(sampler *s, const step_key *k)
+{
+    ns_count *c = NULL;
+    for (size_t i = 0; i < s->n_ns_cur && !c; i++)
+        if (strcmp(s->ns_cur[i].name, k->ns) == 0) c = &s->ns_cur[i];
+    if (!c && s->n_ns_cur < SAMPLER_NS_TRACKED) {
+        c = &s->ns_cur[s->n_ns_cur++];
+        memset(c, 0, sizeof *c);
+        snprintf(c->name, sizeof c->name, "%s", k->ns);
+    }
+    if (!c) {   /* past the tracked ones: one shared bucket, kept last */
+        c = &s->ns_cur[SAMPLER_NS_TRACKED];
+        snprintf(c->name, sizeof c->name, "(other)");
+    }
+    c->keys += 1;
+    c->bytes += k->bytes;
+    c->with_ttl += k->has_ttl;
+    s->ns_cur_keys += 1;
+}
+
+static int by_bytes_desc(const void *a, const void *b)
+{
+    double x = ((const diagnose_namespace *)a)->bytes, y = ((const diagnose_namespace *)b)->bytes;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The published namespaces: the last whole cycle's counts (or this cycle's so far),
+ * scaled up to the keyspace's size. */
+static void publish_namespaces(sampler *s)
+{
+    bool done = s->ns_done_keys > 0;
+    const ns_count *src = done ? s->ns_done : s->ns_cur;
+    size_t n = done ? s->n_ns_done : s->n_ns_cur;
+    double basis = done ? s->ns_done_keys : s->ns_cur_keys;
+    s->sum.n_namespaces = 0;
+    s->sum.namespace_basis = basis;
+    if (basis <= 0) return;
+    double scale = s->keys_total > basis ? s->keys_total / basis : 1;
+    diagnose_namespace all[SAMPLER_NS_TRACKED + 1];
+    size_t m = 0;
+    for (size_t i = 0; i < SAMPLER_NS_TRACKED + 1; i++) {
+        if (i >= n && i != SAMPLER_NS_TRACKED) continue;
+        if (src[i].keys <= 0) continue;
+        diagnose_namespace *d = &all[m++];
+        memcpy(d->name, src[i].name, sizeof d->name);
+        d->keys = src[i].keys * scale;
+        d->bytes = src[i].bytes * scale;
+        d->ttl_ratio = src[i].with_ttl / src[i].keys;
+    }
+    qsort(all, m, sizeof all[0], by_bytes_desc);
+    if (m > SAMPLER_MAX_NAMESPACES) m = SAMPLER_MAX_NAMESPACES;
+    memcpy(s->sum.namespaces, all, m * sizeof all[0]);
+    s->sum.n_namespaces = m;
+}
+
+static void keyspace_size(sampler *s, const info_sample *keyspace)
+{
+    double total = 0;
+    for (size_t i = 0; i < keyspace->n_dbs; i++) total += keyspace->dbs[i].keys;
+    s->keys_total = total;
+}
+
 static void record_key(sampler *s, const step_key *k)
 {
     if (!k->has_bytes) return;   /* gone between SCAN and MEMORY USAGE */
+    if (s->o.ns_separator) count_namespace(s, k);
     histo_observe(&s->sum.sizes, k->bytes);
     s->sum.sampled += 1;
     s->sampled_this_run++;
@@ -155,7 +231,7 @@ static sampler_cmd cmd(sampler_reply kind, int slot, int argc, const char *const
 static size_t ask_backlog(sampler *s, size_t want, sampler_cmd *out, size_t cap)
 {
     size_t k = 0;
-    while (s->bl_sent < s->bl_n && want > 0 && s->step_n < SAMPLER_STEP_MAX_KEYS && k + 2 <= cap) {
+    while (s->bl_sent < s->bl_n && want > 0 && s->step_n < SAMPLER_STEP_MAX_KEYS && k + 3 <= cap) {
         const char *key = s->bl_bytes + s->bl[s->bl_sent].off;
         size_t len = s->bl[s->bl_sent].len;
         s->bl_sent++;
@@ -165,10 +241,18 @@ static size_t ask_backlog(sampler *s, size_t want, sampler_cmd *out, size_t cap)
         sk->db = s->bl_db;
         sampler_display_name(key, len, s->o.hash_keys ? s->o.hash_secret : NULL, s->o.hash_secret_len, sk->name,
                              sizeof sk->name);
+        if (s->o.ns_separator) {
+            /* the prefix up to the separator; a key without one is in the "" namespace */
+            const char *sep = memchr(key, s->o.ns_separator, len);
+            if (sep)
+                sampler_display_name(key, (size_t)(sep - key), s->o.hash_keys ? s->o.hash_secret : NULL,
+                                     s->o.hash_secret_len, sk->ns, sizeof sk->ns);
+        }
         int slot = (int)s->step_n++;
         out[k++] = cmd(SAMPLER_MEMORY_USAGE, slot, 5, (const char *[]){"MEMORY", "USAGE", key, "SAMPLES", s->samples_arg},
                        (const size_t[]){6, 5, len, 7, strlen(s->samples_arg)});
         out[k++] = cmd(SAMPLER_TYPE, slot, 2, (const char *[]){"TYPE", key}, (const size_t[]){4, len});
+        out[k++] = cmd(SAMPLER_PTTL, slot, 2, (const char *[]){"PTTL", key}, (const size_t[]){4, len});
         s->tokens -= 1;
     }
     s->left += k;
@@ -186,6 +270,7 @@ size_t sampler_begin(sampler *s, const info_sample *keyspace, double poll_durati
                      sampler_cmd *out, size_t cap)
 {
     if (s->off || s->left > 0 || cap < 4) return 0;
+    keyspace_size(s, keyspace);
     double burst = s->o.keys_per_second * 2;
     s->tokens += (now - s->tokens_at) * s->o.keys_per_second;
     if (s->tokens > burst) s->tokens = burst;
@@ -227,6 +312,7 @@ size_t sampler_on_scan(sampler *s, const info_sample *keyspace, const char *curs
                        const sampler_name *keys, size_t n, sampler_cmd *out, size_t cap)
 {
     snprintf(s->cursor, sizeof s->cursor, "%.*s", (int)cursor_len, cursor);
+    keyspace_size(s, keyspace);
     if (strcmp(s->cursor, "0") == 0) {
         int next = next_db(keyspace, s->scan_db);
         if (next < 0) s->cycle_ending = true;   /* ends once these keys are sampled too */
@@ -266,6 +352,12 @@ void sampler_on_type(sampler *s, int slot, const char *type, size_t len)
     snprintf(s->step[slot].type, sizeof s->step[slot].type, "%.*s", (int)len, type);
 }
 
+void sampler_on_ttl(sampler *s, int slot, double ms)
+{
+    if (slot < 0 || (size_t)slot >= s->step_n) return;
+    s->step[slot].has_ttl = ms >= 0;
+}
+
 bool sampler_on_error(sampler *s)
 {
     bool news = !s->off;
@@ -286,10 +378,17 @@ bool sampler_reply_in(sampler *s)
         memcpy(s->prev_top, s->cycle_top, sizeof s->prev_top);
         s->n_prev_top = s->n_cycle_top;
         s->n_cycle_top = 0;
+        memcpy(s->ns_done, s->ns_cur, sizeof s->ns_done);
+        s->n_ns_done = s->n_ns_cur;
+        s->ns_done_keys = s->ns_cur_keys;
+        memset(s->ns_cur, 0, sizeof s->ns_cur);
+        s->n_ns_cur = 0;
+        s->ns_cur_keys = 0;
         s->sum.cycle_done = true;
         s->cycle_ending = false;
     }
     publish_top(s);
+    publish_namespaces(s);
     return true;
 }
 

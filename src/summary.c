@@ -86,6 +86,19 @@ void summary_json(buf *b, const report *r)
         fmt_json_number(b, k->bytes);
         buf_putc(b, '}');
     }
+    buf_puts(b, "],\"namespaces\":[");
+    for (size_t i = 0; i < r->keys.n_namespaces; i++) {
+        const diagnose_namespace *ns = &r->keys.namespaces[i];
+        buf_puts(b, i ? ",{\"namespace\":" : "{\"namespace\":");
+        fmt_json_string(b, ns->name);
+        buf_puts(b, ",\"keys\":");
+        fmt_json_number(b, ns->keys);
+        buf_puts(b, ",\"bytes\":");
+        fmt_json_number(b, ns->bytes);
+        buf_puts(b, ",\"ttl_ratio\":");
+        fmt_json_number(b, ns->ttl_ratio);
+        buf_putc(b, '}');
+    }
     buf_printf(b, "],\"config_allowed\":%s,\"findings\":[", r->config.refused ? "false" : "true");
     for (size_t i = 0; i < r->diagnosis.n; i++) {
         const diagnose_finding *f = &r->diagnosis.findings[i];
@@ -192,6 +205,16 @@ void summary_text(buf *b, const report *r)
             const diagnose_key *k = &r->keys.largest[i];
             fmt_bytes(k->bytes, a, sizeof a);
             buf_printf(b, "                 db%d \"%s\" %s %s\n", k->db, k->name, k->type, a);
+        }
+        if (r->keys.n_namespaces > 0)
+            buf_printf(b, "  namespaces     (estimated from %.0f sampled keys; bytes, keys, share with a TTL)\n",
+                       r->keys.namespace_basis);
+        for (size_t i = 0; i < r->keys.n_namespaces && i < 5; i++) {
+            const diagnose_namespace *ns = &r->keys.namespaces[i];
+            fmt_bytes(ns->bytes, a, sizeof a);
+            buf_printf(b, "                 %s%s %s, %.0f keys, %.0f %% with a TTL\n",
+                       ns->name[0] ? ns->name : "(no prefix)", ns->name[0] ? ":*" : "", a, ns->keys,
+                       100 * ns->ttl_ratio);
         }
     } else {
         buf_puts(b, "  largest keys   not sampled: the large-key check did not run (no MEMORY USAGE, or a saved INFO)\n");

@@ -390,6 +390,9 @@ static void on_sampler_reply(target *t, conn_tag tag, const redisReply *r)
         case SAMPLER_MEMORY_USAGE:
             if (r->type == REDIS_REPLY_INTEGER) sampler_on_bytes(t->smp, tag.slot, (double)r->integer);
             break;
+        case SAMPLER_PTTL:
+            if (r->type == REDIS_REPLY_INTEGER && r->integer >= -1) sampler_on_ttl(t->smp, tag.slot, (double)r->integer);
+            break;
         case SAMPLER_TYPE:
             if (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_STRING)
                 sampler_on_type(t->smp, tag.slot, r->str, r->len);
@@ -552,6 +555,7 @@ target_opts target_opts_of(const config *cfg, const config_target *addr)
             .top_n = cfg->sampler_top_n,
             .memory_samples = cfg->sampler_memory_samples,
             .hash_keys = cfg->sampler_hash_keys,
+            .ns_separator = cfg->sampler_ns_separator,
             .hash_secret = cfg->hash_secret,
             .hash_secret_len = cfg->hash_secret_len,
         },

@@ -253,3 +253,50 @@ def test_loading_shows_progress_and_no_judgement():
             exporter.stop()
         p.terminate()
         p.wait()
+
+
+def test_namespaces_name_the_keys_without_a_ttl():
+    """volatile-lru where almost no key has a TTL: the sampler groups keys by prefix, the
+    finding names the namespace that holds the data without TTLs, and its fix - list them
+    with the printed `redis-cli --scan --pattern`, then EXPIRE each - clears the finding
+    with every key kept (each now with a TTL the user chose)."""
+    import shlex
+    server = RedisServer("--maxmemory-policy", "volatile-lru")
+    exporter = None
+    try:
+        fill(server.client, 6000, prefix="session", size=300)
+        fill(server.client, 300, prefix="user", size=100)
+        p = server.client.pipeline(transaction=False)
+        for i in range(50):
+            p.set(f"cache:{i}", b"c" * 100, ex=3600)
+        p.execute()
+        set_ratio(server.client, 0.85)
+        exporter = Exporter(server.addr, "--sampler.keys-per-second=20000")
+        want = {("memory_near_limit", "warning"), ("volatile_without_ttl_keys", "warning")}
+        wait_for(f"findings {want}", lambda: exporter.findings() == want, timeout=30)
+        wait_for("the session namespace counted",
+                 lambda: (exporter.value("redis_key_namespace_keys", namespace="session") or 0) > 5900, timeout=30)
+        assert exporter.value("redis_key_namespace_ttl_ratio", namespace="session") == 0
+        assert exporter.value("redis_key_namespace_ttl_ratio", namespace="cache") == 1
+        report = doctor_report(server.addr, "--doctor.max-keys=0")
+        assert report["namespaces"][0]["namespace"] == "session"
+        assert abs(report["namespaces"][0]["keys"] - 6000) <= 60
+        fix = fix_of(report, "volatile_without_ttl_keys")
+        assert fix.startswith("session:* holds "), fix
+        listing = re.search(r"`(redis-cli --scan --pattern '[^']+')`", fix).group(1)
+        argv = shlex.split(listing)
+        keys = subprocess.run([argv[0], "-p", str(server.port), *argv[1:]], capture_output=True, text=True,
+                              check=True).stdout.split()
+        assert len(keys) == 6000 and all(k.startswith("session:") for k in keys)
+        p = server.client.pipeline(transaction=False)
+        for k in keys:
+            p.expire(k, 86400)
+        p.execute()
+        wait_for("the TTL finding cleared",
+                 lambda: "volatile_without_ttl_keys" not in {f for f, _ in exporter.findings()}, timeout=30)
+        assert server.client.dbsize() == 6350
+        assert server.client.ttl("session:0") > 0
+    finally:
+        if exporter:
+            exporter.stop()
+        server.stop()

@@ -51,10 +51,11 @@ static void answer_step(sampler *s, const info_sample *ks, const char *cursor, c
     sampler_cmd cmds[SAMPLER_MAX_CMDS];
     assert_false(sampler_reply_in(s));            /* SELECT's OK */
     size_t k = sampler_on_scan(s, ks, cursor, strlen(cursor), keys, n, cmds, SAMPLER_MAX_CMDS);
-    assert_int_equal(k, 2 * n);
+    assert_int_equal(k, 3 * n);
     bool done = sampler_reply_in(s);              /* the SCAN reply itself */
     for (size_t i = 0; i < k; i++) {
         if (cmds[i].kind == SAMPLER_MEMORY_USAGE) sampler_on_bytes(s, cmds[i].slot, sizes[cmds[i].slot]);
+        else if (cmds[i].kind == SAMPLER_PTTL) sampler_on_ttl(s, cmds[i].slot, -1);
         else sampler_on_type(s, cmds[i].slot, "string", 6);
         assert_false(done);
         done = sampler_reply_in(s);
@@ -81,17 +82,19 @@ static void test_a_step_asks_and_records(void **state)
     sampler_name keys[3] = {{"small", 5}, {bin, sizeof bin}, {"big", 3}};
     assert_false(sampler_reply_in(s));
     size_t k = sampler_on_scan(s, &ks, "17", 2, keys, 3, out, SAMPLER_MAX_CMDS);
-    assert_int_equal(k, 6);
+    assert_int_equal(k, 9);
     assert_cmd(&out[0], SAMPLER_MEMORY_USAGE, 5, (const char *[]){"MEMORY", "USAGE", "small", "SAMPLES", "5"});
     assert_cmd(&out[1], SAMPLER_TYPE, 2, (const char *[]){"TYPE", "small"});
-    assert_int_equal(out[2].lens[2], sizeof bin);   /* binary-safe: the NUL is sent */
-    assert_memory_equal(out[2].argv[2], bin, sizeof bin);
-    assert_int_equal(out[2].slot, 1);
+    assert_cmd(&out[2], SAMPLER_PTTL, 2, (const char *[]){"PTTL", "small"});
+    assert_int_equal(out[3].lens[2], sizeof bin);   /* binary-safe: the NUL is sent */
+    assert_memory_equal(out[3].argv[2], bin, sizeof bin);
+    assert_int_equal(out[3].slot, 1);
     assert_true(sampler_reply_in(s) == false);
     double sizes[3] = {100, 2048, 5e6};
     for (size_t i = 0; i < k; i++) {
         if (out[i].kind == SAMPLER_MEMORY_USAGE) sampler_on_bytes(s, out[i].slot, sizes[out[i].slot]);
-        else sampler_on_type(s, out[i].slot, i == 5 ? "hash" : "string", i == 5 ? 4 : 6);
+        else if (out[i].kind == SAMPLER_PTTL) sampler_on_ttl(s, out[i].slot, -1);
+        else sampler_on_type(s, out[i].slot, i == 7 ? "hash" : "string", i == 7 ? 4 : 6);
         bool done = sampler_reply_in(s);
         assert_true(done == (i == k - 1));
     }
@@ -231,7 +234,7 @@ static void test_every_key_a_scan_returns_is_sampled(void **state)
     assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, SAMPLER_MAX_CMDS), 2);
     assert_false(sampler_reply_in(s));
     size_t k = sampler_on_scan(s, &ks, "0", 1, keys, 100, out, SAMPLER_MAX_CMDS);
-    assert_int_equal(k, 20);                         /* the budget: 10 keys now */
+    assert_int_equal(k, 30);                         /* the budget: 10 keys now */
     assert_false(sampler_reply_in(s));
     assert_true(answer_keys(s, out, 0, k));
     double now = 1;
@@ -255,6 +258,52 @@ static void test_every_key_a_scan_returns_is_sampled(void **state)
     assert_true(sum->sampled == 100);                /* every key, once: none lost to the drop */
     assert_true(sum->skipped == 0);
     assert_string_equal(sum->largest[0].name, "big");
+    sampler_free(s);
+    info_sample_free(&ks);
+}
+
+/* Namespaces: keys grouped by their name up to the separator, sizes and TTL shares
+ * counted, scaled to the keyspace while the first cycle runs, exact after it. */
+static void test_namespaces(void **state)
+{
+    (void)state;
+    info_sample ks = keyspace("db0:keys=8,expires=2,avg_ttl=0\r\n");
+    sampler_opts o = daemon_opts;
+    o.keys_per_second = 1000;
+    o.ns_separator = ':';
+    sampler *s = sampler_new(&o, 0);
+    sampler_cmd out[SAMPLER_MAX_CMDS];
+    static const char *const names[] = {"session:1", "session:2", "session:3", "user:1", "plain"};
+    static const double sizes[] = {1000, 1000, 1000, 500, 50};
+    sampler_name keys[5];
+    for (int i = 0; i < 5; i++) keys[i] = (sampler_name){names[i], strlen(names[i])};
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, SAMPLER_MAX_CMDS), 2);
+    assert_false(sampler_reply_in(s));
+    size_t k = sampler_on_scan(s, &ks, "5", 1, keys, 4, out, SAMPLER_MAX_CMDS);   /* 4 of 8 keys so far */
+    assert_false(sampler_reply_in(s));
+    for (size_t i = 0; i < k; i++) {
+        int slot = out[i].slot;
+        if (out[i].kind == SAMPLER_MEMORY_USAGE) sampler_on_bytes(s, slot, sizes[slot]);
+        else if (out[i].kind == SAMPLER_PTTL) sampler_on_ttl(s, slot, slot == 3 ? 60000 : -1);   /* user:1 */
+        sampler_reply_in(s);
+    }
+    const sampler_summary *sum = sampler_get_summary(s);
+    assert_int_equal(sum->n_namespaces, 2);
+    assert_string_equal(sum->namespaces[0].name, "session");
+    assert_true(sum->namespaces[0].keys == 6 && sum->namespaces[0].bytes == 6000);   /* x 8/4 */
+    assert_true(sum->namespaces[0].ttl_ratio == 0);
+    assert_string_equal(sum->namespaces[1].name, "user");
+    assert_true(sum->namespaces[1].ttl_ratio == 1);
+    /* The cycle ends with the key without a separator: exact counts now (8 keys, 5 seen:
+     * the rest are scaled; here the keyspace says 5). */
+    ks.dbs[0].keys = 5;
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 2, out, SAMPLER_MAX_CMDS), 2);
+    answer_step(s, &ks, "0", &keys[4], 1, (double[]){50});
+    assert_true(sum->cycle_done);
+    assert_int_equal(sum->n_namespaces, 3);
+    assert_true(sum->namespaces[0].keys == 3 && sum->namespaces[0].bytes == 3000);
+    assert_string_equal(sum->namespaces[2].name, "");   /* keys without the separator */
+    assert_true(sum->namespace_basis == 5);
     sampler_free(s);
     info_sample_free(&ks);
 }
@@ -290,7 +339,7 @@ int main(void)
         cmocka_unit_test(test_empty_keyspace_is_a_whole_cycle), cmocka_unit_test(test_a_step_asks_and_records),
         cmocka_unit_test(test_cycle_over_every_db),             cmocka_unit_test(test_errors_switch_it_off),
         cmocka_unit_test(test_slow_redis_pauses_the_daemon),    cmocka_unit_test(test_one_shot_stops_at_max_keys),
-        cmocka_unit_test(test_display_names),       cmocka_unit_test(test_every_key_a_scan_returns_is_sampled),
+        cmocka_unit_test(test_display_names),       cmocka_unit_test(test_namespaces),       cmocka_unit_test(test_every_key_a_scan_returns_is_sampled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
