@@ -124,8 +124,9 @@
       "Replicas connected to this server (INFO connected_slaves; asked once a minute).") \
     X(REPL_BACKLOG_SIZE, "repl_backlog_size", "redis_replication_backlog_bytes", INFO_GAUGE, \
       "The configured replication backlog size (INFO repl_backlog_size; asked once a minute).") \
-    X(TOTAL_ERROR_REPLIES, "total_error_replies", "redis_total_error_replies", INFO_COUNTER, \
-      "Error replies sent to clients, OOM rejections among them (INFO total_error_replies, 6.2+).") \
+    X(TOTAL_ERROR_REPLIES, "total_error_replies", "redis_total_error_replies", INFO_GAUGE, \
+      "Error replies sent to clients since start, OOM rejections among them (INFO total_error_replies, 6.2+). " \
+      "A gauge: redis_exporter's name, and a counter must end in _total.") \
     X(LATEST_FORK, "latest_fork_usec", "redis_latest_fork_seconds", INFO_USEC, \
       "How long the latest fork (BGSAVE, AOF rewrite, full sync) blocked Redis, in seconds (INFO latest_fork_usec).") \
     X(RDB_LAST_BGSAVE_TIME, "rdb_last_bgsave_time_sec", "redis_rdb_last_bgsave_duration_seconds", INFO_GAUGE, \
