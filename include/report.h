@@ -12,6 +12,7 @@
 #include "diagnose.h"
 #include "info.h"
 #include "pollerr.h"
+#include "memstats.h"
 #include "sampler.h"
 #include "srvconf.h"
 #include "tspec.h"
@@ -44,6 +45,7 @@ typedef struct report {
     info_sample sample;           /* the last successful poll's INFO (owned) */
     srvconf config;               /* CONFIG GET values (absent where refused) */
     report_loading loading;
+    memstats mstats;              /* MEMORY STATS, asked once a minute (absent where refused) */
     sampler_summary keys;         /* keys.active false when the sampler is off */
     report_health health;
     const derive_history *history;   /* borrowed: the target's, for the landing page's chart;

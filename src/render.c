@@ -314,6 +314,30 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
                           floor(ts[i].r->health.last_success_real) - up);
     }
 
+    f = fam(c, "redis_memory_stats_bytes_per_key", "gauge",
+            "Average bytes per key, overhead included (MEMORY STATS keys.bytes-per-key, asked once a minute; absent "
+            "where MEMORY is refused).");
+    for (size_t i = 0; i < n; i++)
+        if (ts[i].up && ts[i].r->mstats.has_bytes_per_key)
+            family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->mstats.bytes_per_key);
+    f = fam(c, "redis_memory_stats_dataset_ratio", "gauge",
+            "Share of used memory (startup excluded) that is data (MEMORY STATS dataset.percentage / 100).");
+    for (size_t i = 0; i < n; i++)
+        if (ts[i].up && ts[i].r->mstats.has_dataset_ratio)
+            family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->mstats.dataset_ratio);
+    f = fam(c, "redis_memory_stats_db_hashtable_overhead_bytes", "gauge",
+            "Bytes of a db's own hash tables (keys, expires; MEMORY STATS db.N overhead.hashtable.*), first 16 dbs.");
+    for (size_t i = 0; i < n; i++) {
+        if (!ts[i].up) continue;
+        const memstats *m = &ts[i].r->mstats;
+        for (size_t k = 0; k < m->n_dbs; k++) {
+            char dbname[24];
+            snprintf(dbname, sizeof dbname, "db%d", m->dbs[k].db);
+            label l[2] = {{"addr", ts[i].r->addr}, {"db", dbname}};
+            family_sample(&f, NULL, ts[i].r, l, 2, m->dbs[k].hashtable);
+        }
+    }
+
     f = fam(c, "redis_memory_breakdown_bytes", "gauge",
             "Where used_memory goes; the parts sum to it. part: data (used_memory_dataset), client_buffers, "
             "replication (backlog and replica buffers), aof_buffer, scripts, startup, other_overhead (keyspace "

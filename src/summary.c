@@ -60,6 +60,20 @@ void summary_json(buf *b, const report *r)
     double v;
     json_field(b, "activedefrag");
     buf_puts(b, srvconf_get(&r->config, SRVCONF_ACTIVEDEFRAG, &v) ? (v ? "true" : "false") : "null");
+    json_field(b, "memory_stats");
+    if (r->mstats.known) {
+        buf_puts(b, "{\"bytes_per_key\":");
+        if (r->mstats.has_bytes_per_key) fmt_json_number(b, r->mstats.bytes_per_key);
+        else buf_puts(b, "null");
+        buf_puts(b, ",\"dataset_ratio\":");
+        if (r->mstats.has_dataset_ratio) fmt_json_number(b, r->mstats.dataset_ratio);
+        else buf_puts(b, "null");
+        buf_puts(b, ",\"hashtable_overhead\":");
+        fmt_json_number(b, memstats_hashtable_total(&r->mstats));
+        buf_putc(b, '}');
+    } else {
+        buf_puts(b, "null");
+    }
     json_field(b, "breakdown");
     if (d->has_breakdown) {
         for (int p = 0; p < DERIVE_PART_COUNT; p++) {
@@ -169,6 +183,11 @@ void summary_text(buf *b, const report *r)
         buf_puts(b, "  where it goes  ");
         summary_breakdown(b, d, used);
         buf_putc(b, '\n');
+    }
+    if (r->mstats.known && r->mstats.has_bytes_per_key) {
+        fmt_bytes(r->mstats.bytes_per_key, a, sizeof a);
+        fmt_bytes(memstats_hashtable_total(&r->mstats), p, sizeof p);
+        buf_printf(b, "  per key        %s on average; the keyspace's hash tables take %s (MEMORY STATS)\n", a, p);
     }
     double clients, max_out;
     if (info_get(s, INFO_MEM_CLIENTS_NORMAL, &clients)) {

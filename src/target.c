@@ -16,7 +16,7 @@
 #include "xalloc.h"
 
 /* What each reply answers (conn_tag.kind). Sampler replies are K_SAMPLER + sampler_reply. */
-enum { K_AUTH, K_SETNAME, K_CONFIG, K_INFO, K_SAMPLER };
+enum { K_AUTH, K_SETNAME, K_CONFIG, K_MEMSTATS, K_INFO, K_SAMPLER };
 
 /* Rates over ~10 polls smooth out a 1 s poll; the forecast looks back 5 minutes. */
 #define RATE_WINDOW_POLLS 10
@@ -29,6 +29,7 @@ enum {
     REFUSED_MULTI_INFO = 1 << 0,   /* a fork that reports 7.x but takes one section per INFO */
     REFUSED_SETNAME = 1 << 1,      /* an ACL without CLIENT */
     REFUSED_CONFIG = 1 << 2,       /* CONFIG renamed or forbidden (managed services) */
+    REFUSED_MEMSTATS = 1 << 3,     /* MEMORY STATS refused (an ACL, a managed service) */
 };
 
 /* ---- the state machine ------------------------------------------------------------- */
@@ -325,6 +326,7 @@ static void send_poll(target *t, bool fresh)
     if (slow_due) t->next_slow_check = t->poll_started + SLOW_CHECK_SECONDS;
     for (int p = 0; slow_due && !(t->refused & REFUSED_CONFIG) && p < SRVCONF_COUNT; p++)
         send_cmd(t, 3, (const char *[]){"CONFIG", "GET", srvconf_table[p].name}, K_CONFIG);
+    if (slow_due && !(t->refused & REFUSED_MEMSTATS)) send_cmd(t, 2, (const char *[]){"MEMORY", "STATS"}, K_MEMSTATS);
     /* persistence: "loading" is there (a half-loaded dataset is never served as up). */
     static const char *const sections[] = {"server", "clients",  "memory",     "persistence",
                                            "stats",  "keyspace", "errorstats", "replication"};
@@ -408,6 +410,38 @@ static void on_sampler_reply(target *t, conn_tag tag, const redisReply *r)
     if (sampler_pending(t->smp) == 0 && t->notify) t->notify(t, t->notify_arg);
 }
 
+/* A number in a MEMORY STATS reply: an integer, or a double sent as a string (RESP2). */
+static bool reply_number(const redisReply *r, double *out)
+{
+    char *end;
+    switch (r->type) {
+    case REDIS_REPLY_INTEGER: *out = (double)r->integer; return true;
+    case REDIS_REPLY_STRING:
+        *out = strtod(r->str, &end);
+        return end != r->str && *end == '\0' && isfinite(*out);
+    default: return false;
+    }
+}
+
+/* MEMORY STATS: name, value, name, value, ...; a "db.N" value is itself such a list. */
+static void read_memstats(memstats *m, const redisReply *r)
+{
+    memstats_begin(m);
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply *k = r->element[i], *v = r->element[i + 1];
+        if (k->type != REDIS_REPLY_STRING && k->type != REDIS_REPLY_STATUS) continue;
+        double x;
+        if (strncmp(k->str, "db.", 3) == 0 && v->type == REDIS_REPLY_ARRAY) {
+            int db = atoi(k->str + 3);
+            for (size_t j = 0; j + 1 < v->elements; j += 2)
+                if (v->element[j]->type == REDIS_REPLY_STRING && reply_number(v->element[j + 1], &x))
+                    memstats_set_db(m, db, v->element[j]->str, x);
+        } else if (reply_number(v, &x)) {
+            memstats_set(m, k->str, x);
+        }
+    }
+}
+
 static void on_reply(void *arg, conn_tag tag, redisReply *r)
 {
     target *t = arg;
@@ -428,6 +462,14 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
                    r->element[1]->type == REDIS_REPLY_STRING) {
             srvconf_set(&t->rep.config, r->element[0]->str, r->element[1]->str);
         }   /* an empty array: no such parameter on this server */
+        return;
+    case K_MEMSTATS:
+        if (is_error(r)) {
+            t->refused |= REFUSED_MEMSTATS;   /* asked once: no log line, INFO says the rest */
+            memset(&t->rep.mstats, 0, sizeof t->rep.mstats);
+        } else if (r->type == REDIS_REPLY_ARRAY) {
+            read_memstats(&t->rep.mstats, r);
+        }
         return;
     case K_AUTH:
         if (!is_error(r)) return;

@@ -175,7 +175,7 @@ def test_doctor_is_read_only():
         doctor(server.addr)
         stats = server.client.info("commandstats")
         allowed = {"cmdstat_info", "cmdstat_client|setname", "cmdstat_config|get", "cmdstat_select",
-                   "cmdstat_scan", "cmdstat_memory|usage", "cmdstat_type", "cmdstat_pttl",
+                   "cmdstat_scan", "cmdstat_memory|usage", "cmdstat_type", "cmdstat_pttl", "cmdstat_memory|stats",
                    "cmdstat_config|resetstat"}
         assert set(stats) <= allowed, set(stats) - allowed
         assert "cmdstat_scan" in stats and "cmdstat_memory|usage" in stats

@@ -75,13 +75,15 @@ def test_minimal_acl_user_runs_every_feature():
 def test_minimal_acl_without_the_sampler():
     server = RedisServer()
     bare = readme_acl_lines()[1]
-    assert "+memory" not in bare and "~" not in bare.replace("resetkeys", "")
+    assert "+memory|usage" not in bare and "+scan" not in bare and "~" not in bare.replace("resetkeys", "")
     apply_acl(server, bare)
     exporter = Exporter(server.addr, "--redis.user=exporter", env={"REDIS_PASSWORD": PASSWORD})
     try:
         wait_for("redis_up 1", lambda: exporter.value("redis_up") == 1)
         assert exporter.value("redis_memory_used_bytes") > 0
         assert errors(exporter, "auth") == 0 and errors(exporter, "redis_error") == 0
+        # +memory|stats: MEMORY STATS is read (its key-count figures need no key access)
+        assert exporter.value("redis_memory_stats_bytes_per_key") is not None
     finally:
         exporter.stop()
         server.stop()
@@ -130,6 +132,9 @@ def test_memory_or_client_forbidden(forbid, words):
             wait_for(words, lambda: words in exporter.log())
             assert exporter.log().count(words) == 1
             assert exporter.value("redis_key_sample_largest_bytes", key="big") is None
+            # MEMORY STATS refused too: tolerated, asked once, nothing made up
+            assert exporter.value("redis_memory_stats_bytes_per_key") is None
+            assert server.client.info("commandstats").get("cmdstat_memory|stats", {}).get("calls", 0) <= 1
         else:
             wait_for("the sampler still works", lambda: exporter.value("redis_key_sample_largest_bytes", key="big"))
         assert errors(exporter, "auth") == 0 and errors(exporter, "redis_error") == 0
