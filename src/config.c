@@ -258,8 +258,9 @@ char *config_read_password_file(const char *path, char *err, size_t errlen)
     char *nl = strpbrk(line, "\r\n");
     if (nl) *nl = '\0';
     char *pw = NULL;
+    /* An empty file means no password (no AUTH): what systemd's SetCredential= fallback and
+     * an optional Kubernetes secret give for a Redis without one. */
     if (too_long) fmt_error(err, errlen, "%s: password longer than 1023 bytes", path);
-    else if (!line[0]) fmt_error(err, errlen, "%s is empty", path);
     else pw = xstrdup(line);
     explicit_bzero(line, sizeof line);
     return pw;

@@ -204,7 +204,7 @@ static void refresh(discoverer *d)
     d->c = conn_open(d->base, d->dns, &d->via, d->tls, &h, d);
     conn_allow_bytes(d->c, MAX_REPLY_BYTES);
     const char *user = d->via.user[0] ? d->via.user : (d->cred ? d->cred->user : NULL);
-    if (d->cred && d->cred->password) {
+    if (d->cred && d->cred->password && d->cred->password[0]) {
         if (user && *user) ask(d, 3, (const char *[]){"AUTH", user, d->cred->password}, K_AUTH);
         else ask(d, 2, (const char *[]){"AUTH", d->cred->password}, K_AUTH);
     }

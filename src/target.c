@@ -313,7 +313,7 @@ static void send_poll(target *t, bool fresh)
     conn_allow_bytes(t->conn, t->opts.max_reply_bytes);
     info_sample_reset(&t->scratch);
     const target_credentials *cred = t->opts.cred;
-    if (fresh && cred && cred->password) {
+    if (fresh && cred && cred->password && cred->password[0]) {
         const char *user = t->opts.addr->user[0] ? t->opts.addr->user : cred->user;
         if (user && *user) send_cmd(t, 3, (const char *[]){"AUTH", user, cred->password}, K_AUTH);
         else send_cmd(t, 2, (const char *[]){"AUTH", cred->password}, K_AUTH);
@@ -474,7 +474,14 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
     case K_AUTH:
         if (!is_error(r)) return;
         snprintf(detail, sizeof detail, "%.100s", r->str ? r->str : "");
-        poll_fail(t, POLLERR_AUTH, classify_error(detail) == POLLERR_AUTH ? "authentication rejected" : detail);
+        /* Redis's own reason, in words (its text never carries the password) */
+        if (strstr(detail, "without any password configured"))
+            poll_fail(t, POLLERR_AUTH, "authentication rejected: this Redis has no password (AUTH called without any "
+                                       "password configured); give the exporter none");
+        else if (strncmp(detail, "WRONGPASS", 9) == 0 || strstr(detail, "invalid password"))
+            poll_fail(t, POLLERR_AUTH, "authentication rejected: wrong user or password (WRONGPASS)");
+        else
+            poll_fail(t, POLLERR_AUTH, classify_error(detail) == POLLERR_AUTH ? "authentication rejected" : detail);
         return;
     case K_INFO:
         break;

@@ -140,3 +140,126 @@ def test_systemd_unit_verifies():
         assert p.returncode == 0 and not problems, p.stdout + p.stderr
     finally:
         shutil.rmtree(tmp)
+
+
+def read_as(path, uid, gid, groups):
+    """cat the file as uid:gid with these supplementary groups (what the kubelet gives a
+    pod's process: runAsUser, runAsGroup, fsGroup)."""
+    cmd = ["setpriv", f"--reuid={uid}", f"--regid={gid}"]
+    cmd += [f"--groups={','.join(map(str, groups))}"] if groups else ["--clear-groups"]
+    return subprocess.run(cmd + ["cat", path], capture_output=True, text=True)
+
+
+def secret_file(mode, group):
+    """A Secret's file as the kubelet lays it out: owned by root and the fsGroup (if any),
+    with the volume's defaultMode."""
+    d = tempfile.mkdtemp()
+    os.chmod(d, 0o755)
+    path = os.path.join(d, "password")
+    with open(path, "w") as f:
+        f.write("s3cret\n")
+    os.chown(path, 0, group if group is not None else 0)
+    os.chmod(path, mode)
+    return d, path
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv")
+@pytest.mark.parametrize("path", K8S, ids=[os.path.basename(p) for p in K8S])
+def test_mounted_secrets_are_readable_by_the_non_root_user(path):
+    """issue 12: standalone.yaml crash-looped on "Permission denied": its Secret was mode
+    0400 for root while the container ran as 65532 with no fsGroup. Every Secret the
+    exporter mounts must be readable by the user it runs as; a Secret read into the
+    environment for a password that may not exist must be optional."""
+    checked = 0
+    for d in [o for o in docs(path) if o["kind"] in ("Deployment", "StatefulSet")]:
+        pod = d["spec"]["template"]["spec"]
+        pod_sc = pod.get("securityContext", {})
+        (c,) = [c for c in pod["containers"] if c["name"] == "exporter"]
+        uid = c.get("securityContext", {}).get("runAsUser", pod_sc.get("runAsUser"))
+        gid = c.get("securityContext", {}).get("runAsGroup", pod_sc.get("runAsGroup", uid))
+        fs_group = pod_sc.get("fsGroup")
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        for m in c.get("volumeMounts", []):
+            secret = volumes[m["name"]].get("secret")
+            if not secret:
+                continue
+            tmp, f = secret_file(secret.get("defaultMode", 0o644), fs_group)
+            try:
+                r = read_as(f, uid, gid, [fs_group] if fs_group is not None else [])
+                assert r.returncode == 0 and r.stdout == "s3cret\n", (m["name"], r.stderr)
+            finally:
+                shutil.rmtree(tmp)
+            checked += 1
+        for e in c.get("env", []):
+            ref = e.get("valueFrom", {}).get("secretKeyRef")
+            if ref and "PASSWORD" in e["name"]:
+                assert ref.get("optional") is True, f"{e['name']}: the Secret must be optional (Redis may have no password)"
+                checked += 1
+    assert checked, "no Secret in this manifest: nothing was checked"
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv")
+def test_the_permission_check_can_fail():
+    """The check above on the layout that crash-looped: 0400, no fsGroup, uid 65532."""
+    tmp, f = secret_file(0o400, None)
+    try:
+        r = read_as(f, 65532, 65532, [])
+        assert r.returncode != 0 and "Permission denied" in r.stderr
+    finally:
+        shutil.rmtree(tmp)
+
+
+def test_systemd_unit_works_with_and_without_a_password():
+    """issue 12: the unit needed a password even for a Redis without one. Every credential
+    it loads has an empty SetCredential= default (systemd.exec: then a missing file is not
+    an error), and the unit's command line, run as systemd would run it (%d the credentials
+    directory holding what systemd puts there), reaches a Redis without a password when the
+    file is absent, and one with a password when it is there."""
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "tests", "pylib"))
+    from harness import RedisServer, free_port, wait_for  # noqa: E402
+    import urllib.request
+    exporter = os.environ.get("EXPORTER_BIN", os.path.join(ROOT, "build", "redis_memory_exporter"))
+    with open(os.path.join(ROOT, "deploy", "systemd", "redis_memory_exporter.service")) as f:
+        unit = f.read()
+    loads = re.findall(r"^LoadCredential=([^:\n]+):", unit, re.M)
+    assert loads
+    for cred in loads:
+        # an empty default: systemd 252 refuses an empty value, so one empty line ("\n")
+        assert re.search(rf"^SetCredential={re.escape(cred)}:\\n$", unit, re.M), f"{cred} has no empty default"
+    exec_start = re.search(r"^ExecStart=(.*)$", unit, re.M).group(1).split()
+    defaults = dict(re.findall(r"^Environment=([A-Z_]+)=(.*)$", unit, re.M))
+
+    def run(server, password):
+        creds = tempfile.mkdtemp()
+        # LoadCredential copies the file; without it, SetCredential's "\n" is used
+        with open(os.path.join(creds, "redis-password"), "w") as f:
+            f.write(password or "\n")
+        port = free_port()
+        argv = [exporter if a.endswith("/redis_memory_exporter") else a.replace("%d", creds) for a in exec_start]
+        argv = [a for a in argv if a != "$EXPORTER_FLAGS"] + [f"--web.listen-address=127.0.0.1:{port}"]
+        env = {"PATH": os.environ["PATH"], "REDIS_ADDR": server.addr}
+        assert "REDIS_ADDR" in defaults
+        p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+        def up():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                    return "redis_up 1" in r.read().decode()
+            except OSError:
+                return False
+        try:
+            wait_for("redis_up 1 through the unit's command line", up, timeout=20)
+        finally:
+            p.terminate()
+            p.wait(10)
+            shutil.rmtree(creds)
+
+    open_redis = RedisServer()
+    locked = RedisServer("--requirepass", "unit-test-pw")
+    try:
+        run(open_redis, None)
+        run(locked, "unit-test-pw\n")
+    finally:
+        open_redis.stop()
+        locked.stop()
