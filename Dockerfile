@@ -8,7 +8,6 @@ RUN bash deploy/install-deps.sh build && rm -rf /var/lib/apt/lists/*
 COPY CMakeLists.txt ./
 COPY include include
 COPY src src
-COPY tests/bench/bench_core.c tests/bench/bench_core.c
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRME_TESTS=OFF \
  && cmake --build build -j"$(nproc)" \
  && strip build/redis_memory_exporter

@@ -11,7 +11,7 @@ runtime=(libhiredis0.14 libevent-core-2.1-7 libevent-extra-2.1-7 libmicrohttpd12
 build=(build-essential cmake pkg-config git libhiredis-dev libevent-dev libmicrohttpd-dev zlib1g-dev libssl-dev
        libyaml-dev libgnutls28-dev libcrypt-dev libjansson-dev)
 test=(libcmocka-dev clang prometheus-redis-exporter redis-server redis-sentinel redis-tools prometheus python3-pytest python3-redis python3-requests
-      python3-yaml python3-prometheus-client yamllint curl procps chromium python3-pil)
+      python3-yaml python3-prometheus-client yamllint curl procps chromium python3-pil jsonnet)
 case "$what" in
   runtime) pkgs=("${runtime[@]}") ;;
   build)   pkgs=("${build[@]}") ;;

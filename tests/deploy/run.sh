@@ -10,6 +10,7 @@ step() {
   if "$@"; then passed=$((passed + 1)); echo "ok: $name"
   else failed=$((failed + 1)); echo "FAILED: $name"; fi
 }
+step "mixin: the committed alerts, rules and dashboard are what mixin/ makes" bash mixin/build.sh --check
 step "promtool check rules" promtool check rules deploy/prometheus/redis_memory_rules.yml deploy/prometheus/redis_memory_alerts.yml
 step "promtool check config" promtool check config --syntax-only deploy/prometheus/prometheus.yml deploy/prometheus/fleet.yml
 step "promtool test rules" promtool test rules tests/deploy/rules_test.yml
