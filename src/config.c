@@ -457,7 +457,7 @@ static void describe_default(const flag *f, char *out, size_t cap)
 void config_usage(FILE *out)
 {
     fprintf(out, "Usage: redis_memory_exporter [FLAGS]\n"
-                 "       redis_memory_exporter doctor [FLAGS]   one-shot diagnosis of the first --redis.addr\n\n"
+                 "       redis_memory_exporter doctor [FLAGS]   one-shot diagnosis of --redis.addr (or of a saved INFO: --doctor.from-file)\n\n"
                  "Flags (--flag=value or --flag value):\n");
     for (size_t i = 0; i < N_FLAGS; i++) {
         char left[64], def[64];
