@@ -4,6 +4,7 @@
 #   install-deps.sh runtime  shared libraries only (the container's final stage)
 #   install-deps.sh test     build + what the tests run against (redis, prometheus, cmocka, pytest)
 #   install-deps.sh demo     build + redis-server for the demo
+#   install-deps.sh package  build + Debian's packaging tools (dpkg-buildpackage, lintian)
 set -euo pipefail
 what=${1:-build}
 runtime=(libhiredis0.14 libevent-core-2.1-7 libevent-extra-2.1-7 libmicrohttpd12 zlib1g libssl3 libyaml-0-2
@@ -11,13 +12,15 @@ runtime=(libhiredis0.14 libevent-core-2.1-7 libevent-extra-2.1-7 libmicrohttpd12
 build=(build-essential cmake pkg-config git libhiredis-dev libevent-dev libmicrohttpd-dev zlib1g-dev libssl-dev
        libyaml-dev libgnutls28-dev libcrypt-dev libjansson-dev)
 test=(libcmocka-dev clang prometheus-redis-exporter redis-server redis-sentinel redis-tools prometheus python3-pytest python3-redis python3-requests
-      python3-yaml python3-prometheus-client yamllint curl procps chromium python3-pil jsonnet)
+      python3-yaml python3-prometheus-client yamllint curl procps chromium python3-pil jsonnet
+      debhelper dpkg-dev fakeroot help2man lintian)
 case "$what" in
   runtime) pkgs=("${runtime[@]}") ;;
   build)   pkgs=("${build[@]}") ;;
   test)    pkgs=("${build[@]}" "${test[@]}") ;;
   demo)    pkgs=("${build[@]}" redis-server redis-tools curl) ;;
-  *) echo "install-deps.sh: unknown set '$what' (build|runtime|test|demo)" >&2; exit 2 ;;
+  package) pkgs=("${build[@]}" debhelper dpkg-dev fakeroot help2man lintian) ;;
+  *) echo "install-deps.sh: unknown set '$what' (build|runtime|test|demo|package)" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

@@ -191,5 +191,13 @@ local s = { sel: c.dashboardSelector };
             target("redis_memory_breakdown_bytes{%(sel)s}" % s, "{{addr}} {{part}}"),
           ],
           {"fieldConfig": {"defaults": {"custom": {"stacking": {"mode": "normal", "group": "A"}, "fillOpacity": 40}, "unit": "bytes"}, "overrides": []}, "options": {}}),
+    panel(13, "timeseries", "Largest key namespaces",
+          "Estimated memory of the largest key namespaces (key names up to ':'), from the optional key sampler (--sampler.keys-per-second); the legend's TTL share says which ones never expire.",
+          { x: 0, y: 36, w: 24, h: 8 },
+          [
+            target("redis_key_namespace_bytes{%(sel)s}" % s, "{{addr}} {{namespace}}:*"),
+            target("redis_key_namespace_ttl_ratio{%(sel)s}" % s, "{{addr}} {{namespace}}:* with a TTL"),
+          ],
+          {"fieldConfig": {"defaults": {"unit": "bytes", "custom": {"fillOpacity": 10}}, "overrides": [{"matcher": {"id": "byRegexp", "options": ".*with a TTL"}, "properties": [{"id": "unit", "value": "percentunit"}, {"id": "custom.axisPlacement", "value": "right"}]}]}, "options": {"legend": {"displayMode": "table", "placement": "right"}}}),
   ]
 }

@@ -54,13 +54,16 @@ static diagnose_finding *add(diagnose_result *r, diagnose_id id, diagnose_severi
     return f;
 }
 
-static void say(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *dst, size_t cap, const char *fmt, ...)
+/* Writes the text; returns false when it did not fit (a caller that quotes a name in a
+ * command falls back to a text without it: a cut command is worse than none). */
+static bool say(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool say(char *dst, size_t cap, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(dst, cap, fmt, ap);
+    int n = vsnprintf(dst, cap, fmt, ap);
     va_end(ap);
+    return n >= 0 && (size_t)n < cap;
 }
 
 /* What holds memory that evicting keys cannot free. The largest one, when it holds a
@@ -209,10 +212,11 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
                 "memory: give keys a TTL (`EXPIRE key seconds`) or delete what is not needed (`UNLINK key`).",
                 suggest);
             ns = nameable_namespace(in, false);
-            if (ns && n2 > 0 && (size_t)n2 < sizeof f->fix)
-                snprintf(f->fix + n2, sizeof f->fix - (size_t)n2, " The largest namespace is %s:* (%.0f %% of the "
-                         "data, %.0f %% of its keys with a TTL).", ns->name, fmin(100, 100 * ns->bytes / data_bytes),
-                         100 * ns->ttl_ratio);
+            if (ns && n2 > 0 && (size_t)n2 < sizeof f->fix &&
+                !say(f->fix + n2, sizeof f->fix - (size_t)n2, " The largest namespace is %s:* (%.0f %% of the "
+                     "data, %.0f %% of its keys with a TTL).", ns->name, fmin(100, 100 * ns->bytes / data_bytes),
+                     100 * ns->ttl_ratio))
+                f->fix[n2] = '\0';   /* a name too long to fit: the advice without it */
         }
     }
 
@@ -246,12 +250,14 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
             say(f->fix, sizeof f->fix,
                 "Not now: %s hold %s, which no eviction frees (see %s). Later, give keys a TTL when writing them "
                 "(`SET key value EX seconds`).", hold->words, hold_h, diagnose_id_name(hold->id));
-        else if ((ns = nameable_namespace(in, true)) != NULL)
-            say(f->fix, sizeof f->fix,
-                "%s:* holds %.0f %% of the data and %.0f %% of its keys have a TTL: give them one where they are "
-                "written (`SET %s:<id> value EX seconds`); list the ones there now with `redis-cli --scan --pattern "
-                "'%s:*'` and `EXPIRE` each. Or let Redis evict any key: `CONFIG SET maxmemory-policy allkeys-lru`.",
-                ns->name, fmin(100, 100 * ns->bytes / data_bytes), 100 * ns->ttl_ratio, ns->name, ns->name);
+        else if ((ns = nameable_namespace(in, true)) != NULL &&
+                 say(f->fix, sizeof f->fix,
+                     "%s:* holds %.0f %% of the data and %.0f %% of its keys have a TTL: give them one where they "
+                     "are written (`SET key value EX seconds`); list the ones there now with `redis-cli --scan "
+                     "--pattern '%s:*'` and `EXPIRE` each. Or let Redis evict any key: `CONFIG SET "
+                     "maxmemory-policy allkeys-lru`.",
+                     ns->name, fmin(100, 100 * ns->bytes / data_bytes), 100 * ns->ttl_ratio, ns->name))
+            ;
         else
             say(f->fix, sizeof f->fix,
                 "Give keys a TTL when writing them (`SET key value EX seconds`, or `EXPIRE key seconds`), or let Redis "

@@ -16,6 +16,7 @@ command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y 
 cache=/var/cache/rme-package-test
 mkdir -p "$cache"
 root=$(mktemp -d)
+chmod 755 "$root"   # apt drops to _apt to download: it must be able to enter
 redis_pid="" exporter_pid=""
 cleanup() {
   [ -n "$exporter_pid" ] && kill "$exporter_pid" 2>/dev/null || true

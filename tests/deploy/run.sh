@@ -15,6 +15,7 @@ step "promtool check rules" promtool check rules deploy/prometheus/redis_memory_
 step "promtool check config" promtool check config --syntax-only deploy/prometheus/prometheus.yml deploy/prometheus/fleet.yml
 step "promtool test rules" promtool test rules tests/deploy/rules_test.yml
 step "yamllint" yamllint -c tests/deploy/yamllint.yml deploy grafana/provisioning
+step "Debian package: dpkg-buildpackage, lintian" bash tests/deploy/package_build.sh
 step "manifests and Prometheus end to end" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/deploy
 echo "deploy: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -94,7 +94,7 @@ def fast_rules(tmp):
 def test_prometheus_scrapes_alerts_and_every_expression_has_data():
     tmp = tempfile.mkdtemp(prefix="rme-prom-")
     server = RedisServer("--maxmemory", "8mb", "--maxmemory-policy", "noeviction")
-    exporter = Exporter(server.addr)
+    exporter = Exporter(server.addr, "--sampler.keys-per-second=2000")   # the namespace panel's data
     prom = None
     try:
         fast_rules(tmp)

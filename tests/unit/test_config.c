@@ -191,6 +191,10 @@ static void test_errors_name_the_flag(void **state)
         {"--tls.key-file=/etc/hostname", "--tls.key-file"},     /* without --tls.cert-file */
         {"--tls.insecure-skip-verify=yes", "--tls.insecure-skip-verify"},
         {"--redis.password-map-file=/nonexistent/map.json", "--redis.password-map-file"},
+        /* issue 12: the warning raised past the default critical names the warning */
+        {"--diagnose.memory-warning=0.99", "--diagnose.memory-warning"},
+        {"--sampler.namespace-separator=ab", "--sampler.namespace-separator"},
+        {"--doctor.from-file=/nonexistent/info.txt", "--doctor.from-file"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         config c;

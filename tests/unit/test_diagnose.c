@@ -214,11 +214,48 @@ static void test_thresholds_are_flags(void **state)
     info_sample_free(&s);
 }
 
+/* Findings name the namespace that holds the data without TTLs; a name too long to fit
+ * gives the advice without it, never a command cut in the middle. */
+static void test_namespaces_in_fixes(void **state)
+{
+    (void)state;
+    info_sample s;
+    info_sample_init(&s);
+    const char *t = "used_memory:900000\nused_memory_dataset:800000\nused_memory_overhead:100000\nmaxmemory:1000000\n"
+                    "maxmemory_policy:volatile-lru\ndb0:keys=1000,expires=2\n";
+    info_parse(&s, t, strlen(t));
+    derive_history h;
+    derive_history_init(&h, 10, 300);
+    derive_push(&h, &s, 1);
+    derived d;
+    derive_compute(&h, &s, h.last.t, &d);
+    diagnose_namespace ns[2] = {{.name = "session", .keys = 900, .bytes = 500000, .ttl_ratio = 0},
+                                {.name = "cache", .keys = 100, .bytes = 50000, .ttl_ratio = 1}};
+    diagnose_input in = {.sample = &s, .derived = &d, .namespaces = ns, .n_namespaces = 2};
+    diagnose_thresholds th = diagnose_default_thresholds();
+    diagnose_result r;
+    diagnose_run(&in, &th, &r);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.findings[1].id, DIAGNOSE_VOLATILE_WITHOUT_TTL_KEYS);
+    assert_non_null(strstr(r.findings[1].fix, "session:* holds 62 % of the data and 0 % of its keys have a TTL"));
+    assert_non_null(strstr(r.findings[1].fix, "`redis-cli --scan --pattern 'session:*'`"));
+    assert_non_null(strstr(r.findings[0].fix, "The largest namespace is session:* (62 % of the data"));
+    memset(ns[0].name, 'n', sizeof ns[0].name - 1);   /* 79 characters */
+    ns[0].name[sizeof ns[0].name - 1] = '\0';
+    diagnose_run(&in, &th, &r);
+    assert_non_null(strstr(r.findings[1].fix, "Give keys a TTL when writing them"));
+    assert_null(strstr(r.findings[1].fix, "nnnn"));
+    const char *end = r.findings[0].fix + strlen(r.findings[0].fix) - 1;
+    assert_true(*end == '.');   /* whole sentences, the long name whole where it fits */
+    assert_non_null(strstr(r.findings[0].fix, ns[0].name));
+    info_sample_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
-        cmocka_unit_test(test_thresholds_are_flags),
+        cmocka_unit_test(test_thresholds_are_flags), cmocka_unit_test(test_namespaces_in_fixes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
