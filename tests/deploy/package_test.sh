@@ -79,7 +79,8 @@ chroot --userspec=redis-memory-exporter:redis-memory-exporter "$root" /usr/bin/e
 exporter_pid=$!
 for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$web/metrics" 2>/dev/null | grep -q '^redis_up{addr="127.0.0.1:'"$port"'"} 1' && break; sleep 0.2; done
 curl -fsS "http://127.0.0.1:$web/metrics" | grep -q '^redis_up{addr="127.0.0.1:'"$port"'"} 1' || { cat "$root/tmp/exporter.log"; exit 1; }
-[ "$(ps -o user= -p "$exporter_pid")" = redis-memory-exporter ] || [ "$(stat -c %U "/proc/$exporter_pid")" = redis-memory-exporter ]
+uid=$(in_root getent passwd redis-memory-exporter | cut -d: -f3)
+[ "$(stat -c %u "/proc/$exporter_pid")" = "$uid" ] || { echo "package_test: not running as the system user" >&2; exit 1; }
 kill "$exporter_pid"; wait "$exporter_pid" 2>/dev/null || true; exporter_pid=""
 kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=""
 
