@@ -56,6 +56,7 @@ typedef struct config {
     double poll_interval;       /* seconds */
     double poll_timeout;        /* seconds */
     double max_backoff;         /* seconds */
+    unsigned long max_connects; /* connects in flight at once over all targets; 0: no cap */
     unsigned long max_reply_bytes;
     char listen_host[256];      /* empty = all interfaces */
     int listen_port;

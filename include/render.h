@@ -46,6 +46,7 @@ typedef struct render_exporter {
     bool has_reload;              /* a targets file is configured: its reload state is shown */
     bool reload_ok;               /* the last read of it was used */
     double reload_time;           /* Unix time of the last read that was used */
+    double connect_waits;         /* ticks that waited for a connect slot (target_gate) */
 } render_exporter;
 
 /* Appends the whole exposition for targets[0..n) and the exporter itself to out.

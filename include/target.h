@@ -46,6 +46,17 @@ typedef struct target_credentials {
     const char *password;         /* NULL = no AUTH */
 } target_credentials;
 
+/* Connects in flight allowed across the targets that share it, so that a fleet restart
+ * (or every target of a failed network coming back) does not stampede the servers or the
+ * exporter: a target whose tick would connect while `busy` is at `max` waits for a later
+ * tick (the tick's slot is counted in `waits`). A connect holds its slot until the
+ * connection is up (TLS included) or has failed. Owned by the caller (the collector);
+ * used on the event loop thread only. max 0: no cap. */
+typedef struct target_gate {
+    unsigned busy, max;
+    double waits;
+} target_gate;
+
 typedef struct target_opts {
     const config_target *addr;    /* borrowed; must outlive the target */
     const tspec *spec;            /* borrowed, may be NULL; must outlive the target (its labels
@@ -55,6 +66,7 @@ typedef struct target_opts {
     double interval, timeout, max_backoff;   /* seconds */
     size_t max_reply_bytes;
     histo *lateness;              /* borrowed histogram of poll lateness, or NULL */
+    target_gate *gate;            /* borrowed, may be NULL (no cap) */
     diagnose_thresholds thresholds;
     bool sampler_on;              /* key sampler (read-only commands, see sampler.h) */
     sampler_opts sampler;

@@ -104,6 +104,7 @@ struct collector {
     bool started;
     double render_cost;            /* seconds the last publish took */
     histo lateness;                /* poll lateness over all targets */
+    target_gate gate;              /* --poll.max-concurrent-connects, shared by every target */
     buf self, landing, sd;         /* render buffers, sized from the previous round */
     buf scratch;                   /* one target's piece being rendered */
     size_t n_fam;                  /* families of a target's series */
@@ -223,6 +224,7 @@ static entry *entry_new(collector *c, const tspec *spec, seed *src)
     o.cred = &e->s.cred;
     o.tls = seat_tls(c, &e->s);
     o.lateness = &c->lateness;
+    o.gate = &c->gate;
     if (spec->keys_per_second >= 0) {
         o.sampler.keys_per_second = spec->keys_per_second;
         o.sampler_on = spec->keys_per_second > 0;
@@ -508,7 +510,8 @@ static void publish(collector *c)
     }
     render_exporter ex = {.build = c->build, .proc = &c->proc, .lateness = &c->lateness,
                           .poll_interval = c->cfg->poll_interval, .has_reload = c->has_reload,
-                          .reload_ok = c->reload_ok, .reload_time = c->reload_time};
+                          .reload_ok = c->reload_ok, .reload_time = c->reload_time,
+                          .connect_waits = c->gate.waits};
     /* A target's piece is rendered again only when its report changed or it went from
      * fresh to stale (or back): once per poll, however often snapshots are published. */
     for (size_t i = 0; i < c->n; i++) {
@@ -647,6 +650,7 @@ collector *collector_new(struct event_base *base, const config *cfg, const rende
     c->build = build;
     c->creds = cr;
     histo_init(&c->lateness, histo_lateness_bounds, histo_lateness_n);
+    c->gate.max = (unsigned)c->cfg->max_connects;
     /* --tls.* given with a rediss:// address is checked now: a mistake stops the start. */
     for (size_t i = 0; i < cfg->n_targets; i++)
         if (cfg->targets[i].tls && !global_tls(c)) goto bad;

@@ -378,6 +378,9 @@ static const flag flags[] = {
      .help = "How often each Redis is polled (INFO)."},
     {"poll.timeout", NULL, "DURATION", F_DURATION, AT(poll_timeout), 0.01, DAY, 1,
      .help = "Deadline of one poll: connect, AUTH and INFO."},
+    {"poll.max-concurrent-connects", NULL, "N", F_COUNT, AT(max_connects), 0, 1000000, 64,
+     .help = "Connects in flight at once over all targets (TCP, TLS, AUTH), so that a fleet restart does not "
+             "stampede; others wait for a later tick. 0: no cap."},
     {"poll.max-backoff", NULL, "DURATION", F_DURATION, AT(max_backoff), 0.01, DAY, 10,
      .help = "Longest wait between reconnect attempts."},
     {"poll.max-reply-bytes", NULL, "BYTES", F_COUNT, AT(max_reply_bytes), 1024, 1073741824.0, 1048576,

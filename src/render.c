@@ -493,6 +493,9 @@ static void render_self(rctx *c, size_t n, const render_exporter *e)
                 "Unix time of the last read of --targets.file that was used.");
         family_sample(&f, NULL, NULL, NULL, 0, e->reload_time);
     }
+    f = fam(c, "redis_memory_exporter_connect_waits_total", "counter",
+            "Polls that waited for a later tick because --poll.max-concurrent-connects connects were in flight.");
+    family_sample(&f, NULL, NULL, NULL, 0, e->connect_waits);
     f = fam(c, "redis_memory_exporter_targets", "gauge", "Targets this exporter polls (its share, with --targets.shard).");
     family_sample(&f, NULL, NULL, NULL, 0, (double)n);
 

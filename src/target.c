@@ -91,6 +91,7 @@ struct target {
     unsigned failures;            /* consecutive failed polls */
     unsigned refused;             /* REFUSED_* */
     double next_slow_check;       /* monotonic */
+    bool holds_slot;              /* a connect slot of opts.gate while connecting */
 
     sampler *smp;                 /* NULL unless the key sampler is on */
     info_sample scratch;          /* filled by the poll in flight */
@@ -146,6 +147,11 @@ static void close_connection(target *t)
 static void fire(target *t, target_event ev)
 {
     transition tr = fsm[t->phase][ev];
+    target_phase was = t->phase;
+    if (tr.next != STAY && tr.next == TARGET_CONNECTING && was != TARGET_CONNECTING && t->opts.gate) {
+        t->opts.gate->busy++;   /* the connect's slot, held until it is up or has failed */
+        t->holds_slot = true;
+    }
     switch ((action)tr.act) {
     case A_NONE: break;
     case A_CLOSE: close_connection(t); break;
@@ -153,6 +159,17 @@ static void fire(target *t, target_event ev)
     case A_POLL: send_poll(t, false); break;
     }
     if (tr.next != STAY) t->phase = (target_phase)tr.next;
+    if (t->holds_slot && t->phase != TARGET_CONNECTING) {
+        t->opts.gate->busy--;
+        t->holds_slot = false;
+    }
+}
+
+/* Would this tick start a connect the gate has no slot for? */
+static bool gate_closed(const target *t)
+{
+    const target_gate *g = t->opts.gate;
+    return g && g->max && g->busy >= g->max && fsm[t->phase][EV_TICK].next == TARGET_CONNECTING;
 }
 
 /* ---- logging, the report, the end of a poll -------------------------------------- */
@@ -586,6 +603,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     struct timeval tv = clock_tv(t->next_due - now);
     event_add(t->tick_ev, &tv);
     if (t->phase == TARGET_BACKOFF && now < t->backoff_until) return;
+    if (gate_closed(t)) {
+        t->opts.gate->waits++;
+        return;
+    }
     fire(t, EV_TICK);
 }
 
@@ -650,6 +671,7 @@ void target_start(target *t, double phase)
 void target_free(target *t)
 {
     if (!t) return;
+    if (t->holds_slot) t->opts.gate->busy--;   /* a target removed while connecting */
     close_connection(t);
     event_free(t->tick_ev);
     event_free(t->deadline_ev);
