@@ -69,6 +69,7 @@ fi
 
 demo_pid="" dir="" sub_fd_open="" writer_pid="" exporter_pid=""
 cleanup() {
+  set +e   # every step runs, whatever the one before it returned
   [ -n "$exporter_pid" ] && kill "$exporter_pid" 2>/dev/null && wait "$exporter_pid" 2>/dev/null
   [ -n "$writer_pid" ] && kill "$writer_pid" 2>/dev/null
   [ -n "$sub_fd_open" ] && exec 3>&-

@@ -187,7 +187,8 @@ void summary_text(buf *b, const report *r)
     if (r->mstats.known && r->mstats.has_bytes_per_key) {
         fmt_bytes(r->mstats.bytes_per_key, a, sizeof a);
         fmt_bytes(memstats_hashtable_total(&r->mstats), p, sizeof p);
-        buf_printf(b, "  per key        %s on average; the keyspace's hash tables take %s (MEMORY STATS)\n", a, p);
+        buf_printf(b, "  per key        %s of used memory (startup excluded) per key; the keyspace's hash tables "
+                      "take %s (MEMORY STATS)\n", a, p);
     }
     double clients, max_out;
     if (info_get(s, INFO_MEM_CLIENTS_NORMAL, &clients)) {

@@ -69,13 +69,20 @@ def test_demo_scenario(scenario, want):
             assert "CLIENT KILL" in {f["id"]: f["fix"] for f in report["findings"]}["client_output_buffers"]
             assert not any("maxmemory-policy allkeys" in f["fix"] for f in report["findings"])
     finally:
-        os.killpg(demo.pid, signal.SIGTERM)
+        demo.terminate()   # SIGTERM to the demo's shell alone: it must stop what it started
         demo.wait(20)
-    # the throw-away server went with it
+    # the throw-away server (and the exporter) went with it
     redis_port = int(addr.rsplit(":", 1)[1])
-    time.sleep(0.5)
-    assert subprocess.run(["redis-cli", "-p", str(redis_port), "ping"], capture_output=True,
-                          text=True).stdout.strip() != "PONG"
+    gone = lambda: subprocess.run(["redis-cli", "-p", str(redis_port), "ping"], capture_output=True,  # noqa: E731
+                                  text=True).stdout.strip() != "PONG"
+    try:
+        wait_for("the throw-away redis-server stopped", gone, timeout=10)
+        wait_for("the exporter stopped", lambda: not findings(port), timeout=10)
+    finally:
+        try:
+            os.killpg(demo.pid, signal.SIGKILL)   # whatever is left, so that one failure does not leak
+        except ProcessLookupError:
+            pass   # nothing left: as it should be
 
 
 def test_demo_refuses_an_unknown_scenario():
