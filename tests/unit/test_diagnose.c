@@ -138,22 +138,28 @@ static void render_findings(const diagnose_result *r, char *out, size_t cap)
     }
 }
 
+/* INFO text -> a sample and its derived values, as one poll gives them. */
+static void derive_one(info_sample *s, const char *text, size_t len, derived *d)
+{
+    info_sample_init(s);
+    info_parse(s, text, len);
+    derive_history h;
+    derive_history_init(&h, 10, 300);
+    derive_push(&h, s, 1.0);
+    derive_compute(&h, s, h.last.t, d);
+}
+
 static void test_cases(void **state)
 {
     (void)state;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const diag_case *tc = &cases[c];
         info_sample s;
-        info_sample_init(&s);
         size_t len;
         const char *text = tc->info ? tc->info : slurp(tc->fixture, &len);
         if (tc->info) len = strlen(tc->info);
-        info_parse(&s, text, len);
-        derive_history h;
-        derive_history_init(&h, 10, 300);
-        derive_push(&h, &s, 1.0);
         derived d;
-        derive_compute(&h, &s, h.last.t, &d);
+        derive_one(&s, text, len, &d);
         if (tc->oom_rate > 0) { d.has_oom_rate = true; d.oom_rate = tc->oom_rate; }
         diagnose_key key = {.db = 0, .name = "big", .type = "string", .bytes = tc->large_key};
         srvconf conf = {0};
@@ -194,14 +200,9 @@ static void test_thresholds_are_flags(void **state)
 {
     (void)state;
     info_sample s;
-    info_sample_init(&s);
     const char *t = "used_memory:700\nmaxmemory:1000\nmaxmemory_policy:allkeys-lru\n";
-    info_parse(&s, t, strlen(t));
-    derive_history h;
-    derive_history_init(&h, 10, 300);
-    derive_push(&h, &s, 1);
     derived d;
-    derive_compute(&h, &s, h.last.t, &d);
+    derive_one(&s, t, strlen(t), &d);
     diagnose_input in = {.sample = &s, .derived = &d};
     diagnose_thresholds th = diagnose_default_thresholds();
     diagnose_result r;
@@ -220,15 +221,10 @@ static void test_namespaces_in_fixes(void **state)
 {
     (void)state;
     info_sample s;
-    info_sample_init(&s);
     const char *t = "used_memory:900000\nused_memory_dataset:800000\nused_memory_overhead:100000\nmaxmemory:1000000\n"
                     "maxmemory_policy:volatile-lru\ndb0:keys=1000,expires=2\n";
-    info_parse(&s, t, strlen(t));
-    derive_history h;
-    derive_history_init(&h, 10, 300);
-    derive_push(&h, &s, 1);
     derived d;
-    derive_compute(&h, &s, h.last.t, &d);
+    derive_one(&s, t, strlen(t), &d);
     diagnose_namespace ns[2] = {{.name = "session", .keys = 900, .bytes = 500000, .ttl_ratio = 0},
                                 {.name = "cache", .keys = 100, .bytes = 50000, .ttl_ratio = 1}};
     diagnose_input in = {.sample = &s, .derived = &d, .namespaces = ns, .n_namespaces = 2};
