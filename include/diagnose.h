@@ -107,12 +107,17 @@ typedef struct diagnose_input {
     bool one_shot;               /* doctor: no rates; counts since start stand in for them */
 } diagnose_input;
 
+/* A finding as every target keeps it: which and how bad. Its words are made on demand
+ * (diagnose_text), for the landing page and the doctor only: a fleet's reports stay small. */
 typedef struct diagnose_finding {
     diagnose_id id;
     diagnose_severity severity;
-    char summary[320];   /* what was found, with its numbers */
-    char fix[400];       /* the exact command(s) */
 } diagnose_finding;
+
+typedef struct diagnose_text {
+    char summary[320];   /* what was found, with its numbers */
+    char fix[480];       /* the exact command(s), each marked `...` */
+} diagnose_text;
 
 typedef struct diagnose_result {
     diagnose_finding findings[DIAGNOSE_COUNT];
@@ -122,8 +127,10 @@ typedef struct diagnose_result {
 
 /* The DIAGNOSE_DEFAULT_* values. */
 diagnose_thresholds diagnose_default_thresholds(void);
-/* Runs every check; out holds the active findings in the table's order. */
-void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagnose_result *out);
+/* Runs every check; out holds the active findings in the table's order. With text (room
+ * for DIAGNOSE_COUNT) each finding's words go to text[k] for out->findings[k]; NULL: ids
+ * and severities only. */
+void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagnose_result *out, diagnose_text *text);
 const char *diagnose_id_name(diagnose_id id);
 const char *diagnose_why(diagnose_id id);
 const char *diagnose_severity_name(diagnose_severity s);

@@ -22,4 +22,9 @@ typedef struct observe_opts {
  * now is the caller's monotonic time. */
 void observe(const derive_history *h, report *r, const observe_opts *o, double now);
 
+/* The findings of r's last observe step again, now with their words (the landing page and
+ * the doctor): the same inputs, so the same findings; out and text[0..out->n) are written.
+ * A report never observed has no findings. */
+void observe_explain(const report *r, diagnose_result *out, diagnose_text text[DIAGNOSE_COUNT]);
+
 #endif

@@ -51,7 +51,9 @@ typedef struct report {
     const derive_history *history;   /* borrowed: the target's, for the landing page's chart;
                                         NULL in the doctor */
     derived derived;              /* from observe */
-    diagnose_result diagnosis;    /* from observe */
+    diagnose_result diagnosis;    /* from observe: ids and severities (observe_explain: words) */
+    bool one_shot_diagnosis;      /* how observe judged (doctor: counts for rates) */
+    diagnose_thresholds thresholds;   /* and with which thresholds */
 } report;
 
 #endif

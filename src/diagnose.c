@@ -44,14 +44,19 @@ static void suggest_maxmemory(double used, double max, char *out, size_t cap)
     snprintf(out, cap, "%.0fmb", ceil(want / 1048576.0));
 }
 
-static diagnose_finding *add(diagnose_result *r, diagnose_id id, diagnose_severity sev)
+/* Records a finding; returns where its words go (the caller's text, or scratch that is
+ * thrown away when only ids are wanted). */
+static diagnose_text *add(diagnose_result *r, diagnose_text *text, diagnose_text *scratch, diagnose_id id,
+                          diagnose_severity sev)
 {
-    diagnose_finding *f = &r->findings[r->n++];
-    memset(f, 0, sizeof *f);
+    diagnose_finding *f = &r->findings[r->n];
     f->id = id;
     f->severity = sev;
     if (sev > r->worst) r->worst = sev;
-    return f;
+    diagnose_text *t = text ? &text[r->n] : scratch;
+    r->n++;
+    t->summary[0] = t->fix[0] = '\0';
+    return t;
 }
 
 /* Writes the text; returns false when it did not fit (a caller that quotes a name in a
@@ -110,9 +115,10 @@ static const diagnose_namespace *nameable_namespace(const diagnose_input *in, bo
     return NULL;
 }
 
-void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagnose_result *out)
+void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagnose_result *out, diagnose_text *text)
 {
     memset(out, 0, sizeof *out);
+    diagnose_text scratch;
     const info_sample *s = in->sample;
     const derived *d = in->derived;
     double used = 0, max = 0, rss = 0, frag = 0, frag_bytes = 0, oom_count = 0, host = 0;
@@ -181,7 +187,7 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
     bool soon_full = d->has_time_to_full && d->time_to_full < 3600;
     bool cache = d->policy == DERIVE_POLICY_ALLKEYS && d->has_eviction_possible && d->eviction_possible && !hold;
     if (d->has_used_ratio && (ratio >= th->memory_warning || soon_full)) {
-        diagnose_finding *f = add(out, DIAGNOSE_MEMORY_NEAR_LIMIT,
+        diagnose_text *f = add(out, text, &scratch, DIAGNOSE_MEMORY_NEAR_LIMIT,
                                   ratio >= th->memory_critical && !cache && !replica ? DIAGNOSE_CRITICAL
                                                                                      : DIAGNOSE_WARNING);
         int n = snprintf(f->summary, sizeof f->summary, "used_memory %s is %.1f %% of maxmemory %s", used_h,
@@ -223,7 +229,7 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
     /* 2. No eviction policy. */
     if (!replica && d->policy == DERIVE_POLICY_NOEVICTION && d->max_configured &&
         (ratio >= th->memory_warning || oom_now)) {
-        diagnose_finding *f = add(out, DIAGNOSE_NOEVICTION_AT_LIMIT,
+        diagnose_text *f = add(out, text, &scratch, DIAGNOSE_NOEVICTION_AT_LIMIT,
                                   oom_now || ratio >= th->memory_critical ? DIAGNOSE_CRITICAL : DIAGNOSE_WARNING);
         say(f->summary, sizeof f->summary,
             "maxmemory-policy is noeviction and used_memory is %.1f %% of maxmemory %s", ratio * 100, max_h);
@@ -240,7 +246,7 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
     /* 3. Nothing to evict under a volatile-* policy. */
     if (!replica && d->policy == DERIVE_POLICY_VOLATILE && d->max_configured && d->keys_total > 0 &&
         d->expires_total < d->keys_total * th->ttl_min_ratio && (ratio >= th->memory_warning || oom_now)) {
-        diagnose_finding *f = add(out, DIAGNOSE_VOLATILE_WITHOUT_TTL_KEYS,
+        diagnose_text *f = add(out, text, &scratch, DIAGNOSE_VOLATILE_WITHOUT_TTL_KEYS,
                                   oom_now || ratio >= th->memory_critical ? DIAGNOSE_CRITICAL : DIAGNOSE_WARNING);
         say(f->summary, sizeof f->summary,
             "maxmemory-policy is %s but only %.0f of %.0f keys (%.2f %%) have a TTL; used_memory is %.1f %% of "
@@ -273,7 +279,7 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
         char size_h[32], limit_h[32];
         fmt_bytes(k->bytes, size_h, sizeof size_h);
         fmt_bytes(th->large_key_bytes, limit_h, sizeof limit_h);
-        diagnose_finding *f = add(out, DIAGNOSE_LARGE_KEYS, DIAGNOSE_WARNING);
+        diagnose_text *f = add(out, text, &scratch, DIAGNOSE_LARGE_KEYS, DIAGNOSE_WARNING);
         say(f->summary, sizeof f->summary, "%zu sampled key%s of %s or more; the largest is db%d \"%s\" (%s, %s)",
             n_large, n_large == 1 ? "" : "s", limit_h, k->db, k->name, k->type, size_h);
         say(f->fix, sizeof f->fix,
@@ -286,7 +292,7 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
     if (has_frag && frag >= th->fragmentation_ratio && frag_bytes >= th->fragmentation_min_bytes) {
         char waste_h[32];
         fmt_bytes(frag_bytes, waste_h, sizeof waste_h);
-        diagnose_finding *f = add(out, DIAGNOSE_FRAGMENTATION_HIGH, DIAGNOSE_WARNING);
+        diagnose_text *f = add(out, text, &scratch, DIAGNOSE_FRAGMENTATION_HIGH, DIAGNOSE_WARNING);
         say(f->summary, sizeof f->summary, "mem_fragmentation_ratio %.2f: RSS exceeds used memory by %s%s", frag,
             waste_h, has_defrag ? (defrag_on ? "; activedefrag is on" : "; activedefrag is off") : "");
         bool jemalloc = allocator && strncmp(allocator, "jemalloc", 8) == 0;
@@ -308,7 +314,7 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
     if (has_rss && has_used && rss < used && used - rss >= th->fragmentation_min_bytes) {
         char rss_h[32];
         fmt_bytes(rss, rss_h, sizeof rss_h);
-        diagnose_finding *f = add(out, DIAGNOSE_RSS_BELOW_USED, DIAGNOSE_WARNING);
+        diagnose_text *f = add(out, text, &scratch, DIAGNOSE_RSS_BELOW_USED, DIAGNOSE_WARNING);
         say(f->summary, sizeof f->summary, "used_memory_rss %s is below used_memory %s (fragmentation ratio %.2f)",
             rss_h, used_h, has_frag ? frag : rss / used);
         say(f->fix, sizeof f->fix,
@@ -319,21 +325,21 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
     /* OOM rejections themselves. */
     if (oom_now) {
         diagnose_severity sev = DIAGNOSE_CRITICAL;
-        diagnose_finding *f;
+        diagnose_text *f;
         if (oom_inferred) {
-            f = add(out, DIAGNOSE_OOM_REJECTIONS, sev);
+            f = add(out, text, &scratch, DIAGNOSE_OOM_REJECTIONS, sev);
             say(f->summary, sizeof f->summary,
                 "used_memory %s has reached maxmemory %s and the policy cannot evict: writes are being rejected "
                 "(inferred; this server has no INFO errorstats)", used_h, max_h);
         } else if (in->one_shot) {
             if (!at_limit && ratio < th->memory_critical) sev = DIAGNOSE_WARNING;
-            f = add(out, DIAGNOSE_OOM_REJECTIONS, sev);
+            f = add(out, text, &scratch, DIAGNOSE_OOM_REJECTIONS, sev);
             say(f->summary, sizeof f->summary,
                 "errorstat_OOM: %.0f command%s rejected since the server started or CONFIG RESETSTAT%s", oom_count,
                 oom_count == 1 ? "" : "s",
                 sev == DIAGNOSE_CRITICAL ? "; still at the limit" : "");
         } else {
-            f = add(out, DIAGNOSE_OOM_REJECTIONS, sev);
+            f = add(out, text, &scratch, DIAGNOSE_OOM_REJECTIONS, sev);
             say(f->summary, sizeof f->summary, "%.1f commands per second rejected with OOM (errorstat_OOM total %.0f)",
                 d->oom_rate, oom_count);
         }
@@ -353,7 +359,7 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
 
     /* 6. What eviction cannot free, when it holds much of the memory under pressure. */
     if (hold && hold->id == DIAGNOSE_CLIENT_OUTPUT_BUFFERS) {
-        diagnose_finding *f = add(out, DIAGNOSE_CLIENT_OUTPUT_BUFFERS, hold_sev);
+        diagnose_text *f = add(out, text, &scratch, DIAGNOSE_CLIENT_OUTPUT_BUFFERS, hold_sev);
         char max_out_h[32];
         fmt_bytes(max_out, max_out_h, sizeof max_out_h);
         say(f->summary, sizeof f->summary,
@@ -366,7 +372,7 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
             info_major_version(s) >= 7 ? "; and `CONFIG SET maxmemory-clients 10%`" : "");
     }
     if (hold && hold->id == DIAGNOSE_REPLICATION_BACKLOG) {
-        diagnose_finding *f = add(out, DIAGNOSE_REPLICATION_BACKLOG, hold_sev);
+        diagnose_text *f = add(out, text, &scratch, DIAGNOSE_REPLICATION_BACKLOG, hold_sev);
         char backlog_h[32], bufs_h[32], want_h[32];
         fmt_bytes(backlog, backlog_h, sizeof backlog_h);
         fmt_bytes(replica_bufs, bufs_h, sizeof bufs_h);
@@ -388,7 +394,7 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
                 "past it is disconnected and resyncs. Evicting keys frees none of this.");
     }
     if (hold && hold->id == DIAGNOSE_SCRIPT_CACHE) {
-        diagnose_finding *f = add(out, DIAGNOSE_SCRIPT_CACHE, hold_sev);
+        diagnose_text *f = add(out, text, &scratch, DIAGNOSE_SCRIPT_CACHE, hold_sev);
         double n_scripts = 0;
         bool has_n = info_get(s, INFO_CACHED_SCRIPTS, &n_scripts);
         char vm_h[32], n_h[48] = "";
@@ -420,7 +426,7 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
         fmt_bytes(host, host_h, sizeof host_h);
         fmt_bytes(cow, cow_h, sizeof cow_h);
         fmt_bytes(base, base_h, sizeof base_h);
-        diagnose_finding *f = add(out, DIAGNOSE_FORK_MEMORY, rss + cow > host ? DIAGNOSE_CRITICAL : DIAGNOSE_WARNING);
+        diagnose_text *f = add(out, text, &scratch, DIAGNOSE_FORK_MEMORY, rss + cow > host ? DIAGNOSE_CRITICAL : DIAGNOSE_WARNING);
         say(f->summary, sizeof f->summary,
             "%s %s plus the last fork's copy-on-write %s is %.0f %% of the host's RAM %s (total_system_memory; a "
             "container's limit may be lower)", d->max_configured && max >= rss ? "maxmemory" : "used_memory_rss",
@@ -441,7 +447,7 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
     if (!d->max_configured && has_used && has_host && !replica && fmax(used, has_rss ? rss : 0) >= th->no_limit_host_share * host) {
         char host_h[32], want_h[32];
         fmt_bytes(host, host_h, sizeof host_h);
-        diagnose_finding *f = add(out, DIAGNOSE_NO_MEMORY_LIMIT, DIAGNOSE_WARNING);
+        diagnose_text *f = add(out, text, &scratch, DIAGNOSE_NO_MEMORY_LIMIT, DIAGNOSE_WARNING);
         say(f->summary, sizeof f->summary,
             "maxmemory is 0 (no limit) and used_memory %s is %.0f %% of the host's RAM %s (total_system_memory: the "
             "host's, not a container's limit, which may be lower)", used_h, 100.0 * used / host, host_h);

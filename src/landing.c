@@ -13,6 +13,7 @@
 
 #include "clusters.h"
 #include "fmt.h"
+#include "observe.h"
 #include "summary.h"
 
 /* Rows and findings shown at most: a page for people, not a listing of a whole fleet. */
@@ -314,11 +315,14 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
     for (size_t i = 0; i < n; i++) {
         const render_view *t = &targets[i];
         const report *r = t->r;
-        if (!t->up || shown >= LANDING_MAX_ROWS) continue;
-        for (size_t k = 0; k < r->diagnosis.n; k++) {
-            const diagnose_finding *f = &r->diagnosis.findings[k];
-            put_finding(out, r->addr, diagnose_id_name(f->id), diagnose_severity_name(f->severity), f->summary,
-                        diagnose_why(f->id), f->fix);
+        if (!t->up || shown >= LANDING_MAX_ROWS || r->diagnosis.n == 0) continue;
+        diagnose_result dr;
+        diagnose_text text[DIAGNOSE_COUNT];
+        observe_explain(r, &dr, text);   /* the words, made only for the page */
+        for (size_t k = 0; k < dr.n; k++) {
+            const diagnose_finding *f = &dr.findings[k];
+            put_finding(out, r->addr, diagnose_id_name(f->id), diagnose_severity_name(f->severity), text[k].summary,
+                        diagnose_why(f->id), text[k].fix);
             shown++;
         }
     }

@@ -2,6 +2,7 @@
 #include "summary.h"
 
 #include "fmt.h"
+#include "observe.h"
 
 static const char *const status_names[] = {"healthy", "warning", "critical", "unknown"};
 
@@ -114,19 +115,23 @@ void summary_json(buf *b, const report *r)
         buf_putc(b, '}');
     }
     buf_printf(b, "],\"config_allowed\":%s,\"findings\":[", r->config.refused ? "false" : "true");
-    for (size_t i = 0; i < r->diagnosis.n; i++) {
-        const diagnose_finding *f = &r->diagnosis.findings[i];
+    diagnose_result dr;
+    diagnose_text text[DIAGNOSE_COUNT];
+    observe_explain(r, &dr, text);
+    for (size_t i = 0; i < dr.n; i++) {
+        const diagnose_finding *f = &dr.findings[i];
+        const diagnose_text *x = &text[i];
         if (i) buf_putc(b, ',');
         buf_puts(b, "{\"id\":");
         fmt_json_string(b, diagnose_id_name(f->id));
         json_field(b, "severity");
         fmt_json_string(b, diagnose_severity_name(f->severity));
         json_field(b, "summary");
-        fmt_json_string(b, f->summary);
+        fmt_json_string(b, x->summary);
         json_field(b, "why");
         fmt_json_string(b, diagnose_why(f->id));
         json_field(b, "fix");
-        fmt_json_string(b, f->fix);
+        fmt_json_string(b, x->fix);
         buf_putc(b, '}');
     }
     buf_puts(b, "]}\n");
@@ -239,16 +244,18 @@ void summary_text(buf *b, const report *r)
     } else {
         buf_puts(b, "  largest keys   not sampled: the large-key check did not run (no MEMORY USAGE, or a saved INFO)\n");
     }
-    const diagnose_result *dr = &r->diagnosis;
-    if (dr->n == 0) buf_puts(b, "\nNo finding: nothing here points to running out of memory.\n");
-    else buf_printf(b, "\nFindings (%zu):\n", dr->n);
-    for (size_t i = 0; i < dr->n; i++) {
-        const diagnose_finding *f = &dr->findings[i];
+    diagnose_result dr;
+    diagnose_text text[DIAGNOSE_COUNT];
+    observe_explain(r, &dr, text);
+    if (dr.n == 0) buf_puts(b, "\nNo finding: nothing here points to running out of memory.\n");
+    else buf_printf(b, "\nFindings (%zu):\n", dr.n);
+    for (size_t i = 0; i < dr.n; i++) {
+        const diagnose_finding *f = &dr.findings[i];
         buf_printf(b, "\n  [%s] %s\n    %s\n    Why: %s\n    Fix: %s\n",
-                   f->severity == DIAGNOSE_CRITICAL ? "CRITICAL" : "WARNING", diagnose_id_name(f->id), f->summary,
-                   diagnose_why(f->id), f->fix);
+                   f->severity == DIAGNOSE_CRITICAL ? "CRITICAL" : "WARNING", diagnose_id_name(f->id), text[i].summary,
+                   diagnose_why(f->id), text[i].fix);
     }
-    if (dr->n > 0 && r->config.refused)
+    if (dr.n > 0 && r->config.refused)
         buf_puts(b, "\n  Note: CONFIG is not allowed here (an ACL, a renamed command or a managed service): make the\n"
                     "  CONFIG SET changes above in the service's own settings instead (ElastiCache and MemoryDB\n"
                     "  parameter groups, Azure's Advanced settings, Memorystore's configuration, Redis Cloud's\n"

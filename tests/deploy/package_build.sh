@@ -10,8 +10,9 @@ mkdir "$tmp/src"
 git ls-files -z | tar --null -cT - | tar -x -C "$tmp/src"
 (cd "$tmp/src" && dpkg-buildpackage -us -uc -b >"$tmp/build.log" 2>&1) || { tail -30 "$tmp/build.log"; exit 1; }
 changes=$(ls "$tmp"/*.changes)
-dpkg-deb -c "$tmp"/redis-memory-exporter_*_amd64.deb | grep -q ' ./usr/bin/redis_memory_exporter$'
-dpkg-deb -c "$tmp"/redis-memory-exporter_*_amd64.deb | grep -q ' ./lib/systemd/system/redis-memory-exporter.service$'
+contents=$(dpkg-deb -c "$tmp"/redis-memory-exporter_*_amd64.deb)   # (a grep -q on the pipe would cut it short)
+grep -q ' ./usr/bin/redis_memory_exporter$' <<<"$contents"
+grep -q ' ./lib/systemd/system/redis-memory-exporter.service$' <<<"$contents"
 lintian --fail-on error,warning "$changes" 2>&1 | grep -v '^running with root privileges' || true
 lintian --fail-on error,warning "$changes" >/dev/null 2>&1
 echo "package: $(basename "$changes" .changes) built, lintian clean"

@@ -365,3 +365,42 @@ def test_doctor_refuses_a_second_address():
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 2
     assert "--redis.addr" in p.stderr and "one address" in p.stderr and p.stdout == ""
+
+
+def test_following_the_near_limit_and_fragmentation_fixes():
+    """The printed fixes that are safe to run, run as printed: a cache near its limit gets
+    the suggested maxmemory (memory_near_limit clears, nothing evicted or lost), and a
+    fragmented jemalloc heap gets MEMORY PURGE (fragmentation_high clears, every key kept)."""
+    import re
+    server = RedisServer("--maxmemory-policy", "allkeys-lru")
+    exporter = None
+    flags = ("--diagnose.fragmentation-min-bytes=8mb",)
+    try:
+        setup_near_limit(server)
+        exporter = Exporter(server.addr, *flags)
+        wait_for("memory_near_limit", lambda: exporter.findings() == {("memory_near_limit", "warning")})
+        status, out = doctor(server.addr, "--output=json", *flags)
+        fix = {f["id"]: f["fix"] for f in json.loads(out)["findings"]}["memory_near_limit"]
+        cmd = re.search(r"`(CONFIG SET maxmemory \d+mb)`", fix).group(1)
+        keys = server.client.dbsize()
+        server.client.execute_command(*cmd.split())
+        wait_for("the finding cleared", lambda: exporter.findings() == set())
+        assert server.client.dbsize() == keys and server.client.info("stats")["evicted_keys"] == 0
+        exporter.stop()
+        server.stop()
+
+        server = RedisServer()
+        setup_fragmentation(server)
+        exporter = Exporter(server.addr, *flags)
+        wait_for("fragmentation_high", lambda: exporter.findings() == {("fragmentation_high", "warning")}, timeout=20)
+        status, out = doctor(server.addr, "--output=json", *flags)
+        fix = {f["id"]: f["fix"] for f in json.loads(out)["findings"]}["fragmentation_high"]
+        assert "`MEMORY PURGE`" in fix, fix
+        keys = server.client.dbsize()
+        server.client.execute_command("MEMORY", "PURGE")
+        wait_for("the finding cleared", lambda: exporter.findings() == set(), timeout=20)
+        assert server.client.dbsize() == keys
+    finally:
+        if exporter:
+            exporter.stop()
+        server.stop()

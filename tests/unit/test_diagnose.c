@@ -175,20 +175,21 @@ static void test_cases(void **state)
                              .n_largest = tc->large_key > 0 ? 1 : 0, .one_shot = tc->one_shot};
         diagnose_thresholds th = diagnose_default_thresholds();
         diagnose_result r;
-        diagnose_run(&in, &th, &r);
+        diagnose_text words[DIAGNOSE_COUNT];
+        diagnose_run(&in, &th, &r, words);
         char got[512];
         render_findings(&r, got, sizeof got);
         if (strcmp(got, tc->expect) != 0) fail_msg("%s: expected [%s], got [%s]", tc->name, tc->expect, got);
-        if (tc->fix_contains && (r.n == 0 || !strstr(r.findings[0].fix, tc->fix_contains)))
-            fail_msg("%s: fix lacks '%s': %s", tc->name, tc->fix_contains, r.n ? r.findings[0].fix : "(none)");
+        if (tc->fix_contains && (r.n == 0 || !strstr(words[0].fix, tc->fix_contains)))
+            fail_msg("%s: fix lacks '%s': %s", tc->name, tc->fix_contains, r.n ? words[0].fix : "(none)");
         for (size_t i = 0; tc->fix_lacks && i < r.n; i++)
-            if (strstr(r.findings[i].fix, tc->fix_lacks))
+            if (strstr(words[i].fix, tc->fix_lacks))
                 fail_msg("%s: the fix of %s says '%s': %s", tc->name, diagnose_id_name(r.findings[i].id), tc->fix_lacks,
-                         r.findings[i].fix);
+                         words[i].fix);
         diagnose_severity worst = DIAGNOSE_OK;
         for (size_t i = 0; i < r.n; i++) {
             if (r.findings[i].severity > worst) worst = r.findings[i].severity;
-            assert_true(strlen(r.findings[i].summary) > 10);
+            assert_true(strlen(words[i].summary) > 10);
             assert_true(strlen(diagnose_why(r.findings[i].id)) > 10);
         }
         assert_int_equal(worst, r.worst);
@@ -206,17 +207,18 @@ static void test_thresholds_are_flags(void **state)
     diagnose_input in = {.sample = &s, .derived = &d};
     diagnose_thresholds th = diagnose_default_thresholds();
     diagnose_result r;
-    diagnose_run(&in, &th, &r);
+    diagnose_text text[DIAGNOSE_COUNT];
+    diagnose_run(&in, &th, &r, text);
     assert_int_equal(r.n, 0);
     th.memory_warning = 0.6;
-    diagnose_run(&in, &th, &r);
+    diagnose_run(&in, &th, &r, text);
     assert_int_equal(r.n, 1);
     assert_int_equal(r.findings[0].id, DIAGNOSE_MEMORY_NEAR_LIMIT);
     info_sample_free(&s);
 }
 
-/* Findings name the namespace that holds the data without TTLs; a name too long to fit
- * gives the advice without it, never a command cut in the middle. */
+/* Findings name the namespace that holds the data without TTLs, whole: the texts have
+ * room for the longest name (and diagnose.c drops a name rather than cut a command). */
 static void test_namespaces_in_fixes(void **state)
 {
     (void)state;
@@ -230,20 +232,25 @@ static void test_namespaces_in_fixes(void **state)
     diagnose_input in = {.sample = &s, .derived = &d, .namespaces = ns, .n_namespaces = 2};
     diagnose_thresholds th = diagnose_default_thresholds();
     diagnose_result r;
-    diagnose_run(&in, &th, &r);
+    diagnose_text text[DIAGNOSE_COUNT];
+    diagnose_run(&in, &th, &r, text);
     assert_int_equal(r.n, 2);
     assert_int_equal(r.findings[1].id, DIAGNOSE_VOLATILE_WITHOUT_TTL_KEYS);
-    assert_non_null(strstr(r.findings[1].fix, "session:* holds 62 % of the data and 0 % of its keys have a TTL"));
-    assert_non_null(strstr(r.findings[1].fix, "`redis-cli --scan --pattern 'session:*'`"));
-    assert_non_null(strstr(r.findings[0].fix, "The largest namespace is session:* (62 % of the data"));
+    assert_non_null(strstr(text[1].fix, "session:* holds 62 % of the data and 0 % of its keys have a TTL"));
+    assert_non_null(strstr(text[1].fix, "`redis-cli --scan --pattern 'session:*'`"));
+    assert_non_null(strstr(text[0].fix, "The largest namespace is session:* (62 % of the data"));
     memset(ns[0].name, 'n', sizeof ns[0].name - 1);   /* 79 characters */
     ns[0].name[sizeof ns[0].name - 1] = '\0';
-    diagnose_run(&in, &th, &r);
-    assert_non_null(strstr(r.findings[1].fix, "Give keys a TTL when writing them"));
-    assert_null(strstr(r.findings[1].fix, "nnnn"));
-    const char *end = r.findings[0].fix + strlen(r.findings[0].fix) - 1;
-    assert_true(*end == '.');   /* whole sentences, the long name whole where it fits */
-    assert_non_null(strstr(r.findings[0].fix, ns[0].name));
+    diagnose_run(&in, &th, &r, text);
+    /* the longest name a namespace can have still fits whole, twice, with nothing cut */
+    char pattern[120];
+    snprintf(pattern, sizeof pattern, "--pattern '%s:*'`", ns[0].name);
+    assert_non_null(strstr(text[1].fix, pattern));
+    const char *tail = "`CONFIG SET maxmemory-policy allkeys-lru`.";
+    assert_string_equal(text[1].fix + strlen(text[1].fix) - strlen(tail), tail);
+    const char *end = text[0].fix + strlen(text[0].fix) - 1;
+    assert_true(*end == '.');
+    assert_non_null(strstr(text[0].fix, ns[0].name));
     info_sample_free(&s);
 }
 
