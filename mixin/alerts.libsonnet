@@ -50,7 +50,7 @@ function(c) {
       |||,
               "15m", "warning",
               "Redis {{ $labels.instance }} {{ $labels.addr }} fragmentation ratio {{ $value | humanize }}",
-              "The process holds much more RAM than its data needs. With jemalloc: CONFIG SET activedefrag yes; MEMORY PURGE releases pages now; otherwise fail over to a freshly started replica."),
+              "The process holds much more RAM than its data needs. CONFIG SET activedefrag yes where the build allows it (Debian's, linked to the system jemalloc, does not); MEMORY PURGE releases part of it now; for good, fail over to a freshly started replica."),
         alert("RedisRssBelowUsedMemory",
               "(redis_memory_used_bytes - redis_memory_used_rss_bytes) > 100 * 1024 * 1024",
               "10m", "warning",

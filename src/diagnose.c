@@ -298,8 +298,9 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
         bool jemalloc = allocator && strncmp(allocator, "jemalloc", 8) == 0;
         if (jemalloc && !(has_defrag && defrag_on))
             say(f->fix, sizeof f->fix,
-                "`CONFIG SET activedefrag yes` (jemalloc builds; `CONFIG REWRITE` to keep it). `MEMORY PURGE` returns "
-                "freed pages at once.");
+                "`CONFIG SET activedefrag yes` (then `CONFIG REWRITE`); builds linked to the system's jemalloc "
+                "(Debian's, for one) refuse it. `MEMORY PURGE` gives back freed pages now, which is part of it. For "
+                "good: fail over to a freshly started replica, or restart in a quiet hour with persistence on.");
         else if (jemalloc)
             say(f->fix, sizeof f->fix,
                 "Active defrag is already on: give it more CPU (`CONFIG SET active-defrag-cycle-max 50`), run "
