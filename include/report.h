@@ -46,7 +46,8 @@ typedef struct report {
     srvconf config;               /* CONFIG GET values (absent where refused) */
     report_loading loading;
     memstats mstats;              /* MEMORY STATS, asked once a minute (absent where refused) */
-    sampler_summary keys;         /* keys.active false when the sampler is off */
+    const sampler_summary *keys;  /* borrowed from the target's sampler (never NULL: the empty
+                                     sampler_none, active false, when the sampler is off) */
     report_health health;
     const derive_history *history;   /* borrowed: the target's, for the landing page's chart;
                                         NULL in the doctor */

@@ -79,6 +79,9 @@ typedef struct sampler_summary {
     double namespace_basis;                      /* keys the estimate is made from */
 } sampler_summary;
 
+/* What a report points to when it has no sampler: nothing sampled, not active. */
+extern const sampler_summary sampler_none;
+
 typedef struct sampler sampler;
 
 /* A new sampler (free with sampler_free); now is the caller's monotonic time. */

@@ -52,6 +52,7 @@ static int from_file(const config *cfg, buf *out)
     char problem[600 + CONFIG_PATH_MAX] = "";
     int status = SUMMARY_UNKNOWN;
     report *rep = xcalloc(1, sizeof *rep);
+    rep->keys = &sampler_none;   /* no key sampling from a file */
     info_sample_init(&rep->sample);
     char *text = NULL;
     size_t len = 0;

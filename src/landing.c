@@ -204,11 +204,11 @@ static void put_card(buf *out, const render_view *t)
     if (r->health.has_last_success && gmtime_r(&secs, &tm)) strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
     buf_puts(out, when);
     buf_puts(out, "</td></tr></table>\n");
-    if (r->keys.n_namespaces > 0) {
+    if (r->keys->n_namespaces > 0) {
         buf_printf(out, "<table class=\"namespaces\"><tr><th>namespace</th><th>memory (est.)</th><th>keys (est.)"
                         "</th><th>with a TTL</th></tr>");
-        for (size_t i = 0; i < r->keys.n_namespaces; i++) {
-            const diagnose_namespace *ns = &r->keys.namespaces[i];
+        for (size_t i = 0; i < r->keys->n_namespaces; i++) {
+            const diagnose_namespace *ns = &r->keys->namespaces[i];
             buf_puts(out, "<tr><td>");
             if (ns->name[0]) {
                 fmt_html(out, ns->name);
@@ -220,9 +220,9 @@ static void put_card(buf *out, const render_view *t)
             put_bytes(out, ns->bytes);
             buf_printf(out, "</td><td>%.0f</td><td>%.0f %%</td></tr>", ns->keys, 100 * ns->ttl_ratio);
         }
-        buf_printf(out, "</table>\n<p class=\"note\">Estimated from %.0f sampled keys.</p>\n", r->keys.namespace_basis);
+        buf_printf(out, "</table>\n<p class=\"note\">Estimated from %.0f sampled keys.</p>\n", r->keys->namespace_basis);
     }
-    if (!r->keys.active && r->keys.sampled == 0)
+    if (!r->keys->active && r->keys->sampled == 0)
         buf_puts(out, "<p class=\"note\">The large-key check is off, so large keys are not looked for: start the "
                       "exporter with <code class=\"cmd\">--sampler.keys-per-second=100</code> to turn it on.</p>\n");
     buf_puts(out, "</div>\n");

@@ -8,10 +8,10 @@ static diagnose_input input_of(const report *r)
         .sample = &r->sample,
         .derived = &r->derived,
         .conf = &r->config,
-        .largest = r->keys.largest,
-        .n_largest = r->keys.n_largest,
-        .namespaces = r->keys.namespaces,
-        .n_namespaces = r->keys.n_namespaces,
+        .largest = r->keys->largest,
+        .n_largest = r->keys->n_largest,
+        .namespaces = r->keys->namespaces,
+        .n_namespaces = r->keys->n_namespaces,
         .one_shot = r->one_shot_diagnosis,
     };
 }

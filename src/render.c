@@ -368,8 +368,8 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
             "cycle); key names are cut at 64 bytes or hashed with --sampler.hash-keys.");
     for (size_t i = 0; i < n; i++) {
         if (!ts[i].up) continue;
-        for (size_t k = 0; k < ts[i].r->keys.n_largest; k++) {
-            const diagnose_key *dk = &ts[i].r->keys.largest[k];
+        for (size_t k = 0; k < ts[i].r->keys->n_largest; k++) {
+            const diagnose_key *dk = &ts[i].r->keys->largest[k];
             char dbname[24];
             snprintf(dbname, sizeof dbname, "db%d", dk->db);
             label l[4] = {{"addr", ts[i].r->addr}, {"db", dbname}, {"key", dk->name}, {"type", dk->type}};
@@ -395,8 +395,8 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
         f = fam(c, ns_rows[row].name, "gauge", ns_rows[row].help);
         for (size_t i = 0; i < n; i++) {
             if (!ts[i].up) continue;
-            for (size_t k = 0; k < ts[i].r->keys.n_namespaces; k++) {
-                const diagnose_namespace *ns = &ts[i].r->keys.namespaces[k];
+            for (size_t k = 0; k < ts[i].r->keys->n_namespaces; k++) {
+                const diagnose_namespace *ns = &ts[i].r->keys->namespaces[k];
                 label l[2] = {{"addr", ts[i].r->addr}, {"namespace", ns->name}};
                 family_sample(&f, NULL, ts[i].r, l, 2, *(const double *)((const char *)ns + ns_rows[row].offset));
             }
@@ -406,9 +406,9 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
     f = fam(c, "redis_key_sample_size_bytes", "histogram",
             "Sizes (MEMORY USAGE) of the keys the optional key sampler has looked at.");
     for (size_t i = 0; i < n; i++) {
-        if (!ts[i].up || !ts[i].r->keys.active) continue;
+        if (!ts[i].up || !ts[i].r->keys->active) continue;
         label l[2] = {{"addr", ts[i].r->addr}};
-        put_histogram(&f, ts[i].r, &ts[i].r->keys.sizes, l, 1);
+        put_histogram(&f, ts[i].r, &ts[i].r->keys->sizes, l, 1);
     }
 
     f = fam(c, "redis_instance_info", "gauge",

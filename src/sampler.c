@@ -60,6 +60,8 @@ struct sampler {
     sampler_summary sum;
 };
 
+const sampler_summary sampler_none = {.active = false};
+
 sampler *sampler_new(const sampler_opts *o, double now)
 {
     sampler *s = xcalloc(1, sizeof *s);

@@ -89,9 +89,9 @@ void summary_json(buf *b, const report *r)
     json_field(b, "oom_rejections");
     if (info_error_count(s, "OOM", &oom)) fmt_json_number(b, oom);
     else buf_puts(b, "null");
-    buf_printf(b, ",\"keys_sampled\":%.0f,\"largest_keys\":[", r->keys.sampled);
-    for (size_t i = 0; i < r->keys.n_largest; i++) {
-        const diagnose_key *k = &r->keys.largest[i];
+    buf_printf(b, ",\"keys_sampled\":%.0f,\"largest_keys\":[", r->keys->sampled);
+    for (size_t i = 0; i < r->keys->n_largest; i++) {
+        const diagnose_key *k = &r->keys->largest[i];
         if (i) buf_putc(b, ',');
         buf_printf(b, "{\"db\":%d,\"key\":", k->db);
         fmt_json_string(b, k->name);
@@ -102,8 +102,8 @@ void summary_json(buf *b, const report *r)
         buf_putc(b, '}');
     }
     buf_puts(b, "],\"namespaces\":[");
-    for (size_t i = 0; i < r->keys.n_namespaces; i++) {
-        const diagnose_namespace *ns = &r->keys.namespaces[i];
+    for (size_t i = 0; i < r->keys->n_namespaces; i++) {
+        const diagnose_namespace *ns = &r->keys->namespaces[i];
         buf_puts(b, i ? ",{\"namespace\":" : "{\"namespace\":");
         fmt_json_string(b, ns->name);
         buf_puts(b, ",\"keys\":");
@@ -224,18 +224,18 @@ void summary_text(buf *b, const report *r)
         buf_printf(b, "  OOM rejections %.0f since start or CONFIG RESETSTAT\n", oom);
     else
         buf_puts(b, "  OOM rejections not counted by this server (INFO errorstats needs Redis 6.2+)\n");
-    if (r->keys.active || r->keys.sampled > 0) {
-        buf_printf(b, "  largest keys   (%.0f sampled with SCAN + MEMORY USAGE)\n", r->keys.sampled);
-        for (size_t i = 0; i < r->keys.n_largest && i < 5; i++) {
-            const diagnose_key *k = &r->keys.largest[i];
+    if (r->keys->active || r->keys->sampled > 0) {
+        buf_printf(b, "  largest keys   (%.0f sampled with SCAN + MEMORY USAGE)\n", r->keys->sampled);
+        for (size_t i = 0; i < r->keys->n_largest && i < 5; i++) {
+            const diagnose_key *k = &r->keys->largest[i];
             fmt_bytes(k->bytes, a, sizeof a);
             buf_printf(b, "                 db%d \"%s\" %s %s\n", k->db, k->name, k->type, a);
         }
-        if (r->keys.n_namespaces > 0)
+        if (r->keys->n_namespaces > 0)
             buf_printf(b, "  namespaces     (estimated from %.0f sampled keys; bytes, keys, share with a TTL)\n",
-                       r->keys.namespace_basis);
-        for (size_t i = 0; i < r->keys.n_namespaces && i < 5; i++) {
-            const diagnose_namespace *ns = &r->keys.namespaces[i];
+                       r->keys->namespace_basis);
+        for (size_t i = 0; i < r->keys->n_namespaces && i < 5; i++) {
+            const diagnose_namespace *ns = &r->keys->namespaces[i];
             fmt_bytes(ns->bytes, a, sizeof a);
             buf_printf(b, "                 %s%s %s, %.0f keys, %.0f %% with a TTL\n",
                        ns->name[0] ? ns->name : "(no prefix)", ns->name[0] ? ":*" : "", a, ns->keys,

@@ -202,7 +202,7 @@ static void log_transition(target *t, pollerr now, const char *detail)
 /* The one place the report's findings are made. */
 static void update_report(target *t)
 {
-    if (t->smp) t->rep.keys = *sampler_get_summary(t->smp);
+    /* (rep.keys points into the sampler: nothing to copy) */
     observe_opts o = {.thresholds = &t->opts.thresholds, .one_shot = t->opts.one_shot};
     observe(&t->history, &t->rep, &o, clock_mono());
     t->rep.version++;
@@ -651,12 +651,13 @@ target *target_new(struct event_base *base, struct evdns_base *dns, const target
     derive_history_init(&t->history, rate_window, trend_window);
     t->rep.addr = o->addr->label;
     t->rep.history = &t->history;
+    t->rep.keys = &sampler_none;
     t->rep.spec = o->spec;
     t->rep.health.last_error = POLLERR_NONE;
     t->phase = TARGET_DISCONNECTED;
     if (o->sampler_on) {
         t->smp = sampler_new(&o->sampler, clock_mono());
-        t->rep.keys = *sampler_get_summary(t->smp);
+        t->rep.keys = sampler_get_summary(t->smp);
     }
     return t;
 }

@@ -51,7 +51,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "rme_bench_core: cannot read %s\n", argv[a]);
             return 1;
         }
-        report r = {.addr = "127.0.0.1:6379", .has_sample = true, .health = {.last_ok = true, .last_error = POLLERR_NONE}};
+        report r = {.addr = "127.0.0.1:6379", .keys = &sampler_none, .has_sample = true, .health = {.last_ok = true, .last_error = POLLERR_NONE}};
         info_sample_init(&r.sample);
         derive_history h;
         derive_history_init(&h, 10, 300);

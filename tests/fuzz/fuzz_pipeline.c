@@ -84,6 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     report r;
     memset(&r, 0, sizeof r);
     r.addr = "fuzz:1";
+    r.keys = &sampler_none;
     r.has_sample = true;
     r.health.last_ok = true;
     r.health.last_error = POLLERR_NONE;

@@ -31,6 +31,7 @@ static void make(world *w, const char *info, bool up)
 {
     memset(&w->r, 0, sizeof w->r);
     w->r.addr = "x:1";
+    w->r.keys = &sampler_none;
     w->r.has_sample = true;
     w->r.health.last_ok = up;
     w->r.health.last_error = up ? POLLERR_NONE : POLLERR_CONNECT;

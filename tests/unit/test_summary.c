@@ -45,10 +45,13 @@ static void make(report *r, const char *fixture, double key_bytes)
     char *text = slurp(fixture, &len);
     info_parse(&r->sample, text, len);
     free(text);
-    r->keys.active = true;
-    r->keys.sampled = 1;
-    r->keys.n_largest = 1;
-    r->keys.largest[0] = (diagnose_key){.db = 0, .name = "big\"one", .type = "hash", .bytes = key_bytes};
+    static sampler_summary keys;   /* what a sampler would hold: one large key */
+    memset(&keys, 0, sizeof keys);
+    keys.active = true;
+    keys.sampled = 1;
+    keys.n_largest = 1;
+    keys.largest[0] = (diagnose_key){.db = 0, .name = "big\"one", .type = "hash", .bytes = key_bytes};
+    r->keys = &keys;
     derive_history h;
     derive_history_init(&h, 10, 300);
     derive_push(&h, &r->sample, 100);
