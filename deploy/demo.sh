@@ -112,9 +112,9 @@ if [ -z "$scenario" ]; then
   if REDISCLI_AUTH="${REDIS_PASSWORD:-}" redis-cli -h "$host" -p "$port" ping >/dev/null 2>&1; then
     say "watching the Redis that answers at $host:$port"
   elif [ "$host" = 127.0.0.1 ] || [ "$host" = localhost ]; then
-    port=$(free_port)
-    addr=127.0.0.1:$port
-    start_redis "$port" --maxmemory 100mb --maxmemory-policy allkeys-lru
+    own=$(free_port)
+    addr=127.0.0.1:$own
+    start_redis "$own" --maxmemory 100mb --maxmemory-policy allkeys-lru
     say "no Redis answers at $host:$port; watching a throw-away redis-server at $addr instead (maxmemory 100mb)"
   else
     say "no Redis answers at $host:$port; the exporter reports redis_up 0 until one does"
