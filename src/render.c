@@ -22,7 +22,16 @@ typedef struct family {
     const char *type;   /* "gauge", "counter", "histogram" */
     const char *help;
     bool started;
+    struct label_cache *lc;   /* may be NULL */
 } family;
+
+/* The labels every series of one target starts with (addr="…" and its spec's labels),
+ * escaped once per piece instead of once per series: a piece has some hundred series. */
+typedef struct label_cache {
+    const report *r;          /* whose labels text holds; NULL: none yet */
+    const char *addr;
+    buf text;
+} label_cache;
 
 static void put_help(buf *out, const char *help)
 {
@@ -94,12 +103,23 @@ static void family_sample(family *f, const char *suffix, const report *r, const 
     if (suffix) buf_puts(f->out, suffix);
     if (nl) {
         buf_putc(f->out, '{');
-        for (size_t i = 0; i < nl; i++) {
-            put_label(f->out, labels[i].name, labels[i].value, i == 0);
-            if (i == 0 && r && r->spec)
+        label_cache *lc = f->lc;
+        if (lc && r && lc->r == r && lc->addr == labels[0].value) {
+            buf_append(f->out, lc->text.data, lc->text.len);
+        } else {
+            size_t at = f->out->len;
+            put_label(f->out, labels[0].name, labels[0].value, true);
+            if (r && r->spec)
                 for (size_t k = 0; k < r->spec->n_labels; k++)
                     put_label(f->out, r->spec->labels[k].name, r->spec->labels[k].value, false);
+            if (lc && r) {
+                buf_reset(&lc->text);
+                buf_append(&lc->text, f->out->data + at, f->out->len - at);
+                lc->r = r;
+                lc->addr = labels[0].value;
+            }
         }
+        for (size_t i = 1; i < nl; i++) put_label(f->out, labels[i].name, labels[i].value, false);
         buf_putc(f->out, '}');
     }
     buf_putc(f->out, ' ');
@@ -118,11 +138,12 @@ typedef struct rctx {
     rmode mode;
     size_t *offs;     /* R_SAMPLES, R_HEADERS: family k starts at offs[k] */
     size_t idx;       /* families seen */
+    label_cache *lc;  /* one target's piece: its labels escaped once; else NULL */
 } rctx;
 
 static family fam(rctx *c, const char *name, const char *type, const char *help)
 {
-    family f = {c->out, name, type, help, false};
+    family f = {c->out, name, type, help, false, c->lc};
     if (c->mode == R_WHOLE) return f;
     if (c->offs) c->offs[c->idx] = c->out->len;
     c->idx++;
@@ -546,7 +567,7 @@ void render_metrics(buf *out, render_format fmt, const render_view *targets, siz
         buf_free(&text);
         return;
     }
-    rctx c = {out, R_WHOLE, NULL, 0};
+    rctx c = {out, R_WHOLE, NULL, 0, NULL};
     render_redis(&c, targets, n);
     render_target_health(&c, targets, n);
     render_self(&c, n, e);
@@ -554,13 +575,13 @@ void render_metrics(buf *out, render_format fmt, const render_view *targets, siz
 
 void render_exporter_metrics(buf *out, size_t n_targets, const render_exporter *e)
 {
-    rctx c = {out, R_WHOLE, NULL, 0};
+    rctx c = {out, R_WHOLE, NULL, 0, NULL};
     render_self(&c, n_targets, e);
 }
 
 size_t render_target_families(void)
 {
-    rctx c = {NULL, R_SAMPLES, NULL, 0};
+    rctx c = {NULL, R_SAMPLES, NULL, 0, NULL};
     buf none;
     buf_init(&none);
     c.out = &none;
@@ -572,7 +593,7 @@ size_t render_target_families(void)
 
 void render_target_headers(buf *out, size_t *offs)
 {
-    rctx c = {out, R_HEADERS, offs, 0};
+    rctx c = {out, R_HEADERS, offs, 0, NULL};
     render_redis(&c, NULL, 0);
     render_target_health(&c, NULL, 0);
     offs[c.idx] = out->len;
@@ -581,9 +602,12 @@ void render_target_headers(buf *out, size_t *offs)
 void render_target_samples(buf *out, const render_view *t, size_t *offs)
 {
     size_t start = out->len;
-    rctx c = {out, R_SAMPLES, offs, 0};
+    label_cache lc = {NULL, NULL, {0}};
+    buf_init(&lc.text);
+    rctx c = {out, R_SAMPLES, offs, 0, &lc};
     render_redis(&c, t, 1);
     render_target_health(&c, t, 1);
+    buf_free(&lc.text);
     offs[c.idx] = out->len;
     for (size_t k = 0; k <= c.idx; k++) offs[k] -= start;   /* relative to the piece */
 }
