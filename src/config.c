@@ -379,8 +379,8 @@ static const flag flags[] = {
     {"poll.timeout", NULL, "DURATION", F_DURATION, AT(poll_timeout), 0.01, DAY, 1,
      .help = "Deadline of one poll: connect, AUTH and INFO."},
     {"poll.max-concurrent-connects", NULL, "N", F_COUNT, AT(max_connects), 0, 1000000, 64,
-     .help = "Connects in flight at once over all targets (TCP, TLS, AUTH), so that a fleet restart does not "
-             "stampede; others wait for a later tick. 0: no cap."},
+     .help = "Connects in flight at once over all targets (TCP and the TLS handshake), so that a fleet restart "
+             "does not stampede; others wait for a later tick. 0: no cap."},
     {"poll.max-backoff", NULL, "DURATION", F_DURATION, AT(max_backoff), 0.01, DAY, 10,
      .help = "Longest wait between reconnect attempts."},
     {"poll.max-reply-bytes", NULL, "BYTES", F_COUNT, AT(max_reply_bytes), 1024, 1073741824.0, 1048576,
@@ -417,7 +417,7 @@ static const flag flags[] = {
     {"diagnose.large-key-bytes", NULL, "BYTES", F_BYTES, TH(large_key_bytes), 1, PIB, DIAGNOSE_DEFAULT_LARGE_KEY_BYTES,
      .help = "A sampled key this large is a large_keys finding."},
     {"sampler.keys-per-second", NULL, "N", F_NUMBER, AT(sampler_keys_per_second), 0, 100000, 0,
-     .help = "Key sampler budget (SCAN + MEMORY USAGE + TYPE, read-only); 0 turns it off."},
+     .help = "Key sampler budget (SCAN + MEMORY USAGE + TYPE + PTTL, read-only); 0 turns it off."},
     {"sampler.top-n", NULL, "N", F_COUNT, AT(sampler_top_n), 1, SAMPLER_MAX_TOP_KEYS, 10,
      .help = "How many of the largest sampled keys are exported (1-32)."},
     {"sampler.memory-samples", NULL, "N", F_COUNT, AT(sampler_memory_samples), 0, 1000, 5,
