@@ -20,8 +20,7 @@
     X(MAXCLIENTS, "maxclients", "redis_config_maxclients", \
       "maxclients as CONFIG GET reports it (asked once a minute; absent where CONFIG is refused).") \
     X(REPLICA_IGNORE_MAXMEMORY, "replica-ignore-maxmemory", NULL, "") \
-    X(SAVE, "save", NULL, "") \
-    X(APPENDONLY, "appendonly", NULL, "")
+    X(SAVE, "save", NULL, "")
 
 #define SRVCONF_ENUM(id, name, metric, help) SRVCONF_##id,
 typedef enum srvconf_param { SRVCONF_PARAMS(SRVCONF_ENUM) SRVCONF_COUNT } srvconf_param;

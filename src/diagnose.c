@@ -256,18 +256,20 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
             say(f->fix, sizeof f->fix,
                 "Not now: %s hold %s, which no eviction frees (see %s). Later, give keys a TTL when writing them "
                 "(`SET key value EX seconds`).", hold->words, hold_h, diagnose_id_name(hold->id));
-        else if ((ns = nameable_namespace(in, true)) != NULL &&
-                 say(f->fix, sizeof f->fix,
-                     "%s:* holds %.0f %% of the data and %.0f %% of its keys have a TTL: give them one where they "
-                     "are written (`SET key value EX seconds`); list the ones there now with `redis-cli --scan "
-                     "--pattern '%s:*'` and `EXPIRE` each. Or let Redis evict any key: `CONFIG SET "
-                     "maxmemory-policy allkeys-lru`.",
-                     ns->name, fmin(100, 100 * ns->bytes / data_bytes), 100 * ns->ttl_ratio, ns->name))
-            ;
-        else
-            say(f->fix, sizeof f->fix,
-                "Give keys a TTL when writing them (`SET key value EX seconds`, or `EXPIRE key seconds`), or let Redis "
-                "evict any key: `CONFIG SET maxmemory-policy allkeys-lru`.");
+        else {
+            /* the namespace that holds the data without TTLs, named with the pattern that
+             * lists it; without one (or if it did not fit whole) the general advice */
+            ns = nameable_namespace(in, true);
+            bool named = ns && say(f->fix, sizeof f->fix,
+                "%s:* holds %.0f %% of the data and %.0f %% of its keys have a TTL: give them one where they are "
+                "written (`SET key value EX seconds`); list the ones there now with `redis-cli --scan --pattern "
+                "'%s:*'` and `EXPIRE` each. Or let Redis evict any key: `CONFIG SET maxmemory-policy allkeys-lru`.",
+                ns->name, fmin(100, 100 * ns->bytes / data_bytes), 100 * ns->ttl_ratio, ns->name);
+            if (!named)
+                say(f->fix, sizeof f->fix,
+                    "Give keys a TTL when writing them (`SET key value EX seconds`, or `EXPIRE key seconds`), or let "
+                    "Redis evict any key: `CONFIG SET maxmemory-policy allkeys-lru`.");
+        }
     }
 
     /* 4. Large keys (from the sampler). */

@@ -148,7 +148,7 @@ static void fire(target *t, target_event ev)
 {
     transition tr = fsm[t->phase][ev];
     target_phase was = t->phase;
-    if (tr.next != STAY && tr.next == TARGET_CONNECTING && was != TARGET_CONNECTING && t->opts.gate) {
+    if (tr.next == TARGET_CONNECTING && was != TARGET_CONNECTING && t->opts.gate) {
         t->opts.gate->busy++;   /* the connect's slot, held until it is up or has failed */
         t->holds_slot = true;
     }

@@ -105,7 +105,7 @@ static const diag_case cases[] = {
      "total_system_memory:1000000000\nrdb_last_cow_size:10000000\naof_enabled:0\n", NULL, false, 0,
      "save=3600 1 300 100", 0, "fork_memory:warning", "CONFIG SET maxmemory 801mb", NULL},
     {"fork without persistence is no finding", "used_memory:1000\nused_memory_rss:2000000\nmaxmemory:950000000\n"
-     "total_system_memory:1000000000\naof_enabled:0\nconnected_slaves:0\n", NULL, false, 0, "save=;appendonly=no", 0,
+     "total_system_memory:1000000000\naof_enabled:0\nconnected_slaves:0\n", NULL, false, 0, "save=", 0,
      "", NULL, NULL},
     {"no limit, host half full", "used_memory:520000000\nused_memory_rss:530000000\nmaxmemory:0\n"
      "maxmemory_policy:noeviction\ntotal_system_memory:1000000000\n", NULL, false, 0, NULL, 0,
