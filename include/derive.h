@@ -12,27 +12,40 @@
 
 #include "info.h"
 
-#define DERIVE_RING_MAX 64
+/* Points kept per window. The rate window (seconds) needs only its two ends and a few
+ * between; the trend window (minutes) is fitted and drawn, so it keeps more. A point is
+ * only what its window uses: 32 and 16 bytes, about 1.5 KiB per target in all. */
+#define DERIVE_RATE_POINTS 16
+#define DERIVE_TREND_POINTS 64
 
-typedef struct derive_point {
-    double t;                      /* seconds, caller's clock */
-    double used, evicted, expired, oom;   /* NaN when absent */
-} derive_point;
+typedef struct derive_rate_point {
+    double t;                        /* seconds, caller's clock */
+    double evicted, expired, oom;    /* counters; NaN when absent */
+} derive_rate_point;
 
+typedef struct derive_trend_point {
+    double t;
+    double used;                     /* NaN when absent */
+} derive_trend_point;
+
+/* Which slots of a window's array hold points, oldest first. */
 typedef struct derive_ring {
-    derive_point pts[DERIVE_RING_MAX];
-    size_t head;    /* index of the oldest point */
-    size_t count;
-    double spacing; /* a point is kept only if this long after the previous one */
+    unsigned short head;   /* slot of the oldest point */
+    unsigned short count;
+    unsigned short cap;
+    double spacing;        /* a point is kept only if this long after the previous one */
 } derive_ring;
 
 typedef struct derive_history {
     derive_ring rate;   /* short window for the per-second rates */
     derive_ring trend;  /* long window for the time-to-full forecast */
+    derive_rate_point rate_pts[DERIVE_RATE_POINTS];
+    derive_trend_point trend_pts[DERIVE_TREND_POINTS];
     double rate_window, trend_window;
-    char run_id[INFO_TEXT_MAX];
+    unsigned long long run_id_hash;   /* of the last run_id seen; 0: none */
     double last_uptime;
-    derive_point last;
+    derive_rate_point last;   /* the newest sample's counters ... */
+    double last_used;         /* ... and used memory (NaN when absent) */
     bool has_last;
     unsigned resets;    /* resets seen, for tests and logs */
 } derive_history;

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "histo.h"
@@ -66,14 +67,16 @@ void render_metrics(buf *out, render_format fmt, const render_view *targets, siz
  *   render_exporter_metrics() the exporter's own series.
  * render_assemble(all targets) + render_exporter_metrics() == render_metrics(), byte for
  * byte (unit-tested). */
+typedef uint32_t render_off;       /* an offset inside one piece: pieces are kilobytes, and
+                                      every target keeps one with ~140 offsets */
 typedef struct render_piece {
     const char *data;             /* a render_target_samples piece */
-    const size_t *offs;           /* its families + 1 offsets */
+    const render_off *offs;       /* its families + 1 offsets */
 } render_piece;
 size_t render_target_families(void);
-void render_target_headers(buf *out, size_t *offs);
-void render_target_samples(buf *out, const render_view *t, size_t *offs);
-void render_assemble(buf *out, const char *headers, const size_t *hoffs, size_t n_fam, const render_piece *p,
+void render_target_headers(buf *out, render_off *offs);
+void render_target_samples(buf *out, const render_view *t, render_off *offs);
+void render_assemble(buf *out, const char *headers, const render_off *hoffs, size_t n_fam, const render_piece *p,
                      size_t n);
 void render_exporter_metrics(buf *out, size_t n_targets, const render_exporter *e);
 

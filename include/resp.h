@@ -31,6 +31,9 @@ void resp_allow(resp *r, size_t n);
 resp_status resp_feed(resp *r, const char *bytes, size_t n);
 /* The next complete reply, if any. */
 resp_status resp_next(resp *r, redisReply **out);
+/* Bytes of buffer the reader holds now: none once what was fed is read, so an idle
+ * connection keeps no reply-sized buffer (for the tests). */
+size_t resp_held(const resp *r);
 /* Why the last error happened, for logs ("" when the bytes passed the allowance; never a
  * secret: it is the reader's own text). */
 const char *resp_error(const resp *r);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "render.h"
 
 typedef enum snapshot_part {
     SNAPSHOT_TEXT,          /* exposition 0.0.4 */
@@ -42,8 +43,8 @@ snapshot *snapshot_new(char *bodies[SNAPSHOT_PARTS], const size_t lens[SNAPSHOT_
  * family by family (render_target_samples), or the families' headers. A target's piece
  * is made once per poll and shared by every snapshot until the next. */
 typedef struct snapshot_piece snapshot_piece;
-/* Takes data (malloc'ed, len bytes) over and copies offs[0..n_offs). One reference. */
-snapshot_piece *snapshot_piece_new(char *data, size_t len, const size_t *offs, size_t n_offs);
+/* Copies data[0..len) and offs[0..n_offs) into one allocation. One reference. */
+snapshot_piece *snapshot_piece_new(const char *data, size_t len, const render_off *offs, size_t n_offs);
 snapshot_piece *snapshot_piece_ref(snapshot_piece *p);
 void snapshot_piece_unref(snapshot_piece *p);
 

@@ -108,7 +108,7 @@ struct collector {
     buf self, landing, sd;         /* render buffers, sized from the previous round */
     buf scratch;                   /* one target's piece being rendered */
     size_t n_fam;                  /* families of a target's series */
-    size_t *offs;                  /* n_fam + 1 */
+    render_off *offs;              /* n_fam + 1 */
     snapshot_piece *headers;       /* their HELP and TYPE lines */
     snapshot_piece **pieces;       /* per publish: the targets' pieces (sorted, as entries) */
     const char **addrs;            /* ... and their keys */
@@ -486,10 +486,10 @@ static void refresh_piece(collector *c, entry *e, const render_view *v)
     if (e->piece && e->piece_version == v->r->version && e->piece_up == v->up) return;
     buf_reset(&c->scratch);
     render_target_samples(&c->scratch, v, c->offs);
-    size_t len;
-    char *data = take(&c->scratch, &len);
+    /* Copied to its exact size: the scratch buffer's capacity is a power of two, nearly
+     * twice a piece, and every target keeps its piece. */
     snapshot_piece_unref(e->piece);
-    e->piece = snapshot_piece_new(data, len, c->offs, c->n_fam + 1);
+    e->piece = snapshot_piece_new(c->scratch.data, c->scratch.len, c->offs, c->n_fam + 1);
     e->piece_version = v->r->version;
     e->piece_up = v->up;
 }
@@ -675,9 +675,8 @@ collector *collector_new(struct event_base *base, const config *cfg, const rende
         buf h;
         buf_init(&h);
         render_target_headers(&h, c->offs);
-        size_t len;
-        char *data = buf_steal(&h, &len);
-        c->headers = snapshot_piece_new(data, len, c->offs, c->n_fam + 1);
+        c->headers = snapshot_piece_new(h.data, h.len, c->offs, c->n_fam + 1);
+        buf_free(&h);
     }
     if (cfg->targets_file[0]) {
         c->has_reload = true;

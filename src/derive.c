@@ -4,28 +4,27 @@
 #include <math.h>
 #include <string.h>
 
-static void ring_init(derive_ring *r, double window)
+static void ring_init(derive_ring *r, unsigned short cap, double window)
 {
     memset(r, 0, sizeof *r);
+    r->cap = cap;
     /* Enough points to span the window; the newest sample is always exact because the
      * rate is taken from the current sample, not from the ring. */
-    r->spacing = window / (DERIVE_RING_MAX - 2);
+    r->spacing = window / (cap - 2);
 }
 
-static const derive_point *ring_at(const derive_ring *r, size_t i)
-{
-    return &r->pts[(r->head + i) % DERIVE_RING_MAX];
-}
+static size_t ring_slot(const derive_ring *r, size_t i) { return (r->head + i) % r->cap; }
 
-static void ring_push(derive_ring *r, const derive_point *p)
+/* The slot a point taken at t goes into, or -1 when it is too close to the newest. */
+static int ring_push(derive_ring *r, double newest_t, double t)
 {
-    if (r->count > 0 && p->t - ring_at(r, r->count - 1)->t < r->spacing) return;
-    if (r->count == DERIVE_RING_MAX) {
-        r->head = (r->head + 1) % DERIVE_RING_MAX;
+    if (r->count > 0 && t - newest_t < r->spacing) return -1;
+    if (r->count == r->cap) {
+        r->head = (unsigned short)((r->head + 1) % r->cap);
         r->count--;
     }
-    r->pts[(r->head + r->count) % DERIVE_RING_MAX] = *p;
     r->count++;
+    return (int)ring_slot(r, r->count - 1u);
 }
 
 static void ring_clear(derive_ring *r)
@@ -39,8 +38,8 @@ void derive_history_init(derive_history *h, double rate_window, double trend_win
     memset(h, 0, sizeof *h);
     h->rate_window = rate_window;
     h->trend_window = trend_window;
-    ring_init(&h->rate, rate_window);
-    ring_init(&h->trend, trend_window);
+    ring_init(&h->rate, DERIVE_RATE_POINTS, rate_window);
+    ring_init(&h->trend, DERIVE_TREND_POINTS, trend_window);
 }
 
 static double value_or_nan(const info_sample *s, info_num f)
@@ -55,21 +54,30 @@ static bool went_down(double before, double now)
     return !isnan(before) && !isnan(now) && now < before;
 }
 
+/* FNV-1a: a run_id is 40 hex digits; only "the same as before?" is asked of it. */
+static unsigned long long hash_text(const char *s)
+{
+    unsigned long long h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
 bool derive_push(derive_history *h, const info_sample *s, double now)
 {
-    derive_point p = {.t = now,
-                      .used = value_or_nan(s, INFO_USED_MEMORY),
-                      .evicted = value_or_nan(s, INFO_EVICTED_KEYS),
-                      .expired = value_or_nan(s, INFO_EXPIRED_KEYS),
-                      .oom = NAN};
+    derive_rate_point p = {.t = now,
+                           .evicted = value_or_nan(s, INFO_EVICTED_KEYS),
+                           .expired = value_or_nan(s, INFO_EXPIRED_KEYS),
+                           .oom = NAN};
+    double used = value_or_nan(s, INFO_USED_MEMORY);
     double oom;
     if (info_error_count(s, "OOM", &oom)) p.oom = oom;
 
     const char *run_id = info_text_get(s, INFO_RUN_ID);
+    unsigned long long run_hash = run_id && run_id[0] ? hash_text(run_id) : 0;
     double uptime = value_or_nan(s, INFO_UPTIME);
     bool reset = false;
     if (h->has_last) {
-        if (run_id && h->run_id[0] && strcmp(run_id, h->run_id) != 0) reset = true;
+        if (run_hash && h->run_id_hash && run_hash != h->run_id_hash) reset = true;
         if (!isnan(uptime) && uptime < h->last_uptime) reset = true;
         if (went_down(h->last.evicted, p.evicted) || went_down(h->last.expired, p.expired) ||
             went_down(h->last.oom, p.oom))
@@ -81,27 +89,27 @@ bool derive_push(derive_history *h, const info_sample *s, double now)
         ring_clear(&h->trend);
         h->resets++;
     }
-    if (run_id) {
-        strncpy(h->run_id, run_id, sizeof h->run_id - 1);
-        h->run_id[sizeof h->run_id - 1] = '\0';
-    }
+    if (run_hash) h->run_id_hash = run_hash;
     h->last_uptime = isnan(uptime) ? 0 : uptime;
+    int slot = ring_push(&h->rate, h->rate.count ? h->rate_pts[ring_slot(&h->rate, h->rate.count - 1u)].t : 0, now);
+    if (slot >= 0) h->rate_pts[slot] = p;
+    slot = ring_push(&h->trend, h->trend.count ? h->trend_pts[ring_slot(&h->trend, h->trend.count - 1u)].t : 0, now);
+    if (slot >= 0) h->trend_pts[slot] = (derive_trend_point){now, used};
     h->last = p;
+    h->last_used = used;
     h->has_last = true;
-    ring_push(&h->rate, &p);
-    ring_push(&h->trend, &p);
     return reset;
 }
 
 /* Per-second increase of a counter between the oldest point inside the window and now. */
-static bool rate_of(const derive_ring *r, const derive_point *now, double window, size_t offset,
-                    double *out)
+static bool rate_of(const derive_history *h, size_t offset, double *out)
 {
+    const derive_rate_point *now = &h->last;
     double vnow = *(const double *)((const char *)now + offset);
     if (isnan(vnow)) return false;
-    for (size_t i = 0; i < r->count; i++) {
-        const derive_point *p = ring_at(r, i);
-        if (p->t < now->t - window * 1.05 || p->t >= now->t) continue;
+    for (size_t i = 0; i < h->rate.count; i++) {
+        const derive_rate_point *p = &h->rate_pts[ring_slot(&h->rate, i)];
+        if (p->t < now->t - h->rate_window * 1.05 || p->t >= now->t) continue;
         double vthen = *(const double *)((const char *)p + offset);
         if (isnan(vthen) || vnow < vthen) return false;
         *out = (vnow - vthen) / (now->t - p->t);
@@ -111,11 +119,12 @@ static bool rate_of(const derive_ring *r, const derive_point *now, double window
 }
 
 /* Least-squares slope of used memory over the trend window (bytes per second). */
-static bool trend_slope(const derive_ring *r, double window, double now_t, double *slope)
+static bool trend_slope(const derive_history *h, double now_t, double *slope)
 {
+    double window = h->trend_window;
     double n = 0, st = 0, su = 0, stt = 0, stu = 0, t0 = 0, tmin = 0, tmax = 0;
-    for (size_t i = 0; i < r->count; i++) {
-        const derive_point *p = ring_at(r, i);
+    for (size_t i = 0; i < h->trend.count; i++) {
+        const derive_trend_point *p = &h->trend_pts[ring_slot(&h->trend, i)];
         if (isnan(p->used) || p->t < now_t - window) continue;
         if (n == 0) { t0 = p->t; tmin = p->t; }
         tmax = p->t;
@@ -134,14 +143,15 @@ static bool trend_slope(const derive_ring *r, double window, double now_t, doubl
  * it keeps a positive slope for minutes, and a "full in 11 min" that is not coming is
  * worse than none. Growth must be more than noise (a ten-thousandth of the limit). */
 #define RECENT_SECONDS 60.0
-static bool grew_recently(const derive_ring *r, const derive_point *now, double max)
+static bool grew_recently(const derive_history *h, double max)
 {
-    for (size_t i = 0; i < r->count; i++) {
-        const derive_point *p = ring_at(r, i);
-        if (isnan(p->used) || p->t < now->t - RECENT_SECONDS) continue;
+    double now_t = h->last.t;
+    for (size_t i = 0; i < h->trend.count; i++) {
+        const derive_trend_point *p = &h->trend_pts[ring_slot(&h->trend, i)];
+        if (isnan(p->used) || p->t < now_t - RECENT_SECONDS) continue;
         /* the oldest point inside the window; it must span most of it */
-        if (now->t - p->t < RECENT_SECONDS * 0.5) return true;   /* too young to tell: trust the fit */
-        return now->used - p->used > max / 10000.0;
+        if (now_t - p->t < RECENT_SECONDS * 0.5) return true;   /* too young to tell: trust the fit */
+        return h->last_used - p->used > max / 10000.0;
     }
     return true;
 }
@@ -230,17 +240,13 @@ void derive_compute(const derive_history *h, const info_sample *s, double now_t,
     }
 
     if (h->has_last) {
-        const derive_point *now = &h->last;
-        out->has_evicted_rate = rate_of(&h->rate, now, h->rate_window,
-                                        offsetof(derive_point, evicted), &out->evicted_rate);
-        out->has_expired_rate = rate_of(&h->rate, now, h->rate_window,
-                                        offsetof(derive_point, expired), &out->expired_rate);
-        out->has_oom_rate = rate_of(&h->rate, now, h->rate_window,
-                                    offsetof(derive_point, oom), &out->oom_rate);
+        out->has_evicted_rate = rate_of(h, offsetof(derive_rate_point, evicted), &out->evicted_rate);
+        out->has_expired_rate = rate_of(h, offsetof(derive_rate_point, expired), &out->expired_rate);
+        out->has_oom_rate = rate_of(h, offsetof(derive_rate_point, oom), &out->oom_rate);
         double slope;
-        if (has_used && out->max_configured && trend_slope(&h->trend, h->trend_window, now_t, &slope)) {
+        if (has_used && out->max_configured && trend_slope(h, now_t, &slope)) {
             /* Growth under 1 byte/s, or under a thousandth of the limit per window, is flat. */
-            if (slope > 1.0 && slope * h->trend_window > max / 1000.0 && grew_recently(&h->trend, now, max)) {
+            if (slope > 1.0 && slope * h->trend_window > max / 1000.0 && grew_recently(h, max)) {
                 out->has_time_to_full = true;
                 out->time_to_full = used >= max ? 0 : (max - used) / slope;
             }
@@ -275,15 +281,15 @@ size_t derive_trend_points(const derive_history *h, double *t, double *used, siz
 {
     size_t n = 0;
     for (size_t i = 0; i < h->trend.count && n < cap; i++) {
-        const derive_point *p = ring_at(&h->trend, i);
+        const derive_trend_point *p = &h->trend_pts[ring_slot(&h->trend, i)];
         if (isnan(p->used)) continue;
         t[n] = p->t;
         used[n++] = p->used;
     }
     /* the ring keeps a point every few seconds: the newest sample closes the line */
-    if (h->has_last && !isnan(h->last.used) && n < cap && (n == 0 || h->last.t > t[n - 1])) {
+    if (h->has_last && !isnan(h->last_used) && n < cap && (n == 0 || h->last.t > t[n - 1])) {
         t[n] = h->last.t;
-        used[n++] = h->last.used;
+        used[n++] = h->last_used;
     }
     return n;
 }

@@ -20,7 +20,7 @@
 #define LANDING_MAX_ROWS 500
 /* Targets shown with a bar, a chart and their numbers. */
 #define LANDING_MAX_CARDS 50
-#define CHART_POINTS (DERIVE_RING_MAX + 1)
+#define CHART_POINTS (DERIVE_TREND_POINTS + 1)
 #define CHART_W 360.0
 #define CHART_H 90.0
 

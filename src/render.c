@@ -136,16 +136,17 @@ typedef enum rmode { R_WHOLE, R_SAMPLES, R_HEADERS } rmode;
 typedef struct rctx {
     buf *out;
     rmode mode;
-    size_t *offs;     /* R_SAMPLES, R_HEADERS: family k starts at offs[k] */
+    render_off *offs; /* R_SAMPLES, R_HEADERS: family k starts at offs[k] (from start) */
     size_t idx;       /* families seen */
     label_cache *lc;  /* one target's piece: its labels escaped once; else NULL */
+    size_t start;     /* where the piece starts in out */
 } rctx;
 
 static family fam(rctx *c, const char *name, const char *type, const char *help)
 {
     family f = {c->out, name, type, help, false, c->lc};
     if (c->mode == R_WHOLE) return f;
-    if (c->offs) c->offs[c->idx] = c->out->len;
+    if (c->offs) c->offs[c->idx] = (render_off)(c->out->len - c->start);
     c->idx++;
     if (c->mode == R_HEADERS) family_header(&f);
     f.started = true;   /* the header is written (R_HEADERS) or belongs elsewhere (R_SAMPLES) */
@@ -567,7 +568,7 @@ void render_metrics(buf *out, render_format fmt, const render_view *targets, siz
         buf_free(&text);
         return;
     }
-    rctx c = {out, R_WHOLE, NULL, 0, NULL};
+    rctx c = {out, R_WHOLE, NULL, 0, NULL, 0};
     render_redis(&c, targets, n);
     render_target_health(&c, targets, n);
     render_self(&c, n, e);
@@ -575,13 +576,13 @@ void render_metrics(buf *out, render_format fmt, const render_view *targets, siz
 
 void render_exporter_metrics(buf *out, size_t n_targets, const render_exporter *e)
 {
-    rctx c = {out, R_WHOLE, NULL, 0, NULL};
+    rctx c = {out, R_WHOLE, NULL, 0, NULL, 0};
     render_self(&c, n_targets, e);
 }
 
 size_t render_target_families(void)
 {
-    rctx c = {NULL, R_SAMPLES, NULL, 0, NULL};
+    rctx c = {NULL, R_SAMPLES, NULL, 0, NULL, 0};
     buf none;
     buf_init(&none);
     c.out = &none;
@@ -591,28 +592,26 @@ size_t render_target_families(void)
     return c.idx;
 }
 
-void render_target_headers(buf *out, size_t *offs)
+void render_target_headers(buf *out, render_off *offs)
 {
-    rctx c = {out, R_HEADERS, offs, 0, NULL};
+    rctx c = {out, R_HEADERS, offs, 0, NULL, out->len};
     render_redis(&c, NULL, 0);
     render_target_health(&c, NULL, 0);
-    offs[c.idx] = out->len;
+    offs[c.idx] = (render_off)(out->len - c.start);
 }
 
-void render_target_samples(buf *out, const render_view *t, size_t *offs)
+void render_target_samples(buf *out, const render_view *t, render_off *offs)
 {
-    size_t start = out->len;
     label_cache lc = {NULL, NULL, {0}};
     buf_init(&lc.text);
-    rctx c = {out, R_SAMPLES, offs, 0, &lc};
+    rctx c = {out, R_SAMPLES, offs, 0, &lc, out->len};
     render_redis(&c, t, 1);
     render_target_health(&c, t, 1);
     buf_free(&lc.text);
-    offs[c.idx] = out->len;
-    for (size_t k = 0; k <= c.idx; k++) offs[k] -= start;   /* relative to the piece */
+    offs[c.idx] = (render_off)(out->len - c.start);
 }
 
-void render_assemble(buf *out, const char *headers, const size_t *hoffs, size_t n_fam, const render_piece *p,
+void render_assemble(buf *out, const char *headers, const render_off *hoffs, size_t n_fam, const render_piece *p,
                      size_t n)
 {
     for (size_t k = 0; k < n_fam; k++) {

@@ -1,6 +1,8 @@
 /* resp: hiredis's reader, bounded. See include/resp.h. */
 #include "resp.h"
 
+#include <hiredis/sds.h>
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,9 +61,8 @@ resp *resp_new(void)
     r->made_by = r->reader->fn;
     r->reader->fn = &bounded;
     r->reader->privdata = r;
-    /* Between polls the reader's buffer is empty: give it back rather than keep one sized
-     * for the largest reply so far (16 KiB per target by default; a poll re-grows it in a
-     * step or two). */
+    /* A buffer larger than this is given back once its bytes are read (resp_next), not
+     * kept sized for the largest reply so far: 8 KiB per target for an INFO. */
     r->reader->maxbuf = 1024;
     return r;
 }
@@ -105,9 +106,20 @@ resp_status resp_next(resp *r, redisReply **out)
         snprintf(r->why, sizeof r->why, "%.100s", r->reader->errstr);
         return RESP_PROTOCOL;
     }
+    /* Everything fed is read: the reader need hold nothing until the next poll (hiredis
+     * itself would drop a large buffer only on the next feed). A reply holds copies. */
+    redisReader *rd = r->reader;
+    if (rd->pos == rd->len && rd->len + sdsavail(rd->buf) > rd->maxbuf) {
+        sdsfree(rd->buf);
+        rd->buf = sdsempty();
+        if (!rd->buf) abort();
+        rd->pos = rd->len = 0;
+    }
     if (!reply) return RESP_MORE;
     *out = reply;
     return RESP_REPLY;
 }
+
+size_t resp_held(const resp *r) { return r->reader->len + sdsavail(r->reader->buf); }
 
 const char *resp_error(const resp *r) { return r->why; }

@@ -38,21 +38,25 @@ struct snapshot {
     size_t self_len;
 };
 
+/* One block: this header, the offsets, then the text and a NUL. Every target keeps one,
+ * so one allocation sized exactly rather than three. */
 struct snapshot_piece {
     atomic_int refs;
-    char *data;
     size_t len;
-    size_t *offs;
+    const char *data;        /* inside the block */
+    render_off offs[];
 };
 
-snapshot_piece *snapshot_piece_new(char *data, size_t len, const size_t *offs, size_t n_offs)
+snapshot_piece *snapshot_piece_new(const char *data, size_t len, const render_off *offs, size_t n_offs)
 {
-    snapshot_piece *p = xcalloc(1, sizeof *p);
+    size_t head = sizeof(snapshot_piece) + n_offs * sizeof(render_off);
+    snapshot_piece *p = xcalloc(1, head + len + 1);
     atomic_init(&p->refs, 1);
-    p->data = data;
-    p->len = len;
-    p->offs = xcalloc(n_offs + 1, sizeof *p->offs);
     memcpy(p->offs, offs, n_offs * sizeof *offs);
+    char *text = (char *)p + head;
+    memcpy(text, data, len);
+    p->data = text;
+    p->len = len;
     return p;
 }
 
@@ -65,8 +69,6 @@ snapshot_piece *snapshot_piece_ref(snapshot_piece *p)
 void snapshot_piece_unref(snapshot_piece *p)
 {
     if (!p || atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1) return;
-    free(p->data);
-    free(p->offs);
     free(p);
 }
 

@@ -1,11 +1,15 @@
 /* rme_bench_core: parse + derive + render of INFO files, for instruction counts.
  *
- *   rme_bench_core [-n ROUNDS] FILE...
+ *   rme_bench_core [-n ROUNDS] [--piece] FILE...
  *
  * For each file: reads it once, then ROUNDS times parses it into a sample, pushes it
  * into a derive history (one second apart), computes the derived values and renders the
- * 0.0.4 text. Prints one line per file: name, rounds, body bytes. Run it under
+ * 0.0.4 text: the whole exposition of one target (headers and the exporter's own series
+ * included), or with --piece only the target's samples, which is what the daemon formats
+ * per target per poll (headers and its own series are rendered once per publish, not per
+ * target). Prints one line per file: name, rounds, body bytes. Run it under
  * `valgrind --tool=callgrind` for a repeatable cost figure. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,18 +36,27 @@ static char *slurp(const char *path, size_t *len)
 int main(int argc, char **argv)
 {
     int rounds = 1, first = 1;
-    if (argc > 2 && strcmp(argv[1], "-n") == 0) {
-        rounds = atoi(argv[2]);
-        first = 3;
+    bool piece = false;
+    for (;;) {
+        if (argc > first + 1 && strcmp(argv[first], "-n") == 0) {
+            rounds = atoi(argv[first + 1]);
+            first += 2;
+        } else if (argc > first && strcmp(argv[first], "--piece") == 0) {
+            piece = true;
+            first++;
+        } else {
+            break;
+        }
     }
     if (first >= argc || rounds < 1) {
-        fprintf(stderr, "usage: rme_bench_core [-n ROUNDS] FILE...\n");
+        fprintf(stderr, "usage: rme_bench_core [-n ROUNDS] [--piece] FILE...\n");
         return 2;
     }
     histo lateness;
     histo_init(&lateness, histo_lateness_bounds, histo_lateness_n);
     render_build build = {"bench", "bench", "", "", ""};
     render_exporter e = {.build = &build, .lateness = &lateness};
+    render_off *offs = calloc(render_target_families() + 1, sizeof *offs);
     for (int a = first; a < argc; a++) {
         size_t len;
         char *text = slurp(argv[a], &len);
@@ -64,7 +77,8 @@ int main(int argc, char **argv)
             derive_compute(&h, &r.sample, (double)round, &r.derived);
             render_view v = {.r = &r, .up = true, .state = "up"};
             buf_reset(&out);
-            render_metrics(&out, RENDER_TEXT, &v, 1, &e);
+            if (piece) render_target_samples(&out, &v, offs);
+            else render_metrics(&out, RENDER_TEXT, &v, 1, &e);
         }
         const char *base = strrchr(argv[a], '/');
         printf("%s rounds=%d body_bytes=%zu\n", base ? base + 1 : argv[a], rounds, out.len);
@@ -72,5 +86,6 @@ int main(int argc, char **argv)
         info_sample_free(&r.sample);
         free(text);
     }
+    free(offs);
     return 0;
 }

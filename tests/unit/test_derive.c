@@ -118,6 +118,36 @@ static void test_rate_window(void **state)
     info_sample_free(&s);
 }
 
+/* The rate ring keeps 16 points: whatever the interval, the rate still spans the whole
+ * 10 s window (the oldest point inside it), not just the last few polls. */
+static void test_rate_ring_spans_window(void **state)
+{
+    (void)state;
+    static const double intervals[] = {0.1, 0.25, 1, 3};
+    for (size_t k = 0; k < sizeof intervals / sizeof *intervals; k++) {
+        info_sample s;
+        info_sample_init(&s);
+        derive_history h;
+        derive_history_init(&h, 10, 300);
+        derived d;
+        /* 50 evictions per second throughout, then a burst of 600 in the newest poll */
+        double t = 0;
+        int n = (int)(60 / intervals[k]);
+        for (int i = 0; i <= n; i++) {
+            t = i * intervals[k];
+            sample(&s, "evicted_keys:%d\n", (int)(t * 50) + (i == n ? 600 : 0));
+            derive_push(&h, &s, t);
+        }
+        derive_compute(&h, &s, t, &d);
+        assert_true(d.has_evicted_rate);
+        /* spread over the window (10 s, less one interval at the least) the burst adds
+         * about 60/s; over the last polls only it would add 600/interval */
+        assert_true(d.evicted_rate > 50 + 600 / 10.6);
+        assert_true(d.evicted_rate < 50 + 600 / (10 - intervals[k]) + 0.01);
+        info_sample_free(&s);
+    }
+}
+
 static void test_time_to_full(void **state)
 {
     (void)state;
@@ -240,6 +270,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ratio), cmocka_unit_test(test_rates_and_resets), cmocka_unit_test(test_rate_window),
+        cmocka_unit_test(test_rate_ring_spans_window),
         cmocka_unit_test(test_time_to_full), cmocka_unit_test(test_policies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -328,7 +328,7 @@ static void test_pieces_make_the_whole(void **state)
         render_metrics(&whole, RENDER_TEXT, views, 2, &w.e);
         size_t nf = render_target_families();
         assert_true(nf > 50);
-        size_t *ho = calloc(nf + 1, sizeof *ho), *o0 = calloc(nf + 1, sizeof *o0), *o1 = calloc(nf + 1, sizeof *o1);
+        render_off *ho = calloc(nf + 1, sizeof *ho), *o0 = calloc(nf + 1, sizeof *o0), *o1 = calloc(nf + 1, sizeof *o1);
         render_target_headers(&heads, ho);
         render_target_samples(&p0, &views[0], o0);
         render_target_samples(&p1, &views[1], o1);

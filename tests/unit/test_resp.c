@@ -33,6 +33,36 @@ static void test_replies_in_pieces(void **state)
     resp_free(r);
 }
 
+/* A reply the size of an INFO grows the reader's buffer; once it is taken nothing stays
+ * held, while a reply still arriving keeps its bytes. */
+static void test_buffer_released(void **state)
+{
+    (void)state;
+    resp *r = resp_new();
+    resp_allow(r, 1 << 20);
+    char big[8300];
+    memcpy(big, "$8192\r\n", 7);
+    memset(big + 7, 'x', 8192);
+    memcpy(big + 7 + 8192, "\r\n", 2);
+    assert_int_equal(resp_feed(r, big, 4000), RESP_MORE);
+    redisReply *rep;
+    assert_int_equal(resp_next(r, &rep), RESP_MORE);
+    assert_true(resp_held(r) >= 4000);   /* a part: kept */
+    assert_int_equal(resp_feed(r, big + 4000, 7 + 8192 + 2 - 4000), RESP_MORE);
+    assert_true(resp_held(r) >= 8192);
+    assert_int_equal(resp_next(r, &rep), RESP_REPLY);
+    assert_int_equal(rep->len, 8192);
+    assert_int_equal(rep->str[8191], 'x');
+    freeReplyObject(rep);
+    assert_true(resp_held(r) <= 64);
+    /* the reader still works after giving its buffer back */
+    assert_int_equal(feed(r, "+OK\r\n"), RESP_MORE);
+    assert_int_equal(resp_next(r, &rep), RESP_REPLY);
+    assert_string_equal(rep->str, "OK");
+    freeReplyObject(rep);
+    resp_free(r);
+}
+
 static void test_allowance(void **state)
 {
     (void)state;
@@ -111,7 +141,8 @@ static void test_garbage_and_depth(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_replies_in_pieces), cmocka_unit_test(test_allowance),
+        cmocka_unit_test(test_replies_in_pieces), cmocka_unit_test(test_buffer_released),
+        cmocka_unit_test(test_allowance),
         cmocka_unit_test(test_declared_sizes), cmocka_unit_test(test_garbage_and_depth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
