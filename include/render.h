@@ -61,17 +61,21 @@ void render_metrics(buf *out, render_format fmt, const render_view *targets, siz
  *   render_target_headers()   every such family's HELP and TYPE, family k at offs[k]
  *                             (offs has families + 1 entries; the last is the end);
  *   render_target_samples()   one target's samples, family k at offs[k] .. offs[k+1]
- *                             (relative to where the piece starts in out);
+ *                             (relative to where the piece starts in out; offs has
+ *                             families + 2 entries), each series with
+ *                             RENDER_LABELS_MARK where its target's labels go, and those
+ *                             labels once at offs[families] .. offs[families + 1];
  *   render_assemble()         for each family with a sample in any piece: its header,
  *                             then each piece's samples of it;
  *   render_exporter_metrics() the exporter's own series.
  * render_assemble(all targets) + render_exporter_metrics() == render_metrics(), byte for
  * byte (unit-tested). */
+#define RENDER_LABELS_MARK '\x02'   /* never in rendered text: label values lose control bytes */
 typedef uint32_t render_off;       /* an offset inside one piece: pieces are kilobytes, and
                                       every target keeps one with ~140 offsets */
 typedef struct render_piece {
     const char *data;             /* a render_target_samples piece */
-    const render_off *offs;       /* its families + 1 offsets */
+    const render_off *offs;       /* its families + 2 offsets */
 } render_piece;
 size_t render_target_families(void);
 void render_target_headers(buf *out, render_off *offs);

@@ -108,7 +108,7 @@ struct collector {
     buf self, landing, sd;         /* render buffers, sized from the previous round */
     buf scratch;                   /* one target's piece being rendered */
     size_t n_fam;                  /* families of a target's series */
-    render_off *offs;              /* n_fam + 1 */
+    render_off *offs;              /* n_fam + 2 (a piece: its families, then its labels) */
     snapshot_piece *headers;       /* their HELP and TYPE lines */
     snapshot_piece **pieces;       /* per publish: the targets' pieces (sorted, as entries) */
     const char **addrs;            /* ... and their keys */
@@ -489,7 +489,7 @@ static void refresh_piece(collector *c, entry *e, const render_view *v)
     /* Copied to its exact size: the scratch buffer's capacity is a power of two, nearly
      * twice a piece, and every target keeps its piece. */
     snapshot_piece_unref(e->piece);
-    e->piece = snapshot_piece_new(c->scratch.data, c->scratch.len, c->offs, c->n_fam + 1);
+    e->piece = snapshot_piece_new(c->scratch.data, c->scratch.len, c->offs, c->n_fam + 2);
     e->piece_version = v->r->version;
     e->piece_up = v->up;
 }

@@ -26,10 +26,10 @@ typedef struct family {
 } family;
 
 /* The labels every series of one target starts with (addr="…" and its spec's labels),
- * escaped once per piece instead of once per series: a piece has some hundred series. */
+ * escaped once per piece and kept once: each series has RENDER_LABELS_MARK in their place
+ * (a piece has about a hundred series, and every target keeps its piece). */
 typedef struct label_cache {
     const report *r;          /* whose labels text holds; NULL: none yet */
-    const char *addr;
     buf text;
 } label_cache;
 
@@ -96,6 +96,14 @@ static void put_label(buf *out, const char *name, const char *value, bool first)
 
 /* One sample. For a target's series (r given, labels[0] its addr) the labels of its spec
  * (the targets file's, the discovered shard and role) follow the addr label. */
+static void put_target_labels(buf *out, const report *r, const label *addr)
+{
+    put_label(out, addr->name, addr->value, true);
+    if (r && r->spec)
+        for (size_t k = 0; k < r->spec->n_labels; k++)
+            put_label(out, r->spec->labels[k].name, r->spec->labels[k].value, false);
+}
+
 static void family_sample(family *f, const char *suffix, const report *r, const label *labels, size_t nl, double v)
 {
     if (!f->started) family_header(f);
@@ -104,20 +112,15 @@ static void family_sample(family *f, const char *suffix, const report *r, const 
     if (nl) {
         buf_putc(f->out, '{');
         label_cache *lc = f->lc;
-        if (lc && r && lc->r == r && lc->addr == labels[0].value) {
-            buf_append(f->out, lc->text.data, lc->text.len);
-        } else {
-            size_t at = f->out->len;
-            put_label(f->out, labels[0].name, labels[0].value, true);
-            if (r && r->spec)
-                for (size_t k = 0; k < r->spec->n_labels; k++)
-                    put_label(f->out, r->spec->labels[k].name, r->spec->labels[k].value, false);
-            if (lc && r) {
+        if (lc && r && labels[0].value == r->addr) {
+            if (lc->r != r) {
                 buf_reset(&lc->text);
-                buf_append(&lc->text, f->out->data + at, f->out->len - at);
+                put_target_labels(&lc->text, r, &labels[0]);
                 lc->r = r;
-                lc->addr = labels[0].value;
             }
+            buf_putc(f->out, RENDER_LABELS_MARK);
+        } else {
+            put_target_labels(f->out, r, &labels[0]);
         }
         for (size_t i = 1; i < nl; i++) put_label(f->out, labels[i].name, labels[i].value, false);
         buf_putc(f->out, '}');
@@ -602,13 +605,31 @@ void render_target_headers(buf *out, render_off *offs)
 
 void render_target_samples(buf *out, const render_view *t, render_off *offs)
 {
-    label_cache lc = {NULL, NULL, {0}};
+    label_cache lc = {NULL, {0}};
     buf_init(&lc.text);
     rctx c = {out, R_SAMPLES, offs, 0, &lc, out->len};
     render_redis(&c, t, 1);
     render_target_health(&c, t, 1);
-    buf_free(&lc.text);
     offs[c.idx] = (render_off)(out->len - c.start);
+    buf_append(out, lc.text.data, lc.text.len);
+    offs[c.idx + 1] = (render_off)(out->len - c.start);
+    buf_free(&lc.text);
+}
+
+/* A piece's span with each RENDER_LABELS_MARK replaced by the target's labels. */
+static void put_span(buf *out, const char *p, size_t n, const char *labels, size_t labels_len)
+{
+    const char *end = p + n;
+    while (p < end) {
+        const char *mark = memchr(p, RENDER_LABELS_MARK, (size_t)(end - p));
+        if (!mark) {
+            buf_append(out, p, (size_t)(end - p));
+            return;
+        }
+        buf_append(out, p, (size_t)(mark - p));
+        buf_append(out, labels, labels_len);
+        p = mark + 1;
+    }
 }
 
 void render_assemble(buf *out, const char *headers, const render_off *hoffs, size_t n_fam, const render_piece *p,
@@ -619,8 +640,10 @@ void render_assemble(buf *out, const char *headers, const render_off *hoffs, siz
         for (size_t i = 0; i < n && !any; i++) any = p[i].offs[k + 1] > p[i].offs[k];
         if (!any) continue;
         buf_append(out, headers + hoffs[k], hoffs[k + 1] - hoffs[k]);
-        for (size_t i = 0; i < n; i++)
-            buf_append(out, p[i].data + p[i].offs[k], p[i].offs[k + 1] - p[i].offs[k]);
+        for (size_t i = 0; i < n; i++) {
+            const render_off *o = p[i].offs;
+            put_span(out, p[i].data + o[k], o[k + 1] - o[k], p[i].data + o[n_fam], o[n_fam + 1] - o[n_fam]);
+        }
     }
 }
 

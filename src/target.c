@@ -94,7 +94,8 @@ struct target {
     bool holds_slot;              /* a connect slot of opts.gate while connecting */
 
     sampler *smp;                 /* NULL unless the key sampler is on */
-    info_sample scratch;          /* filled by the poll in flight */
+    info_sample *scratch;         /* filled by the poll in flight; NULL between polls (a
+                                     fleet holds one per poll in flight, not per target) */
     derive_history history;
     report rep;
     pollerr logged_error;         /* last state logged, to log each change once */
@@ -233,8 +234,17 @@ static void sampler_try(target *t)
 
 /* Ends the poll in flight; after a success the sampler may take its step first, so
  * that whoever is notified sees whether sampler replies are still to come. */
+static void drop_scratch(target *t)
+{
+    if (!t->scratch) return;
+    info_sample_free(t->scratch);
+    free(t->scratch);
+    t->scratch = NULL;
+}
+
 static void finish_poll(target *t, bool ok)
 {
+    drop_scratch(t);
     t->rep.version++;   /* health changed, whatever else did */
     event_del(t->deadline_ev);
     t->rep.health.has_poll_duration = true;
@@ -261,13 +271,13 @@ static void poll_succeed(target *t)
 {
     double loading;
     report_loading *ld = &t->rep.loading;
-    if (info_get(&t->scratch, INFO_LOADING, &loading) && loading != 0) {
+    if (info_get(t->scratch, INFO_LOADING, &loading) && loading != 0) {
         /* Half-loaded numbers are never served: the poll fails (reason loading) and only
          * the progress is kept. */
         ld->active = true;
-        ld->has_progress = info_get(&t->scratch, INFO_LOADING_PERC, &ld->progress);
+        ld->has_progress = info_get(t->scratch, INFO_LOADING_PERC, &ld->progress);
         if (ld->has_progress) ld->progress /= 100;
-        ld->has_eta = info_get(&t->scratch, INFO_LOADING_ETA, &ld->eta);
+        ld->has_eta = info_get(t->scratch, INFO_LOADING_ETA, &ld->eta);
         char why[120], eta[48] = "";
         if (ld->has_eta) snprintf(eta, sizeof eta, ", about %.0f s left", ld->eta);
         if (ld->has_progress)
@@ -279,22 +289,22 @@ static void poll_succeed(target *t)
     }
     memset(ld, 0, sizeof *ld);
     /* The replication section comes once a minute (see send_poll): keep what it said. */
-    if (!t->scratch.has_text[INFO_ROLE] && t->rep.sample.has_text[INFO_ROLE]) {
-        memcpy(t->scratch.text[INFO_ROLE], t->rep.sample.text[INFO_ROLE], INFO_TEXT_MAX);
-        t->scratch.has_text[INFO_ROLE] = true;
+    if (!t->scratch->has_text[INFO_ROLE] && t->rep.sample.has_text[INFO_ROLE]) {
+        memcpy(t->scratch->text[INFO_ROLE], t->rep.sample.text[INFO_ROLE], INFO_TEXT_MAX);
+        t->scratch->has_text[INFO_ROLE] = true;
     }
     static const info_num carried[] = {INFO_CONNECTED_SLAVES, INFO_REPL_BACKLOG_SIZE};
     for (size_t i = 0; i < sizeof carried / sizeof carried[0]; i++) {
         info_num f = carried[i];
-        if (!t->scratch.has_num[f] && t->rep.sample.has_num[f]) {
-            t->scratch.num[f] = t->rep.sample.num[f];
-            t->scratch.has_num[f] = true;
+        if (!t->scratch->has_num[f] && t->rep.sample.has_num[f]) {
+            t->scratch->num[f] = t->rep.sample.num[f];
+            t->scratch->has_num[f] = true;
         }
     }
-    /* Swap, so that the old sample's storage is reused by the next poll. */
+    /* Swap: the old sample goes with the scratch when the poll finishes. */
     info_sample tmp = t->rep.sample;
-    t->rep.sample = t->scratch;
-    t->scratch = tmp;
+    t->rep.sample = *t->scratch;
+    *t->scratch = tmp;
     double now = clock_mono();
     if (derive_push(&t->history, &t->rep.sample, now) && t->rep.has_sample)
         log_kv(LOG_INFO, "counters reset (restart or CONFIG RESETSTAT)", "addr", t->rep.addr, NULL);
@@ -328,7 +338,11 @@ static void send_poll(target *t, bool fresh)
     struct timeval tv = clock_tv(t->opts.timeout);
     event_add(t->deadline_ev, &tv);
     conn_allow_bytes(t->conn, t->opts.max_reply_bytes);
-    info_sample_reset(&t->scratch);
+    if (!t->scratch) {
+        t->scratch = xcalloc(1, sizeof *t->scratch);
+        info_sample_init(t->scratch);
+    }
+    info_sample_reset(t->scratch);
     const target_credentials *cred = t->opts.cred;
     if (fresh && cred && cred->password && cred->password[0]) {
         const char *user = t->opts.addr->user[0] ? t->opts.addr->user : cred->user;
@@ -507,7 +521,7 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
         return;
     }
     /* A reply of an earlier poll (one that failed while its replies were on the way). */
-    if (tag.poll != t->poll_seq || t->info_left == 0) return;
+    if (tag.poll != t->poll_seq || t->info_left == 0 || !t->scratch) return;
     t->info_left--;
     if (is_error(r)) {
         snprintf(detail, sizeof detail, "%.100s", r->str ? r->str : "");
@@ -522,9 +536,9 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
         poll_fail(t, POLLERR_PROTOCOL, "INFO reply is not a bulk string");
         return;
     }
-    info_parse(&t->scratch, r->str, r->len);
+    info_parse(t->scratch, r->str, r->len);
     if (t->info_left > 0) return;
-    if (t->scratch.n_known == 0) {
+    if (t->scratch->n_known == 0) {
         poll_fail(t, POLLERR_PROTOCOL, "INFO reply has no known field");
         return;
     }
@@ -644,7 +658,6 @@ target *target_new(struct event_base *base, struct evdns_base *dns, const target
     t->tick_ev = evtimer_new(base, on_tick, t);
     t->deadline_ev = evtimer_new(base, on_deadline, t);
     if (!t->tick_ev || !t->deadline_ev) abort();
-    info_sample_init(&t->scratch);
     info_sample_init(&t->rep.sample);
     double rate_window = o->interval * RATE_WINDOW_POLLS;
     double trend_window = TREND_WINDOW_SECONDS > o->interval * 20 ? TREND_WINDOW_SECONDS : o->interval * 20;
@@ -676,7 +689,7 @@ void target_free(target *t)
     close_connection(t);
     event_free(t->tick_ev);
     event_free(t->deadline_ev);
-    info_sample_free(&t->scratch);
+    drop_scratch(t);
     info_sample_free(&t->rep.sample);
     sampler_free(t->smp);
     free(t);

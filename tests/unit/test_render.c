@@ -1,5 +1,6 @@
 /* Unit tests for render: exact lines, family structure, escaping, numbers, stale targets,
  * OpenMetrics made from the text. */
+#define _GNU_SOURCE   /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -328,11 +329,18 @@ static void test_pieces_make_the_whole(void **state)
         render_metrics(&whole, RENDER_TEXT, views, 2, &w.e);
         size_t nf = render_target_families();
         assert_true(nf > 50);
-        render_off *ho = calloc(nf + 1, sizeof *ho), *o0 = calloc(nf + 1, sizeof *o0), *o1 = calloc(nf + 1, sizeof *o1);
+        render_off *ho = calloc(nf + 1, sizeof *ho), *o0 = calloc(nf + 2, sizeof *o0), *o1 = calloc(nf + 2, sizeof *o1);
         render_target_headers(&heads, ho);
         render_target_samples(&p0, &views[0], o0);
         render_target_samples(&p1, &views[1], o1);
         render_piece ps[2] = {{p0.data, o0}, {p1.data, o1}};
+        /* A piece keeps its target's labels once, after its families; each series marks
+         * where they go. */
+        assert_int_equal(o1[nf + 1], p1.len);
+        assert_int_equal(o1[nf + 1] - o1[nf], strlen("addr=\"y:2\",team=\"cache\",shard=\"0-5460\""));
+        assert_memory_equal(p1.data + o1[nf], "addr=\"y:2\",team", 15);
+        assert_null(memmem(p1.data, o1[nf], "team=", 5));
+        assert_non_null(memchr(p1.data, RENDER_LABELS_MARK, o1[nf]));
         render_assemble(&parts, heads.data, ho, nf, ps, 2);
         render_exporter_metrics(&parts, 2, &w.e);
         assert_int_equal(parts.len, whole.len);
