@@ -84,7 +84,6 @@ struct collector {
     size_t n_seeds;
     tspec *statics;                /* owned: --redis.addr */
     size_t n_statics;
-    targets_file file;             /* the targets file as last read well */
     struct stat file_st;           /* of that read */
     bool has_reload;               /* a targets file is configured */
     bool reload_ok;
@@ -270,10 +269,12 @@ static void grow_views(collector *c)
 }
 
 /* Brings the running targets to what the sources say: new ones start, gone ones stop,
- * the rest keep their connections (a label change is applied in place). */
-static void apply(collector *c)
+ * the rest keep their connections (a label change is applied in place). file is the
+ * targets file just read; NULL: the file's targets are the running ones that came from
+ * it (the file is not kept: every target would hold its spec twice). */
+static void apply(collector *c, const targets_file *file)
 {
-    size_t cap = c->n_statics + c->file.n + 1;
+    size_t cap = c->n_statics + (file ? file->n : c->n) + 1;
     for (size_t i = 0; i < c->n_seeds; i++) {
         size_t k;
         discover_list(c->seeds[i]->d, &k);
@@ -282,8 +283,13 @@ static void apply(collector *c)
     want *w = xcalloc(cap, sizeof *w);
     size_t nw = 0;
     for (size_t i = 0; i < c->n_statics; i++) w[nw++] = (want){&c->statics[i], NULL};
-    for (size_t i = 0; i < c->file.n; i++)
-        if (c->file.specs[i].discover == TSPEC_DISCOVER_NONE) w[nw++] = (want){&c->file.specs[i], NULL};
+    if (file) {
+        for (size_t i = 0; i < file->n; i++)
+            if (file->specs[i].discover == TSPEC_DISCOVER_NONE) w[nw++] = (want){&file->specs[i], NULL};
+    } else {
+        for (size_t i = 0; i < c->n; i++)
+            if (c->e[i]->s.spec.origin == TSPEC_FILE) w[nw++] = (want){&c->e[i]->s.spec, NULL};
+    }
     for (size_t i = 0; i < c->n_seeds; i++) {
         size_t k;
         const tspec *l = discover_list(c->seeds[i]->d, &k);
@@ -350,7 +356,7 @@ static void apply(collector *c)
 static void on_discovered(discoverer *d, void *arg)
 {
     (void)d;
-    apply(arg);
+    apply(arg, NULL);
 }
 
 static void seed_free(collector *c, seed *s)
@@ -362,12 +368,12 @@ static void seed_free(collector *c, seed *s)
 }
 
 /* One seed per discover: item; unchanged seeds keep their discoverer (and its list). */
-static void sync_seeds(collector *c)
+static void sync_seeds(collector *c, const targets_file *file)
 {
-    seed **next = xcalloc(c->file.n + 1, sizeof *next);
+    seed **next = xcalloc(file->n + 1, sizeof *next);
     size_t n = 0;
-    for (size_t i = 0; i < c->file.n; i++) {
-        const tspec *sp = &c->file.specs[i];
+    for (size_t i = 0; i < file->n; i++) {
+        const tspec *sp = &file->specs[i];
         if (sp->discover == TSPEC_DISCOVER_NONE) continue;
         seed *found = NULL;
         for (size_t k = 0; k < c->n_seeds && !found; k++)
@@ -427,14 +433,13 @@ static int load_file(collector *c)
         log_kv(LOG_ERROR, "targets file not used; the running targets stay", "file", path, "detail", err, NULL);
         return -1;
     }
-    targets_file_free(&c->file);
-    c->file = parsed;
     c->reload_time = clock_real();
     char n[16];
-    snprintf(n, sizeof n, "%zu", c->file.n);
+    snprintf(n, sizeof n, "%zu", parsed.n);
     log_kv(LOG_INFO, "targets file read", "file", path, "entries", n, NULL);
-    sync_seeds(c);
-    apply(c);
+    sync_seeds(c, &parsed);
+    apply(c, &parsed);
+    targets_file_free(&parsed);
     return 0;
 }
 
@@ -682,8 +687,9 @@ collector *collector_new(struct event_base *base, const config *cfg, const rende
         c->has_reload = true;
         /* At start a bad file is an error, not something to keep running without. */
         if (load_file(c) != 0) goto bad;
+    } else {
+        apply(c, NULL);
     }
-    apply(c);
     return c;
 bad:
     collector_free(c);
@@ -718,7 +724,6 @@ void collector_free(collector *c)
     for (size_t i = 0; i < c->n_seeds; i++) seed_free(c, c->seeds[i]);
     free(c->seeds);
     free(c->statics);
-    targets_file_free(&c->file);
     free(c->views);
     free(c->fresh);
     creds_free(c->creds);

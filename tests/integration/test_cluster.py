@@ -8,7 +8,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from cluster import Cluster  # noqa: E402
-from harness import Exporter, wait_for  # noqa: E402
+from harness import Exporter, RedisServer, wait_for  # noqa: E402
 
 
 def ups(exporter):
@@ -17,14 +17,21 @@ def ups(exporter):
 
 def test_cluster_discovered_followed_and_resized():
     cluster = Cluster()
+    # A plain target beside the seed: it must stay through every change discovery makes
+    # (the file is not kept; its targets are taken from the running ones then).
+    lone = RedisServer()
     d = tempfile.mkdtemp(prefix="rme-cluster-")
     path = os.path.join(d, "targets.yml")
     seed = cluster.nodes[0]
     with open(path, "w") as f:
-        f.write(f"targets:\n  - addr: {seed.addr}\n    discover: cluster\n    labels: {{cluster: main}}\n")
+        f.write(f"targets:\n  - addr: {seed.addr}\n    discover: cluster\n    labels: {{cluster: main}}\n"
+                f"  - addr: {lone.addr}\n    labels: {{team: solo}}\n")
     exporter = Exporter([], f"--targets.file={path}", "--poll.max-backoff=1s")
+
+    def cluster_ups():
+        return {a: x for a, x in ups(exporter).items() if a != lone.addr}
     try:
-        wait_for("six nodes up", lambda: len(ups(exporter)) == 6 and all(v == 1 for v, _ in ups(exporter).values()),
+        wait_for("six nodes up", lambda: len(cluster_ups()) == 6 and all(v == 1 for v, _ in cluster_ups().values()),
                  timeout=30)
 
         def labels_match_roles():
@@ -51,7 +58,7 @@ def test_cluster_discovered_followed_and_resized():
         wait_for("the replica promoted", lambda: replica.role() == "master", timeout=30)
         wait_for("the promotion followed", lambda: ups(exporter)[replica.addr][1]["node_role"] == "primary",
                  timeout=30)
-        now = ups(exporter)
+        now = cluster_ups()
         down = sorted(a for a, (v, _) in now.items() if v != 1)
         assert down == [victim.addr], now
         assert now[replica.addr][1]["shard"] == shard   # the shard keeps its name across the failover
@@ -62,9 +69,11 @@ def test_cluster_discovered_followed_and_resized():
         assert ups(exporter)[newcomer.addr][1]["shard"] == "none"
         cluster.remove_node(newcomer)
         wait_for("the node gone", lambda: newcomer.addr not in ups(exporter), timeout=30)
+        assert ups(exporter)[lone.addr] == (1, {"addr": lone.addr, "team": "solo"}), ups(exporter).get(lone.addr)
     finally:
         exporter.stop()
         cluster.stop()
+        lone.stop()
         shutil.rmtree(d, ignore_errors=True)
 
 

@@ -79,7 +79,9 @@ def test_three_shards_cover_thirty_targets_once_and_prometheus_scrapes_each():
         everything = [t for l in lists for t in l]
         assert sorted(everything) == sorted(a[len("redis://"):] for a in addrs), lists
         assert len(set(everything)) == 30   # no target in two shares
-        assert all(3 <= len(l) <= 17 for l in lists), [len(l) for l in lists]
+        # Every replica has a real share. The ports are random, so the shares are binomial
+        # (30, 1/3): 3..17 missed about once in 150 runs (simulated), 1..20 once in 10,000.
+        assert all(1 <= len(l) <= 20 for l in lists), [len(l) for l in lists]
         # Each target polled by exactly one exporter: one connection each, 30 in all.
         def exporter_conns():
             return sum(1 for s in servers for c in s.client.client_list() if c.get("name") == "redis_memory_exporter")
