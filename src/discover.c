@@ -17,7 +17,7 @@
 #define POKE_MIN_GAP 1.0
 #define MAX_REPLY_BYTES (8u << 20)
 
-enum { K_AUTH, K_NODES, K_MASTER, K_REPLICAS };
+enum { K_AUTH, K_SHARDS, K_NODES, K_MASTER, K_REPLICAS };
 
 struct discoverer {
     struct event_base *base;
@@ -39,6 +39,7 @@ struct discoverer {
     topo_node master;             /* sentinel: the master, until the replicas answer */
     bool have_master;
     bool logged_failure;
+    bool no_shards;               /* CLUSTER SHARDS refused (before 7.0, or an ACL): NODES */
 };
 
 static void schedule(discoverer *d, double after)
@@ -129,10 +130,25 @@ static void replace_list(discoverer *d, const topo_node *nodes, size_t n)
     }
 }
 
+static void ask(discoverer *d, int argc, const char **argv, int kind)
+{
+    conn_send(d->c, argc, argv, NULL, (conn_tag){.kind = (unsigned short)kind});
+}
+
 static void on_reply(void *arg, conn_tag tag, redisReply *r)
 {
     discoverer *d = arg;
     char why[200];
+    if (r->type == REDIS_REPLY_ERROR && tag.kind == K_SHARDS &&
+        (strncmp(r->str, "ERR unknown", 11) == 0 || strncmp(r->str, "NOPERM", 6) == 0)) {
+        /* Before 7.0 (unknown subcommand), or an ACL without it: CLUSTER NODES says the
+         * same, from now on for this seed. */
+        d->no_shards = true;
+        log_kv(LOG_INFO, "CLUSTER SHARDS refused; asking CLUSTER NODES", "seed", tspec_key(&d->seed), "via",
+               d->via.label, NULL);
+        ask(d, 2, (const char *[]){"CLUSTER", "NODES"}, K_NODES);
+        return;
+    }
     if (r->type == REDIS_REPLY_ERROR) {
         /* A sentinel without a password refuses AUTH: that is no reason to stop. */
         if (tag.kind == K_AUTH && strstr(r->str, "without any password configured")) return;
@@ -143,6 +159,15 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
     switch (tag.kind) {
     case K_AUTH:
         return;
+    case K_SHARDS: {
+        int n = topology_cluster_shards(r, d->seed.addr.tls, d->scratch, TOPOLOGY_MAX_NODES, why, sizeof why);
+        if (n <= 0) {
+            failed(d, n < 0 ? why : "no node");
+            return;
+        }
+        replace_list(d, d->scratch, (size_t)n);
+        return;
+    }
     case K_NODES: {
         if (r->type != REDIS_REPLY_STRING) {
             failed(d, "CLUSTER NODES did not answer with text");
@@ -187,10 +212,6 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     failed(arg, "no answer in time");
 }
 
-static void ask(discoverer *d, int argc, const char **argv, int kind)
-{
-    conn_send(d->c, argc, argv, NULL, (conn_tag){.kind = (unsigned short)kind});
-}
 
 static void refresh(discoverer *d)
 {
@@ -209,7 +230,8 @@ static void refresh(discoverer *d)
         else ask(d, 2, (const char *[]){"AUTH", d->cred->password}, K_AUTH);
     }
     if (d->seed.discover == TSPEC_DISCOVER_CLUSTER) {
-        ask(d, 2, (const char *[]){"CLUSTER", "NODES"}, K_NODES);
+        if (d->no_shards) ask(d, 2, (const char *[]){"CLUSTER", "NODES"}, K_NODES);
+        else ask(d, 2, (const char *[]){"CLUSTER", "SHARDS"}, K_SHARDS);
     } else {
         d->have_master = false;
         ask(d, 3, (const char *[]){"SENTINEL", "GET-MASTER-ADDR-BY-NAME", d->seed.master}, K_MASTER);

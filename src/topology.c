@@ -1,4 +1,4 @@
-/* topology: CLUSTER NODES and Sentinel replies. See include/topology.h. */
+/* topology: CLUSTER SHARDS, CLUSTER NODES and Sentinel replies. See include/topology.h. */
 #include "topology.h"
 
 #include <stdio.h>
@@ -148,6 +148,74 @@ static const redisReply *field(const redisReply *m, const char *name)
             return m->element[i + 1];
     }
     return NULL;
+}
+
+static bool is_text(const redisReply *r, const char *s)
+{
+    return r && r->type == REDIS_REPLY_STRING && r->len == strlen(s) && memcmp(r->str, s, r->len) == 0;
+}
+
+static bool text_to(const redisReply *r, char *out, size_t cap)
+{
+    if (!r || r->type != REDIS_REPLY_STRING || r->len == 0 || r->len >= cap) return false;
+    memcpy(out, r->str, r->len);
+    out[r->len] = '\0';
+    return true;
+}
+
+/* "0-5460" from the first pair of a shard's slots, "42" for one slot, "none" for none. */
+static bool shard_name(const redisReply *slots, char *out, size_t cap)
+{
+    if (!slots || slots->type != REDIS_REPLY_ARRAY || slots->elements % 2) return false;
+    if (slots->elements == 0) {
+        snprintf(out, cap, "none");
+        return true;
+    }
+    const redisReply *a = slots->element[0], *b = slots->element[1];
+    if (a->type != REDIS_REPLY_INTEGER || b->type != REDIS_REPLY_INTEGER || a->integer < 0 ||
+        b->integer < a->integer || b->integer > 16383)
+        return false;
+    int lo = (int)a->integer, hi = (int)b->integer;   /* both within 0..16383 */
+    if (lo == hi) snprintf(out, cap, "%d", lo);
+    else snprintf(out, cap, "%d-%d", lo, hi);
+    return true;
+}
+
+int topology_cluster_shards(const redisReply *r, bool tls, topo_node *out, size_t cap, char *err, size_t errlen)
+{
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        snprintf(err, errlen, "CLUSTER SHARDS did not answer with a list");
+        return -1;
+    }
+    size_t n = 0;
+    for (size_t s = 0; s < r->elements; s++) {
+        const redisReply *shard = r->element[s];
+        char name[32];
+        const redisReply *nodes = shard && shard->type == REDIS_REPLY_ARRAY ? field(shard, "nodes") : NULL;
+        if (!nodes || nodes->type != REDIS_REPLY_ARRAY || !shard_name(field(shard, "slots"), name, sizeof name)) {
+            snprintf(err, errlen, "shard %zu of CLUSTER SHARDS has no slots or nodes", s + 1);
+            return -1;
+        }
+        for (size_t i = 0; i < nodes->elements && n < cap; i++) {
+            const redisReply *m = nodes->element[i];
+            if (!m || m->type != REDIS_REPLY_ARRAY) {
+                snprintf(err, errlen, "a node of CLUSTER SHARDS is not a list of fields");
+                return -1;
+            }
+            topo_node *o = &out[n];
+            memset(o, 0, sizeof *o);
+            const redisReply *host = field(m, "hostname");
+            if (!host || host->type != REDIS_REPLY_STRING || host->len == 0) host = field(m, "ip");
+            const redisReply *port = tls && field(m, "tls-port") ? field(m, "tls-port") : field(m, "port");
+            if (!set_host_port(o, host, port)) continue;   /* no address (yet): not a target */
+            text_to(field(m, "id"), o->id, sizeof o->id);
+            o->primary = is_text(field(m, "role"), "master");
+            o->failed = is_text(field(m, "health"), "fail") || is_text(field(m, "health"), "failed");
+            snprintf(o->shard, sizeof o->shard, "%s", name);
+            n++;
+        }
+    }
+    return (int)n;
 }
 
 int topology_sentinel_replicas(const redisReply *r, topo_node *out, size_t cap)

@@ -139,3 +139,50 @@ def test_one_full_shard_is_found_and_resharding_as_advised_clears_it():
     finally:
         cluster.stop()
         shutil.rmtree(d, ignore_errors=True)
+
+
+def command_calls(node, name):
+    stats = node.client.info("commandstats")
+    return stats.get(f"cmdstat_{name}", {}).get("calls", 0)
+
+
+def test_discovery_asks_cluster_shards_and_falls_back_to_nodes():
+    """Redis 7 is asked CLUSTER SHARDS; where that is refused (an ACL here, an unknown
+    subcommand before 7.0) CLUSTER NODES gives the same nodes, shards and roles."""
+    cluster = Cluster()
+    d = tempfile.mkdtemp(prefix="rme-cluster-")
+    with open(os.path.join(d, "pw"), "w") as f:
+        f.write("s3cret\n")
+    for node in cluster.nodes:
+        node.client.execute_command("ACL", "SETUSER", "noshards", "on", ">s3cret", "+@all", "-cluster|shards", "~*")
+    seed = cluster.nodes[0]
+    found = {}
+    try:
+        for user in ("", "noshards"):
+            path = os.path.join(d, f"targets-{user or 'default'}.yml")
+            with open(path, "w") as f:
+                f.write(f"targets:\n  - addr: {seed.addr}\n    discover: cluster\n" +
+                        (f"    user: {user}\n    password_file: pw\n" if user else ""))
+            shards_before, nodes_before = command_calls(seed, "cluster|shards"), command_calls(seed, "cluster|nodes")
+            exporter = Exporter([], f"--targets.file={path}")
+            try:
+                wait_for("six nodes up", lambda: len(ups(exporter)) == 6 and all(v == 1 for v, _ in ups(exporter).values()),
+                         timeout=30)
+                found[user] = {a: (l["shard"], l["node_role"]) for a, (_, l) in ups(exporter).items()}
+                log = exporter.log()
+            finally:
+                exporter.stop()
+            shards_calls = command_calls(seed, "cluster|shards") - shards_before
+            nodes_calls = command_calls(seed, "cluster|nodes") - nodes_before
+            if user:
+                assert "CLUSTER SHARDS refused; asking CLUSTER NODES" in log, log
+                assert nodes_calls >= 1
+                assert shards_calls == 0   # refused: Redis counts it under rejected_calls
+            else:
+                assert shards_calls >= 1 and nodes_calls == 0, (shards_calls, nodes_calls)
+                assert "CLUSTER SHARDS refused" not in log
+        assert found[""] == found["noshards"], found
+        assert sorted({s for s, _ in found[""].values()}) == ["0-5460", "10923-16383", "5461-10922"]
+    finally:
+        cluster.stop()
+        shutil.rmtree(d, ignore_errors=True)

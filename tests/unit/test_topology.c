@@ -1,4 +1,4 @@
-/* topology: CLUSTER NODES text and Sentinel replies; shard: rendezvous hashing. */
+/* topology: CLUSTER SHARDS and CLUSTER NODES, Sentinel replies; shard: rendezvous hashing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,6 +72,89 @@ static redisReply *arr(size_t n, ...)
     return r;
 }
 
+static redisReply *num(long long v)
+{
+    redisReply *r = calloc(1, sizeof *r);
+    r->type = REDIS_REPLY_INTEGER;
+    r->integer = v;
+    return r;
+}
+
+/* One node of CLUSTER SHARDS as Redis 7 sends it (RESP2: field, value, ...). */
+static redisReply *shard_node(const char *id, const char *ip, long long port, const char *role, const char *health)
+{
+    return arr(14, str("id"), str(id), str("port"), num(port), str("ip"), str(ip), str("endpoint"), str(ip),
+               str("role"), str(role), str("replication-offset"), num(0), str("health"), str(health));
+}
+
+static redisReply *with_fields(redisReply *node, size_t n, ...)
+{
+    node->element = realloc(node->element, (node->elements + n) * sizeof *node->element);
+    va_list ap;
+    va_start(ap, n);
+    for (size_t i = 0; i < n; i++) node->element[node->elements++] = va_arg(ap, redisReply *);
+    va_end(ap);
+    return node;
+}
+
+/* The cluster of `nodes` above, as CLUSTER SHARDS says it: the same addresses, roles and
+ * shard names as CLUSTER NODES gives, so a target keeps its labels whichever is asked. */
+static void test_cluster_shards(void **state)
+{
+    (void)state;
+    redisReply *r = arr(4,
+        arr(4, str("slots"), arr(2, num(0), num(5460)), str("nodes"),
+            arr(2, shard_node("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "127.0.0.1", 7000, "master", "online"),
+                shard_node("dddddddddddddddddddddddddddddddddddddddd", "127.0.0.1", 7003, "replica", "online"))),
+        arr(4, str("slots"), arr(2, num(5461), num(10922)), str("nodes"),
+            arr(2, with_fields(shard_node("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "127.0.0.1", 7001, "master", "online"),
+                               4, str("hostname"), str("node-b.local"), str("tls-port"), num(17001)),
+                shard_node("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "127.0.0.1", 7004, "replica", "loading"))),
+        arr(4, str("slots"), arr(4, num(10923), num(16383), num(42), num(42)), str("nodes"),
+            arr(2, shard_node("ffffffffffffffffffffffffffffffffffffffff", "127.0.0.1", 7005, "master", "online"),
+                shard_node("cccccccccccccccccccccccccccccccccccccccc", "127.0.0.1", 7002, "replica", "failed"))),
+        arr(4, str("slots"), arr(0), str("nodes"),
+            arr(2, shard_node("9999999999999999999999999999999999999999", "", 0, "master", "online"),
+                shard_node("8888888888888888888888888888888888888888", "127.0.0.1", 7006, "master", "online"))));
+    topo_node n[16], m[16];
+    char err[100];
+    int k = topology_cluster_shards(r, false, n, 16, err, sizeof err);
+    assert_int_equal(k, 7);   /* the node without an address is skipped */
+    int km = topology_cluster_nodes(nodes, sizeof nodes - 1, m, 16, err, sizeof err);
+    /* every node CLUSTER NODES names with slots has the same address, role and shard here */
+    for (int i = 0; i < km; i++) {
+        if (strcmp(m[i].id, "cccccccccccccccccccccccccccccccccccccccc") == 0) continue;   /* failed: no slots left */
+        int found = 0;
+        for (int j = 0; j < k; j++) {
+            if (strcmp(n[j].id, m[i].id) != 0) continue;
+            found = 1;
+            assert_string_equal(n[j].host, m[i].host);
+            assert_int_equal(n[j].port, m[i].port);
+            assert_int_equal(n[j].primary, m[i].primary);
+            assert_string_equal(n[j].shard, m[i].shard);
+        }
+        assert_true(found);
+    }
+    assert_string_equal(n[1].shard, "0-5460");
+    assert_true(n[5].failed);
+    assert_false(n[3].failed);   /* loading is not failed */
+    assert_string_equal(n[6].shard, "none");
+    /* A TLS seed reaches the nodes at their tls-port where they give one. */
+    k = topology_cluster_shards(r, true, n, 16, err, sizeof err);
+    assert_int_equal(n[2].port, 17001);
+    assert_int_equal(n[0].port, 7000);
+    /* The cap bounds the output; a reply of another shape is refused with a reason. */
+    assert_int_equal(topology_cluster_shards(r, false, n, 3, err, sizeof err), 3);
+    freeReplyObject(r);
+    redisReply *bad = arr(1, arr(2, str("slots"), arr(1, num(1))));
+    assert_int_equal(topology_cluster_shards(bad, false, n, 16, err, sizeof err), -1);
+    assert_non_null(strstr(err, "shard 1"));
+    freeReplyObject(bad);
+    redisReply *text = str("0-5460");
+    assert_int_equal(topology_cluster_shards(text, false, n, 16, err, sizeof err), -1);
+    freeReplyObject(text);
+}
+
 static void test_sentinel(void **state)
 {
     (void)state;
@@ -124,6 +207,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cluster_nodes),
+        cmocka_unit_test(test_cluster_shards),
         cmocka_unit_test(test_sentinel),
         cmocka_unit_test(test_shard_spreads_and_moves_little),
     };
