@@ -39,6 +39,9 @@ typedef struct tspec {
     tspec_origin origin;
     tspec_discover discover;       /* a seed or sentinel to discover from, not a target */
     char *master;                  /* owned; sentinel: the master's name */
+    char *sentinel_user;           /* owned; sentinel: the sentinels' own ACL user, NULL = user */
+    char *sentinel_password_file;  /* owned; sentinel: the sentinels' own password, NULL = the
+                                      masters' (password_file, the map, the one password) */
 } tspec;
 
 /* The key two specs of one target share: addr.label ("host:port[/db]" or the path). */

@@ -45,7 +45,8 @@ typedef struct collector collector;
 typedef struct seat {
     tspec spec;
     target_credentials cred;
-    char *file_pw;             /* owned, wiped: spec.password_file's first line */
+    char *file_pw;             /* owned, wiped: the first line of spec.password_file (a
+                                  sentinel seed: spec.sentinel_password_file) */
     struct tls_share *tls;     /* one reference when spec.tls (shared by equal settings) */
 } seat;
 
@@ -178,9 +179,12 @@ static void share_put(collector *c, tls_share *sh)
 /* Reads the spec's own password file (if any) and resolves the credentials again. */
 static void seat_credentials(collector *c, seat *s)
 {
-    if (s->spec.password_file) {
+    /* A sentinel seed with credentials of its own uses them; the masters and replicas it
+     * finds get password_file (node_spec in discover.c leaves the sentinel's out). */
+    const char *file = s->spec.sentinel_password_file ? s->spec.sentinel_password_file : s->spec.password_file;
+    if (file) {
         char err[300];
-        char *pw = config_read_password_file(s->spec.password_file, err, sizeof err);
+        char *pw = config_read_password_file(file, err, sizeof err);
         if (pw) {
             wipe_free(s->file_pw);
             s->file_pw = pw;
@@ -190,6 +194,7 @@ static void seat_credentials(collector *c, seat *s)
         }
     }
     creds_resolve(c->creds, &s->spec.addr, s->file_pw, &s->cred);
+    if (s->spec.sentinel_user) s->cred.user = s->spec.sentinel_user;
 }
 
 static void seat_init(collector *c, seat *s, const tspec *spec)

@@ -81,6 +81,10 @@ static bool node_spec(const discoverer *d, const topo_node *n, tspec *out)
     out->discover = TSPEC_DISCOVER_NONE;
     free(out->master);
     out->master = NULL;
+    free(out->sentinel_user);
+    out->sentinel_user = NULL;
+    free(out->sentinel_password_file);
+    out->sentinel_password_file = NULL;
     /* The node's address as the one address parser made it (label included), with the
      * seed's scheme and user. */
     out->addr = t;
@@ -224,7 +228,11 @@ static void refresh(discoverer *d)
     static const conn_handlers h = {on_reply, on_event};
     d->c = conn_open(d->base, d->dns, &d->via, d->tls, &h, d);
     conn_allow_bytes(d->c, MAX_REPLY_BYTES);
-    const char *user = d->via.user[0] ? d->via.user : (d->cred ? d->cred->user : NULL);
+    /* The addr's user@ wins, but not over a sentinel's own user (sentinel_user:). */
+    const char *user = d->seed.sentinel_user && d->cred ? d->cred->user
+                       : d->via.user[0]              ? d->via.user
+                       : d->cred                     ? d->cred->user
+                                                     : NULL;
     if (d->cred && d->cred->password && d->cred->password[0]) {
         if (user && *user) ask(d, 3, (const char *[]){"AUTH", user, d->cred->password}, K_AUTH);
         else ask(d, 2, (const char *[]){"AUTH", d->cred->password}, K_AUTH);

@@ -133,7 +133,7 @@ static int item(ctx *x, yaml_node_t *m, const tspec *defaults, tspec *s)
     if (m->type != YAML_MAPPING_NODE) return fail(x, "expected a map with addr:");
     tspec_copy(s, defaults);   /* s->addr.user is the default user: user: may change it */
     s->origin = TSPEC_FILE;
-    const char *addr = NULL, *discover = NULL, *master = NULL;
+    const char *addr = NULL, *discover = NULL, *master = NULL, *sentinel_user = NULL, *sentinel_pw = NULL;
     for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
         const char *k = scalar(node(x, p->key));
         yaml_node_t *vn = node(x, p->value);
@@ -141,7 +141,17 @@ static int item(ctx *x, yaml_node_t *m, const tspec *defaults, tspec *s)
         if (!strcmp(k, "addr")) addr = scalar(vn);
         else if (!strcmp(k, "discover")) discover = scalar(vn);
         else if (!strcmp(k, "master")) master = scalar(vn);
-        else {
+        else if (!strcmp(k, "sentinel_user")) {
+            sentinel_user = scalar(vn);
+            if (!sentinel_user || !*sentinel_user || strlen(sentinel_user) >= sizeof s->addr.user)
+                return fail(x, "sentinel_user: expected a name");
+        } else if (!strcmp(k, "sentinel_password_file")) {
+            char file[CONFIG_PATH_MAX];
+            if (path(x, "sentinel_password_file", scalar(vn), file, sizeof file)) return -1;
+            free(s->sentinel_password_file);
+            s->sentinel_password_file = xstrdup(file);
+            sentinel_pw = s->sentinel_password_file;
+        } else {
             int rc = common_key(x, k, vn, s);
             if (rc < 0) return -1;
             if (rc > 0) return fail(x, "unknown key '%.40s'", k);
@@ -154,6 +164,9 @@ static int item(ctx *x, yaml_node_t *m, const tspec *defaults, tspec *s)
     if (config_parse_target(addr, &t, why, sizeof why)) return fail(x, "addr: %s", why);
     if (!t.user[0]) snprintf(t.user, sizeof t.user, "%s", s->addr.user);
     s->addr = t;   /* a rediss:// target without tls: uses the global --tls.* settings */
+    if ((sentinel_user || sentinel_pw) && (!discover || strcmp(discover, "sentinel") != 0))
+        return fail(x, "%s: only with discover: sentinel", sentinel_user ? "sentinel_user" : "sentinel_password_file");
+    if (sentinel_user) s->sentinel_user = xstrdup(sentinel_user);
     if (!discover) {
         if (master) return fail(x, "master: only with discover: sentinel");
         return 0;

@@ -17,6 +17,8 @@ void tspec_copy(tspec *dst, const tspec *src)
     }
     dst->password_file = dup_or_null(src->password_file);
     dst->master = dup_or_null(src->master);
+    dst->sentinel_user = dup_or_null(src->sentinel_user);
+    dst->sentinel_password_file = dup_or_null(src->sentinel_password_file);
     if (src->tls) {
         dst->tls = xcalloc(1, sizeof *dst->tls);
         *dst->tls = *src->tls;
@@ -31,6 +33,8 @@ void tspec_free(tspec *s)
     }
     free(s->password_file);
     free(s->master);
+    free(s->sentinel_user);
+    free(s->sentinel_password_file);
     free(s->tls);
     memset(s, 0, sizeof *s);
 }
@@ -84,7 +88,9 @@ bool tspec_same_connection(const tspec *a, const tspec *b)
         strcmp(a->addr.user, b->addr.user) != 0 || strcmp(a->addr.host, b->addr.host) != 0 ||
         a->addr.port != b->addr.port || strcmp(a->addr.path, b->addr.path) != 0)
         return false;
-    if (!same_str(a->password_file, b->password_file)) return false;
+    if (!same_str(a->password_file, b->password_file) || !same_str(a->sentinel_user, b->sentinel_user) ||
+        !same_str(a->sentinel_password_file, b->sentinel_password_file))
+        return false;
     if (!a->tls != !b->tls) return false;
     return !a->tls || memcmp(a->tls, b->tls, sizeof *a->tls) == 0;
 }

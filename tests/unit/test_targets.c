@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -27,7 +28,9 @@ static const char good[] =
     "    discover: cluster\n"
     "  - addr: s1:26379\n"
     "    discover: sentinel\n"
-    "    master: mymaster\n";
+    "    master: mymaster\n"
+    "    sentinel_user: watcher\n"
+    "    sentinel_password_file: sentinel.pw\n";
 
 static void test_good_file(void **state)
 {
@@ -60,6 +63,18 @@ static void test_good_file(void **state)
     assert_int_equal(c->discover, TSPEC_DISCOVER_CLUSTER);
     assert_int_equal(s->discover, TSPEC_DISCOVER_SENTINEL);
     assert_string_equal(s->master, "mymaster");
+    assert_string_equal(s->sentinel_user, "watcher");
+    assert_string_equal(s->sentinel_password_file, "/etc/rme/sentinel.pw");
+    assert_string_equal(s->password_file, "/etc/rme/secrets/pw");   /* the masters' stays */
+    assert_null(a->sentinel_user);
+    assert_null(a->sentinel_password_file);
+    tspec sc;
+    tspec_copy(&sc, s);
+    assert_true(tspec_equal(&sc, s));
+    free(sc.sentinel_password_file);
+    sc.sentinel_password_file = NULL;
+    assert_false(tspec_same_connection(&sc, s));   /* other credentials: a new connection */
+    tspec_free(&sc);
 
     /* Copies are deep and equal; a label change keeps the connection, a user change not. */
     tspec copy;
@@ -89,6 +104,9 @@ static void test_mistakes_name_the_item(void **state)
         {"targets:\n  - addr: a:1\n    discover: sentinel\n", "needs master"},
         {"targets:\n  - addr: a:1\n    master: m\n", "only with discover: sentinel"},
         {"targets:\n  - addr: a:1\n    discover: swarm\n", "cluster or sentinel"},
+        {"targets:\n  - addr: a:1\n    sentinel_password_file: p\n", "sentinel_password_file: only with discover: sentinel"},
+        {"targets:\n  - addr: a:1\n    discover: cluster\n    sentinel_user: u\n", "sentinel_user: only with discover: sentinel"},
+        {"defaults:\n  sentinel_user: u\ntargets: []\n", "defaults: unknown key 'sentinel_user'"},
         {"targets:\n  - addr: a:1\n    tls: {cert_file: c.pem}\n", "go together"},
         {"targets:\n  - addr: a:1\n    tls: {min_version: \"1.1\"}\n", "min_version"},
         {"targets:\n  - addr: a:1\n    sampler: {keys_per_second: -1}\n", "keys_per_second"},
