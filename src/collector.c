@@ -72,6 +72,8 @@ typedef struct entry {
     snapshot_piece *piece;     /* its samples as last rendered, shared with snapshots */
     unsigned piece_version;    /* the report version it was rendered from */
     bool piece_up;             /* ... and whether it was served as up */
+    double own_pw_read;        /* monotonic: its own password file last re-read after a
+                                  rejected AUTH */
 } entry;
 
 struct collector {
@@ -622,8 +624,21 @@ static void on_poll_done(target *t, void *arg)
     entry *e = arg;
     collector *c = e->c;
     const report *r = target_report(t);
-    /* A rejected password may have been rotated: read the files again. */
-    if (r->health.last_error == POLLERR_AUTH && creds_reload_due(c->creds)) reload_credentials(c);
+    /* A rejected password may have been rotated: read it again. A target with a password
+     * file of its own re-reads only that (at most once a second each: in a fleet, one bad
+     * password must not make every target's file be read); otherwise the shared ones are
+     * read again, and every target re-seated on them. */
+    if (r->health.last_error == POLLERR_AUTH) {
+        double now = clock_mono();
+        if (e->s.spec.password_file) {
+            if (now - e->own_pw_read >= 1.0) {
+                e->own_pw_read = now;
+                seat_credentials(c, &e->s);
+            }
+        } else if (creds_reload_due(c->creds)) {
+            reload_credentials(c);
+        }
+    }
     /* A discovered target that fails may have failed over or left: ask again soon. */
     if (!r->health.last_ok && e->src) discover_poke(e->src->d);
     render_view v = view_of(c, e, clock_mono());

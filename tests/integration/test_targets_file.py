@@ -106,6 +106,16 @@ def test_per_target_user_and_password_file():
                  exporter.value("redis_up", addr=b.label) == 1)
         # (watcher may not CLIENT SETNAME: its connection is known by its user.)
         assert [x for x in a.client.client_list() if x.get("user") == "watcher"], a.client.client_list()
+        # b's password rotated on the server and in its file: a rejected AUTH re-reads b's
+        # own file only (not every target's, nor the shared ones), and b is back.
+        b.client.execute_command("CONFIG", "SET", "requirepass", "b-Rotated-Pa55")
+        b.client.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+        wait_for("b refused", lambda: exporter.value("redis_up", addr=b.label) == 0)
+        with open(os.path.join(d, "b.pw"), "w") as f:
+            f.write("b-Rotated-Pa55\n")
+        wait_for("b back with the new password", lambda: exporter.value("redis_up", addr=b.label) == 1, timeout=15)
+        assert exporter.value("redis_up", addr=a.label) == 1
+        assert "credentials re-read" not in exporter.log()
         for text in (exporter.text(), exporter.landing(), exporter.log()):
             assert "Pa55" not in text
     finally:
