@@ -14,9 +14,9 @@
 
 /* Points kept per window. The rate window (seconds) needs only its two ends and a few
  * between; the trend window (minutes) is fitted and drawn, so it keeps more. A point is
- * only what its window uses: 32 and 16 bytes, about 1.5 KiB per target in all. */
+ * only what its window uses: 32 and 16 bytes, about 1.3 KiB per target in all. */
 #define DERIVE_RATE_POINTS 16
-#define DERIVE_TREND_POINTS 64
+#define DERIVE_TREND_POINTS 48
 
 typedef struct derive_rate_point {
     double t;                        /* seconds, caller's clock */

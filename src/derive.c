@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "hash.h"
+
 static void ring_init(derive_ring *r, unsigned short cap, double window)
 {
     memset(r, 0, sizeof *r);
@@ -54,14 +56,6 @@ static bool went_down(double before, double now)
     return !isnan(before) && !isnan(now) && now < before;
 }
 
-/* FNV-1a: a run_id is 40 hex digits; only "the same as before?" is asked of it. */
-static unsigned long long hash_text(const char *s)
-{
-    unsigned long long h = 1469598103934665603ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h ? h : 1;
-}
-
 bool derive_push(derive_history *h, const info_sample *s, double now)
 {
     derive_rate_point p = {.t = now,
@@ -73,7 +67,8 @@ bool derive_push(derive_history *h, const info_sample *s, double now)
     if (info_error_count(s, "OOM", &oom)) p.oom = oom;
 
     const char *run_id = info_text_get(s, INFO_RUN_ID);
-    unsigned long long run_hash = run_id && run_id[0] ? hash_text(run_id) : 0;
+    /* a run_id is 40 hex digits; only "the same as before?" is asked of it (0: none) */
+    unsigned long long run_hash = run_id && run_id[0] ? hash_text(run_id) | 1 : 0;
     double uptime = value_or_nan(s, INFO_UPTIME);
     bool reset = false;
     if (h->has_last) {

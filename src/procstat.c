@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 static bool read_file(const char *path, char *out, size_t cap)
@@ -53,8 +56,15 @@ void procstat_read(const char *procfs, procstat_sample *out)
     }
 
     snprintf(path, sizeof path, "%s/self/fd", procfs);
-    DIR *d = opendir(path);
-    if (d) {
+    /* Linux 6.2+ gives the count as the directory's size in procfs: a stat instead of
+     * reading 10,000 entries (tens of milliseconds on the polling loop for a fleet).
+     * Elsewhere (an older kernel: 0; a test's directory) the entries are counted. */
+    struct stat st;
+    struct statfs fs;
+    DIR *d;
+    if (statfs(path, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC && stat(path, &st) == 0 && st.st_size > 0) {
+        out->open_fds = (double)st.st_size;
+    } else if ((d = opendir(path)) != NULL) {
         double n = 0;
         struct dirent *e;
         while ((e = readdir(d)) != NULL)

@@ -320,3 +320,20 @@ def test_unix_socket_target():
         exporter.stop()
         server.stop()
         os.rmdir(sock_dir) if os.path.isdir(sock_dir) and not os.listdir(sock_dir) else None
+
+
+def test_process_open_fds_counts_the_descriptors():
+    """process_open_fds (a stat of /proc/self/fd on Linux 6.2+, else its entries counted)
+    is what /proc lists for the process, with 16 targets' connections open."""
+    server = RedisServer()
+    exporter = Exporter([f"redis://{server.label}/{db}" for db in range(16)])
+    try:
+        wait_for("targets up", lambda: sum(1 for n, l, v in exporter.metrics() if n == "redis_up" and v == 1) == 16)
+        time.sleep(5.5)   # /proc is read every 5 s
+        listed = len(os.listdir(f"/proc/{exporter.proc.pid}/fd"))
+        reported = exporter.value("process_open_fds")
+        assert reported is not None and abs(reported - listed) <= 2, (reported, listed)
+        assert reported >= 16
+    finally:
+        exporter.stop()
+        server.stop()
