@@ -1,8 +1,10 @@
 /* conn: one non-blocking connection to a Redis server: socket, RESP reader, reply queue.
  *
  * Built on libevent bufferevents (TCP with evdns name resolution, unix sockets, TLS with
- * libevent's OpenSSL bufferevents), so the
- * event loop never blocks; hiredis is used only as the RESP codec. Every command sent
+ * libevent's OpenSSL bufferevents), so the event loop never blocks; once a plain socket is
+ * up it is read with one recv() per readiness and written with one send() when nothing is
+ * queued (two system calls a poll: a fleet makes ten thousand a second). hiredis is used
+ * only as the RESP codec. Every command sent
  * carries a tag (what it asks and which poll it belongs to) that comes back with its
  * reply, in order, so a late reply of an earlier poll is never taken for a new one.
  * Replies are read by the bounded reader (resp.h): bytes are counted against an allowance
