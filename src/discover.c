@@ -35,7 +35,6 @@ struct discoverer {
     unsigned attempt;             /* which candidate (seed, then known nodes) */
     tspec *list;                  /* owned: what was found last */
     size_t n;
-    topo_node *scratch;           /* parser output */
     topo_node master;             /* sentinel: the master, until the replicas answer */
     bool have_master;
     bool logged_failure;
@@ -139,6 +138,26 @@ static void ask(discoverer *d, int argc, const char **argv, int kind)
     conn_send(d->c, argc, argv, NULL, (conn_tag){.kind = (unsigned short)kind});
 }
 
+/* Room for a reply's nodes: as many as it names, never more than TOPOLOGY_MAX_NODES (the
+ * parsers stop there). Made per reply and freed after: a discoverer keeps only its list. */
+static size_t room(size_t named) { return named < 1 ? 1 : named > TOPOLOGY_MAX_NODES ? TOPOLOGY_MAX_NODES : named; }
+
+/* How many nodes a CLUSTER SHARDS reply lists (0 when it has another shape). */
+static size_t shard_nodes(const redisReply *r)
+{
+    size_t n = 0;
+    if (r->type != REDIS_REPLY_ARRAY) return 0;
+    for (size_t s = 0; s < r->elements; s++) {
+        const redisReply *sh = r->element[s];
+        if (!sh || sh->type != REDIS_REPLY_ARRAY) continue;
+        for (size_t i = 0; i + 1 < sh->elements; i += 2)
+            if (sh->element[i]->type == REDIS_REPLY_STRING && strcmp(sh->element[i]->str, "nodes") == 0 &&
+                sh->element[i + 1]->type == REDIS_REPLY_ARRAY)
+                n += sh->element[i + 1]->elements;
+    }
+    return n;
+}
+
 static void on_reply(void *arg, conn_tag tag, redisReply *r)
 {
     discoverer *d = arg;
@@ -164,12 +183,12 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
     case K_AUTH:
         return;
     case K_SHARDS: {
-        int n = topology_cluster_shards(r, d->seed.addr.tls, d->scratch, TOPOLOGY_MAX_NODES, why, sizeof why);
-        if (n <= 0) {
-            failed(d, n < 0 ? why : "no node");
-            return;
-        }
-        replace_list(d, d->scratch, (size_t)n);
+        size_t cap = room(shard_nodes(r));
+        topo_node *nodes = xcalloc(cap, sizeof *nodes);
+        int n = topology_cluster_shards(r, d->seed.addr.tls, nodes, cap, why, sizeof why);
+        if (n <= 0) failed(d, n < 0 ? why : "no node");
+        else replace_list(d, nodes, (size_t)n);
+        free(nodes);
         return;
     }
     case K_NODES: {
@@ -177,12 +196,14 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
             failed(d, "CLUSTER NODES did not answer with text");
             return;
         }
-        int n = topology_cluster_nodes(r->str, r->len, d->scratch, TOPOLOGY_MAX_NODES, why, sizeof why);
-        if (n <= 0) {
-            failed(d, n < 0 ? why : "no node");
-            return;
-        }
-        replace_list(d, d->scratch, (size_t)n);
+        size_t lines = 1;
+        for (const char *p = r->str; (p = memchr(p, '\n', (size_t)(r->str + r->len - p))) != NULL; p++) lines++;
+        size_t cap = room(lines);
+        topo_node *nodes = xcalloc(cap, sizeof *nodes);
+        int n = topology_cluster_nodes(r->str, r->len, nodes, cap, why, sizeof why);
+        if (n <= 0) failed(d, n < 0 ? why : "no node");
+        else replace_list(d, nodes, (size_t)n);
+        free(nodes);
         return;
     }
     case K_MASTER:
@@ -191,13 +212,13 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
         return;
     case K_REPLICAS: {
         if (!d->have_master) return;
-        d->scratch[0] = d->master;
-        int n = topology_sentinel_replicas(r, d->scratch + 1, TOPOLOGY_MAX_NODES - 1);
-        if (n < 0) {
-            failed(d, "SENTINEL REPLICAS has an unexpected shape");
-            return;
-        }
-        replace_list(d, d->scratch, (size_t)n + 1);
+        size_t cap = room((r->type == REDIS_REPLY_ARRAY ? r->elements : 0) + 1);
+        topo_node *nodes = xcalloc(cap, sizeof *nodes);
+        nodes[0] = d->master;
+        int n = topology_sentinel_replicas(r, nodes + 1, cap - 1);
+        if (n < 0) failed(d, "SENTINEL REPLICAS has an unexpected shape");
+        else replace_list(d, nodes, (size_t)n + 1);
+        free(nodes);
         return;
     }
     }
@@ -269,7 +290,6 @@ discoverer *discover_new(struct event_base *base, struct evdns_base *dns, const 
     d->interval = seed->discover == TSPEC_DISCOVER_CLUSTER ? CLUSTER_INTERVAL : SENTINEL_INTERVAL;
     d->cb = cb;
     d->arg = arg;
-    d->scratch = xcalloc(TOPOLOGY_MAX_NODES, sizeof *d->scratch);
     d->tick_ev = evtimer_new(base, on_tick, d);
     d->deadline_ev = evtimer_new(base, on_deadline, d);
     if (!d->tick_ev || !d->deadline_ev) abort();
@@ -285,7 +305,6 @@ void discover_free(discoverer *d)
     event_free(d->deadline_ev);
     for (size_t i = 0; i < d->n; i++) tspec_free(&d->list[i]);
     free(d->list);
-    free(d->scratch);
     tspec_free(&d->seed);
     free(d);
 }
