@@ -33,6 +33,16 @@ static bool has_flag(const char *flags, size_t n, const char *want)
     return false;
 }
 
+/* A host as a server may announce it: printable, no spaces, no NUL (bytes a lying server
+ * sends go into a label and a connect call). */
+static bool host_bytes_ok(const char *h, size_t n)
+{
+    if (n == 0) return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)h[i] <= 0x20 || (unsigned char)h[i] == 0x7f) return false;
+    return true;
+}
+
 /* "ip:port@cport[,hostname]" -> host, port; the announced hostname wins when given. */
 static bool parse_node_addr(const char *a, size_t n, topo_node *o)
 {
@@ -58,7 +68,7 @@ static bool parse_node_addr(const char *a, size_t n, topo_node *o)
         host_end = a + n;
     }
     size_t hl = (size_t)(host_end - host);
-    if (hl == 0 || hl >= sizeof o->host) return false;
+    if (!host_bytes_ok(host, hl) || hl >= sizeof o->host) return false;
     memcpy(o->host, host, hl);
     o->host[hl] = '\0';
     return true;
@@ -110,7 +120,8 @@ int topology_cluster_nodes(const char *text, size_t len, topo_node *out, size_t 
 
 static bool set_host_port(topo_node *o, const redisReply *host, const redisReply *port)
 {
-    if (!host || !port || host->type != REDIS_REPLY_STRING || host->len == 0 || host->len >= sizeof o->host)
+    if (!host || !port || host->type != REDIS_REPLY_STRING || !host_bytes_ok(host->str, host->len) ||
+        host->len >= sizeof o->host)
         return false;
     char buf[16];
     long p;
