@@ -16,10 +16,13 @@
 struct webauth {
     webcfg_pair *users;            /* owned copies */
     size_t n;
-    pthread_mutex_t lock;          /* guards the cache */
+    pthread_mutex_t lock;          /* guards the two rings and runs */
     pthread_mutex_t bcrypt_lock;   /* one bcrypt at a time; others do not wait for it */
-    unsigned char cache[CACHE_SLOTS][SHA256_DIGEST_LENGTH];
-    size_t cached, next;
+    struct ring {
+        unsigned char digest[CACHE_SLOTS][SHA256_DIGEST_LENGTH];
+        size_t n, next;
+    } good, bad;                   /* pairs that verified, pairs that failed */
+    unsigned long runs;            /* bcrypt runs */
 };
 
 /* bcrypt of "x" with cost 10: what an unknown user's password is checked against. */
@@ -45,7 +48,8 @@ void webauth_free(webauth *a)
         free(a->users[i].value);
     }
     free(a->users);
-    explicit_bzero(a->cache, sizeof a->cache);
+    explicit_bzero(&a->good, sizeof a->good);
+    explicit_bzero(&a->bad, sizeof a->bad);
     pthread_mutex_destroy(&a->lock);
     pthread_mutex_destroy(&a->bcrypt_lock);
     free(a);
@@ -65,17 +69,34 @@ static void pair_digest(const char *user, const char *password, unsigned char ou
     free(both);
 }
 
+/* Callers hold a->lock. */
+static bool ring_has(const struct ring *r, const unsigned char *d)
+{
+    bool hit = false;
+    for (size_t i = 0; i < r->n; i++) hit |= CRYPTO_memcmp(r->digest[i], d, SHA256_DIGEST_LENGTH) == 0;
+    return hit;
+}
+
+static void ring_add(struct ring *r, const unsigned char *d)
+{
+    memcpy(r->digest[r->next], d, SHA256_DIGEST_LENGTH);
+    r->next = (r->next + 1) % CACHE_SLOTS;
+    if (r->n < CACHE_SLOTS) r->n++;
+}
+
 bool webauth_check(webauth *a, const char *user, const char *password)
 {
     if (!webauth_required(a)) return true;
     if (!user || !password) return false;
     unsigned char d[SHA256_DIGEST_LENGTH];
     pair_digest(user, password, d);
-    bool hit = false;
     pthread_mutex_lock(&a->lock);
-    for (size_t i = 0; i < a->cached && !hit; i++) hit = CRYPTO_memcmp(a->cache[i], d, sizeof d) == 0;
+    bool good = ring_has(&a->good, d), bad = !good && ring_has(&a->bad, d);
     pthread_mutex_unlock(&a->lock);
-    if (hit) return true;
+    if (good || bad) {
+        explicit_bzero(d, sizeof d);
+        return good;
+    }
     /* Password guessing must not take the HTTP threads: one bcrypt runs at a time, and a
      * request that finds one running is refused at once (a scraper whose pair verified
      * once never gets here again). */
@@ -94,13 +115,18 @@ bool webauth_check(webauth *a, const char *user, const char *password)
     explicit_bzero(cd, sizeof *cd);
     free(cd);
     pthread_mutex_unlock(&a->bcrypt_lock);
-    if (ok) {
-        pthread_mutex_lock(&a->lock);
-        memcpy(a->cache[a->next], d, sizeof d);
-        a->next = (a->next + 1) % CACHE_SLOTS;
-        if (a->cached < CACHE_SLOTS) a->cached++;
-        pthread_mutex_unlock(&a->lock);
-    }
+    pthread_mutex_lock(&a->lock);
+    ring_add(ok ? &a->good : &a->bad, d);
+    a->runs++;
+    pthread_mutex_unlock(&a->lock);
     explicit_bzero(d, sizeof d);
     return ok;
+}
+
+unsigned long webauth_bcrypt_runs(webauth *a)
+{
+    pthread_mutex_lock(&a->lock);
+    unsigned long n = a->runs;
+    pthread_mutex_unlock(&a->lock);
+    return n;
 }

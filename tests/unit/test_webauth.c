@@ -36,9 +36,18 @@ static void test_checks_and_cache(void **state)
     assert_false(webauth_check(a, "nobody", "fast-pw"));
     assert_false(webauth_check(a, NULL, "fast-pw"));
     assert_false(webauth_check(a, "fast", NULL));
+    assert_int_equal(webauth_bcrypt_runs(a), 2);
     assert_true(webauth_check(a, "fast", "fast-pw"));
     assert_true(webauth_check(a, "fast", "fast-pw"));   /* now from the cache */
+    assert_int_equal(webauth_bcrypt_runs(a), 3);
     assert_false(webauth_check(a, "fas", "tfast-pw"));  /* user/password split matters */
+    /* A pair that failed is remembered too: a scraper with a wrong password costs one
+     * bcrypt, not one a scrape; a new guess still pays one. */
+    assert_false(webauth_check(a, "fast", "wrong"));
+    assert_false(webauth_check(a, "nobody", "fast-pw"));
+    assert_int_equal(webauth_bcrypt_runs(a), 4);
+    assert_false(webauth_check(a, "fast", "wrong-2"));
+    assert_int_equal(webauth_bcrypt_runs(a), 5);
     webauth_free(a);
     webauth *open = webauth_new(NULL, 0);
     assert_false(webauth_required(open));
