@@ -1,5 +1,6 @@
-/* Unit tests for basic auth: bcrypt checks, the cache of verified pairs, unknown users,
- * and that a check never waits for another one's bcrypt. */
+/* Unit tests for basic auth: bcrypt checks, the caches of verified and failed pairs,
+ * unknown users, that a check never waits for another one's bcrypt, and that a scraper
+ * with a wrong password cannot keep a right one out. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <crypt.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -82,11 +84,44 @@ static void test_a_check_never_waits_for_another(void **state)
     webauth_free(a);
 }
 
+static atomic_int stop_wrong;
+
+static void *wrong_scraper(void *arg)
+{
+    /* a scraper with a wrong password, asking again and again */
+    while (!atomic_load(&stop_wrong)) webauth_check(arg, "fast", "not-it");
+    return NULL;
+}
+
+/* A scraper with a wrong password next to one with the right password: its failed pair is
+ * remembered after its first bcrypt, so it never holds the one bcrypt slot again and the
+ * right pair's first check is never refused for it. (When failures were not remembered,
+ * the wrong scraper held the slot nearly all the time here and the right check was
+ * refused.) */
+static void test_a_wrong_scraper_cannot_keep_a_right_one_out(void **state)
+{
+    (void)state;
+    webcfg_pair users[] = {{"fast", fast_hash}};
+    webauth *a = webauth_new(users, 1);
+    assert_false(webauth_check(a, "fast", "not-it"));   /* its one bcrypt */
+    atomic_store(&stop_wrong, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, wrong_scraper, a);
+    usleep(20 * 1000);
+    bool in = webauth_check(a, "fast", "fast-pw");
+    atomic_store(&stop_wrong, 1);
+    pthread_join(t, NULL);
+    assert_true(in);
+    assert_int_equal(webauth_bcrypt_runs(a), 2);   /* the wrong one's first, the right one's */
+    webauth_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checks_and_cache),
         cmocka_unit_test(test_a_check_never_waits_for_another),
+        cmocka_unit_test(test_a_wrong_scraper_cannot_keep_a_right_one_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
