@@ -156,8 +156,11 @@ static void on_sock_read(evutil_socket_t fd, short what, void *arg)
     ssize_t n = recv(fd, bytes, sizeof bytes, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
     if (n <= 0) {
+        /* the socket's own reason ("Connection reset by peer"), as the bufferevent's
+         * connect errors give theirs */
+        const char *why = n == 0 ? "connection closed by server" : evutil_socket_error_to_string(errno);
         event_del(c->read_ev);
-        emit(c, CONN_CLOSED, n == 0 ? "connection closed by server" : "connection error");
+        emit(c, CONN_CLOSED, why);
         return;
     }
     c->got_data = true;
