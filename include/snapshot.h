@@ -57,6 +57,9 @@ void snapshot_set_pieces(snapshot *s, snapshot_piece *headers, size_t n_fam, sna
 /* Appends the /scrape body of addr (headers and its samples) to out; false when the
  * snapshot has no such target. */
 bool snapshot_scrape(snapshot *s, const char *addr, buf *out);
+/* The exporter's own series and the Cluster-level ones: all of the text that is no
+ * target's. Valid while the caller holds a reference; NULL with *len 0 before pieces. */
+const char *snapshot_self(const snapshot *s, size_t *len);
 snapshot *snapshot_ref(snapshot *s);
 /* Drops a reference; the last one frees. NULL is ignored. */
 void snapshot_unref(snapshot *s);

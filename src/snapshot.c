@@ -156,6 +156,12 @@ bool snapshot_scrape(snapshot *s, const char *addr, buf *out)
     return false;
 }
 
+const char *snapshot_self(const snapshot *s, size_t *len)
+{
+    *len = s->self_len;
+    return s->self;
+}
+
 snapshot *snapshot_ref(snapshot *s)
 {
     atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);

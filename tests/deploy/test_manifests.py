@@ -67,9 +67,14 @@ def test_kubernetes_manifest(path):
             (sts,) = [d for d in deployments if d["kind"] == "StatefulSet"]
             svc = sts["spec"]["serviceName"]
             assert any(s["metadata"]["name"] == svc and s["spec"].get("clusterIP") == "None" for s in services)
-            urls = [c["url"] for c in m["spec"]["httpSDConfigs"]]
-            want = [f"http://{sts['metadata']['name']}-{i}.{svc}:39121/discovery" for i in range(sts["spec"]["replicas"])]
-            assert urls == want, urls
+            replicas = [f"{sts['metadata']['name']}-{i}.{svc}:39121" for i in range(sts["spec"]["replicas"])]
+            if "httpSDConfigs" in m["spec"]:
+                urls = [c["url"] for c in m["spec"]["httpSDConfigs"]]
+                assert urls == [f"http://{r}/discovery" for r in replicas], urls
+            else:
+                # The replicas' own series: every replica, from the page without targets.
+                assert m["spec"]["metricsPath"] == "/exporter-metrics"
+                assert [t for c in m["spec"]["staticConfigs"] for t in c["targets"]] == replicas
             args = sts["spec"]["template"]["spec"]["containers"][0]["args"]
             assert f"--targets.shard=$(SHARD)/{sts['spec']['replicas']}" in args, "the shard count must match replicas"
         if m["kind"] == "PodMonitor":

@@ -8,7 +8,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from cluster import Cluster  # noqa: E402
-from harness import Exporter, RedisServer, wait_for  # noqa: E402
+from harness import Exporter, RedisServer, parse_metrics, wait_for  # noqa: E402
 
 
 def ups(exporter):
@@ -126,6 +126,13 @@ def test_one_full_shard_is_found_and_resharding_as_advised_clears_it():
             assert finding["cluster"] == cluster.nodes[0].addr and finding["shard"] == f"{lo}-{hi}", finding
             assert finding["id"] == "shard_near_limit_alone"
             assert exporter.value("redis_cluster_memory_used_ratio_max", cluster=cluster.nodes[0].addr) >= 0.8
+            # The Cluster-level series are on /exporter-metrics too (a fleet scrapes its
+            # targets through /scrape): the finding and the ratios, and no node's series.
+            status, _, body = exporter.request("/exporter-metrics")
+            own = parse_metrics(body.decode())
+            assert status == 200 and ("redis_cluster_finding", finding, 1.0) in own, own
+            assert [v for n, l, v in own if n == "redis_cluster_memory_used_ratio_max"][0] >= 0.8
+            assert not [n for n, l, _ in own if "addr" in l], "a node's series on /exporter-metrics"
             page = exporter.landing()
             assert "shard_near_limit_alone" in page and "--cluster reshard" in page
             # Follow the fix: move most of its slots, keys and all, to another primary.

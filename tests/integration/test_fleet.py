@@ -47,6 +47,21 @@ def test_scrape_answers_listed_targets_only_and_never_connects_elsewhere():
             assert status == 404, (form, status)
             assert str(trap_port).encode() not in body
         assert exporter.request("/scrape")[0] == 400
+        # /exporter-metrics: the exporter's own series, none of a target's; they are the
+        # series of /metrics that belong to no target.
+        status, headers, body = exporter.request("/exporter-metrics")
+        own = parse_metrics(body.decode())
+        assert status == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        assert ("redis_memory_exporter_targets", {}, 2.0) in own
+        assert not [n for n, l, _ in own if "addr" in l or n.startswith("redis_") and
+                    not n.startswith("redis_memory_exporter_")], own
+        everything = exporter.metrics()
+        untargeted = {(n, tuple(sorted(l.items()))) for n, l, _ in everything if "addr" not in l}
+        assert {(n, tuple(sorted(l.items()))) for n, l, _ in own} == untargeted
+        assert any("addr" in l for _, l, _ in everything)
+        status, headers, body = exporter.request("/exporter-metrics",
+                                                 headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+        assert status == 200 and body.endswith(b"# EOF\n") and "openmetrics" in headers["Content-Type"]
         time.sleep(1)
         readable, _, _ = select.select([trap], [], [], 0)
         assert not readable, "the exporter connected to an address it was only asked about"
@@ -94,8 +109,13 @@ def test_three_shards_cover_thirty_targets_once_and_prometheus_scrapes_each():
         port = free_port()
         urls = "".join(f"      - url: http://127.0.0.1:{e.port}/discovery\n" for e in shards)
         with open(os.path.join(d, "prometheus.yml"), "w") as f:
+            # As deploy/prometheus/fleet.yml: the targets through /discovery and /scrape, the
+            # replicas' own series from /exporter-metrics.
             f.write("global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: redis\n"
-                    "    http_sd_configs:\n" + urls.replace("      - url:", "      - refresh_interval: 1s\n        url:"))
+                    "    http_sd_configs:\n" + urls.replace("      - url:", "      - refresh_interval: 1s\n        url:") +
+                    "  - job_name: redis_memory_exporter\n    metrics_path: /exporter-metrics\n"
+                    "    static_configs:\n      - targets: [" +
+                    ", ".join(f"'127.0.0.1:{e.port}'" for e in shards) + "]\n")
         prom = subprocess.Popen(["prometheus", f"--config.file={d}/prometheus.yml", f"--storage.tsdb.path={d}/data",
                                  f"--web.listen-address=127.0.0.1:{port}"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -112,6 +132,12 @@ def test_three_shards_cover_thirty_targets_once_and_prometheus_scrapes_each():
         per_instance = query('count by (instance) (redis_up{job="redis"})')
         assert len(per_instance) == 30 and all(r["value"][1] == "1" for r in per_instance), per_instance
         assert query('count(redis_up{job="redis"} == 1)')[0]["value"][1] == "30"
+        # The replicas' own job adds their series and not one target's: every Redis once.
+        wait_for("the replicas' own series", lambda: (query('sum(redis_memory_exporter_targets)') or [{}])[0]
+                 .get("value", [0, "0"])[1] == "30", timeout=30)
+        assert query('count(redis_memory_exporter_targets{job="redis_memory_exporter"})')[0]["value"][1] == "3"
+        assert query('count(redis_up)')[0]["value"][1] == "30"
+        assert query('count({job="redis_memory_exporter", addr!=""})') == []
     finally:
         if prom:
             prom.terminate()
