@@ -86,7 +86,7 @@ static enum MHD_Result send_static(struct MHD_Connection *conn, const site *s, u
     return queue(conn, s, status, r);
 }
 
-static void on_response_done(void *cls) { snapshot_unref(cls); }
+static void on_response_done(void *cls) { snapshot_drop(cls); }
 
 /* Sends a body made for this request (taken from b; owned by the response from now on).
  * vary: the Vary header when the body was negotiated, or NULL. */
@@ -124,7 +124,7 @@ static enum MHD_Result send_marked_down(struct MHD_Connection *conn, const site 
         buf_free(&b);
         b = om;
     }
-    snapshot_unref(s);
+    snapshot_drop(s);
     return send_owned(conn, site_, &b, type, "Accept, Accept-Encoding");
 }
 
@@ -151,7 +151,7 @@ static enum MHD_Result send_part(struct MHD_Connection *conn, const site *site_,
     struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
         len, (void *)(uintptr_t)body, on_response_done, s);
     if (!r) {
-        snapshot_unref(s);
+        snapshot_drop(s);
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
@@ -182,7 +182,7 @@ static enum MHD_Result route_health(struct MHD_Connection *conn, const site *s)
 {
     snapshot *snap = snapshot_current();
     bool alive = snap && snapshot_alive(snap, clock_mono());
-    snapshot_unref(snap);
+    snapshot_drop(snap);
     if (!alive) return send_static(conn, s, MHD_HTTP_SERVICE_UNAVAILABLE, "stalled: the polling loop made no progress\n", NULL);
     return send_static(conn, s, MHD_HTTP_OK, "ok\n", NULL);
 }
@@ -206,7 +206,7 @@ static enum MHD_Result route_scrape(struct MHD_Connection *conn, const site *s)
     buf_init(&b);
     if (!snapshot_scrape(snap, key, &b)) {
         if (config_parse_target(want, &t, why, sizeof why) != 0 || !snapshot_scrape(snap, t.label, &b)) {
-            snapshot_unref(snap);
+            snapshot_drop(snap);
             buf_free(&b);
             return send_static(conn, s, MHD_HTTP_NOT_FOUND, "not a target of this exporter\n", NULL);
         }
@@ -223,7 +223,7 @@ static enum MHD_Result route_scrape(struct MHD_Connection *conn, const site *s)
         b = down;
         break;
     }
-    snapshot_unref(snap);
+    snapshot_drop(snap);
     const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
     bool om = negotiate_openmetrics(accept);
     if (om) {
@@ -251,7 +251,7 @@ static enum MHD_Result route_exporter(struct MHD_Connection *conn, const site *s
     buf_init(&b);
     if (om) render_openmetrics_from_text(&b, self ? self : "", len);
     else buf_append(&b, self ? self : "", len);
-    snapshot_unref(snap);
+    snapshot_drop(snap);
     return send_owned(conn, s, &b, om ? RENDER_CONTENT_TYPE_OPENMETRICS : RENDER_CONTENT_TYPE_TEXT, "Accept");
 }
 
@@ -286,7 +286,7 @@ static enum MHD_Result route_discovery(struct MHD_Connection *conn, const site *
         if (mark < end) buf_puts(&b, host);
         p = mark + (mark < end);
     }
-    snapshot_unref(snap);
+    snapshot_drop(snap);
     return send_owned(conn, s, &b, "application/json", NULL);
 }
 

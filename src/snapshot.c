@@ -36,6 +36,7 @@ struct snapshot {
     size_t n_targets;
     char *self;                       /* the exporter's own series */
     size_t self_len;
+    snapshot *next_dropped;           /* in the dropped list (snapshot_drop); slot_lock */
 };
 
 /* One block: this header, the offsets, then the text and a NUL. Every target keeps one,
@@ -73,7 +74,9 @@ void snapshot_piece_unref(snapshot_piece *p)
 }
 
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
-static snapshot *slot;   /* the one published snapshot; guarded by slot_lock */
+static snapshot *slot;      /* the one published snapshot; guarded by slot_lock */
+static snapshot *dropped;   /* last references dropped by serving threads; slot_lock */
+static size_t n_dropped;    /* slot_lock */
 
 static int by_until(const void *a, const void *b)
 {
@@ -168,9 +171,8 @@ snapshot *snapshot_ref(snapshot *s)
     return s;
 }
 
-void snapshot_unref(snapshot *s)
+static void destroy(snapshot *s)
 {
-    if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1) return;
     for (int i = 0; i < SNAPSHOT_PARTS; i++) {
         free(s->body[i]);
         free(s->gz[i]);
@@ -187,6 +189,30 @@ void snapshot_unref(snapshot *s)
     free(s->names);
     free(s->self);
     free(s);
+}
+
+void snapshot_unref(snapshot *s)
+{
+    if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1) return;
+    destroy(s);
+}
+
+void snapshot_drop(snapshot *s)
+{
+    if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1) return;
+    pthread_mutex_lock(&slot_lock);
+    s->next_dropped = dropped;
+    dropped = s;
+    n_dropped++;
+    pthread_mutex_unlock(&slot_lock);
+}
+
+size_t snapshot_dropped_waiting(void)
+{
+    pthread_mutex_lock(&slot_lock);
+    size_t n = n_dropped;
+    pthread_mutex_unlock(&slot_lock);
+    return n;
 }
 
 size_t snapshot_stale(snapshot *s, double now, const char *const **addrs)
@@ -262,8 +288,16 @@ void snapshot_publish(snapshot *s)
     pthread_mutex_lock(&slot_lock);
     snapshot *old = slot;
     slot = s;
+    snapshot *gone = dropped;
+    dropped = NULL;
+    n_dropped = 0;
     pthread_mutex_unlock(&slot_lock);
     snapshot_unref(old);
+    while (gone) {
+        snapshot *next = gone->next_dropped;
+        destroy(gone);
+        gone = next;
+    }
 }
 
 snapshot *snapshot_current(void)

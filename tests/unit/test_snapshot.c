@@ -74,11 +74,39 @@ static void test_bodies_and_slot(void **state)
     assert_null(snapshot_current());
 }
 
+/* A serving thread that drops the last reference does not free: the snapshot waits for
+ * the publisher's next publish (ASan's leak check sees it freed by then). */
+static void test_dropped_last_reference_is_freed_by_the_publisher(void **state)
+{
+    (void)state;
+    snapshot *first = make(NULL, 0, 1);
+    snapshot_publish(first);
+    snapshot *held = snapshot_current();         /* a request in flight */
+    snapshot_publish(make(NULL, 0, 1));          /* the slot lets go of the first */
+    assert_int_equal(snapshot_dropped_waiting(), 0);
+    size_t len;
+    assert_non_null(snapshot_body(held, SNAPSHOT_TEXT, false, &len));
+    snapshot_drop(held);                         /* the last reference, on a serving thread */
+    assert_int_equal(snapshot_dropped_waiting(), 1);
+    snapshot *cur = snapshot_current();
+    snapshot_drop(cur);                          /* not the last: the slot holds it */
+    assert_int_equal(snapshot_dropped_waiting(), 1);
+    snapshot_publish(make(NULL, 0, 1));          /* frees the dropped one and the old slot's */
+    assert_int_equal(snapshot_dropped_waiting(), 0);
+    cur = snapshot_current();
+    snapshot_clear();
+    snapshot_drop(cur);
+    assert_int_equal(snapshot_dropped_waiting(), 1);
+    snapshot_clear();                            /* at shutdown too */
+    assert_int_equal(snapshot_dropped_waiting(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stale_targets_at_serve_time),
         cmocka_unit_test(test_bodies_and_slot),
+        cmocka_unit_test(test_dropped_last_reference_is_freed_by_the_publisher),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
