@@ -23,7 +23,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
-from harness import Exporter, parse_metrics, proc_cpu_seconds as cpu, proc_rss_kib as rss_kib, wait_for  # noqa: E402
+from harness import Exporter, free_port, parse_metrics, proc_cpu_seconds as cpu, proc_rss_kib as rss_kib, wait_for  # noqa: E402
 
 SERVERS = 4
 
@@ -55,11 +55,43 @@ def quantile(q, before, after):
     return prev_le
 
 
+def nginx_serving(d, body):
+    """The reference: nginx serving a copy of one /scrape body at /scrape, under the same load
+    (the exporter polling the fleet, the Redis servers answering). Returns the process."""
+    root = os.path.join(d, "nginx")
+    os.makedirs(os.path.join(root, "www"))
+    with open(os.path.join(root, "www", "scrape"), "wb") as f:
+        f.write(body)
+    for path, mode in ((d, 0o755), (root, 0o755), (os.path.join(root, "www"), 0o755),
+                       (os.path.join(root, "www", "scrape"), 0o644)):
+        os.chmod(path, mode)   # nginx's worker drops root
+    port = free_port()
+    with open(os.path.join(root, "nginx.conf"), "w") as f:
+        f.write(f"daemon off; worker_processes 1; pid {root}/pid; error_log {root}/error.log warn;\n"
+                "events { worker_connections 64; }\n"
+                f"http {{ access_log off; tcp_nodelay on; keepalive_requests 100000000; default_type text/plain;\n"
+                f"  client_body_temp_path {root}/t1; proxy_temp_path {root}/t2; fastcgi_temp_path {root}/t3;\n"
+                f"  uwsgi_temp_path {root}/t4; scgi_temp_path {root}/t5;\n"
+                f"  server {{ listen 127.0.0.1:{port}; root {root}/www; location = /scrape {{ }} }} }}\n")
+    proc = subprocess.Popen([shutil.which("nginx"), "-p", root, "-c", os.path.join(root, "nginx.conf"),
+                             "-e", os.path.join(root, "error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def up():
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/scrape?target=x")
+            return conn.getresponse().status == 200
+        except OSError:
+            return False
+    wait_for("nginx", up)
+    return proc, port
+
+
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 20
     d = tempfile.mkdtemp(prefix="rme-fleet-bench-")
     servers = []
+    ex = nginx = None
     try:
         for i in range(SERVERS):
             sock = os.path.join(d, f"r{i}.sock")
@@ -117,21 +149,30 @@ def main():
         conn.close()
         wrk_lines = []
 
-        def wrk(what, prefix=()):
+        def wrk(what, port=ex.port, server="the exporter", prefix=()):
             out = subprocess.run([*prefix, "wrk", "-t1", "-c1", "-d10s", "-s", os.path.join(HERE, "fleet_scrape.lua"),
-                                  f"http://127.0.0.1:{ex.port}"], capture_output=True, text=True, timeout=60,
+                                  f"http://127.0.0.1:{port}"], capture_output=True, text=True, timeout=60,
                                  env=dict(os.environ, FLEET_DIR=d, FLEET_N=str(n))).stdout
             fields = dict(kv.split("=") for line in out.splitlines() if line.startswith("FLEET_SCRAPE")
                           for kv in line.split()[1:])
             if fields and int(fields["errors"]) == 0:
-                wrk_lines.append(f"| /scrape?target= p50 / p99 (wrk, one connection, paced, {what}, "
+                wrk_lines.append(f"| /scrape?target= p50 / p99 from {server} (wrk, one connection, paced, {what}, "
                                  f"{int(fields['requests'])} requests) | {int(fields['p50_us']) / 1000:.2f} / "
                                  f"{int(fields['p99_us']) / 1000:.2f} ms | p99 <= 1 ms |")
             else:
-                wrk_lines.append(f"| /scrape?target= (wrk, {what}) | failed: {out.strip()[-200:]!r} | |")
+                wrk_lines.append(f"| /scrape?target= from {server} (wrk, {what}) | failed: {out.strip()[-200:]!r} | |")
         cpus = sorted(os.sched_getaffinity(0))
+        if shutil.which("wrk") and shutil.which("nginx"):
+            conn = http.client.HTTPConnection("127.0.0.1", ex.port, timeout=5)
+            conn.request("GET", f"/scrape?target={links[0]}")
+            nginx = nginx_serving(d, conn.getresponse().read())
+            conn.close()
         if shutil.which("wrk"):
             wrk("every process on every core")
+            if nginx:
+                # The same requests to nginx serving a copy of one answer, under the same
+                # load: what this machine allows any server.
+                wrk("every process on every core", nginx[1], "nginx (a static copy, the reference)")
             # The same with the HTTP threads (and wrk) on a core of their own, the polling
             # loop and the Redis servers on the others: what is left of the figure above
             # is the scheduler sharing two cores between them.
@@ -143,7 +184,13 @@ def main():
                     os.sched_setaffinity(int(tid), last if on_http else rest)
                 for srv in servers:
                     os.sched_setaffinity(srv.pid, rest)
-                wrk("HTTP threads on a core of their own", ("taskset", "-c", str(cpus[-1])))
+                wrk("HTTP threads on a core of their own", prefix=("taskset", "-c", str(cpus[-1])))
+                if nginx:
+                    with open(f"/proc/{nginx[0].pid}/task/{nginx[0].pid}/children") as f:
+                        for pid in [nginx[0].pid, *map(int, f.read().split())]:
+                            os.sched_setaffinity(pid, last)
+                    wrk("nginx on a core of its own", nginx[1], "nginx (a static copy, the reference)",
+                        ("taskset", "-c", str(cpus[-1])))
         times.sort()
         cpu_pct = (c1 - c0) / (t1 - t0) * 100
         per_target = (rss - base_rss) / n
@@ -161,8 +208,12 @@ def main():
             print(line)
         print(f"| /metrics body | {metrics_bytes / 1048576:.1f} MiB | |")
         print(f"| start to every target up | {warm:.1f} s | |")
-        ex.stop()
     finally:
+        if nginx:
+            nginx[0].terminate()
+            nginx[0].wait()
+        if ex:
+            ex.stop()
         for s in servers:
             s.terminate()
         for s in servers:
