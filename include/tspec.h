@@ -47,6 +47,12 @@ typedef struct tspec {
 /* The key two specs of one target share: addr.label ("host:port[/db]" or the path). */
 static inline const char *tspec_key(const tspec *s) { return s->addr.label; }
 
+/* What --targets.shard hashes to pick the replica that polls s: its key, except that a
+ * Cluster goes whole to one replica, its seed and every node found from it hashed by the
+ * cluster's name (the `cluster` label, else the seed's key): the fullest-shard series and
+ * the one-shard finding (clusters.h) need every primary of the Cluster in one place.
+ * Borrowed from s. */
+const char *tspec_share_key(const tspec *s);
 /* A deep copy of src into dst. */
 void tspec_copy(tspec *dst, const tspec *src);
 /* Frees what s owns and zeroes it. */

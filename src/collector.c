@@ -306,7 +306,7 @@ static void apply(collector *c, const targets_file *file)
     const config *cfg = c->cfg;
     size_t kept = 0;
     for (size_t i = 0; i < nw; i++)
-        if (shard_owner(tspec_key(w[i].spec), cfg->shard_count) == cfg->shard_index) w[kept++] = w[i];
+        if (shard_owner(tspec_share_key(w[i].spec), cfg->shard_count) == cfg->shard_index) w[kept++] = w[i];
     nw = kept;
     qsort(w, nw, sizeof *w, cmp_want);
     size_t u = 0;
@@ -382,6 +382,10 @@ static void sync_seeds(collector *c, const targets_file *file)
     for (size_t i = 0; i < file->n; i++) {
         const tspec *sp = &file->specs[i];
         if (sp->discover == TSPEC_DISCOVER_NONE) continue;
+        /* A Cluster is another replica's: not even its seed is asked from here. */
+        if (sp->discover == TSPEC_DISCOVER_CLUSTER &&
+            shard_owner(tspec_share_key(sp), c->cfg->shard_count) != c->cfg->shard_index)
+            continue;
         seed *found = NULL;
         for (size_t k = 0; k < c->n_seeds && !found; k++)
             if (c->seeds[k] && tspec_equal(&c->seeds[k]->s.spec, sp)) {

@@ -61,6 +61,15 @@ const char *tspec_label_value(const tspec *s, const char *name)
     return NULL;
 }
 
+const char *tspec_share_key(const tspec *s)
+{
+    if (s->origin == TSPEC_CLUSTER || s->discover == TSPEC_DISCOVER_CLUSTER) {
+        const char *name = tspec_label_value(s, "cluster");
+        if (name) return name;   /* always there on a node: discovery sets it */
+    }
+    return tspec_key(s);
+}
+
 /* The label names the exporter's own series use: a user label of the same name would
  * make a series carry it twice. */
 static const char *const reserved[] = {

@@ -5,6 +5,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from cluster import Cluster  # noqa: E402
@@ -192,4 +193,46 @@ def test_discovery_asks_cluster_shards_and_falls_back_to_nodes():
         assert sorted({s for s, _ in found[""].values()}) == ["0-5460", "10923-16383", "5461-10922"]
     finally:
         cluster.stop()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_shards_keep_a_cluster_whole_on_one_replica():
+    """Three replicas with --targets.shard: every node of the Cluster is polled by the one
+    replica its name picks (the fullest-shard series need all the primaries in one place),
+    the other replicas do not even ask its seed; plain targets still spread one by one."""
+    cluster = Cluster()
+    lone = RedisServer("--databases", "16")
+    plain = [f"redis://{lone.addr}/{db}" for db in range(12)]
+    d = tempfile.mkdtemp(prefix="rme-cluster-")
+    path = os.path.join(d, "targets.yml")
+    with open(path, "w") as f:
+        f.write(f"targets:\n  - addr: {cluster.nodes[0].addr}\n    discover: cluster\n    labels: {{cluster: main}}\n" +
+                "".join(f"  - addr: {a}\n" for a in plain))
+    for node in cluster.nodes:
+        node.client.config_resetstat()
+    started = time.monotonic()
+    shards = [Exporter([], f"--targets.file={path}", f"--targets.shard={i}/3") for i in range(3)]
+    try:
+        def nodes_of(e):
+            return {l["addr"] for n, l, v in e.metrics() if n == "redis_up" and l.get("cluster") == "main"}
+        wait_for("the Cluster polled", lambda: any(len(nodes_of(e)) == 6 for e in shards), timeout=30)
+        calls = sum(command_calls(node, "cluster|shards") for node in cluster.nodes)
+        elapsed = time.monotonic() - started
+        # One discoverer asks at start and every 10 s; three would have asked three times.
+        assert 1 <= calls <= int(elapsed // 10) + 1, (calls, elapsed)
+        owners = [e for e in shards if nodes_of(e)]
+        assert len(owners) == 1 and nodes_of(owners[0]) == {x.addr for x in cluster.nodes}
+        for e in shards:
+            _, _, body = e.request("/exporter-metrics")
+            ratios = [l for n, l, v in parse_metrics(body.decode()) if n == "redis_cluster_memory_used_ratio_max"]
+            assert ratios == ([{"cluster": "main"}] if e is owners[0] else []), ratios
+        wait_for("every plain target polled", lambda: sum(e.value("redis_memory_exporter_targets") or 0
+                                                          for e in shards) == 6 + len(plain))
+        counts = [int(e.value("redis_memory_exporter_targets")) - (6 if e is owners[0] else 0) for e in shards]
+        assert sum(counts) == len(plain) and sum(1 for c in counts if c > 0) >= 2, counts
+    finally:
+        for e in shards:
+            e.stop()
+        cluster.stop()
+        lone.stop()
         shutil.rmtree(d, ignore_errors=True)

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,10 +131,49 @@ static void test_mistakes_name_the_item(void **state)
     }
 }
 
+/* --targets.shard keeps a Cluster whole: its seed and every node found from it go to the
+ * replica the cluster's name picks; everything else by its own address. */
+static void test_share_keys_keep_a_cluster_together(void **state)
+{
+    (void)state;
+    targets_file f;
+    char err[300] = "";
+    if (targets_parse(good, sizeof good - 1, "/etc/rme", &f, err, sizeof err)) fail_msg("%s", err);
+    const tspec *a = &f.specs[0], *c = &f.specs[3], *s = &f.specs[4];
+    assert_string_equal(tspec_share_key(a), "a:6379");
+    assert_string_equal(tspec_share_key(s), "s1:26379");     /* a Sentinel's nodes go one by one */
+    assert_string_equal(tspec_share_key(c), "seed:7000");    /* the cluster is named by its seed */
+    /* A node found from that seed, as discovery makes it: another address, the seed's name. */
+    tspec node;
+    tspec_copy(&node, c);
+    node.discover = TSPEC_DISCOVER_NONE;
+    node.origin = TSPEC_CLUSTER;
+    snprintf(node.addr.label, sizeof node.addr.label, "10.0.0.7:7001");
+    tspec_set_label(&node, "cluster", "seed:7000");
+    assert_string_equal(tspec_share_key(&node), "seed:7000");
+    /* A cluster named in its labels: the seed and its nodes by that name. */
+    tspec named;
+    tspec_copy(&named, c);
+    tspec_set_label(&named, "cluster", "orders");
+    tspec_set_label(&node, "cluster", "orders");
+    assert_string_equal(tspec_share_key(&named), "orders");
+    assert_string_equal(tspec_share_key(&node), "orders");
+    /* A plain target with a `cluster` label (from defaults:, say) still goes by its address. */
+    tspec plain;
+    tspec_copy(&plain, a);
+    tspec_set_label(&plain, "cluster", "orders");
+    assert_string_equal(tspec_share_key(&plain), "a:6379");
+    tspec_free(&node);
+    tspec_free(&named);
+    tspec_free(&plain);
+    targets_file_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_file),
+        cmocka_unit_test(test_share_keys_keep_a_cluster_together),
         cmocka_unit_test(test_mistakes_name_the_item),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
