@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "info_fields.h"
 
@@ -37,6 +38,8 @@ typedef struct info_text_desc {
 } info_text_desc;
 
 #define INFO_TEXT_MAX 96          /* longer text values are truncated */
+#define INFO_TEXTS_BYTES 320      /* all text values of a sample; one that does not fit any
+                                     more (only a lying server sends that much) is absent */
 #define INFO_ERRNAME_MAX 40       /* longer error prefixes are truncated */
 #define INFO_MAX_ERRORSTATS 64    /* bounds the cardinality of redis_errors_total */
 #define INFO_MAX_DBS 4096         /* bounds the keyspace lines kept */
@@ -56,8 +59,12 @@ typedef struct info_errorstat {
 typedef struct info_sample {
     double num[INFO_NUM_COUNT];
     bool has_num[INFO_NUM_COUNT];
-    char text[INFO_TEXT_COUNT][INFO_TEXT_MAX];
-    bool has_text[INFO_TEXT_COUNT];
+    /* The text values, NUL-terminated, one after another: a few short strings (a version,
+     * a role, a policy; `os`, the longest in the fixtures, is 53 bytes) in one block
+     * instead of INFO_TEXT_COUNT slots of INFO_TEXT_MAX (every target keeps a sample). */
+    char texts[INFO_TEXTS_BYTES];
+    uint16_t text_at[INFO_TEXT_COUNT];   /* 1 + where the value starts in texts; 0 = absent */
+    uint16_t texts_used;
     info_db *dbs;                 /* owned; sorted by index after info_parse */
     size_t n_dbs, cap_dbs;
     info_errorstat *errs;         /* owned */
@@ -88,6 +95,9 @@ size_t info_parse(info_sample *s, const char *text, size_t len);
 bool info_get(const info_sample *s, info_num f, double *out);
 /* Returns the text value, or NULL when absent. */
 const char *info_text_get(const info_sample *s, info_text f);
+/* Sets a text value from v[0..n) (cut at INFO_TEXT_MAX - 1 bytes); absent when it does
+ * not fit in what is left of the sample's INFO_TEXTS_BYTES. */
+void info_text_set(info_sample *s, info_text f, const char *v, size_t n);
 /* The count of an errorstat prefix: true with *out set when known. With an Errorstats
  * section present and no such line, the count is known to be 0. */
 bool info_error_count(const info_sample *s, const char *name, double *out);

@@ -31,7 +31,8 @@ void info_sample_free(info_sample *s)
 void info_sample_reset(info_sample *s)
 {
     memset(s->has_num, 0, sizeof s->has_num);
-    memset(s->has_text, 0, sizeof s->has_text);
+    memset(s->text_at, 0, sizeof s->text_at);
+    s->texts_used = 0;
     s->n_dbs = 0;
     s->n_errs = 0;
     s->has_errorstats = false;
@@ -193,12 +194,7 @@ static bool parse_line(info_sample *s, const key_index *x, const char *k, size_t
         return true;
     }
     if (found >= INFO_NUM_COUNT) {
-        int i = found - INFO_NUM_COUNT;
-        size_t n = (size_t)(end - v);
-        if (n >= INFO_TEXT_MAX) n = INFO_TEXT_MAX - 1;
-        memcpy(s->text[i], v, n);
-        s->text[i][n] = '\0';
-        s->has_text[i] = true;
+        info_text_set(s, (info_text)(found - INFO_NUM_COUNT), v, (size_t)(end - v));
         return true;
     }
     if (klen > 2 && memcmp(k, "db", 2) == 0 && k[2] >= '0' && k[2] <= '9') {
@@ -267,7 +263,19 @@ bool info_get(const info_sample *s, info_num f, double *out)
 
 const char *info_text_get(const info_sample *s, info_text f)
 {
-    return s->has_text[f] ? s->text[f] : NULL;
+    return s->text_at[f] ? s->texts + s->text_at[f] - 1 : NULL;
+}
+
+void info_text_set(info_sample *s, info_text f, const char *v, size_t n)
+{
+    if (n >= INFO_TEXT_MAX) n = INFO_TEXT_MAX - 1;
+    s->text_at[f] = 0;
+    if (n + 1 > sizeof s->texts - s->texts_used) return;
+    char *at = s->texts + s->texts_used;
+    memmove(at, v, n);   /* v may lie in this sample's own texts (a value carried over) */
+    at[n] = '\0';
+    s->text_at[f] = (uint16_t)(s->texts_used + 1);
+    s->texts_used = (uint16_t)(s->texts_used + n + 1);
 }
 
 bool info_error_count(const info_sample *s, const char *name, double *out)

@@ -296,10 +296,8 @@ static void poll_succeed(target *t)
     }
     memset(ld, 0, sizeof *ld);
     /* The replication section comes once a minute (see send_poll): keep what it said. */
-    if (!t->scratch->has_text[INFO_ROLE] && t->rep.sample.has_text[INFO_ROLE]) {
-        memcpy(t->scratch->text[INFO_ROLE], t->rep.sample.text[INFO_ROLE], INFO_TEXT_MAX);
-        t->scratch->has_text[INFO_ROLE] = true;
-    }
+    const char *role = info_text_get(&t->rep.sample, INFO_ROLE);
+    if (!info_text_get(t->scratch, INFO_ROLE) && role) info_text_set(t->scratch, INFO_ROLE, role, strlen(role));
     static const info_num carried[] = {INFO_CONNECTED_SLAVES, INFO_REPL_BACKLOG_SIZE};
     for (size_t i = 0; i < sizeof carried / sizeof carried[0]; i++) {
         info_num f = carried[i];

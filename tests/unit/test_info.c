@@ -37,6 +37,8 @@ static void parse_fixture(const char *name, info_sample *s)
 
 /* Every file in the fixture folder parses and yields the core memory figure when the
  * capture has a numeric one. New fixtures are covered without editing this test. */
+static bool has_key_line(const char *text, size_t len, const char *key);
+
 static void test_every_fixture_parses(void **state)
 {
     (void)state;
@@ -69,6 +71,13 @@ static void test_every_fixture_parses(void **state)
             if (sum < used - 1 || sum > used * 1.05 + 1024)
                 fail_msg("%s: parts sum to %.0f, used_memory is %.0f", e->d_name, sum, used);
         }
+        /* Every text value the capture has is kept: none left out for want of room. */
+        size_t len;
+        char *text = slurp(e->d_name, &len);
+        for (int i = 0; i < INFO_TEXT_COUNT; i++)
+            if (has_key_line(text, len, info_text_table[i].key) && !info_text_get(&s, (info_text)i))
+                fail_msg("%s: %s left out", e->d_name, info_text_table[i].key);
+        free(text);
         info_sample_free(&s);
         files++;
     }
@@ -241,7 +250,7 @@ static void test_hostile_input(void **state)
         if (s.has_num[i] && !has_key_line(junk, sizeof junk, info_num_table[i].key))
             fail_msg("%s made up from junk", info_num_table[i].key);
     for (int i = 0; i < INFO_TEXT_COUNT; i++)
-        if (s.has_text[i] && !has_key_line(junk, sizeof junk, info_text_table[i].key))
+        if (info_text_get(&s, (info_text)i) && !has_key_line(junk, sizeof junk, info_text_table[i].key))
             fail_msg("%s made up from junk", info_text_table[i].key);
     for (size_t i = 0; i < s.n_dbs; i++) {
         char key[24];
@@ -260,6 +269,25 @@ static void test_hostile_input(void **state)
     memcpy(longv, "redis_version:", 14);
     info_parse(&s, longv, sizeof longv);
     assert_true(strlen(info_text_get(&s, INFO_REDIS_VERSION)) == INFO_TEXT_MAX - 1);
+    info_sample_free(&s);
+    /* Every text field as long as it may be: the ones that fit stay whole, the rest are
+     * absent, none runs past the sample's room; a reset makes room again. */
+    info_sample_init(&s);
+    size_t fit = 0;
+    for (int i = 0; i < INFO_TEXT_COUNT; i++) {
+        char line[300];
+        int n = snprintf(line, sizeof line, "%s:%0200d\n", info_text_table[i].key, i);
+        info_parse(&s, line, (size_t)n);
+        const char *got = info_text_get(&s, (info_text)i);
+        if (got) {
+            assert_int_equal(strlen(got), INFO_TEXT_MAX - 1);
+            fit++;
+        }
+    }
+    assert_int_equal(fit, INFO_TEXTS_BYTES / INFO_TEXT_MAX);
+    info_sample_reset(&s);
+    info_parse(&s, "role:master\n", 12);
+    assert_string_equal(info_text_get(&s, INFO_ROLE), "master");
     info_sample_free(&s);
     /* The number of dbs and errorstats kept is bounded. */
     info_sample_init(&s);
