@@ -107,6 +107,7 @@ struct collector {
     double render_cost;            /* seconds the last publish took */
     histo lateness;                /* poll lateness over all targets */
     target_gate gate;              /* --poll.max-concurrent-connects, shared by every target */
+    target_ticks ticks;            /* the ticks' common timeouts, shared by every target */
     buf self, landing, sd;         /* render buffers, sized from the previous round */
     buf scratch;                   /* one target's piece being rendered */
     size_t n_fam;                  /* families of a target's series */
@@ -231,6 +232,7 @@ static entry *entry_new(collector *c, const tspec *spec, seed *src)
     o.tls = seat_tls(c, &e->s);
     o.lateness = &c->lateness;
     o.gate = &c->gate;
+    o.ticks = &c->ticks;
     if (spec->keys_per_second >= 0) {
         o.sampler.keys_per_second = spec->keys_per_second;
         o.sampler_on = spec->keys_per_second > 0;
@@ -680,6 +682,7 @@ collector *collector_new(struct event_base *base, const config *cfg, const rende
     c->creds = cr;
     histo_init(&c->lateness, histo_lateness_bounds, histo_lateness_n);
     c->gate.max = (unsigned)c->cfg->max_connects;
+    target_ticks_init(&c->ticks, base, cfg->poll_interval);
     /* --tls.* given with a rediss:// address is checked now: a mistake stops the start. */
     for (size_t i = 0; i < cfg->n_targets; i++)
         if (cfg->targets[i].tls && !global_tls(c)) goto bad;

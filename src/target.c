@@ -607,6 +607,26 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     poll_fail(t, POLLERR_TIMEOUT, detail);
 }
 
+void target_ticks_init(target_ticks *k, struct event_base *base, double interval)
+{
+    k->interval = interval;
+    for (int i = 0; i < TARGET_TICK_QUEUES; i++) {
+        double len = interval - i * 0.001;
+        struct timeval tv = clock_tv(len);
+        k->q[i] = len > 0 ? event_base_init_common_timeout(base, &tv) : NULL;
+    }
+}
+
+/* The queued length for a tick due in `wait` seconds: the shortest one not under it. */
+static const struct timeval *tick_queue(const target_ticks *k, double wait)
+{
+    if (!k) return NULL;
+    double early = k->interval - wait;   /* how late the tick that set this one came */
+    if (early < -1e-6) return NULL;
+    long i = early <= 0 ? 0 : (long)(early * 1000);
+    return i < TARGET_TICK_QUEUES ? k->q[i] : NULL;
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
@@ -618,8 +638,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
      * whole intervals that were missed (the loop was busy or the host slept). */
     t->next_due += t->opts.interval;
     if (t->next_due < now) t->next_due = now + t->opts.interval;
+    const struct timeval *q = tick_queue(t->opts.ticks, t->next_due - now);
     struct timeval tv = clock_tv(t->next_due - now);
-    event_add(t->tick_ev, &tv);
+    event_add(t->tick_ev, q ? q : &tv);
     if (t->phase == TARGET_BACKOFF && now < t->backoff_until) return;
     if (gate_closed(t)) {
         t->opts.gate->waits++;

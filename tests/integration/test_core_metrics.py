@@ -307,6 +307,40 @@ def test_keep_alive_and_no_redis_command_per_scrape():
         server.stop()
 
 
+def test_polls_keep_their_interval():
+    """A target is polled once an interval, when due: 200 ms for 6 s is 30 INFO calls (the
+    ticks wait in libevent's common-timeout queues, each set to land when due: a wrong
+    queue would poll early and more often), and each tick is counted in the lateness
+    histogram."""
+    server = RedisServer()
+    exporter = Exporter(server.addr, interval="200ms")
+    try:
+        wait_for("redis_up 1", lambda: exporter.value("redis_up") == 1)
+        ticks0 = exporter.value("redis_memory_exporter_poll_lateness_seconds_count")
+        server.client.config_resetstat()
+        t0 = time.monotonic()
+        time.sleep(6)
+        calls = server.client.info("commandstats").get("cmdstat_info", {"calls": 0})["calls"]
+        elapsed = time.monotonic() - t0
+        ticks = exporter.value("redis_memory_exporter_poll_lateness_seconds_count") - ticks0
+        assert elapsed / 0.2 - 2 <= calls <= elapsed / 0.2 + 1, (calls, elapsed)
+        assert abs(ticks - calls) <= 2, (ticks, calls)
+        # Each poll when due, not merely as many: the gaps between INFO calls as Redis saw
+        # them (a tick queued 63 ms short alternates 137 and 263 ms and still counts 30).
+        times = []
+        with server.client.monitor() as m:
+            for cmd in m.listen():
+                if cmd["command"].upper().startswith("INFO"):
+                    times.append(cmd["time"])
+                if len(times) == 12:
+                    break
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        assert all(0.17 <= g <= 0.23 for g in gaps), gaps
+    finally:
+        exporter.stop()
+        server.stop()
+
+
 def test_unix_socket_target():
     import tempfile as _tempfile
     sock_dir = _tempfile.mkdtemp(prefix="rme-sock-")
