@@ -4,8 +4,9 @@
  * each target's data is fresh, and the HTTP side asks at serve time (snapshot_stale).
  *
  * Threading: the collector thread builds a snapshot and publishes it; HTTP threads take
- * a reference, send its bytes and drop the reference (snapshot_drop: the collector frees). The slot's mutex is held only to
- * swap or copy the pointer, never while bytes are written. The gzip body is made once
+ * a reference, send its bytes and drop the reference (snapshot_drop: the collector frees
+ * what they let go of last). The slot's mutex is held only to swap or copy the pointer
+ * (and to hand over a dropped snapshot), never while bytes are written. The gzip body is made once
  * per snapshot on first demand, under the snapshot's own mutex. */
 #ifndef RME_SNAPSHOT_H
 #define RME_SNAPSHOT_H

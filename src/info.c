@@ -272,7 +272,7 @@ void info_text_set(info_sample *s, info_text f, const char *v, size_t n)
     s->text_at[f] = 0;
     if (n + 1 > sizeof s->texts - s->texts_used) return;
     char *at = s->texts + s->texts_used;
-    memmove(at, v, n);   /* v may lie in this sample's own texts (a value carried over) */
+    memcpy(at, v, n);
     at[n] = '\0';
     s->text_at[f] = (uint16_t)(s->texts_used + 1);
     s->texts_used = (uint16_t)(s->texts_used + n + 1);
