@@ -1,5 +1,6 @@
-/* landing: the HTML page at "/": every target, its state and last error class, its
- * usage against maxmemory, and each finding with why it matters and its fix. Pure:
+/* landing: the HTML page at "/": the targets, their state and last error class, their
+ * usage against maxmemory, and each finding with why it matters and its fix, in order of
+ * attention (not up, then the fullest; a page shows a fleet's first few hundred). Pure:
  * writes into the caller's buffer. Every string from Redis or the config is escaped. */
 #ifndef RME_LANDING_H
 #define RME_LANDING_H

@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -15,6 +16,7 @@
 #include "fmt.h"
 #include "observe.h"
 #include "summary.h"
+#include "xalloc.h"
 
 /* Rows and findings shown at most: a page for people, not a listing of a whole fleet. */
 #define LANDING_MAX_ROWS 500
@@ -250,9 +252,35 @@ static void put_finding(buf *out, const char *who, const char *id, const char *s
     buf_puts(out, "</p></div>\n");
 }
 
+/* What needs a person's eyes first: a target that is not up (nothing about its memory
+ * can be seen), then the fullest against its maxmemory, then those without a limit. */
+static int attention_rank(const render_view *t)
+{
+    if (!t->up) return 0;
+    return t->r->derived.has_used_ratio ? 1 : 2;
+}
+
+/* qsort order of render_view pointers: by attention, the fuller first, and otherwise as
+ * given (the pointers point into one array, so their order is the given order). */
+static int by_attention(const void *a, const void *b)
+{
+    const render_view *x = *(const render_view *const *)a, *y = *(const render_view *const *)b;
+    int rx = attention_rank(x), ry = attention_rank(y);
+    if (rx != ry) return rx < ry ? -1 : 1;
+    if (rx == 1 && x->r->derived.used_ratio != y->r->derived.used_ratio)
+        return x->r->derived.used_ratio > y->r->derived.used_ratio ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
 void landing_render(buf *out, const render_view *targets, size_t n, const render_exporter *e,
                     const char *telemetry_path)
 {
+    /* A fleet has more targets than a page can show: rows, findings and cards are shown
+     * in order of attention, so that the ones shown are the ones that matter. */
+    const render_view **order = xcalloc(n ? n : 1, sizeof *order);
+    for (size_t i = 0; i < n; i++) order[i] = &targets[i];
+    qsort(order, n, sizeof *order, by_attention);
+
     buf_printf(out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>redis_memory_exporter</title>\n"
                     "<style>%s</style></head><body>\n<h1>redis_memory_exporter</h1>\n"
                     "<p>Prometheus exporter for Redis memory: used memory against maxmemory, where it goes, "
@@ -263,10 +291,12 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
     buf_printf(out, "), polling every %g s.</p>\n<p><a href=\"", e->poll_interval);
     fmt_html(out, telemetry_path);
     buf_puts(out, "\">Metrics</a> &middot; <a href=\"/healthz\">Health</a></p>\n"
-                  "<h2>Targets</h2>\n<table><tr><th>address</th><th>state</th><th>last error</th>"
+                  "<h2>Targets</h2>\n");
+    if (n > 1) buf_puts(out, "<p class=\"note\">Targets that are not up first, then the fullest against maxmemory.</p>\n");
+    buf_puts(out, "<table><tr><th>address</th><th>state</th><th>last error</th>"
                   "<th>used / maxmemory</th><th>policy</th></tr>\n");
     for (size_t i = 0; i < n && i < LANDING_MAX_ROWS; i++) {
-        const render_view *t = &targets[i];
+        const render_view *t = order[i];
         const report *r = t->r;
         buf_puts(out, "<tr><td>");
         fmt_html(out, r->addr);
@@ -313,7 +343,7 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
         shown++;
     }
     for (size_t i = 0; i < n; i++) {
-        const render_view *t = &targets[i];
+        const render_view *t = order[i];
         const report *r = t->r;
         if (!t->up || shown >= LANDING_MAX_ROWS || r->diagnosis.n == 0) continue;
         diagnose_result dr;
@@ -328,8 +358,10 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
     }
     if (shown == 0) buf_puts(out, "<p>No finding: every target that answers looks healthy.</p>\n");
     buf_puts(out, "<h2>Memory by target</h2>\n");
-    for (size_t i = 0; i < n && i < LANDING_MAX_CARDS; i++) put_card(out, &targets[i]);
+    for (size_t i = 0; i < n && i < LANDING_MAX_CARDS; i++) put_card(out, order[i]);
     if (n > LANDING_MAX_CARDS)
-        buf_printf(out, "<p>&hellip; the first %d targets are shown; /metrics has every one.</p>\n", LANDING_MAX_CARDS);
+        buf_printf(out, "<p>&hellip; the first %d targets of the list above are shown; /metrics has every one.</p>\n",
+                   LANDING_MAX_CARDS);
     buf_puts(out, "</body></html>\n");
+    free(order);
 }

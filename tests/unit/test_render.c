@@ -264,6 +264,47 @@ static void test_landing_escapes_html(void **state)
     info_sample_free(&w.r.sample);
 }
 
+/* A fleet's page shows what needs looking at first: targets that are not up, then the
+ * fullest against maxmemory, then those without a limit; ties keep the given order. */
+static void test_landing_orders_by_attention(void **state)
+{
+    (void)state;
+    static const struct { const char *addr, *info; bool up; } cases[] = {
+        {"a:1", "used_memory:5000\nmaxmemory:10000\n", true},
+        {"b:1", "used_memory:5000\nmaxmemory:10000\n", false},
+        {"c:1", "used_memory:9000\nmaxmemory:10000\n", true},
+        {"d:1", "used_memory:9000\nmaxmemory:0\n", true},
+        {"e:1", "used_memory:5000\nmaxmemory:10000\n", true},
+    };
+    static const char *const want[] = {"b:1", "c:1", "a:1", "e:1", "d:1"};
+    enum { N = sizeof cases / sizeof cases[0] };
+    static world w[N];
+    render_view views[N];
+    for (size_t i = 0; i < N; i++) {
+        make(&w[i], cases[i].info, cases[i].up);
+        w[i].r.addr = cases[i].addr;
+        views[i] = w[i].t;
+        views[i].r = &w[i].r;
+    }
+    buf b;
+    buf_init(&b);
+    landing_render(&b, views, N, &w[0].e, "/metrics");
+    const char *rows = b.data, *cards = strstr(b.data, "<h2>Memory by target</h2>");
+    assert_non_null(cards);
+    for (size_t i = 0; i < N; i++) {
+        char row[64], card[64];
+        snprintf(row, sizeof row, "<tr><td>%s</td>", want[i]);
+        snprintf(card, sizeof card, "data-addr=\"%s\"", want[i]);
+        const char *r = strstr(rows, row), *c = strstr(cards, card);
+        if (!r || !c) fail_msg("%s is not where it should be (position %zu)", want[i], i);
+        rows = r + 1;
+        cards = c + 1;
+    }
+    assert_non_null(strstr(b.data, "not up first, then the fullest"));
+    buf_free(&b);
+    for (size_t i = 0; i < N; i++) info_sample_free(&w[i].r.sample);
+}
+
 static void test_landing_shows_findings_and_fixes(void **state)
 {
     (void)state;
@@ -418,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_openmetrics_transform), cmocka_unit_test(test_down_target_has_no_redis_series),
         cmocka_unit_test(test_label_escaping),       cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_landing_escapes_html), cmocka_unit_test(test_pieces_make_the_whole), cmocka_unit_test(test_landing_shows_findings_and_fixes),
+        cmocka_unit_test(test_landing_orders_by_attention),
         cmocka_unit_test(test_mark_down),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
