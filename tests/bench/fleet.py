@@ -55,35 +55,55 @@ def quantile(q, before, after):
     return prev_le
 
 
-def nginx_serving(d, body):
-    """The reference: nginx serving a copy of one /scrape body at /scrape, under the same load
-    (the exporter polling the fleet, the Redis servers answering). Returns the process."""
+def nginx_serving(d, body, bodies):
+    """The references: nginx under the same load (the exporter polling the fleet, the Redis
+    servers answering), on two ports: the first serves a copy of one /scrape body for any
+    target (one small file, always hot), the second a copy of each target's own body
+    (bodies: target path -> bytes; a file per target, as many bytes to find and read per
+    request as the exporter has). Returns (process, port of the one copy, port of the
+    copies per target)."""
     root = os.path.join(d, "nginx")
-    os.makedirs(os.path.join(root, "www"))
-    with open(os.path.join(root, "www", "scrape"), "wb") as f:
+    www, each = os.path.join(root, "www"), os.path.join(root, "each")
+    os.makedirs(www)
+    with open(os.path.join(www, "scrape"), "wb") as f:
         f.write(body)
-    for path, mode in ((d, 0o755), (root, 0o755), (os.path.join(root, "www"), 0o755),
-                       (os.path.join(root, "www", "scrape"), 0o644)):
+    for target, b in bodies.items():
+        path = os.path.join(each, target.lstrip("/"))
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(b)
+    for path, mode in ((d, 0o755), (root, 0o755), (www, 0o755), (os.path.join(www, "scrape"), 0o644)):
         os.chmod(path, mode)   # nginx's worker drops root
-    port = free_port()
+    for top, dirs, files in os.walk(each):
+        os.chmod(top, 0o755)
+        for name in files:
+            os.chmod(os.path.join(top, name), 0o644)
+    port, port_each = free_port(), free_port()
     with open(os.path.join(root, "nginx.conf"), "w") as f:
         f.write(f"daemon off; worker_processes 1; pid {root}/pid; error_log {root}/error.log warn;\n"
                 "events { worker_connections 64; }\n"
                 f"http {{ access_log off; tcp_nodelay on; keepalive_requests 100000000; default_type text/plain;\n"
                 f"  client_body_temp_path {root}/t1; proxy_temp_path {root}/t2; fastcgi_temp_path {root}/t3;\n"
                 f"  uwsgi_temp_path {root}/t4; scgi_temp_path {root}/t5;\n"
-                f"  server {{ listen 127.0.0.1:{port}; root {root}/www; location = /scrape {{ }} }} }}\n")
+                f"  server {{ listen 127.0.0.1:{port}; root {www}; location = /scrape {{ }} }}\n"
+                f"  server {{ listen 127.0.0.1:{port_each}; root {each};\n"
+                "    location = /scrape { try_files $arg_target =404; } } }\n")
     proc = subprocess.Popen([shutil.which("nginx"), "-p", root, "-c", os.path.join(root, "nginx.conf"),
                              "-e", os.path.join(root, "error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    some = next(iter(bodies))
     def up():
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/scrape?target=x")
-            return conn.getresponse().status == 200
+            for p, target in ((port, "x"), (port_each, some)):
+                conn = http.client.HTTPConnection("127.0.0.1", p, timeout=1)
+                conn.request("GET", f"/scrape?target={target}")
+                r = conn.getresponse()
+                if r.status != 200 or r.read() != (body if p == port else bodies[some]):
+                    return False
+            return True
         except OSError:
             return False
     wait_for("nginx", up)
-    return proc, port
+    return proc, port, port_each
 
 
 def main():
@@ -164,15 +184,20 @@ def main():
         cpus = sorted(os.sched_getaffinity(0))
         if shutil.which("wrk") and shutil.which("nginx"):
             conn = http.client.HTTPConnection("127.0.0.1", ex.port, timeout=5)
-            conn.request("GET", f"/scrape?target={links[0]}")
-            nginx = nginx_serving(d, conn.getresponse().read())
+            bodies = {}
+            for link in links:
+                conn.request("GET", f"/scrape?target={link}")
+                bodies[link] = conn.getresponse().read()
             conn.close()
+            nginx = nginx_serving(d, bodies[links[0]], bodies)
+            del bodies
         if shutil.which("wrk"):
             wrk("every process on every core")
             if nginx:
                 # The same requests to nginx serving a copy of one answer, under the same
                 # load: what this machine allows any server.
                 wrk("every process on every core", nginx[1], "nginx (a static copy, the reference)")
+                wrk("every process on every core", nginx[2], "nginx (a copy per target, the reference)")
             # The same with the HTTP threads (and wrk) on a core of their own, the polling
             # loop and the Redis servers on the others: what is left of the figure above
             # is the scheduler sharing two cores between them.
@@ -190,6 +215,8 @@ def main():
                         for pid in [nginx[0].pid, *map(int, f.read().split())]:
                             os.sched_setaffinity(pid, last)
                     wrk("nginx on a core of its own", nginx[1], "nginx (a static copy, the reference)",
+                        ("taskset", "-c", str(cpus[-1])))
+                    wrk("nginx on a core of its own", nginx[2], "nginx (a copy per target, the reference)",
                         ("taskset", "-c", str(cpus[-1])))
         times.sort()
         cpu_pct = (c1 - c0) / (t1 - t0) * 100
