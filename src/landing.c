@@ -267,8 +267,11 @@ static int by_attention(const void *a, const void *b)
     const render_view *x = *(const render_view *const *)a, *y = *(const render_view *const *)b;
     int rx = attention_rank(x), ry = attention_rank(y);
     if (rx != ry) return rx < ry ? -1 : 1;
-    if (rx == 1 && x->r->derived.used_ratio != y->r->derived.used_ratio)
-        return x->r->derived.used_ratio > y->r->derived.used_ratio ? -1 : 1;
+    if (rx == 1) {   /* written so that a NaN from a lying server falls through to the order given */
+        double fx = x->r->derived.used_ratio, fy = y->r->derived.used_ratio;
+        if (fx > fy) return -1;
+        if (fx < fy) return 1;
+    }
     return x < y ? -1 : x > y;
 }
 
