@@ -295,7 +295,19 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
     fmt_html(out, telemetry_path);
     buf_puts(out, "\">Metrics</a> &middot; <a href=\"/healthz\">Health</a></p>\n"
                   "<h2>Targets</h2>\n");
-    if (n > 1) buf_puts(out, "<p class=\"note\">Targets that are not up first, then the fullest against maxmemory.</p>\n");
+    if (n > 1) {
+        /* The counts a person with a fleet asks first; findings count only where up. */
+        size_t up = 0, with = 0, critical = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!targets[i].up) continue;
+            up++;
+            with += targets[i].r->diagnosis.n > 0;
+            critical += targets[i].r->diagnosis.worst == DIAGNOSE_CRITICAL;
+        }
+        buf_printf(out, "<p>%zu targets: %zu up, %zu not up; %zu with findings, %zu of them critical.</p>\n", n, up,
+                   n - up, with, critical);
+        buf_puts(out, "<p class=\"note\">Targets that are not up first, then the fullest against maxmemory.</p>\n");
+    }
     buf_puts(out, "<table><tr><th>address</th><th>state</th><th>last error</th>"
                   "<th>used / maxmemory</th><th>policy</th></tr>\n");
     for (size_t i = 0; i < n && i < LANDING_MAX_ROWS; i++) {

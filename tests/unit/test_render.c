@@ -272,7 +272,7 @@ static void test_landing_orders_by_attention(void **state)
     static const struct { const char *addr, *info; bool up; } cases[] = {
         {"a:1", "used_memory:5000\nmaxmemory:10000\n", true},
         {"b:1", "used_memory:5000\nmaxmemory:10000\n", false},
-        {"c:1", "used_memory:9000\nmaxmemory:10000\n", true},
+        {"c:1", "used_memory:9600\nmaxmemory:10000\n", true},
         {"d:1", "used_memory:9000\nmaxmemory:0\n", true},
         {"e:1", "used_memory:5000\nmaxmemory:10000\n", true},
     };
@@ -301,6 +301,19 @@ static void test_landing_orders_by_attention(void **state)
         cards = c + 1;
     }
     assert_non_null(strstr(b.data, "not up first, then the fullest"));
+    assert_non_null(strstr(b.data, "5 targets: 4 up, 1 not up; 0 with findings, 0 of them critical."));
+    /* The 96 % target's finding is counted, and as critical (observe judges it past the
+     * critical share of its limit). */
+    diagnose_thresholds th = diagnose_default_thresholds();
+    observe_opts o = {.thresholds = &th, .one_shot = true};
+    for (size_t i = 0; i < N; i++) {
+        observe(&w[i].h, &w[i].r, &o, 1);
+        views[i].r = &w[i].r;
+    }
+    buf_reset(&b);
+    landing_render(&b, views, N, &w[0].e, "/metrics");
+    if (!strstr(b.data, "5 targets: 4 up, 1 not up; 1 with findings, 1 of them critical."))
+        fail_msg("counts: %.200s", strstr(b.data, "<h2>Targets</h2>"));
     buf_free(&b);
     for (size_t i = 0; i < N; i++) info_sample_free(&w[i].r.sample);
 }
