@@ -55,23 +55,18 @@ def quantile(q, before, after):
     return prev_le
 
 
-def nginx_serving(d, body, bodies):
+def nginx_serving(d, body, each, some):
     """The references: nginx under the same load (the exporter polling the fleet, the Redis
     servers answering), on two ports: the first serves a copy of one /scrape body for any
-    target (one small file, always hot), the second a copy of each target's own body
-    (bodies: target path -> bytes; a file per target, as many bytes to find and read per
-    request as the exporter has). Returns (process, port of the one copy, port of the
-    copies per target)."""
+    target (one small file, always hot), the second a copy of each target's own body from
+    the folder `each` (the target's path below it: a file per target, as many bytes to find
+    and read per request as the exporter has; `some` is one of the targets). Returns
+    (process, port of the one copy, port of the copies per target)."""
     root = os.path.join(d, "nginx")
-    www, each = os.path.join(root, "www"), os.path.join(root, "each")
+    www = os.path.join(root, "www")
     os.makedirs(www)
     with open(os.path.join(www, "scrape"), "wb") as f:
         f.write(body)
-    for target, b in bodies.items():
-        path = os.path.join(each, target.lstrip("/"))
-        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(b)
     for path, mode in ((d, 0o755), (root, 0o755), (www, 0o755), (os.path.join(www, "scrape"), 0o644)):
         os.chmod(path, mode)   # nginx's worker drops root
     for top, dirs, files in os.walk(each):
@@ -90,14 +85,15 @@ def nginx_serving(d, body, bodies):
                 "    location = /scrape { try_files $arg_target =404; } } }\n")
     proc = subprocess.Popen([shutil.which("nginx"), "-p", root, "-c", os.path.join(root, "nginx.conf"),
                              "-e", os.path.join(root, "error.log")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    some = next(iter(bodies))
+    with open(os.path.join(each, some.lstrip("/")), "rb") as f:
+        some_body = f.read()
     def up():
         try:
             for p, target in ((port, "x"), (port_each, some)):
                 conn = http.client.HTTPConnection("127.0.0.1", p, timeout=1)
                 conn.request("GET", f"/scrape?target={target}")
                 r = conn.getresponse()
-                if r.status != 200 or r.read() != (body if p == port else bodies[some]):
+                if r.status != 200 or r.read() != (body if p == port else some_body):
                     return False
             return True
         except OSError:
@@ -183,14 +179,18 @@ def main():
                 wrk_lines.append(f"| /scrape?target= from {server} (wrk, {what}) | failed: {out.strip()[-200:]!r} | |")
         cpus = sorted(os.sched_getaffinity(0))
         if shutil.which("wrk") and shutil.which("nginx"):
+            # Each target's answer, written where nginx's second server finds it.
             conn = http.client.HTTPConnection("127.0.0.1", ex.port, timeout=5)
-            bodies = {}
+            each = os.path.join(d, "nginx-each")
             for link in links:
                 conn.request("GET", f"/scrape?target={link}")
-                bodies[link] = conn.getresponse().read()
+                path = os.path.join(each, link.lstrip("/"))
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "wb") as f:
+                    f.write(conn.getresponse().read())
             conn.close()
-            nginx = nginx_serving(d, bodies[links[0]], bodies)
-            del bodies
+            with open(os.path.join(each, links[0].lstrip("/")), "rb") as f:
+                nginx = nginx_serving(d, f.read(), each, links[0])
         if shutil.which("wrk"):
             wrk("every process on every core")
             if nginx:
