@@ -191,10 +191,31 @@ static bool tcp_up(struct bufferevent *bev)
     return fd >= 0 && getpeername(fd, (struct sockaddr *)&peer, &len) == 0;
 }
 
+/* Whether the socket under bev is connected to itself. With nothing listening on a
+ * local port inside the ephemeral range, the kernel can pick that very port as our
+ * source port, and TCP's simultaneous open then connects the socket to itself: our
+ * commands come back as "replies", and the port stays taken, so the Redis that should
+ * listen there cannot bind it when it starts. */
+static bool self_connected(struct bufferevent *bev)
+{
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    struct sockaddr_storage mine, peer;
+    socklen_t mlen = sizeof mine, plen = sizeof peer;
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)&mine, &mlen) != 0 ||
+        getpeername(fd, (struct sockaddr *)&peer, &plen) != 0)
+        return false;
+    if (mine.ss_family == AF_UNIX) return false;
+    return mlen == plen && memcmp(&mine, &peer, mlen) == 0;
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     conn *c = arg;
     if (what & BEV_EVENT_CONNECTED) {
+        if (!c->tls && self_connected(bev)) {
+            emit(c, CONN_CONNECT_FAILED, "nothing listens on the port (the socket connected to itself)");
+            return;
+        }
         c->up = true;
         read_directly(c);
         emit(c, CONN_CONNECTED, "");

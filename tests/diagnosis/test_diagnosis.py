@@ -159,8 +159,12 @@ def test_scenario(name, redis_args, flags, setup, expected, keep_writing):
 
 
 def test_doctor_cannot_check_exits_3():
-    from harness import free_port
-    status, out = doctor(f"127.0.0.1:{free_port()}", "--poll.timeout=500ms")
+    from harness import refused_port
+    held, port = refused_port()
+    try:
+        status, out = doctor(f"127.0.0.1:{port}", "--poll.timeout=500ms")
+    finally:
+        held.close()
     assert status == 3
     assert "Could not check" in out
 

@@ -3,6 +3,7 @@ closing and old servers. The exporter never crashes or stalls, answers /metrics 
 keeps memory bounded and never shows a secret."""
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -13,7 +14,7 @@ import redis
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 import fakes  # noqa: E402
-from harness import EXPORTER, Exporter, RedisServer, free_port, wait_for  # noqa: E402
+from harness import EXPORTER, Exporter, RedisServer, free_port, refused_port, wait_for  # noqa: E402
 
 SECRET = "s3cr3t-Pa55word"
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "info")
@@ -194,13 +195,64 @@ def test_lying_server_never_delays_a_healthy_one():
 
 
 def test_unreachable_port():
-    exporter = Exporter(f"127.0.0.1:{free_port()}")
+    held, port = refused_port()
+    exporter = Exporter(f"127.0.0.1:{port}")
     try:
         wait_for("connect errors",
                  lambda: (exporter.value("redis_memory_exporter_poll_errors_total", reason="connect") or 0) >= 1)
         assert exporter.value("redis_up") == 0
     finally:
         exporter.stop()
+        held.close()
+
+
+def _self_connect_inside_namespace():
+    """Runs in a network namespace of its own (see the test below): only the loopback, and
+    a one-port ephemeral range, so that connecting to that port while nothing listens makes
+    the kernel pick it as the source port too: the socket connects to itself."""
+    import fcntl
+    import struct
+    with socket.socket() as s:   # bring lo up: SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP
+        req = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(s, 0x8913, req))[1]
+        fcntl.ioctl(s, 0x8914, struct.pack("16sH14x", b"lo", flags | 1))
+    listen, port = free_port(), free_port()
+    with open("/proc/sys/net/ipv4/ip_local_port_range", "w") as f:
+        f.write(f"{port} {port}")
+    with socket.socket() as probe:   # the namespace does what this test is about
+        probe.connect(("127.0.0.1", port))
+        assert probe.getsockname() == probe.getpeername()
+        # closed with a reset: no TIME_WAIT to keep the port from the exporter
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    exporter = Exporter(f"127.0.0.1:{port}", port=listen)
+    server = None
+    try:
+        wait_for("connect errors", lambda: (exporter.value("redis_memory_exporter_poll_errors_total",
+                                                           reason="connect") or 0) >= 2)
+        # A self-connection is a refused connect, not a server that speaks bad RESP.
+        assert exporter.value("redis_memory_exporter_poll_errors_total", reason="protocol") == 0, exporter.log()
+        assert "connected to itself" in exporter.log(), exporter.log()
+        # And the port is not kept: the Redis that belongs there starts and is polled
+        # (with the usual range back, or no client could connect to it).
+        with open("/proc/sys/net/ipv4/ip_local_port_range", "w") as f:
+            f.write("32768 60999")
+        server = RedisServer(port=port)
+        wait_for("redis_up 1", lambda: exporter.value("redis_up") == 1)
+    finally:
+        exporter.stop()
+        if server:
+            server.stop()
+
+
+def test_self_connection_is_a_refused_connect():
+    if os.geteuid() != 0:
+        pytest.skip("needs root for a network namespace of its own (unshare --net)")
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = (f"import sys; sys.path.insert(0, {here!r}); "
+            "import test_core_faults as t; t._self_connect_inside_namespace()")
+    r = subprocess.run(["unshare", "--net", "/usr/bin/python3", "-c", code],
+                       capture_output=True, text=True, timeout=60, env=os.environ)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def read_fixture(name):

@@ -16,10 +16,29 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 EXPORTER = os.environ.get("EXPORTER_BIN", os.path.join(ROOT, "build", "redis_memory_exporter"))
 
 
+_HANDED_OUT = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on, never the same one twice in a process: the
+    kernel may hand a just-closed port out again, and a target address equal to the
+    exporter's own listening port would make the exporter talk HTTP to itself."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
+
+
+def refused_port():
+    """(socket, port): a loopback port that refuses connections for as long as the caller
+    keeps the socket open. It is bound and not listening, so no other process, and not the
+    kernel choosing a client's source port, can take it meanwhile."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    return s, s.getsockname()[1]
 
 
 def wait_for(what, check, timeout=20.0, step=0.1):
@@ -140,8 +159,8 @@ class Exporter:
     """The built exporter; redis_addr may be a list. stderr goes to a file (a pipe that
     nobody reads could block the exporter)."""
 
-    def __init__(self, redis_addr, *flags, env=None, interval="200ms"):
-        self.port = free_port()
+    def __init__(self, redis_addr, *flags, env=None, interval="200ms", port=None):
+        self.port = port or free_port()
         addrs = redis_addr if isinstance(redis_addr, (list, tuple)) else [redis_addr]
         self.errfile = tempfile.NamedTemporaryFile(prefix="rme-exporter-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
