@@ -213,6 +213,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     conn *c = arg;
     if (what & BEV_EVENT_CONNECTED) {
         if (!c->tls && self_connected(bev)) {
+            /* Closed with a reset: no FIN exchange with itself, no TIME_WAIT, so the port
+             * is free at once for the server that belongs there. */
+            struct linger reset = {1, 0};
+            (void)setsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
             emit(c, CONN_CONNECT_FAILED, "nothing listens on the port (the socket connected to itself)");
             return;
         }

@@ -224,7 +224,9 @@ def _self_connect_inside_namespace():
         assert probe.getsockname() == probe.getpeername()
         # closed with a reset: no TIME_WAIT to keep the port from the exporter
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    exporter = Exporter(f"127.0.0.1:{port}", port=listen)
+    # The test's own requests come from ports of their own, outside the one-port range
+    # (nothing else in the namespace uses them).
+    exporter = Exporter(f"127.0.0.1:{port}", port=listen, client_ports=iter(range(20000, 30000)))
     server = None
     try:
         wait_for("connect errors", lambda: (exporter.value("redis_memory_exporter_poll_errors_total",

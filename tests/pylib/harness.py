@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import http.client
 import time
 import urllib.error
 import urllib.request
@@ -159,8 +160,11 @@ class Exporter:
     """The built exporter; redis_addr may be a list. stderr goes to a file (a pipe that
     nobody reads could block the exporter)."""
 
-    def __init__(self, redis_addr, *flags, env=None, interval="200ms", port=None):
+    def __init__(self, redis_addr, *flags, env=None, interval="200ms", port=None, client_ports=None):
+        """client_ports: an iterator of local ports for this object's own requests, for a
+        network namespace whose ephemeral range is too narrow to lend one."""
         self.port = port or free_port()
+        self.client_ports = client_ports
         addrs = redis_addr if isinstance(redis_addr, (list, tuple)) else [redis_addr]
         self.errfile = tempfile.NamedTemporaryFile(prefix="rme-exporter-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
@@ -179,6 +183,17 @@ class Exporter:
             return e.code, e.headers, e.read()
 
     def _get(self, path):
+        if self.client_ports:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2,
+                                               source_address=("127.0.0.1", next(self.client_ports)))
+                try:
+                    c.request("GET", path)
+                    return c.getresponse().read().decode()
+                finally:
+                    c.close()
+            except OSError:
+                return None
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=2) as r:
                 return r.read().decode()
