@@ -208,16 +208,22 @@ static bool self_connected(struct bufferevent *bev)
     return mlen == plen && memcmp(&mine, &peer, mlen) == 0;
 }
 
+/* A socket connected to itself is a refused connect. Closed with a reset: no FIN
+ * exchange with itself, no TIME_WAIT, so the port is free at once for the server that
+ * belongs there. */
+static void refuse_self(conn *c, struct bufferevent *bev)
+{
+    struct linger reset = {1, 0};
+    (void)setsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    emit(c, CONN_CONNECT_FAILED, "nothing listens on the port (the socket connected to itself)");
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     conn *c = arg;
     if (what & BEV_EVENT_CONNECTED) {
-        if (!c->tls && self_connected(bev)) {
-            /* Closed with a reset: no FIN exchange with itself, no TIME_WAIT, so the port
-             * is free at once for the server that belongs there. */
-            struct linger reset = {1, 0};
-            (void)setsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
-            emit(c, CONN_CONNECT_FAILED, "nothing listens on the port (the socket connected to itself)");
+        if (self_connected(bev)) {
+            refuse_self(c, bev);
             return;
         }
         c->up = true;
@@ -230,6 +236,12 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     /* An OpenSSL error (or a certificate the handshake refused) is a TLS failure, also
      * when it comes after the handshake: a server that wants a client certificate says so
      * with an alert after a TLS 1.3 handshake has ended on our side. */
+    /* Over TLS a self-connection shows as a failed handshake (its ClientHello comes back
+     * to it), not as a connect. */
+    if (c->tls && !c->up && self_connected(bev)) {
+        refuse_self(c, bev);
+        return;
+    }
     if (c->tls) {
         unsigned long code = 0, e;
         /* libevent also queues SSL_get_error() values (SSL_ERROR_SYSCALL: a socket

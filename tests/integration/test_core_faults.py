@@ -226,14 +226,25 @@ def _self_connect_inside_namespace():
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     # The test's own requests come from ports of their own, outside the one-port range
     # (nothing else in the namespace uses them).
-    exporter = Exporter(f"127.0.0.1:{port}", port=listen, client_ports=iter(range(20000, 30000)))
-    server = None
-    try:
+    client_ports = iter(range(20000, 30000))
+
+    def refused_not_misread(exporter, wrong):
         wait_for("connect errors", lambda: (exporter.value("redis_memory_exporter_poll_errors_total",
                                                            reason="connect") or 0) >= 2)
-        # A self-connection is a refused connect, not a server that speaks bad RESP.
-        assert exporter.value("redis_memory_exporter_poll_errors_total", reason="protocol") == 0, exporter.log()
+        assert exporter.value("redis_memory_exporter_poll_errors_total", reason=wrong) == 0, exporter.log()
         assert "connected to itself" in exporter.log(), exporter.log()
+
+    # Over TLS the handshake meets its own ClientHello: a refused connect too, not a TLS error.
+    exporter = Exporter(f"rediss://127.0.0.1:{port}", port=listen, client_ports=client_ports)
+    try:
+        refused_not_misread(exporter, "tls")
+    finally:
+        exporter.stop()
+    exporter = Exporter(f"127.0.0.1:{port}", port=listen, client_ports=client_ports)
+    server = None
+    try:
+        # A self-connection is a refused connect, not a server that speaks bad RESP.
+        refused_not_misread(exporter, "protocol")
         # And the port is not kept: the Redis that belongs there starts and is polled
         # (with the usual range back, or no client could connect to it).
         with open("/proc/sys/net/ipv4/ip_local_port_range", "w") as f:
