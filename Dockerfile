@@ -20,6 +20,8 @@ COPY --from=build /src/build/redis_memory_exporter /usr/local/bin/redis_memory_e
 USER 65532:65532
 EXPOSE 39121
 ENV REDIS_ADDR=redis://localhost:6379
+# Transparent huge pages for malloc's heap: see deploy/systemd/redis_memory_exporter.service.
+ENV GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 # No curl in the image: the exporter's own port is checked with bash's /dev/tcp.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
   CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/39121 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '^ok' <&3"]

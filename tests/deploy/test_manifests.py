@@ -127,6 +127,16 @@ def test_dockerfile_uses_the_dependency_script_and_a_non_root_user():
     assert re.search(r"^USER 65532", text, re.M) and "EXPOSE 39121" in text and "HEALTHCHECK" in text
 
 
+def test_image_and_unit_run_malloc_alike():
+    """The huge-page malloc setting that the fleet benchmark measures (it reads the unit's)
+    is the one the image runs with too."""
+    with open(os.path.join(ROOT, "Dockerfile")) as f:
+        image = re.findall(r"^ENV GLIBC_TUNABLES=(\S+)$", f.read(), re.M)
+    with open(os.path.join(ROOT, "deploy", "systemd", "redis_memory_exporter.service")) as f:
+        unit = re.findall(r"^Environment=GLIBC_TUNABLES=(\S+)$", f.read(), re.M)
+    assert image == unit == ["glibc.malloc.hugetlb=1"], (image, unit)
+
+
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
 def test_systemd_unit_verifies():
     exporter = os.environ.get("EXPORTER_BIN", os.path.join(ROOT, "build", "redis_memory_exporter"))
