@@ -253,8 +253,9 @@ def test_systemd_unit_works_with_and_without_a_password():
         port = free_port()
         argv = [exporter if a.endswith("/redis_memory_exporter") else a.replace("%d", creds) for a in exec_start]
         argv = [a for a in argv if a != "$EXPORTER_FLAGS"] + [f"--web.listen-address=127.0.0.1:{port}"]
-        env = {"PATH": os.environ["PATH"], "REDIS_ADDR": server.addr}
         assert "REDIS_ADDR" in defaults
+        # the unit's environment (GLIBC_TUNABLES too), with the test's Redis
+        env = {"PATH": os.environ["PATH"], **defaults, "REDIS_ADDR": server.addr}
         p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
         def up():
