@@ -233,15 +233,15 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     }
     if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) return;
     int sock_err = EVUTIL_SOCKET_ERROR();   /* before anything else can change it */
-    /* An OpenSSL error (or a certificate the handshake refused) is a TLS failure, also
-     * when it comes after the handshake: a server that wants a client certificate says so
-     * with an alert after a TLS 1.3 handshake has ended on our side. */
     /* Over TLS a self-connection shows as a failed handshake (its ClientHello comes back
      * to it), not as a connect. */
     if (c->tls && !c->up && self_connected(bev)) {
         refuse_self(c, bev);
         return;
     }
+    /* An OpenSSL error (or a certificate the handshake refused) is a TLS failure, also
+     * when it comes after the handshake: a server that wants a client certificate says so
+     * with an alert after a TLS 1.3 handshake has ended on our side. */
     if (c->tls) {
         unsigned long code = 0, e;
         /* libevent also queues SSL_get_error() values (SSL_ERROR_SYSCALL: a socket

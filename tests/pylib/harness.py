@@ -1,12 +1,12 @@
 """Real processes for the Python test suites: a redis-server and the exporter, each on a
 free loopback port, stopped at the end. Only 127.0.0.1 is ever used."""
+import http.client
 import os
 import re
 import shutil
 import socket
 import subprocess
 import tempfile
-import http.client
 import time
 import urllib.error
 import urllib.request
