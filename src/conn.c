@@ -222,7 +222,9 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     conn *c = arg;
     if (what & BEV_EVENT_CONNECTED) {
-        if (self_connected(bev)) {
+        /* (Over TLS this comes after the handshake, which a self-connection never
+         * completes: that case is below, with the errors.) */
+        if (!c->tls && self_connected(bev)) {
             refuse_self(c, bev);
             return;
         }

@@ -36,7 +36,10 @@ def deployed_env():
     if os.environ.get("RME_FLEET_MALLOC") == "plain":
         return {}, "glibc malloc as it comes"
     with open(UNIT) as f:
-        value = re.search(r"^Environment=GLIBC_TUNABLES=(\S+)$", f.read(), re.M).group(1)
+        m = re.search(r"^Environment=GLIBC_TUNABLES=(\S+)$", f.read(), re.M)
+    if not m:
+        sys.exit(f"fleet: no Environment=GLIBC_TUNABLES= in {UNIT} (RME_FLEET_MALLOC=plain runs without)")
+    value = m.group(1)
     return {"GLIBC_TUNABLES": value}, f"GLIBC_TUNABLES={value}, as deployed"
 
 

@@ -217,7 +217,10 @@ def _self_connect_inside_namespace():
         flags = struct.unpack("16sH14x", fcntl.ioctl(s, 0x8913, req))[1]
         fcntl.ioctl(s, 0x8914, struct.pack("16sH14x", b"lo", flags | 1))
     listen, port = free_port(), free_port()
-    with open("/proc/sys/net/ipv4/ip_local_port_range", "w") as f:
+    range_file = "/proc/sys/net/ipv4/ip_local_port_range"
+    with open(range_file) as f:
+        usual_range = f.read()
+    with open(range_file, "w") as f:
         f.write(f"{port} {port}")
     with socket.socket() as probe:   # the namespace does what this test is about
         probe.connect(("127.0.0.1", port))
@@ -247,8 +250,8 @@ def _self_connect_inside_namespace():
         refused_not_misread(exporter, "protocol")
         # And the port is not kept: the Redis that belongs there starts and is polled
         # (with the usual range back, or no client could connect to it).
-        with open("/proc/sys/net/ipv4/ip_local_port_range", "w") as f:
-            f.write("32768 60999")
+        with open(range_file, "w") as f:
+            f.write(usual_range)
         server = RedisServer(port=port)
         wait_for("redis_up 1", lambda: exporter.value("redis_up") == 1)
     finally:
