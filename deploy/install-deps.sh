@@ -11,7 +11,9 @@ runtime=(libhiredis0.14 libevent-core-2.1-7 libevent-extra-2.1-7 libmicrohttpd12
          libgnutls30 libcrypt1 libevent-openssl-2.1-7 libjansson4)
 build=(build-essential cmake pkg-config git libhiredis-dev libevent-dev libmicrohttpd-dev zlib1g-dev libssl-dev
        libyaml-dev libgnutls28-dev libcrypt-dev libjansson-dev)
-test=(libcmocka-dev clang prometheus-redis-exporter redis-server redis-sentinel redis-tools prometheus python3-pytest python3-redis python3-requests
+# clang-14 only recommends its runtime libraries, and --no-install-recommends drops them:
+# libFuzzer and clang's sanitizers link against libclang-rt-14-dev, so it is named here.
+test=(libcmocka-dev clang libclang-rt-14-dev prometheus-redis-exporter redis-server redis-sentinel redis-tools prometheus python3-pytest python3-redis python3-requests
       python3-yaml python3-prometheus-client yamllint curl procps chromium python3-pil jsonnet
       debhelper dpkg-dev fakeroot help2man lintian)
 case "$what" in
