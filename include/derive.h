@@ -57,21 +57,6 @@ typedef enum derive_policy {
     DERIVE_POLICY_VOLATILE,  /* volatile-lru/lfu/random/ttl */
 } derive_policy;
 
-/* Where used_memory goes: X(ID, "label value", "words for people"). The parts sum to
- * used_memory (INFO used_memory_dataset + used_memory_overhead). */
-#define DERIVE_PARTS(X) \
-    X(DATA, "data", "data") \
-    X(CLIENTS, "client_buffers", "client buffers") \
-    X(REPLICATION, "replication", "replication") \
-    X(AOF, "aof_buffer", "AOF buffer") \
-    X(SCRIPTS, "scripts", "scripts") \
-    X(STARTUP, "startup", "startup") \
-    X(OTHER, "other_overhead", "keyspace and other overhead")
-
-#define DERIVE_PART_ENUM(id, name, label) DERIVE_PART_##id,
-typedef enum derive_part { DERIVE_PARTS(DERIVE_PART_ENUM) DERIVE_PART_COUNT } derive_part;
-#undef DERIVE_PART_ENUM
-
 typedef struct derived {
     bool max_configured;           /* maxmemory present and > 0 */
     bool has_used_ratio;   double used_ratio;
@@ -83,8 +68,6 @@ typedef struct derived {
     derive_policy policy;
     bool has_eviction_possible; bool eviction_possible;
     double keys_total, expires_total;  /* over all dbs */
-    bool has_breakdown;            /* the sample has used_memory, dataset and overhead */
-    double parts[DERIVE_PART_COUNT];   /* bytes, indexed by derive_part */
 } derived;
 
 /* Prepares a history. rate_window and trend_window are in seconds (> 0). */
@@ -99,10 +82,6 @@ void derive_compute(const derive_history *h, const info_sample *s, double now, d
 /* The used-memory points of the forecast's window, oldest first (for the landing page's
  * chart): up to cap of them into t[] (the caller's clock) and used[]; returns how many. */
 size_t derive_trend_points(const derive_history *h, double *t, double *used, size_t cap);
-
-/* A part's label value ("client_buffers") and its words ("client buffers"). */
-const char *derive_part_name(derive_part p);
-const char *derive_part_label(derive_part p);
 
 /* Classifies a maxmemory_policy value; NULL -> UNKNOWN. */
 derive_policy derive_policy_of(const char *policy);

@@ -1,53 +1,75 @@
-/* diagnose: the ways Redis runs out of memory, as findings. Pure.
+/* diagnose: the ways Redis runs out of memory, as a table of findings. Pure.
  *
- * Walks the list an expert walks when Redis answers "OOM command not allowed": usage
- * against the limit, the eviction policy, keys without a TTL, large keys, fragmentation
- * (and RSS below used memory), the OOM rejections themselves; then what eviction cannot
- * free (client buffers, the replication backlog, the script cache), forks against the
- * host's RAM and a missing limit. A replica that ignores maxmemory is judged as one. Each finding has a
- * stable id, a severity, the numbers behind it, why it matters and the command that
- * fixes it. A healthy instance yields no finding at all. */
+ * Each row of the table is one cause: decide(model, settings) says whether it holds and
+ * how badly (every poll, no text), explain(verdict) gives its words and fix (only when the
+ * landing page or the doctor asks). Every row decides from the memory accounting model
+ * (memmodel.h), so a part this version does not report is unknown, never 0. The rows come
+ * in the order of cause: what holds memory that eviction cannot free first, then the limit
+ * and what happens at it, then RSS beyond used memory, then the host. When a holder owns
+ * the memory under pressure, no other row offers eviction, TTLs, deletions or a higher
+ * limit as the fix; no fix prints a command the server's version lacks (memmodel_has).
+ * Each finding has a stable id and a severity: info (a note: no alert, no exit status),
+ * warning or critical. A healthy instance yields no finding at all. */
 #ifndef RME_DIAGNOSE_H
 #define RME_DIAGNOSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "derive.h"
 #include "info.h"
+#include "memmodel.h"
 #include "srvconf.h"
 
-/* X(ID, "id", "why it matters") */
+/* X(ID, "id", "why it matters"), in the order of cause. */
 #define DIAGNOSE_FINDINGS(X) \
+    X(CLIENT_QUERY_BUFFERS, "client_query_buffers", \
+      "Commands that clients are still sending (or send faster than Redis reads them) wait in query buffers; " \
+      "they count against maxmemory and eviction cannot free them: evicting keys only loses data.") \
+    X(CLIENT_OUTPUT_BUFFERS, "client_output_buffers", \
+      "Client buffers (a subscriber or a MONITOR that does not read, huge replies) count against maxmemory, and " \
+      "eviction cannot free them: evicting keys only loses data while the buffers stay.") \
+    X(CLUSTER_LINKS, "cluster_links", \
+      "Each Cluster bus link buffers what it has yet to send (PUBLISH goes to every node); a slow link holds " \
+      "memory that counts against maxmemory and that eviction cannot free.") \
+    X(REPLICATION_BACKLOG, "replication_backlog", \
+      "The replication backlog and replica buffers count against maxmemory like data, and eviction cannot free " \
+      "them: a backlog sized for a long outage leaves little room for keys.") \
+    X(SCRIPT_CACHE, "script_cache", \
+      "Every distinct EVAL script text stays cached, and compiled in the Lua engine, until SCRIPT FLUSH; scripts " \
+      "generated per call (values pasted into the text instead of passed as ARGV) fill memory that eviction cannot " \
+      "free.") \
+    X(MEMORY_NOT_DATA, "memory_not_data", \
+      "Most of used memory is not data and no field this server reports says what holds it (client buffers, " \
+      "replication, scripts): eviction cannot free it and a higher limit only lets it grow.") \
     X(MEMORY_NEAR_LIMIT, "memory_near_limit", \
       "At maxmemory Redis evicts keys or, if it cannot, rejects writes with OOM errors.") \
     X(NOEVICTION_AT_LIMIT, "noeviction_at_limit", \
       "With maxmemory-policy noeviction, every write that needs memory fails once the limit is reached.") \
     X(VOLATILE_WITHOUT_TTL_KEYS, "volatile_without_ttl_keys", \
       "A volatile-* policy may evict only keys with a TTL; with (almost) none, Redis rejects writes at the limit as if the policy were noeviction.") \
+    X(OOM_REJECTIONS, "oom_rejections", \
+      "Clients are getting 'OOM command not allowed when used memory > maxmemory': writes are failing now.") \
     X(LARGE_KEYS, "large_keys", \
       "A few very large keys take much of the memory, evict poorly and block Redis while they are read, written or deleted.") \
+    X(MEMORY_KEPT_AFTER_PEAK, "memory_kept_after_peak", \
+      "After a peak the allocator keeps the freed memory for reuse instead of giving it back: RSS stays near the " \
+      "peak. Harmless while the host has the RAM; Redis reuses it before it asks for more.") \
     X(FRAGMENTATION_HIGH, "fragmentation_high", \
       "The process holds much more memory (RSS) than its data needs; the host can run out of RAM long before maxmemory.") \
     X(RSS_BELOW_USED, "rss_below_used", \
-      "RSS below used memory means part of Redis is swapped out: every access to it waits on the disk.") \
-    X(OOM_REJECTIONS, "oom_rejections", \
-      "Clients are getting 'OOM command not allowed when used memory > maxmemory': writes are failing now.") \
-    X(CLIENT_OUTPUT_BUFFERS, "client_output_buffers", \
-      "Client buffers (a subscriber or a MONITOR that does not read, huge replies) count against maxmemory, and " \
-      "eviction cannot free them: evicting keys only loses data while the buffers stay.") \
-    X(REPLICATION_BACKLOG, "replication_backlog", \
-      "The replication backlog and replica buffers count against maxmemory like data, and eviction cannot free " \
-      "them: a backlog sized for a long outage leaves little room for keys.") \
-    X(SCRIPT_CACHE, "script_cache", \
-      "Every distinct EVAL script text stays cached until SCRIPT FLUSH; scripts generated per call (values " \
-      "pasted into the text instead of passed as ARGV) fill memory that eviction cannot free.") \
+      "RSS below used memory means pages Redis allocated are not in RAM: swapped out (every access then waits " \
+      "on the disk) or never touched (zero pages, harmless). INFO cannot tell which.") \
     X(FORK_MEMORY, "fork_memory", \
       "BGSAVE, AOF rewrites and full syncs fork Redis; pages written during the fork are copied. If the " \
       "limit plus that copy does not fit the host's RAM, the kernel kills Redis, whatever maxmemory says.") \
     X(NO_MEMORY_LIMIT, "no_memory_limit", \
       "Without maxmemory Redis grows until the host runs out of RAM; then the kernel's OOM killer ends it " \
-      "(all data not yet persisted is lost) instead of Redis evicting or refusing writes.")
+      "(all data not yet persisted is lost) instead of Redis evicting or refusing writes.") \
+    X(SHARD_NEAR_LIMIT_ALONE, "shard_near_limit_alone", \
+      "One Cluster shard is near its limit while the others are well below: hot slots or large keys in that " \
+      "shard. Raising every node's limit does not help; moving slots (or splitting the key) does.")
 
 /* The ids as one string literal, " id1 id2 ...", for HELP texts: made from the table. */
 #define DIAGNOSE_ID_WORD(id, name, why) " " name
@@ -57,7 +79,9 @@
 typedef enum diagnose_id { DIAGNOSE_FINDINGS(DIAGNOSE_ENUM) DIAGNOSE_COUNT } diagnose_id;
 #undef DIAGNOSE_ENUM
 
-typedef enum diagnose_severity { DIAGNOSE_OK = 0, DIAGNOSE_WARNING = 1, DIAGNOSE_CRITICAL = 2 } diagnose_severity;
+/* info: a note (what is known, what to check); no alert, and the doctor's exit status
+ * does not count it. */
+typedef enum diagnose_severity { DIAGNOSE_OK = 0, DIAGNOSE_INFO, DIAGNOSE_WARNING, DIAGNOSE_CRITICAL } diagnose_severity;
 
 /* The defaults: read by the flag table (config.c) and by diagnose_default_thresholds. */
 #define DIAGNOSE_DEFAULT_MEMORY_WARNING 0.80
@@ -98,6 +122,7 @@ typedef struct diagnose_namespace {
 
 typedef struct diagnose_input {
     const info_sample *sample;
+    const memmodel *model;       /* of sample */
     const derived *derived;
     const srvconf *conf;         /* CONFIG GET values; NULL or absent ones: unknown */
     const diagnose_key *largest; /* largest sampled keys, biggest first; may be NULL */
@@ -110,8 +135,9 @@ typedef struct diagnose_input {
 /* A finding as every target keeps it: which and how bad. Its words are made on demand
  * (diagnose_text), for the landing page and the doctor only: a fleet's reports stay small. */
 typedef struct diagnose_finding {
-    diagnose_id id;
-    diagnose_severity severity;
+    uint8_t id;                  /* diagnose_id */
+    uint8_t severity;            /* diagnose_severity */
+    uint8_t cause;               /* which of a row's causes (its explain picks the words) */
 } diagnose_finding;
 
 typedef struct diagnose_text {
@@ -127,10 +153,15 @@ typedef struct diagnose_result {
 
 /* The DIAGNOSE_DEFAULT_* values. */
 diagnose_thresholds diagnose_default_thresholds(void);
-/* Runs every check; out holds the active findings in the table's order. With text (room
- * for DIAGNOSE_COUNT) each finding's words go to text[k] for out->findings[k]; NULL: ids
- * and severities only. */
-void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagnose_result *out, diagnose_text *text);
+/* Decides every row: out holds the active findings in the table's order (ids, severities,
+ * causes; no words). The Cluster row is decided across targets (clusters.h), not here. */
+void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagnose_result *out);
+/* The words of the findings diagnose_run gave for the same input: text[k] for
+ * res->findings[k]. */
+void diagnose_explain(const diagnose_input *in, const diagnose_thresholds *th, const diagnose_result *res,
+                      diagnose_text *text);
+/* What the doctor's exit status makes of a severity: 0 ok and info, 1 warning, 2 critical. */
+int diagnose_exit_status(diagnose_severity s);
 const char *diagnose_id_name(diagnose_id id);
 const char *diagnose_why(diagnose_id id);
 const char *diagnose_severity_name(diagnose_severity s);

@@ -4,7 +4,9 @@
  * daemon), samples keys for large ones (SCAN + MEMORY USAGE + TYPE, bounded by
  * --doctor.max-keys), runs the same findings as /metrics, and prints a report for people
  * or, with --output=json, for machines. Read-only: it never changes the server.
- * Exit status: 0 healthy, 1 warning, 2 critical, 3 could not check. */
+ * Exit status: 0 healthy, 1 warning, 2 critical, 3 could not check (a bad flag, an
+ * unreadable file, an unreachable server: every such path prints its reason, in JSON
+ * with --output=json). */
 #ifndef RME_DOCTOR_H
 #define RME_DOCTOR_H
 
@@ -12,5 +14,8 @@
 
 /* Runs the check and prints the report to stdout; returns the exit status. */
 int doctor_run(const config *cfg);
+/* A flag the doctor could not take (err says which): with --output=json anywhere in argv
+ * the JSON of a check not made, reason "flags", goes to stdout. Returns 3. */
+int doctor_flag_error(int argc, char **argv, const char *err);
 
 #endif

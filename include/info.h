@@ -43,6 +43,8 @@ typedef struct info_text_desc {
 #define INFO_ERRNAME_MAX 40       /* longer error prefixes are truncated */
 #define INFO_MAX_ERRORSTATS 64    /* bounds the cardinality of redis_errors_total */
 #define INFO_MAX_DBS 4096         /* bounds the keyspace lines kept */
+#define INFO_FROM_CONFIG_MAXMEMORY 1u
+#define INFO_FROM_CONFIG_POLICY 2u
 
 typedef struct info_db {
     int index;              /* N of "dbN" */
@@ -71,6 +73,8 @@ typedef struct info_sample {
     size_t n_errs, cap_errs;
     bool has_errorstats;          /* an "# Errorstats" header was seen (Redis >= 6.2) */
     bool has_keyspace;            /* an "# Keyspace" header or a dbN line was seen */
+    uint8_t from_config;          /* INFO_FROM_CONFIG_* bits: values memmodel_fill_from_config
+                                     took from CONFIG GET because INFO lacked them */
     size_t n_known;               /* lines that matched a table row or section */
     size_t n_bad_values;          /* known keys whose value did not parse */
 } info_sample;

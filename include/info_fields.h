@@ -56,6 +56,11 @@
       INFO_GAUGE, "The largest output buffer of a client in the last seconds (INFO client_recent_max_output_buffer).") \
     X(CLIENT_MAX_INPUT_BUFFER, "client_recent_max_input_buffer", "redis_client_recent_max_input_buffer_bytes", \
       INFO_GAUGE, "The largest query buffer of a client in the last seconds (INFO client_recent_max_input_buffer).") \
+    X(PROCESS_ID, "process_id", NULL, INFO_GAUGE, "") \
+    X(CLIENT_BIGGEST_INPUT_BUF, "client_biggest_input_buf", NULL, INFO_GAUGE, "") \
+    X(CLIENT_LONGEST_OUTPUT_LIST, "client_longest_output_list", NULL, INFO_GAUGE, "") \
+    X(RSS_OVERHEAD_BYTES, "rss_overhead_bytes", NULL, INFO_GAUGE, "") \
+    X(USED_MEMORY_VM_TOTAL, "used_memory_vm_total", NULL, INFO_GAUGE, "") \
     X(MEM_REPL_BACKLOG, "mem_replication_backlog", "redis_mem_replication_backlog_bytes", INFO_GAUGE, \
       "Bytes used by the replication backlog (INFO mem_replication_backlog).") \
     X(ACTIVE_DEFRAG_RUNNING, "active_defrag_running", "redis_active_defrag_running", INFO_GAUGE, \

@@ -20,4 +20,12 @@ typedef struct procstat_sample {
  * tests pass a fixture directory). Never fails loudly: out->ok says what happened. */
 void procstat_read(const char *procfs, procstat_sample *out);
 
+/* The swap of a Redis server that runs on this host: true with *bytes set when
+ * procfs/<pid>/comm names a Redis, Valkey or KeyDB server (a pid from INFO may belong to
+ * another process here: another pid namespace, a container) and procfs/<pid>/status has
+ * VmSwap. Two small procfs reads; false when either is missing. */
+bool procstat_server_swap(const char *procfs, long pid, double *bytes);
+/* The VmSwap line of a /proc/<pid>/status text, in bytes. */
+bool procstat_parse_vmswap(const char *status, double *bytes);
+
 #endif

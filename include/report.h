@@ -46,6 +46,9 @@ typedef struct report {
     srvconf config;               /* CONFIG GET values (absent where refused) */
     report_loading loading;
     memstats mstats;              /* MEMORY STATS, asked once a minute (absent where refused) */
+    bool has_swap;                /* VmSwap of the server's process, read where it runs on
+                                     this host (a loopback or unix target), once a minute */
+    double swap_bytes;
     const sampler_summary *keys;  /* borrowed from the target's sampler (never NULL: the empty
                                      sampler_none, active false, when the sampler is off) */
     report_health health;

@@ -5,7 +5,8 @@
  * The target asks each parameter once a minute (one CONFIG GET per row: servers before
  * 7.0 take one pattern per call); the doctor's --from-file reads the same pairs from a
  * pasted `CONFIG GET` output. yes/no become 1/0; "save" becomes its number of save
- * points (0: no RDB snapshots); other values must be numbers. Where CONFIG is refused
+ * points (0: no RDB snapshots); "maxmemory-policy" becomes its index in
+ * srvconf_policy_names; other values must be numbers. Where CONFIG is refused
  * (ACL, renamed, a managed service) every value is absent and `refused` is set. */
 #ifndef RME_SRVCONF_H
 #define RME_SRVCONF_H
@@ -20,7 +21,8 @@
     X(MAXCLIENTS, "maxclients", "redis_config_maxclients", \
       "maxclients as CONFIG GET reports it (asked once a minute; absent where CONFIG is refused).") \
     X(REPLICA_IGNORE_MAXMEMORY, "replica-ignore-maxmemory", NULL, "") \
-    X(SAVE, "save", NULL, "")
+    X(SAVE, "save", NULL, "") \
+    X(MAXMEMORY_POLICY, "maxmemory-policy", NULL, "")
 
 #define SRVCONF_ENUM(id, name, metric, help) SRVCONF_##id,
 typedef enum srvconf_param { SRVCONF_PARAMS(SRVCONF_ENUM) SRVCONF_COUNT } srvconf_param;
@@ -40,6 +42,9 @@ typedef struct srvconf_desc {
 } srvconf_desc;
 
 extern const srvconf_desc srvconf_table[SRVCONF_COUNT];
+
+/* The maxmemory-policy values, NULL-terminated; SRVCONF_MAXMEMORY_POLICY is an index. */
+extern const char *const srvconf_policy_names[];
 
 /* Records one name/value pair; returns false (and changes nothing) for a parameter not in
  * the table or a value that does not read. name matching ignores case; Redis's older

@@ -100,13 +100,14 @@ void clusters_render(buf *out, const cluster_summary *c, size_t n)
     bool any = false;
     for (size_t i = 0; i < n; i++) any |= c[i].imbalance;
     if (!any) return;
-    buf_puts(out, "# HELP redis_cluster_finding 1 while a Cluster-wide finding holds: shard_near_limit_alone (one shard "
-                  "near its limit while the other primaries are well below it).\n# TYPE redis_cluster_finding gauge\n");
+    buf_printf(out, "# HELP redis_cluster_finding 1 while a Cluster-wide finding holds: %s (one shard near its limit "
+                    "while the other primaries are well below it).\n# TYPE redis_cluster_finding gauge\n",
+               diagnose_id_name(DIAGNOSE_SHARD_NEAR_LIMIT_ALONE));
     for (size_t i = 0; i < n; i++) {
         if (!c[i].imbalance) continue;
         buf_puts(out, "redis_cluster_finding{cluster=\"");
         render_label_value(out, c[i].cluster);
-        buf_puts(out, "\",id=\"shard_near_limit_alone\",shard=\"");
+        buf_printf(out, "\",id=\"%s\",shard=\"", diagnose_id_name(DIAGNOSE_SHARD_NEAR_LIMIT_ALONE));
         render_label_value(out, c[i].max_shard);
         buf_printf(out, "\",severity=\"%s\"} 1\n", diagnose_severity_name(c[i].severity));
     }

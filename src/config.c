@@ -26,6 +26,7 @@ typedef enum flag_kind {
     F_ENUM,       /* int: the index of the value in names */
     F_SWITCH,     /* bool, set by the flag's presence (env: true/false, 1/0, yes/no) */
     F_PATH,       /* char[CONFIG_PATH_MAX]: a file that must be readable now */
+    F_NAME,       /* char[CONFIG_PATH_MAX]: a file read later, whose errors the reader reports */
     F_CUSTOM,     /* parse() decides (addresses, files) */
 } flag_kind;
 
@@ -432,7 +433,7 @@ static const flag flags[] = {
      .help = "doctor only: text or json."},
     {"doctor.max-keys", NULL, "N", F_COUNT, AT(doctor_max_keys), 0, 100000000, 10000,
      .help = "doctor only: keys sampled for large_keys (0 = a whole SCAN cycle)."},
-    {"doctor.from-file", NULL, "FILE", F_PATH, AT(doctor_from_file),
+    {"doctor.from-file", NULL, "FILE", F_NAME, AT(doctor_from_file),
      .help = "doctor only: diagnose a saved INFO (optionally followed by CONFIG GET output) instead of a server."},
     {"help", NULL, NULL, F_SWITCH, AT(show_help), .help = "Show this help and exit."},
     {"version", NULL, NULL, F_SWITCH, AT(show_version), .help = "Show the version and exit."},
@@ -453,7 +454,7 @@ static void describe_default(const flag *f, char *out, size_t cap)
         break;
     case F_ENUM: snprintf(out, cap, "%s", f->names[(int)f->def]); break;
     case F_CUSTOM: if (f->custom_def) snprintf(out, cap, "%s", f->custom_def); break;
-    case F_SWITCH: case F_PATH: break;
+    case F_SWITCH: case F_PATH: case F_NAME: break;
     }
 }
 
@@ -544,6 +545,11 @@ static int parse_value(config *c, const flag *f, const char *v, char *err, size_
         snprintf(dst, CONFIG_PATH_MAX, "%s", v);
         return 0;
     }
+    case F_NAME:
+        if (!*v) return fmt_error(err, errlen, "needs a file name");
+        if (strlen(v) >= CONFIG_PATH_MAX) return fmt_error(err, errlen, "path too long");
+        snprintf(dst, CONFIG_PATH_MAX, "%s", v);
+        return 0;
     case F_CUSTOM:
         return f->parse(c, v, err, errlen);
     }
@@ -560,7 +566,7 @@ static void set_defaults(config *c)
         case F_DURATION: case F_NUMBER: case F_BYTES: *(double *)dst = f->def; break;
         case F_COUNT: *(unsigned long *)dst = (unsigned long)f->def; break;
         case F_ENUM: *(int *)dst = (int)f->def; break;
-        case F_SWITCH: case F_CUSTOM: case F_PATH: break;
+        case F_SWITCH: case F_CUSTOM: case F_PATH: case F_NAME: break;
         }
     }
 }

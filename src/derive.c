@@ -151,50 +151,6 @@ static bool grew_recently(const derive_history *h, double max)
     return true;
 }
 
-static const char *const part_names[DERIVE_PART_COUNT] = {
-#define DERIVE_PART_NAME(id, name, label) name,
-    DERIVE_PARTS(DERIVE_PART_NAME)
-#undef DERIVE_PART_NAME
-};
-static const char *const part_labels[DERIVE_PART_COUNT] = {
-#define DERIVE_PART_LABEL(id, name, label) label,
-    DERIVE_PARTS(DERIVE_PART_LABEL)
-#undef DERIVE_PART_LABEL
-};
-const char *derive_part_name(derive_part p) { return part_names[p]; }
-const char *derive_part_label(derive_part p) { return part_labels[p]; }
-
-/* used_memory = dataset + overhead; the overhead's known parts are taken out of it and
- * what is left (keyspace hash tables, cluster links, ...) is "other". */
-static void breakdown(const info_sample *s, derived *out)
-{
-    double used, dataset, overhead;
-    if (!info_get(s, INFO_USED_MEMORY, &used) || !info_get(s, INFO_USED_MEMORY_DATASET, &dataset) ||
-        !info_get(s, INFO_USED_MEMORY_OVERHEAD, &overhead))
-        return;
-    double v;
-    double *p = out->parts;
-    p[DERIVE_PART_DATA] = dataset;
-    p[DERIVE_PART_CLIENTS] = info_get(s, INFO_MEM_CLIENTS_NORMAL, &v) ? v : 0;
-    p[DERIVE_PART_REPLICATION] = (info_get(s, INFO_MEM_CLIENTS_SLAVES, &v) ? v : 0) +
-                                 (info_get(s, INFO_MEM_REPL_BACKLOG, &v) ? v : 0);
-    p[DERIVE_PART_AOF] = info_get(s, INFO_MEM_AOF_BUFFER, &v) ? v : 0;
-    /* 7.0+ splits EVAL scripts from functions; before, used_memory_scripts is the cache */
-    if (info_get(s, INFO_USED_MEMORY_SCRIPTS_EVAL, &v)) {
-        double fn = 0;
-        info_get(s, INFO_USED_MEMORY_FUNCTIONS, &fn);
-        p[DERIVE_PART_SCRIPTS] = v + fn;
-    } else {
-        p[DERIVE_PART_SCRIPTS] = info_get(s, INFO_USED_MEMORY_SCRIPTS, &v) ? v : 0;
-    }
-    p[DERIVE_PART_STARTUP] = info_get(s, INFO_USED_MEMORY_STARTUP, &v) ? v : 0;
-    double known = 0;
-    for (int i = DERIVE_PART_CLIENTS; i < DERIVE_PART_OTHER; i++) known += p[i];
-    /* Counters are read at slightly different moments: never a negative part. */
-    p[DERIVE_PART_OTHER] = overhead > known ? overhead - known : 0;
-    out->has_breakdown = true;
-}
-
 derive_policy derive_policy_of(const char *policy)
 {
     if (!policy) return DERIVE_POLICY_UNKNOWN;
@@ -248,7 +204,6 @@ void derive_compute(const derive_history *h, const info_sample *s, double now_t,
         }
     }
 
-    breakdown(s, out);
     for (size_t i = 0; i < s->n_dbs; i++) {
         out->keys_total += s->dbs[i].keys;
         if (s->dbs[i].has_expires) out->expires_total += s->dbs[i].expires;

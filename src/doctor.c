@@ -7,8 +7,11 @@
 
 #include <event2/dns.h>
 #include <event2/event.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "clock.h"
@@ -57,8 +60,14 @@ static int from_file(const config *cfg, buf *out)
     char *text = NULL;
     size_t len = 0;
     FILE *f = fopen(path, "rb");
+    struct stat st;
     if (!f) {
-        snprintf(problem, sizeof problem, "cannot open %s", path);
+        snprintf(problem, sizeof problem, "cannot open %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        snprintf(problem, sizeof problem, "%s is not a regular file: give the saved INFO's file", path);
         goto out;
     }
     text = xrealloc(NULL, FROM_FILE_MAX);
@@ -181,4 +190,22 @@ out:
     if (dns) evdns_base_free(dns, 0);
     if (r.base) event_base_free(r.base);
     return status;
+}
+
+int doctor_flag_error(int argc, char **argv, const char *err)
+{
+    bool json = false;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--output=json") == 0) json = true;
+        else if (strcmp(argv[i], "--output") == 0 && i + 1 < argc && strcmp(argv[i + 1], "json") == 0) json = true;
+    }
+    if (json) {
+        buf out;
+        buf_init(&out);
+        summary_problem_json(&out, "", "flags", err);
+        fputs(out.data ? out.data : "", stdout);
+        fflush(stdout);
+        buf_free(&out);
+    }
+    return SUMMARY_UNKNOWN;
 }

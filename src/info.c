@@ -37,6 +37,7 @@ void info_sample_reset(info_sample *s)
     s->n_errs = 0;
     s->has_errorstats = false;
     s->has_keyspace = false;
+    s->from_config = 0;
     s->n_known = 0;
     s->n_bad_values = 0;
 }

@@ -14,6 +14,7 @@
 
 #include "clusters.h"
 #include "fmt.h"
+#include "memmodel.h"
 #include "observe.h"
 #include "summary.h"
 #include "xalloc.h"
@@ -26,14 +27,14 @@
 #define CHART_W 360.0
 #define CHART_H 90.0
 
-/* One colour per part of derive.h's breakdown, in its order. */
-static const char *const part_colors[DERIVE_PART_COUNT] = {"#3b7dd8", "#d8453b", "#e0a030", "#8e5bd0",
-                                                           "#2aa198", "#9aa5b1", "#c7cdd3"};
+/* One colour per part of memmodel.h's used_memory parts, in its order. */
+static const char *const part_colors[MEMMODEL_USED_COUNT] = {"#3b7dd8", "#d8453b", "#e0a030", "#8e5bd0",
+                                                             "#2aa198", "#b58900", "#9aa5b1", "#c7cdd3"};
 
 static const char style[] =
     "body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}"
     "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.up{color:#070}.down{color:#a00}"
-    ".critical h3{color:#a00}.warning h3{color:#a60}"
+    ".critical h3{color:#a00}.warning h3{color:#a60}.info h3{color:#357}"
     ".card{border:1px solid #ccc;border-radius:6px;padding:0.5em 1em;margin:1em 0}"
     ".bar{position:relative;display:flex;height:20px;width:100%;max-width:40em;background:#eef0f2;"
     "border:1px solid #999;overflow:hidden}.bar span{display:block;height:100%}"
@@ -71,34 +72,36 @@ static void put_fix(buf *out, const char *fix)
     }
 }
 
-/* Used memory against the limit (or against itself without one), parts stacked. */
+/* Used memory against the limit (or against itself without one), parts stacked; a part
+ * this server does not report is left out. */
 static void put_bar(buf *out, const report *r)
 {
     const derived *d = &r->derived;
-    double used = 0, max = 0;
-    info_get(&r->sample, INFO_USED_MEMORY, &used);
-    info_get(&r->sample, INFO_MAXMEMORY, &max);
+    memmodel m;
+    memmodel_build(&m, &r->sample, &r->mstats);
+    double used = m.used, max = m.max;
     double scale = d->max_configured ? fmax(max, used) : used;
-    if (!d->has_breakdown || scale <= 0) return;
+    if (!m.has_breakdown || scale <= 0) return;
     buf_printf(out, "<div class=\"bar\" role=\"img\" aria-label=\"used memory %.1f %% of %s\">",
                d->has_used_ratio ? d->used_ratio * 100 : 100.0, d->max_configured ? "maxmemory" : "itself");
-    for (int p = 0; p < DERIVE_PART_COUNT; p++) {
-        if (d->parts[p] <= 0) continue;
+    double v;
+    for (int p = 0; p < MEMMODEL_USED_COUNT; p++) {
+        if (!memmodel_used(&m, (memmodel_part)p, &v) || v <= 0) continue;
         buf_printf(out, "<span class=\"part-%s\" style=\"width:%.3f%%;background:%s\" title=\"",
-                   derive_part_name((derive_part)p), 100.0 * d->parts[p] / scale, part_colors[p]);
-        fmt_html(out, derive_part_label((derive_part)p));
+                   memmodel_part_name((memmodel_part)p), 100.0 * v / scale, part_colors[p]);
+        fmt_html(out, memmodel_part_words((memmodel_part)p));
         buf_putc(out, ' ');
-        put_bytes(out, d->parts[p]);
+        put_bytes(out, v);
         buf_puts(out, "\"></span>");
     }
     if (d->max_configured) buf_printf(out, "<i style=\"left:%.3f%%\" title=\"80 %% of maxmemory\"></i>", 80.0 * max / scale);
     buf_puts(out, "</div>\n<p class=\"legend\">");
-    for (int p = 0; p < DERIVE_PART_COUNT; p++) {
-        if (d->parts[p] <= 0) continue;
+    for (int p = 0; p < MEMMODEL_USED_COUNT; p++) {
+        if (!memmodel_used(&m, (memmodel_part)p, &v) || v <= 0) continue;
         buf_printf(out, "<span><b style=\"background:%s\"></b>", part_colors[p]);
-        fmt_html(out, derive_part_label((derive_part)p));
+        fmt_html(out, memmodel_part_words((memmodel_part)p));
         buf_putc(out, ' ');
-        put_bytes(out, d->parts[p]);
+        put_bytes(out, v);
         buf_puts(out, "</span>");
     }
     buf_puts(out, "</p>\n");
@@ -354,7 +357,8 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
         char summary[600], fix[800], who[200];
         clusters_finding_text(c, summary, sizeof summary, fix, sizeof fix);
         snprintf(who, sizeof who, "cluster %s", c->cluster);
-        put_finding(out, who, "shard_near_limit_alone", diagnose_severity_name(c->severity), summary, NULL, fix);
+        put_finding(out, who, diagnose_id_name(DIAGNOSE_SHARD_NEAR_LIMIT_ALONE), diagnose_severity_name(c->severity),
+                    summary, diagnose_why(DIAGNOSE_SHARD_NEAR_LIMIT_ALONE), fix);
         shown++;
     }
     for (size_t i = 0; i < n; i++) {

@@ -133,7 +133,9 @@ int main(int argc, char **argv)
     char err[600];
     if (config_parse(&cfg, argc, argv, err, sizeof err) != 0) {
         fprintf(stderr, "redis_memory_exporter: %s\n", err);
-        return 2;
+        /* the doctor's statuses are 0-2 for what it found: a check it could not make is 3,
+         * and with --output=json it says so in JSON too */
+        return cfg.mode == CONFIG_MODE_DOCTOR ? doctor_flag_error(argc, argv, err) : 2;
     }
     forget_password_env();
     char hiredis_version[32];

@@ -76,3 +76,31 @@ void procstat_read(const char *procfs, procstat_sample *out)
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) out->max_fds = (double)rl.rlim_cur;
     out->ok = true;
 }
+
+bool procstat_parse_vmswap(const char *status, double *bytes)
+{
+    for (const char *p = status; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        unsigned long long kb;
+        char unit[8];
+        if (strncmp(p, "VmSwap:", 7) == 0 && sscanf(p + 7, "%llu %7s", &kb, unit) == 2 && strcmp(unit, "kB") == 0) {
+            *bytes = (double)kb * 1024;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool procstat_server_swap(const char *procfs, long pid, double *bytes)
+{
+    static const char *const servers[] = {"redis-server", "valkey-server", "keydb-server"};
+    char path[256], text[4096];
+    if (pid <= 0) return false;
+    snprintf(path, sizeof path, "%s/%ld/comm", procfs, pid);
+    if (!read_file(path, text, sizeof text)) return false;
+    bool server = false;
+    for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++)
+        server |= strncmp(text, servers[i], strlen(servers[i])) == 0;
+    if (!server) return false;
+    snprintf(path, sizeof path, "%s/%ld/status", procfs, pid);
+    return read_file(path, text, sizeof text) && procstat_parse_vmswap(text, bytes);
+}

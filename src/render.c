@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "memmodel.h"
 #include "xalloc.h"
 
 typedef struct label {
@@ -365,13 +366,19 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
 
     f = fam(c, "redis_memory_breakdown_bytes", "gauge",
             "Where used_memory goes; the parts sum to it. part: data (used_memory_dataset), client_buffers, "
-            "replication (backlog and replica buffers), aof_buffer, scripts, startup, other_overhead (keyspace "
-            "hash tables and the rest of used_memory_overhead).");
+            "replication (backlog and replica buffers), aof_buffer, scripts, cluster_links, startup, other_overhead "
+            "(keyspace hash tables and the rest of used_memory_overhead). A part this server does not report has "
+            "no series.");
     for (size_t i = 0; i < n; i++) {
-        if (!ts[i].up || !ts[i].r->derived.has_breakdown) continue;
-        for (int p = 0; p < DERIVE_PART_COUNT; p++) {
-            label l[2] = {{"addr", ts[i].r->addr}, {"part", derive_part_name((derive_part)p)}};
-            family_sample(&f, NULL, ts[i].r, l, 2, ts[i].r->derived.parts[p]);
+        if (!ts[i].up) continue;
+        memmodel m;
+        memmodel_build(&m, &ts[i].r->sample, &ts[i].r->mstats);
+        if (!m.has_breakdown) continue;
+        for (int p = 0; p < MEMMODEL_USED_COUNT; p++) {
+            double v;
+            if (!memmodel_used(&m, (memmodel_part)p, &v)) continue;
+            label l[2] = {{"addr", ts[i].r->addr}, {"part", memmodel_part_name((memmodel_part)p)}};
+            family_sample(&f, NULL, ts[i].r, l, 2, v);
         }
     }
 

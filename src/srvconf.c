@@ -12,6 +12,19 @@
 const srvconf_desc srvconf_table[SRVCONF_COUNT] = {SRVCONF_PARAMS(SRVCONF_DESC)};
 #undef SRVCONF_DESC
 
+const char *const srvconf_policy_names[] = {"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
+                                           "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", NULL};
+
+static bool policy_index(const char *v, double *out)
+{
+    for (int i = 0; srvconf_policy_names[i]; i++)
+        if (strcasecmp(v, srvconf_policy_names[i]) == 0) {
+            *out = i;
+            return true;
+        }
+    return false;
+}
+
 /* "save" is "" or "3600 1 300 100 ...": pairs of seconds and changes. */
 static bool save_points(const char *v, double *out)
 {
@@ -36,7 +49,9 @@ bool srvconf_set(srvconf *c, const char *name, const char *value)
         if (strcasecmp(name, srvconf_table[p].name) != 0) continue;
         double v;
         char *end;
-        if (strcasecmp(value, "yes") == 0) v = 1;
+        if (p == SRVCONF_MAXMEMORY_POLICY) {
+            if (!policy_index(value, &v)) return false;
+        } else if (strcasecmp(value, "yes") == 0) v = 1;
         else if (strcasecmp(value, "no") == 0) v = 0;
         else if (p == SRVCONF_SAVE) {
             if (!save_points(value, &v)) return false;

@@ -6,7 +6,7 @@
 
 static const char *const status_names[] = {"healthy", "warning", "critical", "unknown"};
 
-int summary_status(const report *r) { return (int)r->diagnosis.worst; }
+int summary_status(const report *r) { return diagnose_exit_status(r->diagnosis.worst); }
 
 static void json_field(buf *b, const char *name)
 {
@@ -19,6 +19,12 @@ static void json_info(buf *b, const report *r, const char *name, info_num f)
     json_field(b, name);
     if (info_get(&r->sample, f, &v)) fmt_json_number(b, v);
     else buf_puts(b, "null");
+}
+
+/* Where a value came from, for the JSON: "info", "config" (CONFIG GET, asked or pasted) or null. */
+static const char *source_json(memmodel_source src)
+{
+    return src == MEMMODEL_FROM_INFO ? "\"info\"" : src == MEMMODEL_FROM_CONFIG ? "\"config\"" : "null";
 }
 
 static void json_head(buf *b, const char *addr, int status)
@@ -53,9 +59,11 @@ void summary_json(buf *b, const report *r)
     json_field(b, "maxmemory_policy");
     fmt_json_string(b, info_text_get(s, INFO_MAXMEMORY_POLICY));
     json_field(b, "keys");
-    fmt_json_number(b, d->keys_total);
+    if (s->has_keyspace) fmt_json_number(b, d->keys_total);
+    else buf_puts(b, "null");   /* no Keyspace section: unknown, not 0 */
     json_field(b, "keys_with_ttl");
-    fmt_json_number(b, d->expires_total);
+    if (s->has_keyspace) fmt_json_number(b, d->expires_total);
+    else buf_puts(b, "null");
     json_info(b, r, "mem_fragmentation_ratio", INFO_MEM_FRAG_RATIO);
     json_info(b, r, "used_memory_rss", INFO_USED_MEMORY_RSS);
     double v;
@@ -75,16 +83,25 @@ void summary_json(buf *b, const report *r)
     } else {
         buf_puts(b, "null");
     }
+    memmodel m;
+    memmodel_build(&m, s, &r->mstats);
     json_field(b, "breakdown");
-    if (d->has_breakdown) {
-        for (int p = 0; p < DERIVE_PART_COUNT; p++) {
-            buf_printf(b, "%c\"%s\":", p ? ',' : '{', derive_part_name((derive_part)p));
-            fmt_json_number(b, d->parts[p]);
+    if (m.has_breakdown) {
+        /* only the parts this server reports: an absent part is unknown, not 0 */
+        char sep = '{';
+        for (int p = 0; p < MEMMODEL_USED_COUNT; p++) {
+            double bytes;
+            if (!memmodel_used(&m, (memmodel_part)p, &bytes)) continue;
+            buf_printf(b, "%c\"%s\":", sep, memmodel_part_name((memmodel_part)p));
+            fmt_json_number(b, bytes);
+            sep = ',';
         }
         buf_putc(b, '}');
     } else {
         buf_puts(b, "null");
     }
+    json_field(b, "sources");
+    buf_printf(b, "{\"maxmemory\":%s,\"maxmemory_policy\":%s}", source_json(m.max_from), source_json(m.policy_from));
     double oom;
     json_field(b, "oom_rejections");
     if (info_error_count(s, "OOM", &oom)) fmt_json_number(b, oom);
@@ -137,17 +154,18 @@ void summary_json(buf *b, const report *r)
     buf_puts(b, "]}\n");
 }
 
-void summary_breakdown(buf *b, const derived *d, double used)
+void summary_breakdown(buf *b, const memmodel *m)
 {
     char h[32];
-    fmt_bytes(used, h, sizeof h);
+    fmt_bytes(m->used, h, sizeof h);
     buf_printf(b, "of %s:", h);
     bool first = true;
-    for (int p = 0; p < DERIVE_PART_COUNT; p++) {
+    for (int p = 0; p < MEMMODEL_USED_COUNT; p++) {
+        double v;
         /* parts under 1 % (and empty ones) would only be noise in a sentence */
-        if (d->parts[p] <= 0 || (p != DERIVE_PART_DATA && d->parts[p] < used / 100)) continue;
-        fmt_bytes(d->parts[p], h, sizeof h);
-        buf_printf(b, "%s %s %s", first ? "" : ",", derive_part_label((derive_part)p), h);
+        if (!memmodel_used(m, (memmodel_part)p, &v) || v <= 0 || (p != MEMMODEL_DATA && v < m->used / 100)) continue;
+        fmt_bytes(v, h, sizeof h);
+        buf_printf(b, "%s %s %s", first ? "" : ",", memmodel_part_words((memmodel_part)p), h);
         first = false;
     }
 }
@@ -158,6 +176,36 @@ void summary_problem_text(buf *b, const char *addr, const char *problem)
                addr, problem);
 }
 
+/* The memory line: used against the limit, the peak and RSS where reported. */
+static void text_memory(buf *b, const report *r, const memmodel *m)
+{
+    const derived *d = &r->derived;
+    char a[32], x[32];
+    fmt_bytes(m->used, a, sizeof a);
+    if (d->has_used_ratio) {
+        fmt_bytes(m->max, x, sizeof x);
+        buf_printf(b, "  memory         used %s of maxmemory %s (%.1f %%)", a, x, d->used_ratio * 100);
+    } else {
+        buf_printf(b, "  memory         used %s, %s", a,
+                   m->max_from != MEMMODEL_ABSENT ? "no maxmemory limit (0)" : "maxmemory not reported");
+    }
+    if (m->has_peak) {
+        fmt_bytes(m->peak, x, sizeof x);
+        buf_printf(b, ", peak %s", x);
+    }
+    if (m->has_rss) {
+        fmt_bytes(m->rss, x, sizeof x);
+        buf_printf(b, ", RSS %s", x);
+    }
+    buf_putc(b, '\n');
+    if (m->max_from == MEMMODEL_FROM_CONFIG || m->policy_from == MEMMODEL_FROM_CONFIG)
+        buf_printf(b, "  sources        %s%s%s from the CONFIG GET output (this INFO does not report %s)\n",
+                   m->max_from == MEMMODEL_FROM_CONFIG ? "maxmemory" : "",
+                   m->max_from == MEMMODEL_FROM_CONFIG && m->policy_from == MEMMODEL_FROM_CONFIG ? " and " : "",
+                   m->policy_from == MEMMODEL_FROM_CONFIG ? "maxmemory-policy" : "",
+                   m->max_from == MEMMODEL_FROM_CONFIG && m->policy_from == MEMMODEL_FROM_CONFIG ? "them" : "it");
+}
+
 void summary_text(buf *b, const report *r)
 {
     static const char *const verdict[] = {"healthy", "WARNING", "CRITICAL"};
@@ -166,27 +214,19 @@ void summary_text(buf *b, const report *r)
     const char *ver = info_text_get(s, INFO_REDIS_VERSION);
     const char *role = info_text_get(s, INFO_ROLE);
     const char *policy = info_text_get(s, INFO_MAXMEMORY_POLICY);
-    buf_printf(b, "redis_memory_exporter doctor: %s (Redis %s%s%s)\n\n", r->addr, ver ? ver : "?", role ? ", " : "",
+    memmodel m;
+    memmodel_build(&m, s, &r->mstats);
+    char floor_v[48] = "?";
+    if (!ver && m.version > 0)   /* a paste without its Server section */
+        snprintf(floor_v, sizeof floor_v, "? (%u.%u or later, from its fields)", m.version / 100, m.version % 100);
+    buf_printf(b, "redis_memory_exporter doctor: %s (Redis %s%s%s)\n\n", r->addr, ver ? ver : floor_v, role ? ", " : "",
                role ? role : "");
-    double used = 0, max = 0, peak = 0, rss = 0, frag = 0, oom = 0;
-    char a[32], m[32], p[32], e[32];
-    info_get(s, INFO_USED_MEMORY, &used);
-    bool has_max = info_get(s, INFO_MAXMEMORY, &max);
-    info_get(s, INFO_USED_MEMORY_PEAK, &peak);
-    info_get(s, INFO_USED_MEMORY_RSS, &rss);
-    fmt_bytes(used, a, sizeof a);
-    fmt_bytes(max, m, sizeof m);
-    fmt_bytes(peak, p, sizeof p);
-    fmt_bytes(rss, e, sizeof e);
-    if (d->has_used_ratio)
-        buf_printf(b, "  memory         used %s of maxmemory %s (%.1f %%), peak %s, RSS %s\n", a, m,
-                   d->used_ratio * 100, p, e);
-    else
-        buf_printf(b, "  memory         used %s, %s, peak %s, RSS %s\n", a,
-                   has_max ? "no maxmemory limit (0)" : "maxmemory not reported", p, e);
-    if (d->has_breakdown) {
+    double frag = 0, oom = 0;
+    char a[32], p[32];
+    text_memory(b, r, &m);
+    if (m.has_breakdown) {
         buf_puts(b, "  where it goes  ");
-        summary_breakdown(b, d, used);
+        summary_breakdown(b, &m);
         buf_putc(b, '\n');
     }
     if (r->mstats.known && r->mstats.has_bytes_per_key) {
@@ -212,8 +252,11 @@ void summary_text(buf *b, const report *r)
                    : d->policy == DERIVE_POLICY_ALLKEYS ? "not yet, no keys"
                    : d->policy == DERIVE_POLICY_VOLATILE && d->keys_total == 0 ? "not yet, no keys"
                    : "no");
-    buf_printf(b, "\n  keys           %.0f, of which %.0f with a TTL and %.0f without\n", d->keys_total,
-               d->expires_total, d->keys_total - d->expires_total);
+    if (s->has_keyspace)
+        buf_printf(b, "\n  keys           %.0f, of which %.0f with a TTL and %.0f without\n", d->keys_total,
+                   d->expires_total, d->keys_total - d->expires_total);
+    else
+        buf_puts(b, "\n  keys           not known: no Keyspace section in this INFO\n");
     double on;
     if (info_get(s, INFO_MEM_FRAG_RATIO, &frag))
         buf_printf(b, "  fragmentation  ratio %.2f, activedefrag %s\n", frag,
@@ -252,7 +295,8 @@ void summary_text(buf *b, const report *r)
     for (size_t i = 0; i < dr.n; i++) {
         const diagnose_finding *f = &dr.findings[i];
         buf_printf(b, "\n  [%s] %s\n    %s\n    Why: %s\n    Fix: %s\n",
-                   f->severity == DIAGNOSE_CRITICAL ? "CRITICAL" : "WARNING", diagnose_id_name(f->id), text[i].summary,
+                   f->severity == DIAGNOSE_CRITICAL ? "CRITICAL" : f->severity == DIAGNOSE_WARNING ? "WARNING" : "INFO",
+                   diagnose_id_name(f->id), text[i].summary,
                    diagnose_why(f->id), text[i].fix);
     }
     if (dr.n > 0 && r->config.refused)

@@ -14,6 +14,7 @@
 #include "hash.h"
 #include "log.h"
 #include "observe.h"
+#include "procstat.h"
 #include "xalloc.h"
 
 /* What each reply answers (conn_tag.kind). Sampler replies are K_SAMPLER + sampler_reply. */
@@ -97,6 +98,7 @@ struct target {
     unsigned failures;            /* consecutive failed polls */
     unsigned refused;             /* REFUSED_* */
     double next_slow_check;       /* monotonic */
+    bool slow_poll;               /* the poll under way asks the once-a-minute things too */
     bool holds_slot;              /* a connect slot of opts.gate while connecting */
 
     sampler *smp;                 /* NULL unless the key sampler is on */
@@ -205,6 +207,19 @@ static void log_transition(target *t, pollerr now, const char *detail)
     t->logged_error = now;
     t->logged_detail = hash_text(detail);
     t->logged_once = true;
+}
+
+/* A server on this host (loopback or a unix socket) that gave its process_id: its VmSwap,
+ * the evidence INFO cannot give for "RSS below used memory". Two small procfs reads, once
+ * a minute; nothing is known for a remote server or one in another pid namespace. */
+static void read_swap(target *t)
+{
+    const config_target *a = t->opts.addr;
+    bool local = a->kind == CONFIG_ADDR_UNIX || strcmp(a->host, "localhost") == 0 ||
+                 strncmp(a->host, "127.", 4) == 0 || strcmp(a->host, "::1") == 0;
+    double pid;
+    t->rep.has_swap = local && info_get(&t->rep.sample, INFO_PROCESS_ID, &pid) &&
+                      procstat_server_swap("/proc", (long)pid, &t->rep.swap_bytes);
 }
 
 /* The one place the report's findings are made. */
@@ -322,6 +337,7 @@ static void poll_succeed(target *t)
     h->last_success_real = clock_real();
     h->last_success_mono = now;
     t->failures = 0;
+    if (t->slow_poll) read_swap(t);
     fire(t, EV_SUCCESS);
     update_report(t);
     log_transition(t, POLLERR_NONE, NULL);
@@ -358,6 +374,7 @@ static void send_poll(target *t, bool fresh)
     /* Slow-changing facts are asked for once a minute: the settings of srvconf.h and the
      * replication section (between asks its fields are carried over, see poll_succeed). */
     bool slow_due = t->poll_started >= t->next_slow_check;
+    t->slow_poll = slow_due;
     if (slow_due) t->next_slow_check = t->poll_started + SLOW_CHECK_SECONDS;
     for (int p = 0; slow_due && !(t->refused & REFUSED_CONFIG) && p < SRVCONF_COUNT; p++)
         send_cmd(t, 3, (const char *[]){"CONFIG", "GET", srvconf_table[p].name}, K_CONFIG);

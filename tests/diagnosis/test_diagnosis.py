@@ -358,6 +358,16 @@ def test_doctor_from_a_saved_info_matches_the_live_check():
         err = json.loads(out)
         assert status == 3 and err["reason"] == "file" and "used_memory" in err["error"]
         os.unlink(f.name)
+        # A file that is not there, or not a file: the same "could not check" (issue 20:
+        # a missing file was a flag error, exit 2, with no JSON).
+        for path, words in ((f.name, "cannot open"), (os.path.dirname(f.name), "not a regular file")):
+            status, out = doctor(server.addr, "--output=json", f"--doctor.from-file={path}")
+            err = json.loads(out)
+            assert status == 3 and err["exit_code"] == 3 and err["reason"] == "file" and words in err["error"], out
+        # A flag the doctor cannot take: exit 3, and JSON when JSON was asked for.
+        status, out = doctor(server.addr, "--output=json", "--doctor.max-keys=lots")
+        err = json.loads(out)
+        assert status == 3 and err["reason"] == "flags" and "--doctor.max-keys" in err["error"], out
     finally:
         server.stop()
 
@@ -367,7 +377,7 @@ def test_doctor_refuses_a_second_address():
     from harness import EXPORTER
     p = subprocess.run([EXPORTER, "doctor", "--redis.addr=127.0.0.1:1", "--redis.addr=127.0.0.1:2"],
                        capture_output=True, text=True, timeout=30)
-    assert p.returncode == 2
+    assert p.returncode == 3   # the doctor's "could not check", as for every flag it cannot take
     assert "--redis.addr" in p.stderr and "one address" in p.stderr and p.stdout == ""
 
 

@@ -95,10 +95,11 @@ class RedisServer:
     when the test's own client must not check its certificate) it listens on TLS only, as
     managed services do, and self.client speaks TLS."""
 
-    def __init__(self, *args, port=None, tls=None):
+    def __init__(self, *args, port=None, tls=None, env=None):
         self.port = port or free_port()
         self.args = args
         self.tls = tls
+        self.env = env
         self.dir = tempfile.mkdtemp(prefix="rme-redis-")
         listen = ["--port", str(self.port)]
         if tls:
@@ -108,7 +109,7 @@ class RedisServer:
         self.proc = subprocess.Popen(
             ["redis-server", "--bind", "127.0.0.1", *listen, "--dir", self.dir,
              "--save", "", "--appendonly", "no", *args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **env} if env else None)
         password = args[args.index("--requirepass") + 1] if "--requirepass" in args else None
         ssl = {}
         if tls:
@@ -123,7 +124,7 @@ class RedisServer:
     def restart(self):
         """Stops and starts again on the same port (a new run_id, counters from 0)."""
         self.stop()
-        self.__init__(*self.args, port=self.port, tls=self.tls)
+        self.__init__(*self.args, port=self.port, tls=self.tls, env=self.env)
 
     @property
     def addr(self):

@@ -194,7 +194,7 @@ static void test_errors_name_the_flag(void **state)
         /* issue 12: the warning raised past the default critical names the warning */
         {"--diagnose.memory-warning=0.99", "--diagnose.memory-warning"},
         {"--sampler.namespace-separator=ab", "--sampler.namespace-separator"},
-        {"--doctor.from-file=/nonexistent/info.txt", "--doctor.from-file"},
+        {"--doctor.from-file=", "--doctor.from-file"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         config c;

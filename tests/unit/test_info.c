@@ -12,6 +12,7 @@
 
 #include "derive.h"
 #include "info.h"
+#include "memmodel.h"
 
 static char *slurp(const char *name, size_t *len)
 {
@@ -55,17 +56,16 @@ static void test_every_fixture_parses(void **state)
         double used;
         bool fake = strstr(e->d_name, "template") != NULL;
         if (!fake && !info_get(&s, INFO_USED_MEMORY, &used)) fail_msg("%s: no used_memory", e->d_name);
-        /* Where the memory goes: the parts sum to used_memory, none negative. */
-        derive_history h;
-        derive_history_init(&h, 10, 300);
-        derive_push(&h, &s, 1);
-        derived dv;
-        derive_compute(&h, &s, 1, &dv);
-        if (dv.has_breakdown) {
-            double sum = 0;
-            for (int p = 0; p < DERIVE_PART_COUNT; p++) {
-                if (dv.parts[p] < 0) fail_msg("%s: part %s is negative", e->d_name, derive_part_name((derive_part)p));
-                sum += dv.parts[p];
+        /* Where the memory goes (the model): the known parts sum to used_memory (an
+         * unknown part is inside "other"), none negative. */
+        memmodel mm;
+        memmodel_build(&mm, &s, NULL);
+        if (mm.has_breakdown) {
+            double sum = 0, v;
+            for (int p = 0; p < MEMMODEL_USED_COUNT; p++) {
+                if (!memmodel_used(&mm, (memmodel_part)p, &v)) continue;
+                if (v < 0) fail_msg("%s: part %s is negative", e->d_name, memmodel_part_name((memmodel_part)p));
+                sum += v;
             }
             /* "other" is clamped at 0 when a capture's counters disagree: never below used */
             if (sum < used - 1 || sum > used * 1.05 + 1024)

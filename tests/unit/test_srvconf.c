@@ -25,8 +25,13 @@ static void test_values(void **state)
     assert_true(srvconf_get(&c, SRVCONF_SAVE, &v) && v == 3);
     assert_true(srvconf_set(&c, "save", ""));
     assert_true(srvconf_get(&c, SRVCONF_SAVE, &v) && v == 0);
+    /* the policy by its index in srvconf_policy_names, any case */
+    assert_true(srvconf_set(&c, "maxmemory-policy", "Volatile-LRU"));
+    assert_true(srvconf_get(&c, SRVCONF_MAXMEMORY_POLICY, &v));
+    assert_string_equal(srvconf_policy_names[(int)v], "volatile-lru");
     /* Not ours, or not a value: nothing changes. */
-    assert_false(srvconf_set(&c, "maxmemory-policy", "noeviction"));
+    assert_false(srvconf_set(&c, "maxmemory-policy", "evict-everything"));
+    assert_false(srvconf_set(&c, "maxmemory-samples", "5"));
     assert_false(srvconf_set(&c, "maxclients", "lots"));
     assert_false(srvconf_set(&c, "maxclients", "inf"));
     assert_false(srvconf_get(&c, SRVCONF_MAXCLIENTS, &v));
@@ -43,8 +48,9 @@ static void test_pasted(void **state)
                               "127.0.0.1:6379> CONFIG GET save\n1) \"save\"\n2) \"3600 1\"\r\n";
     srvconf c = {0};
     double v;
-    assert_int_equal(srvconf_parse_pasted(&c, plain, strlen(plain)), 2);
+    assert_int_equal(srvconf_parse_pasted(&c, plain, strlen(plain)), 3);
     assert_true(srvconf_get(&c, SRVCONF_MAXMEMORY, &v) && v == 5242880);
+    assert_true(srvconf_get(&c, SRVCONF_MAXMEMORY_POLICY, &v) && v == 0);   /* noeviction */
     assert_true(srvconf_get(&c, SRVCONF_SAVE, &v) && v == 0);
     memset(&c, 0, sizeof c);
     assert_int_equal(srvconf_parse_pasted(&c, tty, strlen(tty)), 2);
