@@ -94,7 +94,7 @@ function(c) {
               "Redis {{ $labels.instance }} {{ $labels.addr }}: {{ $labels.id }}",
               "The exporter's diagnosis reports {{ $labels.id }}. Its landing page and `redis_memory_exporter doctor` show the numbers behind it and the command that fixes it."),
         alert("RedisMemoryEvictionCannotFree",
-              "redis_memory_finding{id=~\"client_output_buffers|replication_backlog|script_cache\", severity=\"warning\"} == 1",
+              "redis_memory_finding{id=~\"client_query_buffers|client_output_buffers|cluster_links|replication_backlog|script_cache|memory_not_data\", severity=\"warning\"} == 1",
               "5m", "warning",
               "Redis {{ $labels.instance }} {{ $labels.addr }}: {{ $labels.id }} holds memory eviction cannot free",
               "Near the limit, much of used memory is held by {{ $labels.id }}. Evicting keys or raising maxmemory would not free it: follow the finding's fix (landing page or `redis_memory_exporter doctor`). When it turns critical, RedisMemoryFindingCritical fires instead."),
