@@ -9,6 +9,9 @@
  * REPLICAS), labelled `sentinel_master` and `node_role`. Asked again every interval and
  * soon after discover_poke (a discovered target failed: a failover or a node gone). A
  * failed refresh keeps the last list: targets never vanish because one seed is down.
+ * A node is made only of an address a node may announce (a DNS name or an IP literal)
+ * within the seed's allow: list (netallow.h), so no socket path and no stranger's address
+ * ever gets a connection, or the seed's credentials.
  *
  * Threading: the event loop's thread only. */
 #ifndef RME_DISCOVER_H
@@ -40,5 +43,8 @@ void discover_poke(discoverer *d);
 const tspec *discover_list(const discoverer *d, size_t *n);
 /* The seed as given. */
 const tspec *discover_seed(const discoverer *d);
+/* Addresses its nodes or sentinels named that were not connected to: outside the seed's
+ * allow: (or its own scope without one), or not a host name or IP address at all. */
+unsigned long long discover_refused(const discoverer *d);
 
 #endif

@@ -37,6 +37,12 @@ typedef struct render_build {
     const char *version, *revision, *hiredis, *libevent, *libmicrohttpd;
 } render_build;
 
+/* A discovery seed and how many addresses its nodes named that were not connected to. */
+typedef struct render_seed_count {
+    const char *seed;             /* borrowed: the seed's key */
+    double refused;
+} render_seed_count;
+
 typedef struct render_exporter {
     const render_build *build;
     const procstat_sample *proc;  /* may be NULL */
@@ -48,6 +54,8 @@ typedef struct render_exporter {
     bool reload_ok;               /* the last read of it was used */
     double reload_time;           /* Unix time of the last read that was used */
     double connect_waits;         /* ticks that waited for a connect slot (target_gate) */
+    const render_seed_count *refused;   /* per discovery seed: addresses refused (discover.h) */
+    size_t n_refused;
 } render_exporter;
 
 /* Appends the whole exposition for targets[0..n) and the exporter itself to out.

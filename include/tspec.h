@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "netallow.h"
 
 #define TSPEC_MAX_LABELS 16
 
@@ -42,6 +43,8 @@ typedef struct tspec {
     char *sentinel_user;           /* owned; sentinel: the sentinels' own ACL user, NULL = user */
     char *sentinel_password_file;  /* owned; sentinel: the sentinels' own password, NULL = the
                                       masters' (password_file, the map, the one password) */
+    netallow *allow;               /* owned; a discovering item's allow: list, NULL = the
+                                      seed's own scope (netallow_default); never on a node */
 } tspec;
 
 /* The key two specs of one target share: addr.label ("host:port[/db]" or the path). */

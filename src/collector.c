@@ -21,6 +21,7 @@
 #include "landing.h"
 #include "log.h"
 #include "procstat.h"
+#include "safefile.h"
 #include "render.h"
 #include "shard.h"
 #include "snapshot.h"
@@ -34,6 +35,8 @@
 #define ALIVE_MIN_SECONDS 10.0
 /* The targets file is looked at this often for changes. */
 #define FILE_CHECK_SECONDS 2.0
+/* ... and read once it has not changed for this long */
+#define FILE_SETTLE_SECONDS 1.0
 #define FILE_MAX_BYTES (64u << 20)
 /* /proc/self/fd of a process with 10,000 connections is slow to list: not every publish. */
 #define PROC_SECONDS 5.0
@@ -87,7 +90,7 @@ struct collector {
     size_t n_seeds;
     tspec *statics;                /* owned: --redis.addr */
     size_t n_statics;
-    struct stat file_st;           /* of that read */
+    safefile_id file_id;           /* of the last look at it, used or refused */
     bool has_reload;               /* a targets file is configured */
     bool reload_ok;
     double reload_time;            /* Unix time of the last good read */
@@ -105,6 +108,7 @@ struct collector {
     bool soon_pending;
     bool started;
     double render_cost;            /* seconds the last publish took */
+    double last_poll_done;         /* monotonic: the last poll of any target that finished */
     histo lateness;                /* poll lateness over all targets */
     target_gate gate;              /* --poll.max-concurrent-connects, shared by every target */
     target_ticks ticks;            /* the ticks' common timeouts, shared by every target */
@@ -179,8 +183,11 @@ static void share_put(collector *c, tls_share *sh)
     free(sh);
 }
 
-/* Reads the spec's own password file (if any) and resolves the credentials again. */
-static void seat_credentials(collector *c, seat *s)
+/* Reads the spec's own password file (if any) and resolves the credentials again. A
+ * discovered node (from: its seed's seat) gets what its seed resolves to, never what its
+ * own address would find in the map or the one password: a node names its address itself,
+ * and a lying one must not collect another server's password. */
+static void seat_credentials(collector *c, seat *s, const seat *from)
 {
     /* A sentinel seed with credentials of its own uses them; the masters and replicas it
      * finds get password_file (node_spec in discover.c leaves the sentinel's out). */
@@ -196,16 +203,16 @@ static void seat_credentials(collector *c, seat *s)
                    tspec_key(&s->spec), "detail", err, NULL);
         }
     }
-    creds_resolve(c->creds, &s->spec.addr, s->file_pw, &s->cred);
+    creds_resolve(c->creds, from ? &from->spec.addr : &s->spec.addr, s->file_pw, &s->cred);
     if (s->spec.sentinel_user) s->cred.user = s->spec.sentinel_user;
 }
 
-static void seat_init(collector *c, seat *s, const tspec *spec)
+static void seat_init(collector *c, seat *s, const tspec *spec, const seat *from)
 {
     memset(s, 0, sizeof *s);
     tspec_copy(&s->spec, spec);
     if (spec->tls && spec->addr.tls) s->tls = share_get(c, spec->tls, tspec_key(spec));
-    seat_credentials(c, s);
+    seat_credentials(c, s, from);
 }
 
 static void seat_free(collector *c, seat *s)
@@ -224,7 +231,7 @@ static entry *entry_new(collector *c, const tspec *spec, seed *src)
     entry *e = xcalloc(1, sizeof *e);
     e->c = c;
     e->src = src;
-    seat_init(c, &e->s, spec);
+    seat_init(c, &e->s, spec, src ? &src->s : NULL);
     const config *cfg = c->cfg;
     target_opts o = target_opts_of(cfg, &e->s.spec.addr);
     o.spec = &e->s.spec;
@@ -396,7 +403,7 @@ static void sync_seeds(collector *c, const targets_file *file)
             }
         if (!found) {
             found = xcalloc(1, sizeof *found);
-            seat_init(c, &found->s, sp);
+            seat_init(c, &found->s, sp, NULL);
             found->d = discover_new(c->base, c->dns, &found->s.spec, &found->s.cred, seat_tls(c, &found->s),
                                     c->cfg->poll_timeout, on_discovered, c);
         }
@@ -410,37 +417,26 @@ static void sync_seeds(collector *c, const targets_file *file)
 
 /* ---- the targets file ---------------------------------------------------------------- */
 
-static bool file_changed(const collector *c, const struct stat *st)
-{
-    return st->st_ino != c->file_st.st_ino || st->st_dev != c->file_st.st_dev || st->st_size != c->file_st.st_size ||
-           st->st_mtim.tv_sec != c->file_st.st_mtim.tv_sec || st->st_mtim.tv_nsec != c->file_st.st_mtim.tv_nsec;
-}
-
-/* Reads the targets file; a file that does not read or parse keeps the running set. */
+/* Reads the targets file; a file that does not read or parse keeps the running set. The
+ * identity of what was looked at is kept either way, so a refused file (one that does not
+ * parse, a FIFO, one rewritten while it was read) is read again only once it changes, not
+ * at every check. */
 static int load_file(collector *c)
 {
     const char *path = c->cfg->targets_file;
     char err[CONFIG_PATH_MAX + 600] = "";
-    struct stat st;
-    FILE *f = fopen(path, "r");
-    char *text = NULL;
     size_t len = 0;
     int rc = -1;
     targets_file parsed;
-    if (!f || fstat(fileno(f), &st) != 0) {
-        snprintf(err, sizeof err, "cannot read %s: %s", path, strerror(errno));
-    } else if (st.st_size > (off_t)FILE_MAX_BYTES) {
-        snprintf(err, sizeof err, "%s: larger than %u bytes", path, FILE_MAX_BYTES);
-    } else {
-        text = xcalloc(1, (size_t)st.st_size + 1);
-        len = fread(text, 1, (size_t)st.st_size, f);
+    char *text = safefile_read(path, FILE_MAX_BYTES, &len, &c->file_id, err, sizeof err);
+    if (text) {
         char dir[CONFIG_PATH_MAX];
         snprintf(dir, sizeof dir, "%s", path);
         if (targets_parse(text, len, dirname(dir), &parsed, err, sizeof err) == 0) rc = 0;
     }
-    if (f) fclose(f);
     free(text);
-    if (rc == 0) c->file_st = st;
+    /* a file that changed while it was read is looked at again at the next check */
+    if (!text && strstr(err, "changed while it was read")) c->file_id.known = false;
     c->reload_ok = rc == 0;
     if (rc != 0) {
         log_kv(LOG_ERROR, "targets file not used; the running targets stay", "file", path, "detail", err, NULL);
@@ -460,15 +456,20 @@ static void on_file_check(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
     collector *c = arg;
-    struct stat st;
-    if (stat(c->cfg->targets_file, &st) != 0) {
+    safefile_id now;
+    if (!safefile_look(c->cfg->targets_file, &now)) {
         if (c->reload_ok) {
             c->reload_ok = false;
             log_kv(LOG_ERROR, "targets file gone; the running targets stay", "file", c->cfg->targets_file, NULL);
         }
+        c->file_id.known = false;
         return;
     }
-    if (file_changed(c, &st)) load_file(c);
+    /* A file written within the last second may be mid-rewrite (a writer that pauses between
+     * writes leaves a file that reads whole and parses, with part of the list): it is read
+     * at the next check, once it has settled. SIGHUP reads at once. */
+    double age = clock_real() - ((double)now.mtime.tv_sec + now.mtime.tv_nsec / 1e9);
+    if (!safefile_same(&now, &c->file_id) && age >= FILE_SETTLE_SECONDS) load_file(c);
 }
 
 /* ---- publishing ---------------------------------------------------------------------- */
@@ -537,6 +538,11 @@ static void publish(collector *c)
         c->pieces[i] = c->e[i]->piece;
         c->addrs[i] = c->views[i].r->addr;
     }
+    render_seed_count *refused = xcalloc(c->n_seeds + 1, sizeof *refused);
+    for (size_t i = 0; i < c->n_seeds; i++)
+        refused[i] = (render_seed_count){tspec_key(&c->seeds[i]->s.spec), (double)discover_refused(c->seeds[i]->d)};
+    ex.refused = refused;
+    ex.n_refused = c->n_seeds;
     cluster_summary clusters[CLUSTERS_MAX];
     ex.n_clusters = clusters_summarise(c->views, c->n, &c->cfg->thresholds, clusters, CLUSTERS_MAX);
     ex.clusters = clusters;
@@ -545,6 +551,7 @@ static void publish(collector *c)
     render_exporter_metrics(&c->self, c->n, &ex);
     clusters_render(&c->self, clusters, ex.n_clusters);
     landing_render(&c->landing, c->views, c->n, &ex, c->cfg->telemetry_path);
+    free(refused);
     if (c->sd_stale || !c->sd_text) {
         buf_reset(&c->sd);
         render_discovery(&c->sd, c->views, c->n);
@@ -568,7 +575,14 @@ static void publish(collector *c)
      * is stuck, and /healthz says so (never sooner than ALIVE_MIN_SECONDS, so that a
      * slow render with many targets is not taken for a stall). */
     double alive = bound > ALIVE_MIN_SECONDS ? bound : ALIVE_MIN_SECONDS;
-    snapshot *snap = snapshot_new(bodies, lens, c->fresh, n_fresh, t0 + alive);
+    /* ... and so are polls that stopped finishing while publishing goes on (whatever the
+     * cause): with targets to poll, the snapshot lives only as long past the last poll */
+    double until = t0 + alive;
+    if (c->n > 0) {
+        if (c->last_poll_done == 0) c->last_poll_done = t0;   /* the first polls are under way */
+        if (c->last_poll_done + alive < until) until = c->last_poll_done + alive;
+    }
+    snapshot *snap = snapshot_new(bodies, lens, c->fresh, n_fresh, until);
     snapshot_set_pieces(snap, c->headers, c->n_fam, c->pieces, c->addrs, c->n, self, self_len);
     snapshot_publish(snap);
     c->render_cost = clock_mono() - t0;
@@ -604,14 +618,14 @@ static int reload_credentials(collector *c)
     int rc = creds_reload(c->creds);
     size_t changed = 0;
     for (size_t i = 0; i < c->n; i++) {
-        seat_credentials(c, &c->e[i]->s);
+        seat_credentials(c, &c->e[i]->s, c->e[i]->src ? &c->e[i]->src->s : NULL);
         const target_credentials *now = &c->e[i]->s.cred;
         changed += !same_text(before[2 * i], now->password) || !same_text(before[2 * i + 1], now->user);
         wipe_free(before[2 * i]);
         free(before[2 * i + 1]);
     }
     free(before);
-    for (size_t i = 0; i < c->n_seeds; i++) seat_credentials(c, &c->seeds[i]->s);
+    for (size_t i = 0; i < c->n_seeds; i++) seat_credentials(c, &c->seeds[i]->s, NULL);
     char n[32];
     snprintf(n, sizeof n, "%zu", changed);
     log_kv(rc == 0 ? LOG_INFO : LOG_WARN, "reload: credentials re-read", "targets_changed", n, NULL);
@@ -630,6 +644,7 @@ static void on_poll_done(target *t, void *arg)
     entry *e = arg;
     collector *c = e->c;
     const report *r = target_report(t);
+    c->last_poll_done = clock_mono();
     /* A rejected password may have been rotated: read it again. A target with a password
      * file of its own re-reads only that (at most once a second each: in a fleet, one bad
      * password must not make every target's file be read); otherwise the shared ones are
@@ -639,7 +654,7 @@ static void on_poll_done(target *t, void *arg)
         if (e->s.spec.password_file) {
             if (now - e->own_pw_read >= 1.0) {
                 e->own_pw_read = now;
-                seat_credentials(c, &e->s);
+                seat_credentials(c, &e->s, e->src ? &e->src->s : NULL);
             }
         } else if (creds_reload_due(c->creds)) {
             reload_credentials(c);

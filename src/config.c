@@ -11,6 +11,7 @@
 #include <sys/random.h>
 
 #include "fmt.h"
+#include "safefile.h"
 #include "sampler.h"
 #include "webcfg.h"
 #include "xalloc.h"
@@ -25,7 +26,7 @@ typedef enum flag_kind {
     F_COUNT,      /* unsigned long */
     F_ENUM,       /* int: the index of the value in names */
     F_SWITCH,     /* bool, set by the flag's presence (env: true/false, 1/0, yes/no) */
-    F_PATH,       /* char[CONFIG_PATH_MAX]: a file that must be readable now */
+    F_PATH,       /* char[CONFIG_PATH_MAX]: a regular file that must be readable now */
     F_NAME,       /* char[CONFIG_PATH_MAX]: a file read later, whose errors the reader reports */
     F_CUSTOM,     /* parse() decides (addresses, files) */
 } flag_kind;
@@ -246,24 +247,23 @@ static void set_password(config *c, const char *pw, size_t n)
 
 char *config_read_password_file(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fmt_error(err, errlen, "cannot read %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char line[1024];
-    size_t n = fread(line, 1, sizeof line - 1, f);
-    bool too_long = !feof(f) && n == sizeof line - 1;
-    fclose(f);
-    line[n] = '\0';
-    char *nl = strpbrk(line, "\r\n");
-    if (nl) *nl = '\0';
+    size_t n = 0;
+    /* a password line and a little more; a FIFO or a device is refused, never waited on */
+    char *text = safefile_read(path, 4096, &n, NULL, err, errlen);
+    if (!text) return NULL;
+    size_t line = 0;   /* the first line's length, NUL bytes counted (strcspn would stop there) */
+    while (line < n && text[line] != '\r' && text[line] != '\n') line++;
     char *pw = NULL;
     /* An empty file means no password (no AUTH): what systemd's SetCredential= fallback and
      * an optional Kubernetes secret give for a Redis without one. */
-    if (too_long) fmt_error(err, errlen, "%s: password longer than 1023 bytes", path);
-    else pw = xstrdup(line);
-    explicit_bzero(line, sizeof line);
+    if (memchr(text, '\0', line)) fmt_error(err, errlen, "%s: a NUL byte in the password", path);
+    else if (line > 1023) fmt_error(err, errlen, "%s: password longer than 1023 bytes", path);
+    else {
+        text[line] = '\0';
+        pw = xstrdup(text);
+    }
+    explicit_bzero(text, n);
+    free(text);
     return pw;
 }
 
@@ -286,16 +286,19 @@ static int p_password_file(config *c, const char *v, char *err, size_t errlen)
 /* The HMAC key for --sampler.hash-keys: the file's bytes (16 to 256), as they are. */
 static int p_hash_secret(config *c, const char *v, char *err, size_t errlen)
 {
-    FILE *f = fopen(v, "rb");
-    if (!f) return fmt_error(err, errlen, "cannot read %s: %s", v, strerror(errno));
-    size_t n = fread(c->hash_secret, 1, sizeof c->hash_secret, f);
-    bool more = fgetc(f) != EOF;
-    fclose(f);
-    if (more || n < 16) {
-        explicit_bzero(c->hash_secret, sizeof c->hash_secret);
+    size_t n = 0;
+    char *text = safefile_read(v, sizeof c->hash_secret, &n, NULL, err, errlen);
+    if (!text) return strstr(err, "larger than") ? fmt_error(err, errlen, "%s must hold 16 to %zu bytes", v,
+                                                             sizeof c->hash_secret) : -1;
+    if (n < 16) {
+        explicit_bzero(text, n);
+        free(text);
         return fmt_error(err, errlen, "%s must hold 16 to %zu bytes", v, sizeof c->hash_secret);
     }
+    memcpy(c->hash_secret, text, n);
     c->hash_secret_len = n;
+    explicit_bzero(text, n);
+    free(text);
     return 0;
 }
 
@@ -539,8 +542,8 @@ static int parse_value(config *c, const flag *f, const char *v, char *err, size_
         return 0;
     case F_PATH: {
         if (strlen(v) >= CONFIG_PATH_MAX) return fmt_error(err, errlen, "path too long");
-        FILE *fp = fopen(v, "r");
-        if (!fp) return fmt_error(err, errlen, "cannot read %s: %s", v, strerror(errno));
+        FILE *fp = safefile_open(v, err, errlen);   /* readable now, and a regular file */
+        if (!fp) return -1;
         fclose(fp);
         snprintf(dst, CONFIG_PATH_MAX, "%s", v);
         return 0;

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "credmap.h"
 #include "log.h"
+#include "safefile.h"
 #include "xalloc.h"
 
 /* A map file larger than this is refused (a map of 10,000 targets is under 1 MiB). */
@@ -33,31 +34,16 @@ static void wipe_free(char *s)
 /* Reads the whole map file and parses it into m. */
 static int read_map(const char *path, credmap *m, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || st.st_size > (off_t)MAP_MAX_BYTES) {
-        fclose(f);
-        snprintf(err, errlen, "%s: larger than %u bytes", path, MAP_MAX_BYTES);
-        return -1;
-    }
-    size_t cap = (size_t)st.st_size + 1;
-    char *text = xcalloc(1, cap);
-    size_t n = fread(text, 1, cap, f);
-    fclose(f);
+    size_t n = 0;
+    char *text = safefile_read(path, MAP_MAX_BYTES, &n, NULL, err, errlen);
+    if (!text) return -1;
     char why[300];
     int rc = 0;
-    if (n >= cap) {
-        snprintf(err, errlen, "%s changed while read", path);
-        rc = -1;
-    } else if (credmap_parse(text, n, m, why, sizeof why)) {
+    if (credmap_parse(text, n, m, why, sizeof why)) {
         snprintf(err, errlen, "%s: %s", path, why);
         rc = -1;
     }
-    explicit_bzero(text, cap);
+    explicit_bzero(text, n);
     free(text);
     return rc;
 }

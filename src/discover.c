@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "conn.h"
+#include "hash.h"
 #include "log.h"
 #include "topology.h"
 #include "xalloc.h"
@@ -16,6 +17,7 @@
 #define SENTINEL_INTERVAL 2.0     /* a failover should show within a few seconds */
 #define POKE_MIN_GAP 1.0
 #define MAX_REPLY_BYTES (8u << 20)
+#define REFUSED_LOGGED 64         /* refused addresses remembered for logging once each */
 
 enum { K_AUTH, K_SHARDS, K_NODES, K_MASTER, K_REPLICAS };
 
@@ -39,6 +41,10 @@ struct discoverer {
     bool have_master;
     bool logged_failure;
     bool no_shards;               /* CLUSTER SHARDS refused (before 7.0, or an ACL): NODES */
+    netallow allow;               /* where its nodes may be: the seed's allow:, or its scope */
+    unsigned long long refused;   /* addresses named outside it (or not an address at all) */
+    unsigned long long logged[REFUSED_LOGGED];   /* hashes of the ones logged, so each is once */
+    size_t n_logged;
 };
 
 static void schedule(discoverer *d, double after)
@@ -67,12 +73,39 @@ static void failed(discoverer *d, const char *why)
     schedule(d, next ? 0.2 : d->interval);
 }
 
+/* Counts an address a node or sentinel named where discovery may not go, and logs it once
+ * (with who named it: the node the exporter asked). */
+static void refuse(discoverer *d, const topo_node *n, const char *why)
+{
+    d->refused++;
+    char where[300];
+    snprintf(where, sizeof where, "%s:%d", n->host, n->port);
+    unsigned long long h = hash_text(where);
+    for (size_t i = 0; i < d->n_logged; i++)
+        if (d->logged[i] == h) return;
+    if (d->n_logged < REFUSED_LOGGED) d->logged[d->n_logged++] = h;
+    char allowed[400];
+    netallow_describe(&d->allow, allowed, sizeof allowed);
+    log_kv(LOG_WARN, "discovery: an address named outside allow: is not connected to", "seed", tspec_key(&d->seed),
+           "named_by", d->via.label, "address", where, "detail", why, "allow", allowed, NULL);
+}
+
 /* Makes the spec of a found node from the seed's; false (nothing made) when the address
- * it announces is not one this exporter can take. */
-static bool node_spec(const discoverer *d, const topo_node *n, tspec *out)
+ * it announces is not one this exporter can take or may go to. */
+static bool node_spec(discoverer *d, const topo_node *n, tspec *out)
 {
     char addr[300], why[160];
     config_target t;
+    /* a DNS name or an IP literal, and where the seed allows: never a socket path, never
+     * a stranger's address (it would get the seed's password) */
+    if (!netallow_host_ok(n->host)) {
+        refuse(d, n, "not a host name or an IP address");
+        return false;
+    }
+    if (!netallow_permits(&d->allow, n->host)) {
+        refuse(d, n, "outside allow:");
+        return false;
+    }
     bool v6 = strchr(n->host, ':') != NULL;
     snprintf(addr, sizeof addr, "%s%s%s:%d", v6 ? "[" : "", n->host, v6 ? "]" : "", n->port);
     if (config_parse_target(addr, &t, why, sizeof why) != 0) return false;
@@ -84,6 +117,8 @@ static bool node_spec(const discoverer *d, const topo_node *n, tspec *out)
     out->sentinel_user = NULL;
     free(out->sentinel_password_file);
     out->sentinel_password_file = NULL;
+    free(out->allow);
+    out->allow = NULL;
     /* The node's address as the one address parser made it (label included), with the
      * seed's scheme and user. */
     out->addr = t;
@@ -290,6 +325,8 @@ discoverer *discover_new(struct event_base *base, struct evdns_base *dns, const 
     d->interval = seed->discover == TSPEC_DISCOVER_CLUSTER ? CLUSTER_INTERVAL : SENTINEL_INTERVAL;
     d->cb = cb;
     d->arg = arg;
+    if (seed->allow) d->allow = *seed->allow;
+    else netallow_default(&d->allow, seed->addr.kind == CONFIG_ADDR_UNIX ? "127.0.0.1" : seed->addr.host);
     d->tick_ev = evtimer_new(base, on_tick, d);
     d->deadline_ev = evtimer_new(base, on_deadline, d);
     if (!d->tick_ev || !d->deadline_ev) abort();
@@ -323,3 +360,5 @@ const tspec *discover_list(const discoverer *d, size_t *n)
 }
 
 const tspec *discover_seed(const discoverer *d) { return &d->seed; }
+
+unsigned long long discover_refused(const discoverer *d) { return d->refused; }

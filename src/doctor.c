@@ -19,6 +19,7 @@
 #include "creds.h"
 #include "log.h"
 #include "observe.h"
+#include "safefile.h"
 #include "summary.h"
 #include "target.h"
 #include "tls.h"
@@ -57,28 +58,16 @@ static int from_file(const config *cfg, buf *out)
     report *rep = xcalloc(1, sizeof *rep);
     rep->keys = &sampler_none;   /* no key sampling from a file */
     info_sample_init(&rep->sample);
-    char *text = NULL;
     size_t len = 0;
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    if (!f) {
-        snprintf(problem, sizeof problem, "cannot open %s: %s", path, strerror(errno));
+    /* the same careful read as every file the exporter takes: a FIFO or a device is
+     * refused, never waited on */
+    char *text = safefile_read(path, FROM_FILE_MAX, &len, NULL, problem, sizeof problem);
+    if (!text) {
+        if (strstr(problem, "larger than"))
+            snprintf(problem, sizeof problem, "%s is larger than %u MiB: not a saved INFO", path, FROM_FILE_MAX >> 20);
         goto out;
     }
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        snprintf(problem, sizeof problem, "%s is not a regular file: give the saved INFO's file", path);
-        goto out;
-    }
-    text = xrealloc(NULL, FROM_FILE_MAX);
-    len = fread(text, 1, FROM_FILE_MAX, f);
-    bool more = fgetc(f) != EOF;
-    fclose(f);
     double used;
-    if (more) {
-        snprintf(problem, sizeof problem, "%s is larger than %u MiB: not a saved INFO", path, FROM_FILE_MAX >> 20);
-        goto out;
-    }
     if (info_parse(&rep->sample, text, len) == 0 || !info_get(&rep->sample, INFO_USED_MEMORY, &used)) {
         snprintf(problem, sizeof problem, "%s has no INFO memory section (used_memory): save the output of "
                  "redis-cli INFO (or INFO everything)", path);

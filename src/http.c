@@ -29,6 +29,7 @@
 #include "log.h"
 #include "negotiate.h"
 #include "render.h"
+#include "safefile.h"
 #include "snapshot.h"
 #include "webauth.h"
 #include "webcfg.h"
@@ -56,6 +57,7 @@ struct http_server {
     route routes[6];
     size_t n_routes;
     site *site;          /* the one serving */
+    safefile_id refused; /* the web config file as last refused: not read again until it changes */
 };
 
 /* Markers for *con_cls: the request line was seen (set by on_uri), the request is being
@@ -586,7 +588,12 @@ int http_reload(http_server *h)
 {
     if (!h->cfg->web_config_file[0]) return 0;
     webcfg web;
-    if (load_web(h->cfg, &web) != 0) return -1;   /* logged; the running site stays */
+    if (load_web(h->cfg, &web) != 0) {
+        /* logged; the running site stays, and this file is not read again until it changes */
+        safefile_look(h->cfg->web_config_file, &h->refused);
+        return -1;
+    }
+    memset(&h->refused, 0, sizeof h->refused);
     /* The old daemon stops accepting and hands its listening socket over (connections
      * that arrive meanwhile wait in the socket's backlog); then the new one takes it. */
     site *old = h->site;
@@ -620,7 +627,9 @@ int http_reload(http_server *h)
 
 bool http_config_changed(const http_server *h)
 {
-    return h->site && h->cfg->web_config_file[0] && webcfg_changed(&h->site->web);
+    if (!h->site || !h->cfg->web_config_file[0] || !webcfg_changed(&h->site->web)) return false;
+    safefile_id now;
+    return !(safefile_look(h->cfg->web_config_file, &now) && safefile_same(&now, &h->refused));
 }
 
 void http_stop(http_server *h)

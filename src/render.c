@@ -528,6 +528,15 @@ static void render_self(rctx *c, size_t n, const render_exporter *e)
     f = fam(c, "redis_memory_exporter_connect_waits_total", "counter",
             "Polls that waited for a later tick because --poll.max-concurrent-connects connects were in flight.");
     family_sample(&f, NULL, NULL, NULL, 0, e->connect_waits);
+    if (e->n_refused > 0) {
+        f = fam(c, "redis_memory_exporter_discovery_refused_total", "counter",
+                "Addresses a Cluster node or sentinel named that were never connected to: outside the seed's allow: "
+                "list (its own scope without one), or not a host name or IP address (a socket path).");
+        for (size_t i = 0; i < e->n_refused; i++) {
+            label l[1] = {{"seed", e->refused[i].seed}};
+            family_sample(&f, NULL, NULL, l, 1, e->refused[i].refused);
+        }
+    }
     f = fam(c, "redis_memory_exporter_targets", "gauge", "Targets this exporter polls (its share, with --targets.shard).");
     family_sample(&f, NULL, NULL, NULL, 0, (double)n);
 

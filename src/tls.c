@@ -14,6 +14,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "safefile.h"
 #include "xalloc.h"
 
 /* How often, at most, the files are looked at again (on a new connection). */
@@ -77,9 +78,10 @@ static const char *ssl_reason(void)
 /* A readable file, or the reason it is not (said before OpenSSL's vaguer words). */
 static int readable(const char *path, const char *what, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
+    char why[600];
+    FILE *f = safefile_open(path, why, sizeof why);   /* a FIFO is refused, never waited on */
     if (!f) {
-        snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+        snprintf(err, errlen, "%s: %s", what, why);
         return -1;
     }
     fclose(f);

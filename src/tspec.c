@@ -23,6 +23,10 @@ void tspec_copy(tspec *dst, const tspec *src)
         dst->tls = xcalloc(1, sizeof *dst->tls);
         *dst->tls = *src->tls;
     }
+    if (src->allow) {
+        dst->allow = xcalloc(1, sizeof *dst->allow);
+        *dst->allow = *src->allow;
+    }
 }
 
 void tspec_free(tspec *s)
@@ -36,6 +40,7 @@ void tspec_free(tspec *s)
     free(s->sentinel_user);
     free(s->sentinel_password_file);
     free(s->tls);
+    free(s->allow);
     memset(s, 0, sizeof *s);
 }
 
@@ -109,6 +114,7 @@ bool tspec_equal(const tspec *a, const tspec *b)
     if (!tspec_same_connection(a, b) || a->n_labels != b->n_labels || a->keys_per_second != b->keys_per_second ||
         a->origin != b->origin || a->discover != b->discover || !same_str(a->master, b->master))
         return false;
+    if (!a->allow != !b->allow || (a->allow && memcmp(a->allow, b->allow, sizeof *a->allow) != 0)) return false;
     for (size_t i = 0; i < a->n_labels; i++)
         if (strcmp(a->labels[i].name, b->labels[i].name) != 0 || strcmp(a->labels[i].value, b->labels[i].value) != 0)
             return false;

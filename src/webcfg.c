@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "safefile.h"
 #include "xalloc.h"
+#include "yamlguard.h"
 
 typedef struct ctx {
     yaml_document_t *doc;
@@ -65,18 +67,17 @@ static int read_pem(ctx *x, const char *key, const char *name, char **out)
     char path[4096];
     if (name[0] == '/') snprintf(path, sizeof path, "%s", name);
     else snprintf(path, sizeof path, "%s/%s", x->dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return fail(x, "tls_server_config.%s: cannot read %s: %s", key, path, strerror(errno));
-    char *data = xcalloc(1, 1 << 20);
-    size_t n = fread(data, 1, (1 << 20) - 1, f);
-    bool more = fgetc(f) != EOF;
-    fclose(f);
-    if (more || n == 0 || !strstr(data, "-----BEGIN ")) {
+    char why[4200];
+    size_t n = 0;
+    char *data = safefile_read(path, 1 << 20, &n, NULL, why, sizeof why);
+    if (!data) return fail(x, "tls_server_config.%s: %s", key, why);
+    if (n == 0 || !strstr(data, "-----BEGIN ")) {
+        explicit_bzero(data, n);
         free(data);
-        return fail(x, "tls_server_config.%s: %s is not a PEM file (or over 1 MiB)", key, path);
+        return fail(x, "tls_server_config.%s: %s is not a PEM file", key, path);
     }
     free(*out);
-    *out = xrealloc(data, n + 1);
+    *out = data;
     watch(x->c, path);
     return 0;
 }
@@ -230,23 +231,15 @@ static void make_priorities(ctx *x)
 int webcfg_load(const char *path, webcfg *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-        return -1;
-    }
-    char *text = xcalloc(1, 1 << 20);
-    size_t n = fread(text, 1, (1 << 20) - 1, f);
-    bool more = fgetc(f) != EOF;
-    fclose(f);
+    size_t n = 0;
+    char *text = safefile_read(path, 1 << 20, &n, NULL, err, errlen);
+    if (!text) return -1;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash) *slash = '\0';
     else snprintf(dir, sizeof dir, ".");
-    int rc = -1;
-    if (more) snprintf(err, errlen, "%s: over 1 MiB", path);
-    else rc = webcfg_parse(text, n, dir, c, err, errlen);
+    int rc = webcfg_parse(text, n, dir, c, err, errlen);
     free(text);
     if (rc == 0) watch(c, path);   /* beside the certificate, key and CA it named */
     return rc;
@@ -257,6 +250,8 @@ int webcfg_parse(const char *text, size_t len, const char *dir, webcfg *c, char 
     memset(c, 0, sizeof *c);
     ctx x = {.dir = dir, .c = c, .err = err, .errlen = errlen, .min_version = 2, .max_version = 3};
     const char *path = "web config";
+    char why[300];
+    if (yamlguard_check(text, len, why, sizeof why)) return fail(&x, "%s: %s", path, why);
     yaml_parser_t parser;
     yaml_document_t doc;
     yaml_parser_initialize(&parser);

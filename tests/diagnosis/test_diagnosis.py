@@ -360,7 +360,7 @@ def test_doctor_from_a_saved_info_matches_the_live_check():
         os.unlink(f.name)
         # A file that is not there, or not a file: the same "could not check" (issue 20:
         # a missing file was a flag error, exit 2, with no JSON).
-        for path, words in ((f.name, "cannot open"), (os.path.dirname(f.name), "not a regular file")):
+        for path, words in ((f.name, "cannot read"), (os.path.dirname(f.name), "not a regular file")):
             status, out = doctor(server.addr, "--output=json", f"--doctor.from-file={path}")
             err = json.loads(out)
             assert status == 3 and err["exit_code"] == 3 and err["reason"] == "file" and words in err["error"], out

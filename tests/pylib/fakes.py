@@ -1,4 +1,4 @@
-"""Deliberately misbehaving servers on 127.0.0.1, for fault cases only: everything that a
+"""Deliberately misbehaving servers on loopback, for fault and attack cases only: everything that a
 real redis-server can do is tested against a real redis-server."""
 import socket
 import threading
@@ -40,11 +40,13 @@ def bulk(text):
 class FakeServer:
     """Accepts connections and hands each to `behaviour(conn, server)` on a thread."""
 
-    def __init__(self, behaviour):
+    def __init__(self, behaviour, host="127.0.0.1"):
+        """host: another loopback address (127.0.0.2, 127.0.0.3) stands for another host."""
         self.behaviour = behaviour
+        self.host = host
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))
         self.sock.listen(64)
         self.port = self.sock.getsockname()[1]
         self.commands = []          # every command received, as lists of str
@@ -54,7 +56,7 @@ class FakeServer:
 
     @property
     def addr(self):
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def _accept(self):
         while not self.closed:

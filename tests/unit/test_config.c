@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -242,6 +243,32 @@ static void test_environment_and_password_file(void **state)
     assert_string_equal(c.password, "from-file");   /* the file wins over REDIS_PASSWORD */
     config_free(&c);
     assert_null(c.password);
+    /* 1,023 bytes and a newline is the longest password; a NUL byte in it is refused (it
+     * was cut there silently); a FIFO is refused at once, never waited on */
+    char pw[1100];
+    memset(pw, 'p', 1023);
+    pw[1023] = '\n';
+    FILE *pf = fopen(path, "w");
+    fwrite(pw, 1, 1024, pf);
+    fclose(pf);
+    assert_int_equal(parse(&c, err, sizeof err, flag, NULL), 0);
+    assert_int_equal(strlen(c.password), 1023);
+    config_free(&c);
+    pf = fopen(path, "w");
+    fwrite(pw, 1, 1023, pf);
+    fputs("pp\n", pf);   /* 1,025 bytes before the newline */
+    fclose(pf);
+    assert_int_equal(parse(&c, err, sizeof err, flag, NULL), -1);
+    assert_non_null(strstr(err, "longer than 1023 bytes"));
+    pf = fopen(path, "w");
+    fwrite("ab\0cd\n", 1, 6, pf);
+    fclose(pf);
+    assert_int_equal(parse(&c, err, sizeof err, flag, NULL), -1);
+    assert_non_null(strstr(err, "NUL"));
+    unlink(path);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(parse(&c, err, sizeof err, flag, NULL), -1);
+    assert_non_null(strstr(err, "not a regular file"));
     unlink(path);
     assert_int_equal(parse(&c, err, sizeof err, flag, NULL), -1);
     assert_non_null(strstr(err, "--redis.password-file"));

@@ -119,6 +119,10 @@ static void test_mistakes_name_the_item(void **state)
         {"targets: [\n", "not YAML"},
         {"", "empty"},
         {"targets:\n  - addr: redis://u:secret@a:1\n", "passwords in the URL"},
+        {"targets:\n  - addr: a:1\n    discover: cluster\n    allow: [300.1.1.1/8]\n", "allow: '300.1.1.1/8'"},
+        {"targets:\n  - addr: a:1\n    allow: [10.0.0.0/8]\n", "allow: only with discover"},
+        {"targets:\n  - addr: a:1\n    discover: cluster\n    allow: []\n", "allow: empty"},
+        {"targets:\n  - addr: a:1\n  - addr: b:1\n  - addr: a:1\n", "targets[2]: a:1 is listed twice (also targets[0])"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         targets_file f;
@@ -129,6 +133,48 @@ static void test_mistakes_name_the_item(void **state)
         assert_null(strstr(err, "secret"));
         assert_int_equal(f.n, 0);
     }
+}
+
+/* Deep YAML is refused before libyaml's quadratic scanner gets far: 32 levels read, 33 do
+ * not, and a 100 KB bomb of 50,000 levels is refused (in well under a second; it took
+ * 12.8 s). A large valid file is checked for duplicates in O(n log n). */
+static void test_yaml_bounds(void **state)
+{
+    (void)state;
+    char *text = malloc(200000);
+    assert_non_null(text);
+    for (int depth = 31; depth <= 32; depth++) {   /* targets: is one level, its list another */
+        int n = sprintf(text, "targets: ");
+        for (int i = 0; i < depth; i++) text[n++] = '[';
+        for (int i = 0; i < depth; i++) text[n++] = ']';
+        text[n] = '\0';
+        targets_file f;
+        char err[300] = "";
+        assert_int_equal(targets_parse(text, (size_t)n, "/d", &f, err, sizeof err), -1);
+        if (depth == 31) assert_null(strstr(err, "nested deeper"));   /* refused for its shape, not its depth */
+        else assert_non_null(strstr(err, "nested deeper than 32 levels"));
+    }
+    int n = sprintf(text, "targets: ");
+    for (int i = 0; i < 50000; i++) text[n++] = '[';
+    for (int i = 0; i < 50000; i++) text[n++] = ']';
+    targets_file f;
+    char err[300] = "";
+    assert_int_equal(targets_parse(text, (size_t)n, "/d", &f, err, sizeof err), -1);
+    assert_non_null(strstr(err, "nested deeper than 32 levels (line 1)"));
+    free(text);
+    /* 30,000 targets (5.3 s with the pairwise check): parsed, one duplicate found */
+    size_t cap = 30001 * 40;
+    text = malloc(cap);
+    assert_non_null(text);
+    n = sprintf(text, "targets:\n");
+    for (int i = 0; i < 30000; i++) n += sprintf(text + n, "  - addr: h%d:%d\n", i % 300, 1000 + i);
+    assert_int_equal(targets_parse(text, (size_t)n, "/d", &f, err, sizeof err), 0);
+    assert_int_equal(f.n, 30000);
+    targets_file_free(&f);
+    n += sprintf(text + n, "  - addr: h7:1007\n");
+    assert_int_equal(targets_parse(text, (size_t)n, "/d", &f, err, sizeof err), -1);
+    assert_non_null(strstr(err, "targets[30000]: h7:1007 is listed twice (also targets[7])"));
+    free(text);
 }
 
 /* --targets.shard keeps a Cluster whole: its seed and every node found from it go to the
@@ -174,7 +220,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_file),
         cmocka_unit_test(test_share_keys_keep_a_cluster_together),
-        cmocka_unit_test(test_mistakes_name_the_item),
+        cmocka_unit_test(test_mistakes_name_the_item), cmocka_unit_test(test_yaml_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
