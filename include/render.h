@@ -37,6 +37,12 @@ typedef struct render_build {
     const char *version, *revision, *hiredis, *libevent, *libmicrohttpd;
 } render_build;
 
+/* Every label name the renderer itself puts on a target's or the exporter's series,
+ * NULL-terminated, beside the redis_instance_info labels of info_text_table: the one
+ * source of the names a user label may not take (tspec_label_name_ok). A unit test renders
+ * every kind of series and checks that each label it finds is here. */
+extern const char *const render_label_names[];
+
 /* A discovery seed and how many addresses its nodes named that were not connected to. */
 typedef struct render_seed_count {
     const char *seed;             /* borrowed: the seed's key */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -129,6 +130,10 @@ out:
 
 int main(int argc, char **argv)
 {
+    /* Not dumpable: no core file, and /proc/PID/mem, environ and the rest belong to root,
+     * so a process of the same user cannot read the passwords out of memory. Set before
+     * any secret is read. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     config cfg;
     char err[600];
     if (config_parse(&cfg, argc, argv, err, sizeof err) != 0) {

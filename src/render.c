@@ -505,6 +505,10 @@ static void render_target_health(rctx *c, const render_view *ts, size_t n)
     }
 }
 
+const char *const render_label_names[] = {
+    "addr", "db", "err", "key", "type", "le", "id", "severity", "reason", "part", "namespace", "seed",
+    "version", "revision", "hiredis", "libevent", "libmicrohttpd", NULL};
+
 /* The exporter's own series. */
 static void render_self(rctx *c, size_t n, const render_exporter *e)
 {

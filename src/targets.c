@@ -85,6 +85,9 @@ static int tls_map(ctx *x, yaml_node_t *m, tspec *s)
     return 0;
 }
 
+/* A label value's longest: a bound on what every series of the target carries. */
+#define TARGETS_LABEL_VALUE_MAX 256
+
 /* The keys an item and the defaults share. Returns 1 when k is not one of them. */
 static int common_key(ctx *x, const char *k, yaml_node_t *vn, tspec *s)
 {
@@ -97,6 +100,8 @@ static int common_key(ctx *x, const char *k, yaml_node_t *vn, tspec *s)
                 return fail(x, "labels: '%.40s' is not a label name this exporter can add (a Prometheus name, not "
                                "__-prefixed, not one of its own like addr or role)", ln ? ln : "");
             if (!lv) return fail(x, "labels.%s: expected a value", ln);
+            if (strlen(lv) > TARGETS_LABEL_VALUE_MAX)
+                return fail(x, "labels.%s: longer than %d bytes", ln, TARGETS_LABEL_VALUE_MAX);
             if (tspec_set_label(s, ln, lv)) return fail(x, "labels: more than %d", TSPEC_MAX_LABELS);
         }
         return 0;
@@ -191,6 +196,12 @@ static int item(ctx *x, yaml_node_t *m, const tspec *defaults, tspec *s)
         if (s->allow) return fail(x, "allow: only with discover: cluster or sentinel");
         return 0;
     }
+    /* room for the labels discovery adds to every node (cluster, shard, node_role; or
+     * sentinel_master, node_role): a seed with too many would lose them silently */
+    size_t adds = !strcmp(discover, "cluster") ? 2 + !tspec_label_value(s, "cluster") : 2;
+    if (s->n_labels + adds > TSPEC_MAX_LABELS)
+        return fail(x, "labels: at most %zu on a discovering item (discovery adds %zu of the %d)",
+                    TSPEC_MAX_LABELS - adds, adds, TSPEC_MAX_LABELS);
     if (!strcmp(discover, "cluster")) {
         if (master) return fail(x, "master: only with discover: sentinel");
         s->discover = TSPEC_DISCOVER_CLUSTER;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "info.h"
+#include "render.h"
 #include "xalloc.h"
 
 static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
@@ -75,12 +77,20 @@ const char *tspec_share_key(const tspec *s)
     return tspec_key(s);
 }
 
-/* The label names the exporter's own series use: a user label of the same name would
- * make a series carry it twice. */
-static const char *const reserved[] = {
-    "addr", "db", "err", "key", "type", "le", "id", "severity", "reason", "version", "revision", "hiredis",
-    "libevent", "libmicrohttpd", "mode", "role", "os", "maxmemory_policy", "allocator", "instance", "job",
-};
+/* A user label may not take a name the exporter's own series carry (Prometheus would
+ * refuse the whole scrape for a label given twice): render's names, the
+ * redis_instance_info labels, and the names Prometheus gives every target. */
+static bool reserved(const char *name)
+{
+    static const char *const prometheus[] = {"instance", "job"};
+    for (const char *const *p = render_label_names; *p; p++)
+        if (strcmp(name, *p) == 0) return true;
+    for (int i = 0; i < INFO_TEXT_COUNT; i++)
+        if (info_text_table[i].label && strcmp(name, info_text_table[i].label) == 0) return true;
+    for (size_t i = 0; i < sizeof prometheus / sizeof prometheus[0]; i++)
+        if (strcmp(name, prometheus[i]) == 0) return true;
+    return false;
+}
 
 bool tspec_label_name_ok(const char *name)
 {
@@ -89,9 +99,7 @@ bool tspec_label_name_ok(const char *name)
         bool alpha = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_';
         if (!alpha && !(p > name && *p >= '0' && *p <= '9')) return false;
     }
-    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
-        if (strcmp(name, reserved[i]) == 0) return false;
-    return true;
+    return !reserved(name);
 }
 
 static bool same_str(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }

@@ -17,6 +17,7 @@
 #include "landing.h"
 #include "observe.h"
 #include "render.h"
+#include "tspec.h"
 
 static const render_build build = {"1", "r", "h", "e", "m"};
 
@@ -159,6 +160,60 @@ static void test_structure_both_formats(void **state)
     assert_false(has_line(om, "# TYPE redis_evicted_keys_total counter"));
     free(t);
     free(om);
+    info_sample_free(&w.r.sample);
+}
+
+/* Every label a rendered series carries is in render_label_names (or is a
+ * redis_instance_info label): the list user labels are checked against cannot fall behind
+ * what the renderer writes (issue 21: part and namespace were missing, and mode/allocator
+ * stood where redis_mode/mem_allocator are rendered). */
+static void test_label_names_are_known(void **state)
+{
+    (void)state;
+    world w;
+    make(&w, INFO7, true);
+    static sampler_summary keys;
+    memset(&keys, 0, sizeof keys);
+    keys.active = true;
+    keys.largest[0] = (diagnose_key){.db = 0, .name = "big", .type = "hash", .bytes = 5e6};
+    keys.n_largest = 1;
+    keys.namespaces[0] = (diagnose_namespace){.name = "session", .keys = 10, .bytes = 5e6, .ttl_ratio = 0};
+    keys.n_namespaces = 1;
+    keys.sampled = 10;
+    w.r.keys = &keys;
+    w.r.health.errors[POLLERR_TIMEOUT] = 1;
+    diagnose_thresholds th = diagnose_default_thresholds();
+    observe(&w.h, &w.r, &(observe_opts){.thresholds = &th}, 1);
+    assert_true(w.r.diagnosis.n > 0);
+    render_seed_count seeds[1] = {{"seed:1", 2}};
+    w.e.refused = seeds;
+    w.e.n_refused = 1;
+    char *t = render(&w, RENDER_TEXT);
+    size_t checked = 0;
+    for (const char *line = t; *line; line = strchr(line, '\n') + 1) {
+        const char *brace = strchr(line, '{'), *nl = strchr(line, '\n');
+        if (line[0] != '#' && brace && brace < nl) {
+            for (const char *p = brace + 1; *p && *p != '}';) {
+                const char *eq = strchr(p, '=');
+                char name[64];
+                snprintf(name, sizeof name, "%.*s", (int)(eq - p), p);
+                bool known = false;
+                for (const char *const *k = render_label_names; *k; k++) known |= strcmp(*k, name) == 0;
+                for (int i = 0; i < INFO_TEXT_COUNT; i++)
+                    known |= info_text_table[i].label && strcmp(info_text_table[i].label, name) == 0;
+                if (!known) fail_msg("label '%s' is not in render_label_names: %.*s", name, (int)(nl - line), line);
+                assert_false(tspec_label_name_ok(name));   /* and no user label may take it */
+                checked++;
+                p = eq + 2;                                 /* past =" */
+                while (*p && !(*p == '"' && p[-1] != '\\')) p++;
+                p++;
+                if (*p == ',') p++;
+            }
+        }
+        if (!nl) break;
+    }
+    assert_true(checked > 50);
+    free(t);
     info_sample_free(&w.r.sample);
 }
 
@@ -465,7 +520,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_lines),          cmocka_unit_test(test_structure_both_formats),
-        cmocka_unit_test(test_openmetrics_transform), cmocka_unit_test(test_down_target_has_no_redis_series),
+        cmocka_unit_test(test_openmetrics_transform), cmocka_unit_test(test_label_names_are_known), cmocka_unit_test(test_down_target_has_no_redis_series),
         cmocka_unit_test(test_label_escaping),       cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_landing_escapes_html), cmocka_unit_test(test_pieces_make_the_whole), cmocka_unit_test(test_landing_shows_findings_and_fixes),
         cmocka_unit_test(test_landing_orders_by_attention),

@@ -123,6 +123,12 @@ static void test_mistakes_name_the_item(void **state)
         {"targets:\n  - addr: a:1\n    allow: [10.0.0.0/8]\n", "allow: only with discover"},
         {"targets:\n  - addr: a:1\n    discover: cluster\n    allow: []\n", "allow: empty"},
         {"targets:\n  - addr: a:1\n  - addr: b:1\n  - addr: a:1\n", "targets[2]: a:1 is listed twice (also targets[0])"},
+        {"targets:\n  - addr: a:1\n    labels: {redis_mode: x}\n", "'redis_mode'"},
+        {"targets:\n  - addr: a:1\n    labels: {mem_allocator: x}\n", "'mem_allocator'"},
+        {"targets:\n  - addr: a:1\n    labels: {part: x}\n", "'part'"},
+        {"targets:\n  - addr: a:1\n    labels: {namespace: x}\n", "'namespace'"},
+        {"targets:\n  - addr: a:1\n    discover: cluster\n    labels: {a: 1, b: 1, c: 1, d: 1, e: 1, f: 1, g: 1, h: 1, "
+         "i: 1, j: 1, k: 1, l: 1, m: 1, n: 1}\n", "at most 13 on a discovering item"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         targets_file f;
