@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "hash.h"
 #include "xalloc.h"
 
 size_t guard_pick(guard_entry *e, size_t n, double now, const guard_limits *l)
@@ -30,6 +31,20 @@ size_t guard_pick(guard_entry *e, size_t n, double now, const guard_limits *l)
         open--;
     }
     return marked;
+}
+
+long guard_client_victim(const guard_entry *e, size_t n, unsigned long long client, size_t per_client)
+{
+    if (per_client == 0) return -1;
+    size_t held = 0;
+    long oldest = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].cut || e[i].client != client) continue;
+        held++;
+        if (oldest < 0 && e[i].phase != GUARD_ANSWERING) oldest = (long)i;
+    }
+    if (held < per_client) return -1;
+    return oldest >= 0 ? oldest : (long)n;
 }
 
 struct guard_conn {
@@ -114,13 +129,35 @@ void guard_free(guard *g)
     free(g);
 }
 
-guard_conn *guard_open(guard *g, int fd)
+/* At the client's limit: cut its oldest idle connection, or the new one. Holds g->lock. */
+static void make_room(guard *g, guard_conn *c)
+{
+    if (g->n > g->scratch_cap) {
+        g->scratch_cap = g->n * 2 + 8;
+        g->scratch = xrealloc(g->scratch, g->scratch_cap * sizeof *g->scratch);
+    }
+    size_t i = 0;
+    for (guard_conn *o = g->head; o; o = o->next) g->scratch[i++] = o->e;
+    long v = guard_client_victim(g->scratch, g->n, c->e.client, g->l.per_client);
+    if (v < 0) return;
+    guard_conn *cut = c;
+    if ((size_t)v < g->n) {
+        cut = g->head;
+        for (long k = 0; k < v; k++) cut = cut->next;
+    }
+    cut->e.cut = true;
+    shutdown(cut->fd, SHUT_RDWR);
+}
+
+guard_conn *guard_open(guard *g, int fd, const char *client)
 {
     guard_conn *c = xcalloc(1, sizeof *c);
     c->fd = fd;
     c->e.phase = GUARD_WAITING;
     c->e.since = clock_mono();
+    c->e.client = hash_text(client);
     pthread_mutex_lock(&g->lock);
+    make_room(g, c);
     c->prev = g->tail;
     if (g->tail) g->tail->next = c;
     else g->head = c;

@@ -311,16 +311,29 @@ static bool client_cert_ok(struct MHD_Connection *conn, const site *s)
     return gnutls_certificate_verify_peers2(tls, &status) == GNUTLS_E_SUCCESS && status == 0;
 }
 
-static bool user_ok(struct MHD_Connection *conn, const site *s)
+/* The client's address as text, for its basic-auth budget. */
+static void client_of(struct MHD_Connection *conn, char *out, size_t cap)
 {
-    if (!webauth_required(s->auth)) return true;
-    char *password = NULL;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, cap, "?");
+    if (!ci || !ci->client_addr) return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET) inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)cap);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)cap);
+}
+
+static webauth_result user_ok(struct MHD_Connection *conn, const site *s)
+{
+    if (!webauth_required(s->auth)) return WEBAUTH_OK;
+    char *password = NULL, client[INET6_ADDRSTRLEN];
     char *user = MHD_basic_auth_get_username_password(conn, &password);
-    bool ok = webauth_check(s->auth, user, password);
+    client_of(conn, client, sizeof client);
+    webauth_result r = webauth_check(s->auth, user, password, client, clock_mono());
     if (password) explicit_bzero(password, strlen(password));
     MHD_free(user);
     MHD_free(password);
-    return ok;
+    return r;
 }
 
 /* ---- libmicrohttpd callbacks -------------------------------------------------------- */
@@ -337,7 +350,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     const site *s = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        *socket_context = ci ? guard_open(s->h->guard, ci->connect_fd) : NULL;
+        char client[INET6_ADDRSTRLEN];
+        client_of(conn, client, sizeof client);
+        *socket_context = ci ? guard_open(s->h->guard, ci->connect_fd, client) : NULL;
     } else {
         /* Before libmicrohttpd closes the socket: the guard never cuts a reused one. */
         guard_close(s->h->guard, *socket_context);
@@ -399,7 +414,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     for (size_t i = 0; i < s->h->n_routes; i++) {
         const route *r = &s->h->routes[i];
         if (strcmp(url, r->path) != 0) continue;
-        if (!r->open && !user_ok(conn, s)) {
+        webauth_result auth = r->open ? WEBAUTH_OK : user_ok(conn, s);
+        if (auth == WEBAUTH_BUSY) {
+            /* this address spent its uncached checks (or bcrypt stayed busy): a guesser is
+             * slowed down here, and a right password remembered once is never asked again */
+            static const char busy[] = "too many password checks from this address: try again in a few seconds\n";
+            struct MHD_Response *resp = MHD_create_response_from_buffer(sizeof busy - 1, (void *)(uintptr_t)busy,
+                                                                        MHD_RESPMEM_PERSISTENT);
+            if (!resp) return MHD_NO;
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "10");
+            return queue(conn, s, MHD_HTTP_TOO_MANY_REQUESTS, resp);
+        }
+        if (auth != WEBAUTH_OK) {
             static const char msg[] = "authentication required\n";
             struct MHD_Response *resp = MHD_create_response_from_buffer(sizeof msg - 1, (void *)(uintptr_t)msg,
                                                                         MHD_RESPMEM_PERSISTENT);
@@ -447,7 +473,8 @@ static site *site_start(http_server *h, webcfg *web, int listen_fd)
     s->h = h;
     s->web = *web;
     memset(web, 0, sizeof *web);
-    s->auth = webauth_new(s->web.users, s->web.n_users);
+    /* a reload with the same users keeps the pairs that verified */
+    s->auth = webauth_new_from(h->site ? h->site->auth : NULL, s->web.users, s->web.n_users);
 
     /* ITC lets a reload quiesce this daemon and hand its socket to the next one. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
@@ -484,7 +511,6 @@ static site *site_start(http_server *h, webcfg *web, int listen_fd)
     size_t n = 0;
 #define OPT(o, v, p) (opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)})
     OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL);
-    OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_client, NULL);
     OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, s);
     OPT(MHD_OPTION_URI_LOG_CALLBACK, on_uri, s);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, s);
@@ -571,8 +597,11 @@ http_server *http_start(const config *cfg)
     h->routes[h->n_routes++] = (route){"/exporter-metrics", route_exporter, false};
     /* A tenth of the slots stays free for new clients: idle and slow connections are cut,
      * oldest first, before they can fill it. */
+    /* The per-client limit is the guard's, not libmicrohttpd's: at it, the client's oldest
+     * idle connection is cut instead of the new one refused. */
     guard_limits gl = {.waiting = 10, .reading = 5, .answering = 30, .max = cfg->max_connections,
-                       .reserve = cfg->max_connections / 10 > 2 ? cfg->max_connections / 10 : 2};
+                       .reserve = cfg->max_connections / 10 > 2 ? cfg->max_connections / 10 : 2,
+                       .per_client = cfg->max_connections_per_client};
     h->guard = guard_new(&gl);
     webcfg web;
     if (!h->guard || load_web(cfg, &web) != 0 || !(h->site = site_start(h, &web, -1))) {

@@ -8,7 +8,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "hash.h"
 #include "xalloc.h"
 
 #define CACHE_SLOTS 64
@@ -23,6 +25,11 @@ struct webauth {
         size_t n, next;
     } good, bad;                   /* pairs that verified, pairs that failed */
     unsigned long runs;            /* bcrypt runs */
+    struct budget {
+        unsigned long long who;    /* hash of the client's address; 0: free */
+        double since;              /* when its window started */
+        unsigned used;             /* uncached checks in it */
+    } budgets[WEBAUTH_CLIENTS];    /* guarded by lock */
 };
 
 /* bcrypt of "x" with cost 10: what an unknown user's password is checked against. */
@@ -36,6 +43,26 @@ webauth *webauth_new(const webcfg_pair *users, size_t n)
     a->n = n;
     pthread_mutex_init(&a->lock, NULL);
     pthread_mutex_init(&a->bcrypt_lock, NULL);
+    return a;
+}
+
+static bool same_users(const webauth *a, const webcfg_pair *users, size_t n)
+{
+    if (a->n != n) return false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(a->users[i].name, users[i].name) != 0 || strcmp(a->users[i].value, users[i].value) != 0) return false;
+    return true;
+}
+
+webauth *webauth_new_from(webauth *old, const webcfg_pair *users, size_t n)
+{
+    webauth *a = webauth_new(users, n);
+    if (old && same_users(old, users, n)) {
+        pthread_mutex_lock(&old->lock);   /* the rings only; old is not changed */
+        a->good = old->good;
+        a->bad = old->bad;
+        pthread_mutex_unlock(&old->lock);
+    }
     return a;
 }
 
@@ -84,25 +111,60 @@ static void ring_add(struct ring *r, const unsigned char *d)
     if (r->n < CACHE_SLOTS) r->n++;
 }
 
-bool webauth_check(webauth *a, const char *user, const char *password)
+/* Takes one uncached check from client's budget; false when it is spent. Callers hold
+ * a->lock. The table keeps WEBAUTH_CLIENTS addresses; a new one takes the slot whose window
+ * is oldest, so many addresses cannot push a guesser's spent budget out for long. */
+static bool spend(webauth *a, const char *client, double now)
 {
-    if (!webauth_required(a)) return true;
-    if (!user || !password) return false;
+    unsigned long long who = hash_text(client ? client : "?") | 1;
+    struct budget *b = NULL, *oldest = &a->budgets[0];
+    for (size_t i = 0; i < WEBAUTH_CLIENTS && !b; i++) {
+        if (a->budgets[i].who == who) b = &a->budgets[i];
+        else if (a->budgets[i].since < oldest->since) oldest = &a->budgets[i];
+    }
+    if (!b) {
+        b = oldest;
+        *b = (struct budget){who, now, 0};
+    }
+    if (now - b->since >= WEBAUTH_BUDGET_SECONDS) {
+        b->since = now;
+        b->used = 0;
+    }
+    if (b->used >= WEBAUTH_BUDGET) return false;
+    b->used++;
+    return true;
+}
+
+/* Waits for the bcrypt slot at most WEBAUTH_WAIT_MS. */
+static bool take_bcrypt(webauth *a)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += (long)(WEBAUTH_WAIT_MS % 1000) * 1000000L;
+    until.tv_sec += WEBAUTH_WAIT_MS / 1000 + until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    return pthread_mutex_timedlock(&a->bcrypt_lock, &until) == 0;
+}
+
+webauth_result webauth_check(webauth *a, const char *user, const char *password, const char *client, double now)
+{
+    if (!webauth_required(a)) return WEBAUTH_OK;
+    if (!user || !password) return WEBAUTH_DENIED;
     unsigned char d[SHA256_DIGEST_LENGTH];
     pair_digest(user, password, d);
     pthread_mutex_lock(&a->lock);
     bool good = ring_has(&a->good, d), bad = !good && ring_has(&a->bad, d);
+    bool allowed = good || bad || spend(a, client, now);
     pthread_mutex_unlock(&a->lock);
-    if (good || bad) {
+    if (good || bad || !allowed) {
         explicit_bzero(d, sizeof d);
-        return good;
+        return good ? WEBAUTH_OK : bad ? WEBAUTH_DENIED : WEBAUTH_BUSY;
     }
-    /* Password guessing must not take the HTTP threads: one bcrypt runs at a time, and a
-     * request that finds one running is refused at once (a scraper whose pair verified
-     * once never gets here again). */
-    if (pthread_mutex_trylock(&a->bcrypt_lock) != 0) {
+    /* One bcrypt at a time (it is the CPU a guesser would take); a check waits for the
+     * slot a bounded time, so a right password arriving while a guess is checked gets in. */
+    if (!take_bcrypt(a)) {
         explicit_bzero(d, sizeof d);
-        return false;
+        return WEBAUTH_BUSY;
     }
     const char *hash = dummy_hash;
     bool known = false;
@@ -120,7 +182,7 @@ bool webauth_check(webauth *a, const char *user, const char *password)
     a->runs++;
     pthread_mutex_unlock(&a->lock);
     explicit_bzero(d, sizeof d);
-    return ok;
+    return ok ? WEBAUTH_OK : WEBAUTH_DENIED;
 }
 
 unsigned long webauth_bcrypt_runs(webauth *a)

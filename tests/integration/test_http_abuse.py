@@ -49,3 +49,30 @@ def test_one_client_is_held_to_its_share():
     finally:
         exporter.stop()
         server.stop()
+
+
+def test_abusers_on_the_scrapers_own_address_do_not_keep_it_out():
+    """500 idle and slowloris connections from 127.0.0.1, the scraper's own address (NAT, a
+    proxy, the same host): at its per-client limit each new connection of that address
+    cuts its oldest one without a complete request instead of being refused, so every
+    scrape is answered (before: 14 of 24)."""
+    import socket
+    server = RedisServer()
+    exporter = Exporter(server.addr)
+    held = []
+    try:
+        wait_for("redis_up 1", lambda: exporter.value("redis_up") == 1)
+        abuse.raise_fd_limit()
+        for i in range(500):
+            s = socket.create_connection(("127.0.0.1", exporter.port), timeout=5)
+            if i % 2:
+                s.send(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")   # a request that never ends
+            held.append(s)
+        lat, failures = abuse.timed_scrapes(exporter.port, seconds=5)
+        assert failures == 0, f"{failures} scrapes failed ({len(lat)} answered)"
+        assert len(lat) >= 20
+    finally:
+        for s in held:
+            s.close()
+        exporter.stop()
+        server.stop()
