@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-10}
-harnesses=(info resp flags negotiate pipeline webcfg credmap topology)
+harnesses=(info resp flags negotiate pipeline webcfg credmap topology targets)
 command -v clang >/dev/null || { echo "fuzz: clang is needed (apt-get install clang)" >&2; exit 1; }
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRME_FUZZ=ON \
       -DRME_TESTS=OFF >/dev/null
