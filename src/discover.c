@@ -263,7 +263,15 @@ static void on_event(void *arg, conn_event ev, const char *detail)
 {
     discoverer *d = arg;
     if (ev == CONN_CONNECTED) return;
-    failed(d, detail && *detail ? detail : "connection lost");
+    char why[200];
+    /* say what happened, as a poll does (an oversized reply was "connection lost") */
+    static const char *const what[] = {[CONN_CONNECT_FAILED] = "cannot connect", [CONN_CLOSED] = "connection lost",
+                                       [CONN_TLS] = "TLS", [CONN_PROTOCOL] = "not a RESP reply",
+                                       [CONN_TOO_LARGE] = "reply too large (over 8 MiB)",
+                                       [CONN_UNEXPECTED] = "data nobody asked for"};
+    const char *kind = (size_t)ev < sizeof what / sizeof what[0] && what[ev] ? what[ev] : "connection lost";
+    snprintf(why, sizeof why, "%s%s%s", kind, detail && *detail ? ": " : "", detail ? detail : "");
+    failed(d, why);
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)

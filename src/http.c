@@ -411,6 +411,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;   /* the 405 is queued already */
     }
+    if (*upload_data_size != 0) {
+        /* a GET with a body (chunked or not): the body means nothing here; it is read and
+         * dropped, and the request answered once it has ended (issue 21: it got no answer) */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
     for (size_t i = 0; i < s->h->n_routes; i++) {
         const route *r = &s->h->routes[i];
         if (strcmp(url, r->path) != 0) continue;

@@ -270,6 +270,17 @@ const char *info_text_get(const info_sample *s, info_text f)
 void info_text_set(info_sample *s, info_text f, const char *v, size_t n)
 {
     if (n >= INFO_TEXT_MAX) n = INFO_TEXT_MAX - 1;
+    /* the same value again (a server that answers each single-section INFO with every
+     * section): kept where it is, so repeats cannot fill the block and push the rest out */
+    const char *had = info_text_get(s, f);
+    if (had && strlen(had) == n && memcmp(had, v, n) == 0) return;
+    /* a new value no longer than the one it replaces takes its place */
+    if (had && n <= strlen(had)) {
+        char *at = s->texts + (s->text_at[f] - 1);
+        memcpy(at, v, n);
+        at[n] = '\0';
+        return;
+    }
     s->text_at[f] = 0;
     if (n + 1 > sizeof s->texts - s->texts_used) return;
     char *at = s->texts + s->texts_used;

@@ -196,3 +196,20 @@ def test_allow_is_checked_when_the_file_is_read():
         p = subprocess.run([EXPORTER, f"--targets.file={path}", f"--web.listen-address=127.0.0.1:{free_port()}"],
                            capture_output=True, text=True, timeout=10)
         assert p.returncode == 1 and "only with discover" in p.stderr, p.stderr
+
+
+def test_an_oversized_topology_is_reported_as_such():
+    """A seed answering CLUSTER NODES with 9 MB: refused with its own words (it was logged
+    as "connection lost"); the exporter keeps serving."""
+    with tempfile.TemporaryDirectory() as tmp:
+        big = b"$%d\r\n%s\r\n" % (9 << 20, b"x" * (9 << 20))
+        seed = FakeServer(redis_like(lambda cmd: big if cmd[:2] == ["CLUSTER", "NODES"] else None))
+        with open(os.path.join(tmp, "targets.yml"), "w") as f:
+            f.write(f"targets:\n  - addr: {seed.addr}\n    discover: cluster\n")
+        exporter = Exporter([], f"--targets.file={tmp}/targets.yml")
+        try:
+            wait_for("the refusal logged", lambda: "reply too large" in exporter.log(), timeout=20)
+            assert exporter._get("/healthz") == "ok\n"
+        finally:
+            exporter.stop()
+            seed.close()

@@ -76,3 +76,20 @@ def test_abusers_on_the_scrapers_own_address_do_not_keep_it_out():
             s.close()
         exporter.stop()
         server.stop()
+
+
+def test_a_get_with_a_body_is_answered():
+    """A GET with a body, chunked or with a length: the body is dropped, the request is
+    answered (issue 21: it got no answer at all)."""
+    import socket
+    server = RedisServer()
+    exporter = Exporter(server.addr)
+    try:
+        for body in (b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", b"Content-Length: 5\r\n\r\nhello"):
+            s = socket.create_connection(("127.0.0.1", exporter.port), timeout=5)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + body)
+            assert s.recv(200).startswith(b"HTTP/1.1 200 "), body
+            s.close()
+    finally:
+        exporter.stop()
+        server.stop()

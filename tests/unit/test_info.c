@@ -218,6 +218,28 @@ static bool has_key_line(const char *text, size_t len, const char *key)
     return false;
 }
 
+/* A server that answers each single-section INFO with every section: the same text values
+ * come ten times and none is lost (issue 21: the 320-byte block filled and every text
+ * label became ""); a changed value still replaces the old. */
+static void test_repeated_sections_keep_the_texts(void **state)
+{
+    (void)state;
+    const char *all = "redis_version:6.2.14\nredis_mode:standalone\nos:Linux 6.1.0-17-amd64 x86_64\nrole:master\n"
+                      "maxmemory_policy:allkeys-lru\nmem_allocator:jemalloc-5.1.0\nrun_id:0123456789abcdef0123\n";
+    info_sample s;
+    info_sample_init(&s);
+    for (int i = 0; i < 10; i++) info_parse(&s, all, strlen(all));
+    assert_string_equal(info_text_get(&s, INFO_REDIS_VERSION), "6.2.14");
+    assert_string_equal(info_text_get(&s, INFO_OS), "Linux 6.1.0-17-amd64 x86_64");
+    assert_string_equal(info_text_get(&s, INFO_MEM_ALLOCATOR), "jemalloc-5.1.0");
+    assert_string_equal(info_text_get(&s, INFO_RUN_ID), "0123456789abcdef0123");
+    info_parse(&s, "role:slave\n", 11);
+    assert_string_equal(info_text_get(&s, INFO_ROLE), "slave");
+    info_parse(&s, "maxmemory_policy:volatile-lfu-longer\n", 37);
+    assert_string_equal(info_text_get(&s, INFO_MAXMEMORY_POLICY), "volatile-lfu-longer");
+    info_sample_free(&s);
+}
+
 static void test_hostile_input(void **state)
 {
     (void)state;
@@ -306,7 +328,7 @@ int main(void)
         cmocka_unit_test(test_every_fixture_parses), cmocka_unit_test(test_fixture_facts),
         cmocka_unit_test(test_keyspace_by_name),     cmocka_unit_test(test_values),
         cmocka_unit_test(test_errorstats),
-        cmocka_unit_test(test_hostile_input),
+        cmocka_unit_test(test_hostile_input), cmocka_unit_test(test_repeated_sections_keep_the_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
