@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 export DEBIAN_FRONTEND=noninteractive
 command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
 cache=/var/cache/rme-package-test   # the base tarball is shared with package_test.sh
-mkdir -p "$cache"
+. tests/deploy/fresh_root.sh
 root=$(mktemp -d /var/tmp/rme-fresh.XXXXXX)
 chmod 755 "$root"
 start=$(date +%s)
@@ -25,17 +25,8 @@ trap cleanup EXIT
 step() { echo "fresh_ci_test: $* ($(( $(date +%s) - start )) s)"; }
 
 step "a fresh Debian 12 root (debootstrap minbase; base tarball cached in $cache)"
-if [ ! -f "$cache/bookworm-minbase.tgz" ]; then
-  debootstrap --variant=minbase --make-tarball="$cache/bookworm-minbase.tgz" bookworm "$root/tmp-mk" >"$cache/make.log" 2>&1
-  rm -rf "$root/tmp-mk"
-fi
-debootstrap --variant=minbase --unpack-tarball="$cache/bookworm-minbase.tgz" bookworm "$root" >"$root.log" 2>&1 \
-  || { tail -20 "$root.log"; exit 1; }
-rm -f "$root.log"
-cp /etc/resolv.conf "$root/etc/resolv.conf"
-mount -t proc proc "$root/proc"; mount --bind /sys "$root/sys"; mount --bind /dev "$root/dev"
-mount --bind /dev/pts "$root/dev/pts"; mount -t tmpfs tmpfs "$root/dev/shm"
-printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"; chmod 755 "$root/usr/sbin/policy-rc.d"
+fresh_root "$root" "$cache" || exit 1
+mount -t tmpfs tmpfs "$root/dev/shm"   # Chromium's shared memory
 # A fresh machine has git (to clone) and nothing else of ours.
 chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
   bash -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends git ca-certificates sudo >/dev/null'

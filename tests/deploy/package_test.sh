@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 export DEBIAN_FRONTEND=noninteractive
 command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
 cache=/var/cache/rme-package-test
-mkdir -p "$cache"
+. tests/deploy/fresh_root.sh
 root=$(mktemp -d)
 chmod 755 "$root"   # apt drops to _apt to download: it must be able to enter
 redis_pid="" exporter_pid=""
@@ -29,17 +29,7 @@ step() { echo "package_test: $*"; }
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root DEBIAN_FRONTEND=noninteractive "$@"; }
 
 step "a fresh Debian 12 root (debootstrap; base tarball cached in $cache)"
-if [ ! -f "$cache/bookworm-minbase.tgz" ]; then
-  debootstrap --variant=minbase --make-tarball="$cache/bookworm-minbase.tgz" bookworm "$root/tmp-mk" >"$cache/make.log" 2>&1
-  rm -rf "$root/tmp-mk"
-fi
-debootstrap --variant=minbase --unpack-tarball="$cache/bookworm-minbase.tgz" bookworm "$root" >"$root.log" 2>&1 \
-  || { tail -20 "$root.log"; exit 1; }
-rm -f "$root.log"
-cp /etc/resolv.conf "$root/etc/resolv.conf"
-mount -t proc proc "$root/proc"; mount --bind /sys "$root/sys"; mount --bind /dev "$root/dev"; mount --bind /dev/pts "$root/dev/pts"
-# No service starts inside the chroot (there is no init): policy-rc.d says so.
-printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"; chmod 755 "$root/usr/sbin/policy-rc.d"
+fresh_root "$root" "$cache" || exit 1
 in_root apt-get update -qq >/dev/null
 
 step "a clean copy of the repository (git archive of HEAD)"
