@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <hiredis/hiredis.h>
+
 #define MEMSTATS_MAX_DBS 16   /* dbs reported at most: bounds the metric's cardinality */
 
 typedef struct memstats {
@@ -29,6 +31,10 @@ void memstats_begin(memstats *m);
 void memstats_set(memstats *m, const char *name, double value);
 /* A pair inside "db.N". */
 void memstats_set_db(memstats *m, int db, const char *name, double value);
+/* Reads a MEMORY STATS reply (name, value, ...; a "db.N" value is itself such a list),
+ * as a lying server may shape it: whatever is not a name and a number is skipped. false
+ * (nothing changed) when it is not an array. */
+bool memstats_read_reply(memstats *m, const redisReply *r);
 /* The keyspace's hash-table overhead over every reported db. */
 double memstats_hashtable_total(const memstats *m);
 

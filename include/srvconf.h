@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <hiredis/hiredis.h>
+
 #define SRVCONF_PARAMS(X) \
     X(ACTIVEDEFRAG, "activedefrag", NULL, "") \
     X(MAXMEMORY, "maxmemory", "redis_config_maxmemory", \
@@ -50,6 +52,9 @@ extern const char *const srvconf_policy_names[];
  * the table or a value that does not read. name matching ignores case; Redis's older
  * alias slave-ignore-maxmemory is taken as replica-ignore-maxmemory. */
 bool srvconf_set(srvconf *c, const char *name, const char *value);
+/* Reads a CONFIG GET reply for one parameter ([name, value]); false when it is not of that
+ * shape (an empty array: the server has no such parameter) or srvconf_set refuses it. */
+bool srvconf_read_reply(srvconf *c, const redisReply *r);
 /* Reads the pairs of a pasted `CONFIG GET` output in text[0..len): redis-cli's plain form
  * (name and value on alternate lines) or its terminal form (1) "name" / 2) "value").
  * Lines of other kinds (INFO's name:value, MEMORY STATS) are skipped. Returns the number

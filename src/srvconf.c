@@ -107,3 +107,11 @@ int srvconf_parse_pasted(srvconf *c, const char *text, size_t len)
     }
     return found;
 }
+
+bool srvconf_read_reply(srvconf *c, const redisReply *r)
+{
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
+        r->element[1]->type != REDIS_REPLY_STRING)
+        return false;
+    return srvconf_set(c, r->element[0]->str, r->element[1]->str);
+}

@@ -462,38 +462,6 @@ static void on_sampler_reply(target *t, conn_tag tag, const redisReply *r)
     if (sampler_pending(t->smp) == 0 && t->notify) t->notify(t, t->notify_arg);
 }
 
-/* A number in a MEMORY STATS reply: an integer, or a double sent as a string (RESP2). */
-static bool reply_number(const redisReply *r, double *out)
-{
-    char *end;
-    switch (r->type) {
-    case REDIS_REPLY_INTEGER: *out = (double)r->integer; return true;
-    case REDIS_REPLY_STRING:
-        *out = strtod(r->str, &end);
-        return end != r->str && *end == '\0' && isfinite(*out);
-    default: return false;
-    }
-}
-
-/* MEMORY STATS: name, value, name, value, ...; a "db.N" value is itself such a list. */
-static void read_memstats(memstats *m, const redisReply *r)
-{
-    memstats_begin(m);
-    for (size_t i = 0; i + 1 < r->elements; i += 2) {
-        const redisReply *k = r->element[i], *v = r->element[i + 1];
-        if (k->type != REDIS_REPLY_STRING && k->type != REDIS_REPLY_STATUS) continue;
-        double x;
-        if (strncmp(k->str, "db.", 3) == 0 && v->type == REDIS_REPLY_ARRAY) {
-            int db = atoi(k->str + 3);
-            for (size_t j = 0; j + 1 < v->elements; j += 2)
-                if (v->element[j]->type == REDIS_REPLY_STRING && reply_number(v->element[j + 1], &x))
-                    memstats_set_db(m, db, v->element[j]->str, x);
-        } else if (reply_number(v, &x)) {
-            memstats_set(m, k->str, x);
-        }
-    }
-}
-
 static void on_reply(void *arg, conn_tag tag, redisReply *r)
 {
     target *t = arg;
@@ -510,17 +478,16 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
             t->refused |= REFUSED_CONFIG;
             memset(&t->rep.config, 0, sizeof t->rep.config);
             t->rep.config.refused = true;
-        } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING &&
-                   r->element[1]->type == REDIS_REPLY_STRING) {
-            srvconf_set(&t->rep.config, r->element[0]->str, r->element[1]->str);
-        }   /* an empty array: no such parameter on this server */
+        } else {
+            srvconf_read_reply(&t->rep.config, r);   /* an empty array: no such parameter here */
+        }
         return;
     case K_MEMSTATS:
         if (is_error(r)) {
             t->refused |= REFUSED_MEMSTATS;   /* asked once: no log line, INFO says the rest */
             memset(&t->rep.mstats, 0, sizeof t->rep.mstats);
-        } else if (r->type == REDIS_REPLY_ARRAY) {
-            read_memstats(&t->rep.mstats, r);
+        } else {
+            memstats_read_reply(&t->rep.mstats, r);
         }
         return;
     case K_AUTH:
