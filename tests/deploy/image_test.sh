@@ -41,7 +41,7 @@ chroot --userspec=65532:65532 "$mnt" /usr/local/bin/redis_memory_exporter \
   --redis.addr="127.0.0.1:$port" --web.listen-address="127.0.0.1:$web" 2>"$work/exporter.log" &
 exporter_pid=$!
 for _ in $(seq 50); do
-  curl -sf "http://127.0.0.1:$web/metrics" 2>/dev/null | grep -q '^redis_up{.*} 1' && break
+  grep -q '^redis_up{.*} 1' <<<"$(curl -sf "http://127.0.0.1:$web/metrics" 2>/dev/null)" && break   # whole page first: grep -q under pipefail
   sleep 0.2
 done
 body=$(curl -sf "http://127.0.0.1:$web/metrics")

@@ -67,8 +67,11 @@ chroot --userspec=redis-memory-exporter:redis-memory-exporter "$root" /usr/bin/e
   REDIS_ADDR="127.0.0.1:$port" /usr/bin/redis_memory_exporter --redis.password-file=/tmp/empty-credential \
   --web.listen-address="127.0.0.1:$web" >"$root/tmp/exporter.log" 2>&1 &
 exporter_pid=$!
-for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$web/metrics" 2>/dev/null | grep -q '^redis_up{addr="127.0.0.1:'"$port"'"} 1' && break; sleep 0.2; done
-curl -fsS "http://127.0.0.1:$web/metrics" | grep -q '^redis_up{addr="127.0.0.1:'"$port"'"} 1' || { cat "$root/tmp/exporter.log"; exit 1; }
+# the page is read whole before grep looks at it: `curl | grep -q` under pipefail fails
+# when grep stops reading early (curl: (23)), which a long page makes likely
+up() { grep -q '^redis_up{addr="127.0.0.1:'"$port"'"} 1' <<<"$(curl -fsS "http://127.0.0.1:$web/metrics" 2>/dev/null)"; }
+for _ in $(seq 50); do up && break; sleep 0.2; done
+up || { cat "$root/tmp/exporter.log"; exit 1; }
 uid=$(in_root getent passwd redis-memory-exporter | cut -d: -f3)
 [ "$(stat -c %u "/proc/$exporter_pid")" = "$uid" ] || { echo "package_test: not running as the system user" >&2; exit 1; }
 kill "$exporter_pid"; wait "$exporter_pid" 2>/dev/null || true; exporter_pid=""
