@@ -22,8 +22,10 @@
 #include "memmodel.h"
 #include "srvconf.h"
 
-/* X(ID, "id", "why it matters"), in the order of cause. */
-#define DIAGNOSE_FINDINGS(X) \
+/* X(ID, "id", "why it matters"), in the order of cause: a target's findings, then the
+ * one decided across a Cluster's targets (clusters.h). */
+#define DIAGNOSE_FINDINGS(X) DIAGNOSE_TARGET_FINDINGS(X) DIAGNOSE_FLEET_FINDINGS(X)
+#define DIAGNOSE_TARGET_FINDINGS(X) \
     X(CLIENT_QUERY_BUFFERS, "client_query_buffers", \
       "Commands that clients are still sending (or send faster than Redis reads them) wait in query buffers; " \
       "they count against maxmemory and eviction cannot free them: evicting keys only loses data.") \
@@ -66,14 +68,16 @@
       "limit plus that copy does not fit the host's RAM, the kernel kills Redis, whatever maxmemory says.") \
     X(NO_MEMORY_LIMIT, "no_memory_limit", \
       "Without maxmemory Redis grows until the host runs out of RAM; then the kernel's OOM killer ends it " \
-      "(all data not yet persisted is lost) instead of Redis evicting or refusing writes.") \
+      "(all data not yet persisted is lost) instead of Redis evicting or refusing writes.")
+#define DIAGNOSE_FLEET_FINDINGS(X) \
     X(SHARD_NEAR_LIMIT_ALONE, "shard_near_limit_alone", \
       "One Cluster shard is near its limit while the others are well below: hot slots or large keys in that " \
       "shard. Raising every node's limit does not help; moving slots (or splitting the key) does.")
 
-/* The ids as one string literal, " id1 id2 ...", for HELP texts: made from the table. */
+/* A target's ids as one string literal, " id1 id2 ...", for redis_memory_finding's HELP:
+ * made from the table. */
 #define DIAGNOSE_ID_WORD(id, name, why) " " name
-#define DIAGNOSE_ID_LIST DIAGNOSE_FINDINGS(DIAGNOSE_ID_WORD)
+#define DIAGNOSE_ID_LIST DIAGNOSE_TARGET_FINDINGS(DIAGNOSE_ID_WORD)
 
 #define DIAGNOSE_ENUM(id, name, why) DIAGNOSE_##id,
 typedef enum diagnose_id { DIAGNOSE_FINDINGS(DIAGNOSE_ENUM) DIAGNOSE_COUNT } diagnose_id;
