@@ -36,17 +36,19 @@
     X(STARTUP, "startup", "startup", "used_memory_startup") \
     X(OTHER, "other_overhead", "keyspace and other overhead", "used_memory_overhead less the parts above")
 
-/* The parts of RSS beyond used_memory: X(ID, "name", "words", "where it comes from"). */
+/* The parts of RSS beyond used_memory: X(ID, "where it comes from"). */
 #define MEMMODEL_RSS_PARTS(X) \
-    X(ALLOC_FRAG, "allocator_fragmentation", "allocator fragmentation", "allocator_frag_bytes") \
-    X(ALLOC_RSS, "allocator_retained", "pages the allocator keeps", "allocator_rss_bytes") \
-    X(ENGINES, "script_engines", "script engines (Lua)", "used_memory_vm_total or used_memory_lua") \
-    X(OUTSIDE, "outside_allocator", "other memory outside the allocator", "rss_overhead_bytes less the engines")
+    X(ALLOC_FRAG, "allocator_frag_bytes") \
+    X(ALLOC_RSS, "allocator_rss_bytes") \
+    X(ENGINES, "used_memory_vm_total or used_memory_lua") \
+    X(OUTSIDE, "rss_overhead_bytes less the engines")
 
 #define MEMMODEL_ENUM(id, name, words, from) MEMMODEL_##id,
 typedef enum memmodel_part { MEMMODEL_USED_PARTS(MEMMODEL_ENUM) MEMMODEL_USED_COUNT } memmodel_part;
-typedef enum memmodel_rss_part { MEMMODEL_RSS_PARTS(MEMMODEL_ENUM) MEMMODEL_RSS_COUNT } memmodel_rss_part;
 #undef MEMMODEL_ENUM
+#define MEMMODEL_RSS_ENUM(id, from) MEMMODEL_##id,
+typedef enum memmodel_rss_part { MEMMODEL_RSS_PARTS(MEMMODEL_RSS_ENUM) MEMMODEL_RSS_COUNT } memmodel_rss_part;
+#undef MEMMODEL_RSS_ENUM
 
 /* Where a value came from. */
 typedef enum memmodel_source { MEMMODEL_ABSENT, MEMMODEL_FROM_INFO, MEMMODEL_FROM_CONFIG } memmodel_source;
@@ -96,12 +98,10 @@ void memmodel_build(memmodel *out, const info_sample *s, const memstats *m);
 /* A used_memory part's or RSS part's value: true with *bytes set when known. */
 bool memmodel_used(const memmodel *m, memmodel_part p, double *bytes);
 bool memmodel_rss(const memmodel *m, memmodel_rss_part p, double *bytes);
-/* Label value, words and source field of a part. */
+/* Label value, words and source field of a used_memory part. */
 const char *memmodel_part_name(memmodel_part p);
 const char *memmodel_part_words(memmodel_part p);
 const char *memmodel_part_from(memmodel_part p);
-const char *memmodel_rss_name(memmodel_rss_part p);
-const char *memmodel_rss_words(memmodel_rss_part p);
 /* RSS above used_memory less the script engines (which live outside used_memory on every
  * version): what fragmentation, kept pages and other outside memory add up to. 0 when RSS
  * or used memory is unknown. */

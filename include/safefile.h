@@ -26,7 +26,8 @@ typedef struct safefile_id {
 /* Reads path whole into a new buffer, NUL-terminated, *len bytes (the caller frees it,
  * wiping it first when it holds a secret). NULL with the reason in err when it cannot
  * be opened, is not a regular file, is larger than max, or changed while it was read.
- * id (may be NULL) gets the identity of the file looked at, read or refused. */
+ * id (may be NULL) gets the identity of the file looked at, read or refused; unknown
+ * (known false) when it changed while it was read, so that the next look reads it again. */
 char *safefile_read(const char *path, size_t max, size_t *len, safefile_id *id, char *err, size_t errlen);
 /* Opens path for reading as a stdio stream, with the same refusals (not regular, or a
  * FIFO that would block): for readers that stream. NULL with the reason in err. */

@@ -435,8 +435,6 @@ static int load_file(collector *c)
         if (targets_parse(text, len, dirname(dir), &parsed, err, sizeof err) == 0) rc = 0;
     }
     free(text);
-    /* a file that changed while it was read is looked at again at the next check */
-    if (!text && strstr(err, "changed while it was read")) c->file_id.known = false;
     c->reload_ok = rc == 0;
     if (rc != 0) {
         log_kv(LOG_ERROR, "targets file not used; the running targets stay", "file", path, "detail", err, NULL);

@@ -11,8 +11,6 @@
 static const char *const used_names[] = {MEMMODEL_USED_PARTS(PART_NAME)};
 static const char *const used_words[] = {MEMMODEL_USED_PARTS(PART_WORDS)};
 static const char *const used_from[] = {MEMMODEL_USED_PARTS(PART_FROM)};
-static const char *const rss_names[] = {MEMMODEL_RSS_PARTS(PART_NAME)};
-static const char *const rss_words[] = {MEMMODEL_RSS_PARTS(PART_WORDS)};
 #undef PART_NAME
 #undef PART_WORDS
 #undef PART_FROM
@@ -29,8 +27,6 @@ static const unsigned cmd_since[MEMMODEL_CMD_COUNT] = {MEMMODEL_COMMANDS(CMD_SIN
 const char *memmodel_part_name(memmodel_part p) { return used_names[p]; }
 const char *memmodel_part_words(memmodel_part p) { return used_words[p]; }
 const char *memmodel_part_from(memmodel_part p) { return used_from[p]; }
-const char *memmodel_rss_name(memmodel_rss_part p) { return rss_names[p]; }
-const char *memmodel_rss_words(memmodel_rss_part p) { return rss_words[p]; }
 
 bool memmodel_used(const memmodel *m, memmodel_part p, double *bytes)
 {

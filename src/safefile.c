@@ -78,6 +78,7 @@ char *safefile_read(const char *path, size_t max, size_t *len, safefile_id *id, 
     /* ... and the name still leads to the file that was read (not replaced meanwhile) */
     stable = stable && stat(path, &named) == 0 && named.st_ino == before.st_ino && named.st_dev == before.st_dev;
     if (!stable) {
+        if (id) id->known = false;   /* nothing settled was seen: look again next time */
         explicit_bzero(text, n);
         free(text);
         fmt_error(err, errlen, "%s changed while it was read: read again at the next look", path);
