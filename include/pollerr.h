@@ -7,6 +7,7 @@
     X(CONNECT, "connect")         /* refused, unreachable, name not resolved */ \
     X(TLS, "tls")                 /* TLS handshake or record failed (certificate, name, version) */ \
     X(AUTH, "auth")               /* AUTH rejected, or NOAUTH */ \
+    X(NOPERM, "noperm")           /* authenticated, but the ACL user may not run INFO */ \
     X(TIMEOUT, "timeout")         /* no complete answer within --poll.timeout */ \
     X(PROTOCOL, "protocol")       /* the bytes are not RESP, or an unexpected reply type */ \
     X(TOO_LARGE, "too_large")     /* the reply passed --poll.max-reply-bytes */ \

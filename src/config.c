@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include "credmap.h"
 #include "fmt.h"
 #include "safefile.h"
 #include "sampler.h"
@@ -42,6 +43,7 @@ typedef struct flag {
     const char *const *names;   /* F_ENUM: the accepted values, NULL-terminated */
     const char *custom_def; /* F_CUSTOM: default, parsed like a value; NULL = none */
     flag_parser parse;      /* F_CUSTOM */
+    bool doctor_only;       /* the daemon refuses it rather than ignore it */
     const char *help;
 } flag;
 
@@ -53,6 +55,9 @@ int config_parse_duration(const char *s, double *seconds)
     double v = strtod(s, &end);
     if (end == s || errno || !isfinite(v) || v < 0) return -1;
     double unit;
+    /* A bare number has no unit: "500" meant as milliseconds would be 500 s. Prometheus
+     * and Go durations need one too; only 0 is the same in every unit. */
+    if (*end == '\0' && v != 0) return -1;
     if (*end == '\0' || strcmp(end, "s") == 0) unit = 1;
     else if (strcmp(end, "ms") == 0) unit = 0.001;
     else if (strcmp(end, "m") == 0) unit = 60;
@@ -256,7 +261,15 @@ char *config_read_password_file(const char *path, char *err, size_t errlen)
     char *pw = NULL;
     /* An empty file means no password (no AUTH): what systemd's SetCredential= fallback and
      * an optional Kubernetes secret give for a Redis without one. */
-    if (memchr(text, '\0', line)) fmt_error(err, errlen, "%s: a NUL byte in the password", path);
+    credmap probe;
+    char why[200];
+    bool is_map = n > 0 && text[strspn(text, " \t\r\n")] == '{' && credmap_parse(text, n, &probe, why, sizeof why) == 0;
+    if (is_map) credmap_free(&probe);
+    /* redis_exporter's --redis.password-file takes this map: sent as a password it would
+     * only ever be refused (and its first line is a brace). */
+    if (is_map) fmt_error(err, errlen, "%s holds a JSON map of passwords (redis_exporter's format): give it with "
+                          "--redis.password-map-file", path);
+    else if (memchr(text, '\0', line)) fmt_error(err, errlen, "%s: a NUL byte in the password", path);
     else if (line > 1023) fmt_error(err, errlen, "%s: password longer than 1023 bytes", path);
     else {
         text[line] = '\0';
@@ -432,11 +445,11 @@ static const flag flags[] = {
      .help = "Show a keyed hash (HMAC-SHA256) of each key name instead of the name."},
     {"sampler.hash-keys-secret-file", NULL, "FILE", F_CUSTOM, .parse = p_hash_secret,
      .help = "The HMAC key (16-256 bytes) for --sampler.hash-keys; without it a random key per process."},
-    {"output", NULL, "FORMAT", F_ENUM, AT(json_output), .def = 0, .names = output_names,
+    {"output", NULL, "FORMAT", F_ENUM, AT(json_output), .def = 0, .names = output_names, .doctor_only = true,
      .help = "doctor only: text or json."},
-    {"doctor.max-keys", NULL, "N", F_COUNT, AT(doctor_max_keys), 0, 100000000, 10000,
+    {"doctor.max-keys", NULL, "N", F_COUNT, AT(doctor_max_keys), 0, 100000000, 10000, .doctor_only = true,
      .help = "doctor only: keys sampled for large_keys (0 = a whole SCAN cycle)."},
-    {"doctor.from-file", NULL, "FILE", F_NAME, AT(doctor_from_file),
+    {"doctor.from-file", NULL, "FILE", F_NAME, AT(doctor_from_file), .doctor_only = true,
      .help = "doctor only: diagnose a saved INFO (optionally followed by CONFIG GET output) instead of a server."},
     {"help", NULL, NULL, F_SWITCH, AT(show_help), .help = "Show this help and exit."},
     {"version", NULL, NULL, F_SWITCH, AT(show_version), .help = "Show the version and exit."},
@@ -510,7 +523,7 @@ static int parse_value(config *c, const flag *f, const char *v, char *err, size_
     unsigned long n;
     switch (f->kind) {
     case F_DURATION:
-        if (config_parse_duration(v, &d)) return fmt_error(err, errlen, "'%.64s' is not a duration (e.g. 1s, 500ms, 2m)", v);
+        if (config_parse_duration(v, &d)) return fmt_error(err, errlen, "'%.64s' is not a duration with a unit (e.g. 1s, 500ms, 2m)", v);
         if (d < f->min || d > f->max) return fmt_error(err, errlen, "must be from %gms to %gs", f->min * 1000, f->max);
         *(double *)dst = d;
         return 0;
@@ -631,10 +644,15 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
         const char *value = "";
         if (f->arg) {
             if (eq) value = eq + 1;
-            else if (i + 1 < argc) value = argv[++i];
-            else { fmt_error(err, errlen, "--%s: needs a value", f->name); goto bad; }
+            else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) value = argv[++i];
+            else { fmt_error(err, errlen, "--%s: needs a value (--%s=VALUE)", f->name, f->name); goto bad; }
         } else if (eq) {
             fmt_error(err, errlen, "--%s: takes no value", f->name);
+            goto bad;
+        }
+        if (f->doctor_only && c->mode != CONFIG_MODE_DOCTOR) {
+            fmt_error(err, errlen, "--%s: a flag of the doctor only (redis_memory_exporter doctor --%s ...)", f->name,
+                      f->name);
             goto bad;
         }
         seen[f - flags] = true;

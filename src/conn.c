@@ -159,6 +159,13 @@ static void on_sock_read(evutil_socket_t fd, short what, void *arg)
         /* the socket's own reason ("Connection reset by peer"), as the bufferevent's
          * connect errors give theirs */
         const char *why = n == 0 ? "connection closed by server" : evutil_socket_error_to_string(errno);
+        char hinted[200];
+        /* A TLS-only port resets a plaintext client without a word: before any reply,
+         * that is the likeliest reason, so say it. */
+        if (!c->got_data) {
+            snprintf(hinted, sizeof hinted, "%s before any reply (a TLS port? then use rediss://)", why);
+            why = hinted;
+        }
         event_del(c->read_ev);
         emit(c, CONN_CLOSED, why);
         return;

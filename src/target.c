@@ -97,6 +97,7 @@ struct target {
     double backoff_until;         /* monotonic */
     unsigned failures;            /* consecutive failed polls */
     unsigned refused;             /* REFUSED_* */
+    unsigned long long cred_hash; /* of the user and password the refusals were met with */
     double next_slow_check;       /* monotonic */
     bool slow_poll;               /* the poll under way asks the once-a-minute things too */
     bool holds_slot;              /* a connect slot of opts.gate while connecting */
@@ -351,6 +352,18 @@ static void send_cmd(target *t, int argc, const char **argv, int kind)
     conn_send(t->conn, argc, argv, NULL, (conn_tag){kind, 0, t->poll_seq});
 }
 
+/* Other credentials (a password given or rotated by a reload, another ACL user) may be
+ * allowed what the old ones were refused: ask again. */
+static void forget_refusals_if_new(target *t, const char *user, const char *password)
+{
+    unsigned long long h = hash_text(user) * 31 + hash_text(password);
+    if (h == t->cred_hash) return;
+    t->cred_hash = h;
+    t->refused &= REFUSED_MULTI_INFO;   /* the server's own limit, not the user's */
+    t->rep.config.refused = false;
+    t->next_slow_check = 0;
+}
+
 /* Queues one poll's commands (and AUTH / CLIENT SETNAME on a fresh connection). */
 static void send_poll(target *t, bool fresh)
 {
@@ -364,8 +377,9 @@ static void send_poll(target *t, bool fresh)
     }
     info_sample_reset(t->scratch);
     const target_credentials *cred = t->opts.cred;
+    const char *user = t->opts.addr->user[0] ? t->opts.addr->user : cred ? cred->user : NULL;
+    if (fresh) forget_refusals_if_new(t, user, cred ? cred->password : NULL);
     if (fresh && cred && cred->password && cred->password[0]) {
-        const char *user = t->opts.addr->user[0] ? t->opts.addr->user : cred->user;
         if (user && *user) send_cmd(t, 3, (const char *[]){"AUTH", user, cred->password}, K_AUTH);
         else send_cmd(t, 2, (const char *[]){"AUTH", cred->password}, K_AUTH);
     }
@@ -400,14 +414,36 @@ static void send_poll(target *t, bool fresh)
 static pollerr classify_error(const char *msg)
 {
     if (strncmp(msg, "LOADING", 7) == 0) return POLLERR_LOADING;
-    if (strncmp(msg, "NOAUTH", 6) == 0 || strncmp(msg, "WRONGPASS", 9) == 0 ||
-        strncmp(msg, "NOPERM", 6) == 0 || strstr(msg, "invalid password") ||
+    if (strncmp(msg, "NOPERM", 6) == 0) return POLLERR_NOPERM;
+    if (strncmp(msg, "NOAUTH", 6) == 0 || strncmp(msg, "WRONGPASS", 9) == 0 || strstr(msg, "invalid password") ||
         strstr(msg, "without any password configured") || strstr(msg, "invalid username-password"))
         return POLLERR_AUTH;
     return POLLERR_REDIS_ERROR;
 }
 
+/* An INFO error reply in words that say what to do: Redis's own text, cut short, and for
+ * the two an operator can act on, the action. */
+static void describe_info_error(const char *msg, pollerr e, bool have_password, char *out, size_t cap)
+{
+    if (strncmp(msg, "NOAUTH", 6) == 0 && !have_password)
+        snprintf(out, cap, "NOAUTH: this Redis needs a password; give one with --redis.password-file, "
+                           "REDIS_PASSWORD or password_file in the targets file");
+    else if (e == POLLERR_NOPERM)
+        snprintf(out, cap, "NOPERM: the ACL user may not run INFO; allow it: ACL SETUSER <user> +info "
+                           "+config|get +memory|stats +client|setname");
+    else
+        snprintf(out, cap, "%.100s", msg);
+}
+
 static bool is_error(const redisReply *r) { return r->type == REDIS_REPLY_ERROR; }
+
+/* A refusal is remembered only when the server knew who asked: NOAUTH says the connection
+ * was not authenticated yet (no password given, or one given after start), and the same
+ * command may well be allowed once it is. */
+static bool is_refusal(const redisReply *r)
+{
+    return is_error(r) && !(r->str && strncmp(r->str, "NOAUTH", 6) == 0);
+}
 
 /* Sampler replies: errors switch the sampler off, they never fail a poll. */
 static void on_sampler_reply(target *t, conn_tag tag, const redisReply *r)
@@ -465,13 +501,13 @@ static void on_sampler_reply(target *t, conn_tag tag, const redisReply *r)
 static void on_reply(void *arg, conn_tag tag, redisReply *r)
 {
     target *t = arg;
-    char detail[128];
+    char detail[200];
     switch (tag.kind) {
     case K_SETNAME:
-        if (is_error(r)) t->refused |= REFUSED_SETNAME;
+        if (is_refusal(r)) t->refused |= REFUSED_SETNAME;
         return;
     case K_CONFIG:
-        if (is_error(r)) {
+        if (is_refusal(r)) {
             if (!(t->refused & REFUSED_CONFIG))
                 log_kv(LOG_INFO, "CONFIG GET is not allowed; settings unknown (asked once only)", "addr",
                        t->rep.addr, NULL);
@@ -483,7 +519,7 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
         }
         return;
     case K_MEMSTATS:
-        if (is_error(r)) {
+        if (is_refusal(r)) {
             t->refused |= REFUSED_MEMSTATS;   /* asked once: no log line, INFO says the rest */
             memset(&t->rep.mstats, 0, sizeof t->rep.mstats);
         } else {
@@ -512,8 +548,8 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
     if (tag.poll != t->poll_seq || t->info_left == 0 || !t->scratch) return;
     t->info_left--;
     if (is_error(r)) {
-        snprintf(detail, sizeof detail, "%.100s", r->str ? r->str : "");
-        pollerr e = classify_error(detail);
+        pollerr e = classify_error(r->str ? r->str : "");
+        describe_info_error(r->str ? r->str : "", e, t->opts.cred && t->opts.cred->password, detail, sizeof detail);
         /* A fork that reports a 7.x version but takes one section per INFO. */
         if (e == POLLERR_REDIS_ERROR && multi_info(t)) t->refused |= REFUSED_MULTI_INFO;
         t->info_left = 0;

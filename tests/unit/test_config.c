@@ -75,14 +75,15 @@ static void test_durations_and_sizes(void **state)
 {
     (void)state;
     static const struct { const char *in; double want; } ok[] = {
-        {"1s", 1}, {"250ms", 0.25}, {"2m", 120}, {"1h", 3600}, {"1.5", 1.5}, {"0", 0},
+        {"1s", 1}, {"250ms", 0.25}, {"2m", 120}, {"1h", 3600}, {"1.5s", 1.5}, {"0", 0},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         double d;
         assert_int_equal(config_parse_duration(ok[i].in, &d), 0);
         assert_true(d == ok[i].want);
     }
-    static const char *const bad[] = {"", "s", "1x", "-1s", "1 s", "abc", "nan", "inf", "infs", "1e999"};
+    static const char *const bad[] = {"", "s", "1x", "-1s", "1 s", "abc", "nan", "inf", "infs", "1e999",
+                                        "500", "1.5" /* a bare number has no unit (issue 24) */};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         double d;
         if (config_parse_duration(bad[i], &d) == 0) fail_msg("duration '%s' accepted", bad[i]);
@@ -203,6 +204,22 @@ static void test_errors_name_the_flag(void **state)
         if (parse(&c, err, sizeof err, cases[i].arg, NULL) != -1) fail_msg("%s accepted", cases[i].arg);
         if (!strstr(err, cases[i].flag)) fail_msg("%s: message '%s' does not name %s", cases[i].arg, err, cases[i].flag);
         assert_null(strstr(err, "topsecret"));
+    }
+    /* Issue 24's traps: a flag taken as the previous one's value, a daemon given the
+     * doctor's flags (accepted and ignored before). */
+    static const struct { const char *a, *b, *flag; } pairs[] = {
+        {"--redis.addr", "--log.level=debug", "--redis.addr"},
+        {"--targets.file", "--poll.interval=1s", "--targets.file"},
+        {"--poll.interval=500", "--log.level=info", "--poll.interval"},
+        {"--output=json", "--log.level=info", "--output"},
+        {"--doctor.max-keys=5", "--log.level=info", "--doctor.max-keys"},
+        {"--doctor.from-file=/etc/hostname", "--log.level=info", "--doctor.from-file"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        config c;
+        char err[600] = "";
+        if (parse(&c, err, sizeof err, pairs[i].a, pairs[i].b, NULL) != -1) fail_msg("%s %s accepted", pairs[i].a, pairs[i].b);
+        if (!strstr(err, pairs[i].flag)) fail_msg("%s: message '%s' does not name %s", pairs[i].a, err, pairs[i].flag);
     }
     config c;
     char err[600];
