@@ -59,6 +59,7 @@ typedef struct render_exporter {
     bool has_reload;              /* a targets file is configured: its reload state is shown */
     bool reload_ok;               /* the last read of it was used */
     double reload_time;           /* Unix time of the last read that was used */
+    const char *reload_error;     /* why the last read was not used ("" or NULL: it was) */
     double connect_waits;         /* ticks that waited for a connect slot (target_gate) */
     const render_seed_count *refused;   /* per discovery seed: addresses refused (discover.h) */
     size_t n_refused;

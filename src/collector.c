@@ -93,6 +93,7 @@ struct collector {
     safefile_id file_id;           /* of the last look at it, used or refused */
     bool has_reload;               /* a targets file is configured */
     bool reload_ok;
+    char reload_error[300];        /* why the last read was not used, for the landing page */
     double reload_time;            /* Unix time of the last good read */
     render_view *views;            /* reused between renders */
     snapshot_fresh *fresh;         /* likewise: the targets served as up, and until when */
@@ -421,7 +422,7 @@ static void sync_seeds(collector *c, const targets_file *file)
  * identity of what was looked at is kept either way, so a refused file (one that does not
  * parse, a FIFO, one rewritten while it was read) is read again only once it changes, not
  * at every check. */
-static int load_file(collector *c)
+static int load_file(collector *c, bool at_start)
 {
     const char *path = c->cfg->targets_file;
     char err[CONFIG_PATH_MAX + 600] = "";
@@ -437,9 +438,13 @@ static int load_file(collector *c)
     free(text);
     c->reload_ok = rc == 0;
     if (rc != 0) {
-        log_kv(LOG_ERROR, "targets file not used; the running targets stay", "file", path, "detail", err, NULL);
+        /* At start nothing runs yet: there is no earlier list to keep. */
+        log_kv(LOG_ERROR, at_start ? "targets file not used; fix it and start again"
+                                   : "targets file not used; the running targets stay", "file", path, "detail", err, NULL);
+        snprintf(c->reload_error, sizeof c->reload_error, "%s", err);
         return -1;
     }
+    c->reload_error[0] = '\0';
     c->reload_time = clock_real();
     char n[16];
     snprintf(n, sizeof n, "%zu", parsed.n);
@@ -459,6 +464,7 @@ static void on_file_check(evutil_socket_t fd, short what, void *arg)
         if (c->reload_ok) {
             c->reload_ok = false;
             log_kv(LOG_ERROR, "targets file gone; the running targets stay", "file", c->cfg->targets_file, NULL);
+            snprintf(c->reload_error, sizeof c->reload_error, "the file is gone");
         }
         c->file_id.known = false;
         return;
@@ -467,7 +473,7 @@ static void on_file_check(evutil_socket_t fd, short what, void *arg)
      * writes leaves a file that reads whole and parses, with part of the list): it is read
      * at the next check, once it has settled. SIGHUP reads at once. */
     double age = clock_real() - ((double)now.mtime.tv_sec + now.mtime.tv_nsec / 1e9);
-    if (!safefile_same(&now, &c->file_id) && age >= FILE_SETTLE_SECONDS) load_file(c);
+    if (!safefile_same(&now, &c->file_id) && age >= FILE_SETTLE_SECONDS) load_file(c, false);
 }
 
 /* ---- publishing ---------------------------------------------------------------------- */
@@ -528,6 +534,7 @@ static void publish(collector *c)
     render_exporter ex = {.build = c->build, .proc = &c->proc, .lateness = &c->lateness,
                           .poll_interval = c->cfg->poll_interval, .has_reload = c->has_reload,
                           .reload_ok = c->reload_ok, .reload_time = c->reload_time,
+                          .reload_error = c->reload_error,
                           .connect_waits = c->gate.waits};
     /* A target's piece is rendered again only when its report changed or it went from
      * fresh to stale (or back): once per poll, however often snapshots are published. */
@@ -633,7 +640,7 @@ static int reload_credentials(collector *c)
 int collector_reload(collector *c)
 {
     int rc = reload_credentials(c);
-    if (c->cfg->targets_file[0] && load_file(c) != 0) rc = -1;
+    if (c->cfg->targets_file[0] && load_file(c, false) != 0) rc = -1;
     return rc;
 }
 
@@ -726,7 +733,7 @@ collector *collector_new(struct event_base *base, const config *cfg, const rende
     if (cfg->targets_file[0]) {
         c->has_reload = true;
         /* At start a bad file is an error, not something to keep running without. */
-        if (load_file(c) != 0) goto bad;
+        if (load_file(c, true) != 0) goto bad;
     } else {
         apply(c, NULL);
     }

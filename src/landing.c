@@ -34,7 +34,7 @@ static const char *const part_colors[MEMMODEL_USED_COUNT] = {"#3b7dd8", "#d8453b
 static const char style[] =
     "body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}"
     "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.up{color:#070}.down{color:#a00}"
-    ".critical h3{color:#a00}.warning h3{color:#a60}.info h3{color:#357}"
+    ".problem{color:#a00;font-weight:bold}.critical h3{color:#a00}.warning h3{color:#a60}.info h3{color:#357}"
     ".card{border:1px solid #ccc;border-radius:6px;padding:0.5em 1em;margin:1em 0}"
     ".bar{position:relative;display:flex;height:20px;width:100%;max-width:40em;background:#eef0f2;"
     "border:1px solid #999;overflow:hidden}.bar span{display:block;height:100%}"
@@ -298,6 +298,11 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
     fmt_html(out, telemetry_path);
     buf_puts(out, "\">Metrics</a> &middot; <a href=\"/healthz\">Health</a></p>\n"
                   "<h2>Targets</h2>\n");
+    if (e->has_reload && !e->reload_ok) {
+        buf_puts(out, "<p class=\"problem\">The targets file was not used: ");
+        fmt_html(out, e->reload_error && e->reload_error[0] ? e->reload_error : "it could not be read");
+        buf_puts(out, ". The targets of its last good read are watched until it is fixed.</p>\n");
+    }
     if (n > 1) {
         /* The counts a person with a fleet asks first; findings count only where up. */
         size_t up = 0, with = 0, critical = 0;

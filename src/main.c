@@ -86,7 +86,10 @@ static int serve(const config *cfg, const render_build *build)
     daemon_parts parts = {0};
     if (!base) goto out;
     col = collector_new(base, cfg, build);
-    if (!col) goto out;
+    if (!col) {
+        status = 2;   /* a targets file, password map or TLS file that cannot be used: the configuration's fault */
+        goto out;
+    }
     collector_start(col);   /* publishes a first snapshot: the server never answers empty */
     http = http_start(cfg);
     if (!http) goto out;

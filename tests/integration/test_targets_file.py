@@ -133,9 +133,35 @@ def test_bad_targets_file_at_start_is_an_error():
     try:
         p = subprocess.run([EXPORTER, f"--targets.file={path}", "--web.listen-address=127.0.0.1:1"],
                            capture_output=True, text=True, timeout=10)
-        assert p.returncode != 0 and "targets[0]: labels: 'addr'" in p.stderr, p.stderr
+        # a configuration error like a bad flag (2), and no talk of targets that would stay
+        assert p.returncode == 2 and "targets[0]: labels: 'addr'" in p.stderr, p.stderr
+        assert "running targets stay" not in p.stderr and "start again" in p.stderr, p.stderr
         p = subprocess.run([EXPORTER, "--targets.file=/nonexistent/t.yml"], capture_output=True, text=True,
                            timeout=10)
         assert p.returncode == 2 and "--targets.file" in p.stderr
     finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_broken_reload_shows_on_the_landing_page():
+    """A reload that is not used keeps the running targets, and says so where people look."""
+    server = RedisServer()
+    d = tempfile.mkdtemp(prefix="rme-targets-")
+    path = os.path.join(d, "targets.yml")
+    write(path, f"targets:\n  - addr: {server.addr}\n")
+    exporter = Exporter([], f"--targets.file={path}")
+    try:
+        wait_for("up", lambda: exporter.value("redis_up", addr=server.label) == 1)
+        assert "targets file was not used" not in exporter.landing()
+        write(path, "targets:\n  - addr: [\n")
+        exporter.proc.send_signal(signal.SIGHUP)
+        wait_for("the page says so", lambda: "targets file was not used" in exporter.landing())
+        assert exporter.value("redis_memory_exporter_config_last_reload_successful") == 0
+        assert exporter.value("redis_up", addr=server.label) == 1
+        write(path, f"targets:\n  - addr: {server.addr}\n")
+        exporter.proc.send_signal(signal.SIGHUP)
+        wait_for("fixed", lambda: "targets file was not used" not in exporter.landing())
+    finally:
+        exporter.stop()
+        server.stop()
         shutil.rmtree(d, ignore_errors=True)
