@@ -27,7 +27,10 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-if [ -n "$scenario" ] && ! grep -qw -- "$scenario" <<<"$scenarios"; then
+# A whole name only: grep -w would take "oom", a part of noeviction-oom, as a name.
+known=0
+for s in $scenarios; do [ "$s" = "$scenario" ] && known=1; done
+if [ -n "$scenario" ] && [ "$known" = 0 ]; then
   echo "demo: --scenario: unknown '$scenario' (one of: $scenarios)" >&2
   exit 2
 fi
