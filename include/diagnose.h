@@ -164,6 +164,10 @@ void diagnose_run(const diagnose_input *in, const diagnose_thresholds *th, diagn
  * res->findings[k]. */
 void diagnose_explain(const diagnose_input *in, const diagnose_thresholds *th, const diagnose_result *res,
                       diagnose_text *text);
+/* The order a person reads res's findings in: the worst first, and of one severity the
+ * causes before what they lead to (near the limit, OOM rejections), else the table's
+ * order. order receives res->n indices into res->findings. */
+void diagnose_reading_order(const diagnose_result *res, size_t *order);
 /* What the doctor's exit status makes of a severity: 0 ok and info, 1 warning, 2 critical. */
 int diagnose_exit_status(diagnose_severity s);
 const char *diagnose_id_name(diagnose_id id);

@@ -516,7 +516,8 @@ static void explain_near_limit(const ctx *c, const diagnose_finding *f, diagnose
 {
     (void)f;
     const derived *d = c->d;
-    say(t->summary, sizeof t->summary, "used_memory %s is %.1f %% of maxmemory %s%s", c->used_h, c->ratio * 100, c->max_h,
+    say(t->summary, sizeof t->summary, "used_memory %s is %.1f %% of maxmemory %s%s%s", c->used_h, c->ratio * 100, c->max_h,
+        c->ratio > 1 ? ": past the limit, not near it" : "",
         c->m->max_from == MEMMODEL_FROM_CONFIG ? " (maxmemory from the pasted CONFIG GET: this INFO has none)" : "");
     if (d->has_time_to_full)
         add_say(t->summary, sizeof t->summary, "; at the recent growth it is full in %.0f min", d->time_to_full / 60);
@@ -534,9 +535,9 @@ static void explain_near_limit(const ctx *c, const diagnose_finding *f, diagnose
         say_holder_first(c, t->fix, sizeof t->fix, "Of it, ");
     else if (is_cache(c))
         say(t->fix, sizeof t->fix, "%s evicts at the limit by design: nothing to fix while evictions do not cost hits "
-            "(compare redis_evicted_keys_per_second with the keyspace hit ratio).%s%s%s", c->m->policy ? c->m->policy
+            "(compare redis_evicted_keys_per_second with the keyspace hit ratio).%s%s%s%s%s", c->m->policy ? c->m->policy
             : "allkeys-*", fits ? " If they do and the host has the RAM: `CONFIG SET maxmemory " : "", fits ? want : "",
-            fits ? "`." : " A higher limit would not fit this host's RAM.");
+            fits ? "` (" : " A higher limit would not fit this host's RAM.", fits ? persist(c) : "", fits ? ")." : "");
     else {
         say_more_room(c, t->fix, sizeof t->fix);
         const diagnose_namespace *ns = nameable_namespace(c, false);
@@ -568,7 +569,7 @@ static void explain_noeviction(const ctx *c, const diagnose_finding *f, diagnose
             c->hold_h, diagnose_id_name(c->hold->id));
     else if (higher_limit(c, want, sizeof want))
         say(t->fix, sizeof t->fix, "If the data is a cache that can be rebuilt: `CONFIG SET maxmemory-policy allkeys-lru`. "
-            "If every key must stay: `CONFIG SET maxmemory %s` and plan capacity.", want);
+            "If every key must stay: `CONFIG SET maxmemory %s` (%s) and plan capacity.", want, persist(c));
     else
         say(t->fix, sizeof t->fix, "If the data is a cache that can be rebuilt: `CONFIG SET maxmemory-policy allkeys-lru`. "
             "If every key must stay: a higher limit does not fit this host's RAM (%s): move part of the data to another "
@@ -952,6 +953,7 @@ static void explain_no_limit(const ctx *c, const diagnose_finding *f, diagnose_t
 typedef struct row {
     verdict (*decide)(const ctx *c);
     void (*explain)(const ctx *c, const diagnose_finding *f, diagnose_text *t);
+    bool symptom;   /* what a cause leads to: read after the causes of the same severity */
 } row;
 
 /* In the order of diagnose.h's table (the order of cause); the Cluster row is decided
@@ -963,10 +965,10 @@ static const row rows[DIAGNOSE_COUNT] = {
     [DIAGNOSE_REPLICATION_BACKLOG] = {decide_backlog, explain_backlog},
     [DIAGNOSE_SCRIPT_CACHE] = {decide_scripts, explain_scripts},
     [DIAGNOSE_MEMORY_NOT_DATA] = {decide_not_data, explain_not_data},
-    [DIAGNOSE_MEMORY_NEAR_LIMIT] = {decide_near_limit, explain_near_limit},
+    [DIAGNOSE_MEMORY_NEAR_LIMIT] = {decide_near_limit, explain_near_limit, true},
     [DIAGNOSE_NOEVICTION_AT_LIMIT] = {decide_noeviction, explain_noeviction},
     [DIAGNOSE_VOLATILE_WITHOUT_TTL_KEYS] = {decide_volatile, explain_volatile},
-    [DIAGNOSE_OOM_REJECTIONS] = {decide_oom, explain_oom},
+    [DIAGNOSE_OOM_REJECTIONS] = {decide_oom, explain_oom, true},
     [DIAGNOSE_LARGE_KEYS] = {decide_large, explain_large},
     [DIAGNOSE_MEMORY_KEPT_AFTER_PEAK] = {decide_kept, explain_kept},
     [DIAGNOSE_FRAGMENTATION_HIGH] = {decide_frag, explain_frag},
@@ -1000,4 +1002,15 @@ void diagnose_explain(const diagnose_input *in, const diagnose_thresholds *th, c
         text[k].summary[0] = text[k].fix[0] = '\0';
         if (rows[f->id].explain) rows[f->id].explain(&c, f, &text[k]);
     }
+}
+
+void diagnose_reading_order(const diagnose_result *res, size_t *order)
+{
+    size_t k = 0;
+    /* severity, then cause before symptom, then the table's order: an insertion in passes */
+    for (int sev = DIAGNOSE_CRITICAL; sev >= DIAGNOSE_INFO; sev--)
+        for (int symptom = 0; symptom <= 1; symptom++)
+            for (size_t i = 0; i < res->n; i++)
+                if (res->findings[i].severity == sev && rows[res->findings[i].id].symptom == (symptom == 1))
+                    order[k++] = i;
 }

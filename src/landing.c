@@ -26,6 +26,8 @@
 #define CHART_POINTS (DERIVE_TREND_POINTS + 1)
 #define CHART_W 360.0
 #define CHART_H 90.0
+#define FINDINGS_HEAD "<table class=\"findings\"><tr><th>severity</th><th>target</th><th>finding</th><th>what</th>" \
+                      "<th>fix</th></tr>\n"
 
 /* One colour per part of memmodel.h's used_memory parts, in its order. */
 static const char *const part_colors[MEMMODEL_USED_COUNT] = {"#3b7dd8", "#d8453b", "#e0a030", "#8e5bd0",
@@ -34,7 +36,9 @@ static const char *const part_colors[MEMMODEL_USED_COUNT] = {"#3b7dd8", "#d8453b
 static const char style[] =
     "body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}"
     "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.up{color:#070}.down{color:#a00}"
-    ".problem{color:#a00;font-weight:bold}.critical h3{color:#a00}.warning h3{color:#a60}.info h3{color:#357}"
+    ".problem{color:#a00;font-weight:bold}.critical .sev,td.critical{color:#a00;font-weight:bold}"
+    ".warning .sev,td.warning{color:#a60;font-weight:bold}.info .sev{color:#357}"
+    ".bar.over{border:2px solid #a00}"
     ".card{border:1px solid #ccc;border-radius:6px;padding:0.5em 1em;margin:1em 0}"
     ".bar{position:relative;display:flex;height:20px;width:100%;max-width:40em;background:#eef0f2;"
     "border:1px solid #999;overflow:hidden}.bar span{display:block;height:100%}"
@@ -72,30 +76,38 @@ static void put_fix(buf *out, const char *fix)
     }
 }
 
-/* Used memory against the limit (or against itself without one), parts stacked; a part
- * this server does not report is left out. */
+/* Used memory against the limit, parts stacked; a part this server does not report is
+ * left out. The bar is the limit: past it, it is drawn full with a red frame (the 80 %
+ * tick stays at 80 %). Without a limit it is the host's RAM where known; else no bar, as
+ * a bar measured against itself would look full. */
 static void put_bar(buf *out, const report *r)
 {
     const derived *d = &r->derived;
     memmodel m;
     memmodel_build(&m, &r->sample, &r->mstats);
     double used = m.used, max = m.max;
-    double scale = d->max_configured ? fmax(max, used) : used;
+    bool limit = d->max_configured && max > 0;
+    double scale = limit ? max : m.has_host ? m.host : 0;
     if (!m.has_breakdown || scale <= 0) return;
-    buf_printf(out, "<div class=\"bar\" role=\"img\" aria-label=\"used memory %.1f %% of %s\">",
-               d->has_used_ratio ? d->used_ratio * 100 : 100.0, d->max_configured ? "maxmemory" : "itself");
-    double v;
+    bool over = used > scale;
+    buf_printf(out, "<div class=\"bar%s\" role=\"img\" aria-label=\"used memory %.1f %% of %s\">", over ? " over" : "",
+               100.0 * used / scale, limit ? "maxmemory" : "the host's RAM (no maxmemory)");
+    double v, left = scale;   /* room left in the bar: parts past the limit are cut */
     for (int p = 0; p < MEMMODEL_USED_COUNT; p++) {
         if (!memmodel_used(&m, (memmodel_part)p, &v) || v <= 0) continue;
+        double w = fmin(v, left);
+        left -= w;
         buf_printf(out, "<span class=\"part-%s\" style=\"width:%.3f%%;background:%s\" title=\"",
-                   memmodel_part_name((memmodel_part)p), 100.0 * v / scale, part_colors[p]);
+                   memmodel_part_name((memmodel_part)p), 100.0 * w / scale, part_colors[p]);
         fmt_html(out, memmodel_part_words((memmodel_part)p));
         buf_putc(out, ' ');
         put_bytes(out, v);
         buf_puts(out, "\"></span>");
     }
-    if (d->max_configured) buf_printf(out, "<i style=\"left:%.3f%%\" title=\"80 %% of maxmemory\"></i>", 80.0 * max / scale);
+    if (limit) buf_puts(out, "<i style=\"left:80%\" title=\"80 % of maxmemory\"></i>");
     buf_puts(out, "</div>\n<p class=\"legend\">");
+    if (over) buf_printf(out, "<span class=\"problem\">%.0f %% of maxmemory: past the limit</span>", 100.0 * used / scale);
+    else if (!limit) buf_puts(out, "<span class=\"note\">no maxmemory: the bar is the host's RAM</span>");
     for (int p = 0; p < MEMMODEL_USED_COUNT; p++) {
         if (!memmodel_used(&m, (memmodel_part)p, &v) || v <= 0) continue;
         buf_printf(out, "<span><b style=\"background:%s\"></b>", part_colors[p]);
@@ -233,26 +245,24 @@ static void put_card(buf *out, const render_view *t)
     buf_puts(out, "</div>\n");
 }
 
+/* One line of the findings table: severity, who, which (its why as the title), what was
+ * found, and the fix with each command selectable. */
 static void put_finding(buf *out, const char *who, const char *id, const char *severity, const char *summary,
                         const char *why, const char *fix)
 {
-    buf_printf(out, "<div class=\"finding %s\" data-id=\"", severity);
+    buf_printf(out, "<tr class=\"finding %s\" data-id=\"", severity);
     fmt_html(out, id);
-    buf_puts(out, "\"><h3>");
+    buf_printf(out, "\"><td class=\"sev\">%s</td><td>", severity);
     fmt_html(out, who);
-    buf_puts(out, ": ");
+    buf_puts(out, "</td><td title=\"");
+    fmt_html(out, why ? why : "");
+    buf_puts(out, "\">");
     fmt_html(out, id);
-    buf_puts(out, " (");
-    fmt_html(out, severity);
-    buf_puts(out, ")</h3>\n<p>");
+    buf_puts(out, "</td><td>");
     fmt_html(out, summary);
-    if (why) {
-        buf_puts(out, "</p>\n<p><b>Why it matters:</b> ");
-        fmt_html(out, why);
-    }
-    buf_puts(out, "</p>\n<p class=\"fix\"><b>Fix:</b> ");
+    buf_puts(out, "</td><td class=\"fix\">");
     put_fix(out, fix);
-    buf_puts(out, "</p></div>\n");
+    buf_puts(out, "</td></tr>\n");
 }
 
 /* What needs a person's eyes first: a target that is not up (nothing about its memory
@@ -276,6 +286,45 @@ static int by_attention(const void *a, const void *b)
         if (fx < fy) return 1;
     }
     return x < y ? -1 : x > y;
+}
+
+/* Every finding as one line of one table, the worst first (a fleet's critical ones are
+ * not buried under another target's warnings); of one severity in the targets' order of
+ * attention, and a target's own in its reading order. */
+static void put_findings(buf *out, const render_view *const *order, size_t n, const render_exporter *e)
+{
+    buf_puts(out, "<h2>Findings</h2>\n");
+    size_t shown = 0;
+    for (int sev = DIAGNOSE_CRITICAL; sev >= DIAGNOSE_INFO; sev--) {
+        for (size_t i = 0; i < e->n_clusters; i++) {
+            const cluster_summary *c = &e->clusters[i];
+            if (!c->imbalance || (int)c->severity != sev) continue;
+            char summary[600], fix[800], who[200];
+            clusters_finding_text(c, summary, sizeof summary, fix, sizeof fix);
+            snprintf(who, sizeof who, "cluster %s", c->cluster);
+            if (shown++ == 0) buf_puts(out, FINDINGS_HEAD);
+            put_finding(out, who, diagnose_id_name(DIAGNOSE_SHARD_NEAR_LIMIT_ALONE),
+                        diagnose_severity_name(c->severity), summary, diagnose_why(DIAGNOSE_SHARD_NEAR_LIMIT_ALONE), fix);
+        }
+        for (size_t i = 0; i < n && shown < LANDING_MAX_ROWS; i++) {
+            const report *r = order[i]->r;
+            if (!order[i]->up || r->diagnosis.n == 0 || (int)r->diagnosis.worst < sev) continue;
+            diagnose_result dr;
+            diagnose_text text[DIAGNOSE_COUNT];
+            size_t seq[DIAGNOSE_COUNT];
+            observe_explain(r, &dr, text);   /* the words, made only for the page */
+            diagnose_reading_order(&dr, seq);
+            for (size_t k = 0; k < dr.n; k++) {
+                const diagnose_finding *f = &dr.findings[seq[k]];
+                if ((int)f->severity != sev) continue;
+                if (shown++ == 0) buf_puts(out, FINDINGS_HEAD);
+                put_finding(out, r->addr, diagnose_id_name(f->id), diagnose_severity_name(f->severity),
+                            text[seq[k]].summary, diagnose_why(f->id), text[seq[k]].fix);
+            }
+        }
+    }
+    if (shown == 0) buf_puts(out, "<p>No finding: every target that answers looks healthy.</p>\n");
+    else buf_puts(out, "</table>\n<p class=\"note\">Hover a finding's name for why it matters.</p>\n");
 }
 
 void landing_render(buf *out, const render_view *targets, size_t n, const render_exporter *e,
@@ -323,8 +372,13 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
         const report *r = t->r;
         buf_puts(out, "<tr><td>");
         fmt_html(out, r->addr);
-        buf_printf(out, "</td><td class=\"%s\">", t->up ? "up" : "down");
+        /* An up target with a critical finding (writes refused at the limit) is not green. */
+        diagnose_severity worst = t->up ? (diagnose_severity)r->diagnosis.worst : DIAGNOSE_OK;
+        const char *cls = !t->up ? "down" : worst == DIAGNOSE_CRITICAL ? "critical"
+                                          : worst == DIAGNOSE_WARNING  ? "warning" : "up";
+        buf_printf(out, "</td><td class=\"%s\">", cls);
         fmt_html(out, t->state);
+        if (worst >= DIAGNOSE_WARNING) buf_printf(out, ", %s", diagnose_severity_name(worst));
         buf_puts(out, "</td><td>");
         if (r->health.last_error == POLLERR_NONE) {
             buf_puts(out, "-");
@@ -354,33 +408,7 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
     if (n > LANDING_MAX_ROWS)
         buf_printf(out, "<p>&hellip; and %zu more targets: <a href=\"/discovery\">/discovery</a> lists every one.</p>\n",
                    n - LANDING_MAX_ROWS);
-    buf_puts(out, "<h2>Findings</h2>\n");
-    size_t shown = 0;
-    for (size_t i = 0; i < e->n_clusters; i++) {
-        const cluster_summary *c = &e->clusters[i];
-        if (!c->imbalance) continue;
-        char summary[600], fix[800], who[200];
-        clusters_finding_text(c, summary, sizeof summary, fix, sizeof fix);
-        snprintf(who, sizeof who, "cluster %s", c->cluster);
-        put_finding(out, who, diagnose_id_name(DIAGNOSE_SHARD_NEAR_LIMIT_ALONE), diagnose_severity_name(c->severity),
-                    summary, diagnose_why(DIAGNOSE_SHARD_NEAR_LIMIT_ALONE), fix);
-        shown++;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const render_view *t = order[i];
-        const report *r = t->r;
-        if (!t->up || shown >= LANDING_MAX_ROWS || r->diagnosis.n == 0) continue;
-        diagnose_result dr;
-        diagnose_text text[DIAGNOSE_COUNT];
-        observe_explain(r, &dr, text);   /* the words, made only for the page */
-        for (size_t k = 0; k < dr.n; k++) {
-            const diagnose_finding *f = &dr.findings[k];
-            put_finding(out, r->addr, diagnose_id_name(f->id), diagnose_severity_name(f->severity), text[k].summary,
-                        diagnose_why(f->id), text[k].fix);
-            shown++;
-        }
-    }
-    if (shown == 0) buf_puts(out, "<p>No finding: every target that answers looks healthy.</p>\n");
+    put_findings(out, order, n, e);
     buf_puts(out, "<h2>Memory by target</h2>\n");
     for (size_t i = 0; i < n && i < LANDING_MAX_CARDS; i++) put_card(out, order[i]);
     if (n > LANDING_MAX_CARDS)

@@ -1,6 +1,9 @@
 /* summary: the doctor's text and JSON. See include/summary.h. */
 #include "summary.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "fmt.h"
 #include "observe.h"
 
@@ -25,6 +28,24 @@ static void json_info(buf *b, const report *r, const char *name, info_num f)
 static const char *source_json(memmodel_source src)
 {
     return src == MEMMODEL_FROM_INFO ? "\"info\"" : src == MEMMODEL_FROM_CONFIG ? "\"config\"" : "null";
+}
+
+/* The fix's commands (its `...` spans) as a JSON array of strings, for a program to
+ * show or run; the prose stays in "fix". */
+static void json_commands(buf *b, const char *fix)
+{
+    buf_putc(b, '[');
+    size_t n = 0;
+    for (const char *p = strchr(fix, '`'); p;) {
+        const char *end = strchr(p + 1, '`');
+        if (!end) break;
+        char cmd[480];
+        snprintf(cmd, sizeof cmd, "%.*s", (int)(end - p - 1), p + 1);
+        if (n++) buf_putc(b, ',');
+        fmt_json_string(b, cmd);
+        p = strchr(end + 1, '`');
+    }
+    buf_putc(b, ']');
 }
 
 static void json_head(buf *b, const char *addr, int status)
@@ -135,10 +156,13 @@ void summary_json(buf *b, const report *r)
     diagnose_result dr;
     diagnose_text text[DIAGNOSE_COUNT];
     observe_explain(r, &dr, text);
-    for (size_t i = 0; i < dr.n; i++) {
+    size_t order[DIAGNOSE_COUNT];
+    diagnose_reading_order(&dr, order);
+    for (size_t k = 0; k < dr.n; k++) {
+        size_t i = order[k];
         const diagnose_finding *f = &dr.findings[i];
         const diagnose_text *x = &text[i];
-        if (i) buf_putc(b, ',');
+        if (k) buf_putc(b, ',');
         buf_puts(b, "{\"id\":");
         fmt_json_string(b, diagnose_id_name(f->id));
         json_field(b, "severity");
@@ -149,6 +173,8 @@ void summary_json(buf *b, const report *r)
         fmt_json_string(b, diagnose_why(f->id));
         json_field(b, "fix");
         fmt_json_string(b, x->fix);
+        json_field(b, "commands");
+        json_commands(b, x->fix);
         buf_putc(b, '}');
     }
     buf_puts(b, "]}\n");
@@ -269,10 +295,19 @@ void summary_text(buf *b, const report *r)
         buf_puts(b, "  OOM rejections not counted by this server (INFO errorstats needs Redis 6.2+)\n");
     if (r->keys->active || r->keys->sampled > 0) {
         buf_printf(b, "  largest keys   (%.0f sampled with SCAN + MEMORY USAGE)\n", r->keys->sampled);
-        for (size_t i = 0; i < r->keys->n_largest && i < 5; i++) {
+        /* Only keys that matter: five 280-byte keys are not "largest keys" to act on. */
+        double floor = r->thresholds.large_key_bytes / 16;
+        size_t shown = 0;
+        for (size_t i = 0; i < r->keys->n_largest && shown < 5; i++) {
             const diagnose_key *k = &r->keys->largest[i];
+            if (k->bytes < floor) break;
             fmt_bytes(k->bytes, a, sizeof a);
             buf_printf(b, "                 db%d \"%s\" %s %s\n", k->db, k->name, k->type, a);
+            shown++;
+        }
+        if (shown == 0) {
+            fmt_bytes(floor, a, sizeof a);
+            buf_printf(b, "                 none of %s or more: no key is large\n", a);
         }
         if (r->keys->n_namespaces > 0)
             buf_printf(b, "  namespaces     (estimated from %.0f sampled keys; bytes, keys, share with a TTL)\n",
@@ -292,7 +327,10 @@ void summary_text(buf *b, const report *r)
     observe_explain(r, &dr, text);
     if (dr.n == 0) buf_puts(b, "\nNo finding: nothing here points to running out of memory.\n");
     else buf_printf(b, "\nFindings (%zu):\n", dr.n);
-    for (size_t i = 0; i < dr.n; i++) {
+    size_t order[DIAGNOSE_COUNT];
+    diagnose_reading_order(&dr, order);
+    for (size_t k = 0; k < dr.n; k++) {
+        size_t i = order[k];
         const diagnose_finding *f = &dr.findings[i];
         buf_printf(b, "\n  [%s] %s\n    %s\n    Why: %s\n    Fix: %s\n",
                    f->severity == DIAGNOSE_CRITICAL ? "CRITICAL" : f->severity == DIAGNOSE_WARNING ? "WARNING" : "INFO",

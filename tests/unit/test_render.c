@@ -369,6 +369,41 @@ static void test_landing_orders_by_attention(void **state)
     for (size_t i = 0; i < N; i++) info_sample_free(&w[i].r.sample);
 }
 
+/* Issue 24: the bar is the limit. Past it, full with a red frame and the 80 % tick at
+ * 80 %; without a limit, the host's RAM (or no bar: measured against itself it looked
+ * full). */
+static void test_landing_bar_against_the_limit(void **state)
+{
+    (void)state;
+    static const struct { const char *info; const char *want, *not; } cases[] = {
+        {"redis_version:7.0.15\nused_memory:22500\nused_memory_dataset:20000\nused_memory_overhead:2500\n"
+         "maxmemory:10000\nmaxmemory_policy:noeviction\n",
+         "225 % of maxmemory: past the limit", NULL},
+        {"redis_version:7.0.15\nused_memory:5000\nused_memory_dataset:4000\nused_memory_overhead:1000\n"
+         "maxmemory:0\ntotal_system_memory:100000\nmaxmemory_policy:noeviction\n",
+         "the bar is the host's RAM", "left:80%"},
+        {"redis_version:7.0.15\nused_memory:5000\nused_memory_dataset:4000\nused_memory_overhead:1000\n"
+         "maxmemory:0\nmaxmemory_policy:noeviction\n",
+         NULL, "class=\"bar"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        world w;
+        make(&w, cases[i].info, true);
+        buf b;
+        buf_init(&b);
+        landing_render(&b, &w.t, 1, &w.e, "/metrics");
+        if (cases[i].want && !strstr(b.data, cases[i].want)) fail_msg("case %zu: no '%s'", i, cases[i].want);
+        if (cases[i].not && strstr(b.data, cases[i].not)) fail_msg("case %zu: '%s' shown", i, cases[i].not);
+        if (i == 0) {
+            assert_non_null(strstr(b.data, "class=\"bar over\""));
+            assert_non_null(strstr(b.data, "<i style=\"left:80%\""));
+        }
+        if (i == 1) assert_non_null(strstr(b.data, "part-data\" style=\"width:4.000%"));
+        buf_free(&b);
+        info_sample_free(&w.r.sample);
+    }
+}
+
 static void test_landing_shows_findings_and_fixes(void **state)
 {
     (void)state;
@@ -383,14 +418,25 @@ static void test_landing_shows_findings_and_fixes(void **state)
     buf_init(&b);
     landing_render(&b, &w.t, 1, &w.e, "/metrics");
     assert_non_null(strstr(b.data, "<td>0.0 MiB (90.0 %)</td><td>noeviction</td>"));
+    /* one line per finding, with its severity in a column of its own */
     for (size_t i = 0; i < w.r.diagnosis.n; i++) {
         const diagnose_finding *f = &w.r.diagnosis.findings[i];
-        char head[128];
-        snprintf(head, sizeof head, "x:1: %s (%s)</h3>", diagnose_id_name(f->id), diagnose_severity_name(f->severity));
-        assert_non_null(strstr(b.data, head));
+        char row[160];
+        snprintf(row, sizeof row, "data-id=\"%s\"><td class=\"sev\">%s</td><td>x:1</td>", diagnose_id_name(f->id),
+                 diagnose_severity_name(f->severity));
+        assert_non_null(strstr(b.data, row));
     }
+    assert_null(strstr(b.data, "<h3>x:1: "));
+    /* the worst first: no warning line above a critical one */
+    const char *first_warning = strstr(b.data, "<td class=\"sev\">warning</td>");
+    const char *last_critical = NULL;
+    for (const char *p = b.data; (p = strstr(p, "<td class=\"sev\">critical</td>")) != NULL; p++) last_critical = p;
+    assert_non_null(last_critical);
+    if (first_warning) assert_true(first_warning > last_critical);
+    /* an OOM target is not a green "up" */
+    assert_non_null(strstr(b.data, "<td class=\"critical\">"));
     /* each command of a fix in its own element */
-    assert_non_null(strstr(b.data, "<b>Fix:</b> If the data is a cache that can be rebuilt: <code class=\"cmd\">"
+    assert_non_null(strstr(b.data, "<td class=\"fix\">If the data is a cache that can be rebuilt: <code class=\"cmd\">"
                                    "CONFIG SET maxmemory-policy allkeys-lru</code>"));
     assert_null(strstr(b.data, "`"));
     assert_null(strstr(b.data, "No finding"));
@@ -519,6 +565,7 @@ static void test_mark_down(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_landing_bar_against_the_limit),
         cmocka_unit_test(test_exact_lines),          cmocka_unit_test(test_structure_both_formats),
         cmocka_unit_test(test_openmetrics_transform), cmocka_unit_test(test_label_names_are_known), cmocka_unit_test(test_down_target_has_no_redis_series),
         cmocka_unit_test(test_label_escaping),       cmocka_unit_test(test_numbers),

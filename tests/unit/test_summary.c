@@ -112,12 +112,35 @@ static void test_json(void **state)
     diagnose_text text[DIAGNOSE_COUNT];
     observe_explain(&r, &again, text);   /* the words, as the JSON got them */
     assert_int_equal(again.n, r.diagnosis.n);
-    for (size_t i = 0; i < r.diagnosis.n; i++) {
-        json_t *f = json_array_get(findings, i);
+    /* In reading order: the worst first, of one severity the cause (noeviction) before
+     * what it leads to (near the limit, the rejections). */
+    size_t order[DIAGNOSE_COUNT];
+    diagnose_reading_order(&r.diagnosis, order);
+    int last_sev = DIAGNOSE_CRITICAL;
+    for (size_t k = 0; k < r.diagnosis.n; k++) {
+        size_t i = order[k];
+        json_t *f = json_array_get(findings, k);
         assert_string_equal(json_string_value(json_object_get(f, "id")), diagnose_id_name(r.diagnosis.findings[i].id));
         assert_string_equal(json_string_value(json_object_get(f, "fix")), text[i].fix);
         assert_non_null(json_string_value(json_object_get(f, "why")));
+        assert_true(r.diagnosis.findings[i].severity <= last_sev);
+        last_sev = r.diagnosis.findings[i].severity;
+        /* each `command` of the fix, whole and without its backticks */
+        json_t *cmds = json_object_get(f, "commands");
+        assert_true(json_is_array(cmds));
+        size_t ticks = 0;
+        for (const char *p = text[i].fix; (p = strchr(p, '`')) != NULL; p++) ticks++;
+        assert_int_equal(json_array_size(cmds), ticks / 2);
+        for (size_t c = 0; c < json_array_size(cmds); c++) {
+            const char *cmd = json_string_value(json_array_get(cmds, c));
+            assert_non_null(strstr(text[i].fix, cmd));
+            assert_null(strchr(cmd, '`'));
+        }
     }
+    assert_string_equal(json_string_value(json_object_get(json_array_get(findings, 0), "id")), "noeviction_at_limit");
+    /* every CONFIG SET maxmemory comes with the way to keep it */
+    const char *fix0 = json_string_value(json_object_get(json_array_get(findings, 0), "fix"));
+    if (strstr(fix0, "CONFIG SET maxmemory ")) assert_non_null(strstr(fix0, "CONFIG REWRITE"));
     json_decref(j);
     buf_free(&b);
     info_sample_free(&r.sample);
@@ -164,16 +187,23 @@ static void test_text(void **state)
         "                 db0 \"big\"one\" hash 3.5 MiB\n",
         "  [CRITICAL] noeviction_at_limit\n",
         "  [WARNING] large_keys\n",
+        "of maxmemory 8.0 MiB: past the limit, not near it",   /* 100.2 % */
         "\nResult: CRITICAL (exit 2)\n",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!strstr(b.data, want[i])) fail_msg("missing: %s\nin:\n%s", want[i], b.data);
+    /* the cause before the symptom of the same severity */
+    assert_non_null(strstr(b.data, "[CRITICAL] memory_near_limit"));
+    assert_true(strstr(b.data, "[CRITICAL] noeviction_at_limit") < strstr(b.data, "[CRITICAL] memory_near_limit"));
     buf_free(&b);
     info_sample_free(&r.sample);
 
     make(&r, "redis-7.0.15-empty-nomaxmemory.txt", 10);
     buf_init(&b);
     summary_text(&b, &r);
+    /* a 10-byte key is not listed as a "largest key" */
+    assert_null(strstr(b.data, "big\"one"));
+    assert_non_null(strstr(b.data, "no key is large"));
     assert_non_null(strstr(b.data, "no maxmemory limit (0)"));
     if (!strstr(b.data, "No finding: nothing here points to running out of memory.")) fail_msg("%s", b.data);
     assert_non_null(strstr(b.data, "Result: healthy (exit 0)"));
