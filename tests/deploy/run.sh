@@ -14,6 +14,7 @@ step "mixin: the committed alerts, rules and dashboard are what mixin/ makes" ba
 step "promtool check rules" promtool check rules deploy/prometheus/redis_memory_rules.yml deploy/prometheus/redis_memory_alerts.yml
 step "promtool check config" promtool check config --syntax-only deploy/prometheus/prometheus.yml deploy/prometheus/fleet.yml
 step "promtool test rules" promtool test rules tests/deploy/rules_test.yml
+step "amtool check-config" amtool check-config deploy/alertmanager/alertmanager.yml
 step "yamllint" yamllint -c tests/deploy/yamllint.yml deploy grafana/provisioning
 step "Debian package: dpkg-buildpackage, lintian" bash tests/deploy/package_build.sh
 step "manifests and Prometheus end to end" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/deploy

@@ -279,3 +279,69 @@ def test_systemd_unit_works_with_and_without_a_password():
     finally:
         open_redis.stop()
         locked.stop()
+
+
+def _alerts(path=os.path.join(ROOT, "deploy", "prometheus", "redis_memory_alerts.yml")):
+    with open(path) as f:
+        return [r for g in yaml.safe_load(f)["groups"] for r in g["rules"]]
+
+
+def test_every_alert_has_a_runbook_section_and_names_its_redis():
+    """Issue 24: a runbook_url to an anchor of docs/runbooks.md for every alert; a summary
+    that names the Redis (addr), not the exporter's address as if it were Redis's; the
+    package's unit name; rates in plain units."""
+    with open(os.path.join(ROOT, "docs", "runbooks.md")) as f:
+        anchors = {"#" + re.sub(r"[^a-z0-9-]", "", line[3:].strip().lower().replace(" ", "-"))
+                   for line in f if line.startswith("## ")}
+    exporter_level = {"RedisMemoryExporterDown", "RedisMemoryExporterAbsent", "RedisClusterShardNearLimitAlone"}
+    for rule in _alerts():
+        a = rule["annotations"]
+        assert "#" + a["runbook_url"].split("#", 1)[1] in anchors, rule["alert"]
+        text = a["summary"] + " " + a["description"]
+        assert "systemctl status redis_memory_exporter" not in text and "restart redis_memory_exporter" not in text
+        assert "humanize }}/s" not in text, rule["alert"]
+        if rule["alert"] not in exporter_level:
+            assert "$labels.addr" in a["summary"], rule["alert"]
+        assert rule["labels"]["severity"] in ("critical", "warning", "info")
+
+
+def test_mixin_thresholds_reach_expressions_texts_and_dashboard():
+    """Overriding a threshold in _config changes the expression, the words and the
+    dashboard alike (the words once said 80 % whatever the expression said)."""
+    expr = "((import 'mixin/mixin.libsonnet') + {_config+:: {memoryWarning: 0.7, memoryCritical: 0.9}})"
+    alerts = json.loads(subprocess.run(["jsonnet", "-J", ROOT, "-e", expr + ".prometheusAlerts"], cwd=ROOT,
+                                       capture_output=True, text=True, check=True).stdout)
+    rules = {(r["alert"], r["labels"]["severity"]): r for g in alerts["groups"] for r in g["rules"]}
+    high = rules[("RedisMemoryHigh", "warning")]
+    assert ">= 0.7\n" in high["expr"] and "70 %" in high["annotations"]["description"]
+    assert "80 %" not in json.dumps(alerts)
+    crit = rules[("RedisMemoryCritical", "critical")]
+    assert ">= 0.9\n" in crit["expr"] and "90 %" in crit["annotations"]["description"]
+    dash = subprocess.run(["jsonnet", "-J", ROOT, "-e", expr + ".grafanaDashboards['redis_memory.json']"],
+                          cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    d = json.loads(dash)
+    exprs = [t["expr"] for p in d["panels"] for t in p["targets"]]
+    assert any(e.startswith("0.7 * ") for e in exprs) and any(e.startswith("0.9 * ") for e in exprs)
+    assert not any(e.startswith(("0.8 *", "0.95 *")) for e in exprs)
+    steps = [st["value"] for p in d["panels"] for st in
+             p.get("fieldConfig", {}).get("defaults", {}).get("thresholds", {}).get("steps", [])]
+    assert any(abs((v or 0) - 0.7) < 1e-9 for v in steps) and not any(v == 0.8 for v in steps)
+
+
+def test_dashboard_panels_do_not_mix_units_on_one_axis():
+    """A panel whose series have different units gives the others an override (their own
+    unit, the right axis)."""
+    with open(os.path.join(ROOT, "grafana", "dashboards", "redis_memory.json")) as f:
+        d = json.load(f)
+    mixed = {"Fragmentation": "wasted", "Exporter health": "errors"}
+    for p in d["panels"]:
+        if p["title"] in mixed:
+            over = p["fieldConfig"]["overrides"]
+            assert over and any(pr["id"] == "custom.axisPlacement" for o in over for pr in o["properties"]), p["title"]
+            assert not any("/ 1048576" in t["expr"] for t in p["targets"])
+
+
+def test_alertmanager_config_is_valid():
+    run = subprocess.run(["amtool", "check-config", os.path.join(ROOT, "deploy", "alertmanager", "alertmanager.yml")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
