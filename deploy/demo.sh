@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Sets up, builds and runs redis_memory_exporter (Debian 12).
 #   bash deploy/demo.sh [--scenario NAME] [exporter flags...]
 # Without --scenario it watches the Redis at REDIS_ADDR (default 127.0.0.1:6379); when

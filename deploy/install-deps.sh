@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what redis_memory_exporter needs from Debian 12's packages, and nothing else.
 #   install-deps.sh build    compiler and -dev libraries (the default)
 #   install-deps.sh runtime  shared libraries only (the container's final stage)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* buf: a growable byte buffer for building text (exposition, HTML, JSON).
  *
  * Allocation failure aborts the process (xalloc.h). */

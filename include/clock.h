@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* clock: the one place the program reads time.
  *
  * The pure core never calls these: it is handed the time by its callers, so that tests

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* clusters: memory across the shards of each Redis Cluster the exporter follows. Pure.
  *
  * Targets carrying a `cluster` label (discovery sets it) are grouped by it; among each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* collector: all targets on one event_base, and the publishing of their results.
  *
  * Threading: runs on the event_base thread. After polls complete it renders the text

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* config: command line and environment -> an immutable configuration.
  *
  * Flags are rows of a table (src/config.c) that say where each value goes, its kind,

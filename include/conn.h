@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* conn: one non-blocking connection to a Redis server: socket, RESP reader, reply queue.
  *
  * Built on libevent bufferevents (TCP with evdns name resolution, unix sockets, TLS with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* credmap: the password map file, in redis_exporter's JSON format, parsed and looked up.
  *
  *   {"redis://host:6379": "password", "rediss://exporter@host2:6380": "other", "unix:///run/r.sock": ""}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* creds: what each configured target AUTHs with, and its re-reading.
  *
  * Sources, first match wins: the password map file (credmap.h) entry for the target;

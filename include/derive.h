@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* derive: samples over time -> derived values. Pure: the caller passes the time.
  *
  * Each target keeps a derive_history. Every successful poll pushes its sample; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* diagnose: the ways Redis runs out of memory, as a table of findings. Pure.
  *
  * Each row of the table is one cause: decide(model, settings) says whether it holds and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* discover: follows a Redis Cluster from a seed node, or a Sentinel-managed master from a
  * sentinel, and keeps the list of targets it finds.
  *

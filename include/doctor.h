@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* doctor: `redis_memory_exporter doctor` — a one-shot diagnosis of one Redis.
  *
  * Polls the first --redis.addr once (the same INFO and CONFIG GET activedefrag as the

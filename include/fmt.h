@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fmt: small formatting helpers shared by every renderer (findings, doctor, landing). Pure. */
 #ifndef RME_FMT_H
 #define RME_FMT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* guard: keeps a few HTTP clients from starving the rest (slowloris, idle floods).
  *
  * Every connection is tracked from accept to close with the phase it is in and since

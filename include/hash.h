@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hash: FNV-1a over a string, for "is it the same as before?" questions (a run_id, a log
  * line's detail) where keeping a hash is cheaper than keeping the text. Not for tables an
  * attacker fills: it is not keyed. */

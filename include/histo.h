@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* histo: a fixed-bucket histogram (Prometheus style: upper bounds, +Inf implied). Pure.
  *
  * The bounds are a static table owned by whoever defines the histogram; a histo only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http: the libmicrohttpd server for /metrics, / and /healthz.
  *
  * Threading: libmicrohttpd runs a pool of polling threads (epoll, one per core). Handlers take

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* info: INFO reply text -> info_sample. Pure: no I/O, no clock, no globals.
  *
  * Parsing follows Sentinel's rules: split on LF (a CR before it is dropped), skip blank

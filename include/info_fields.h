@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The INFO fields the exporter reads: one row each, the only place a field is named.
  *
  *   X(ID, "info_key", "metric_name" or NULL, KIND, "HELP text")

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* landing: the HTML page at "/": the targets, their state and last error class, their
  * usage against maxmemory, and each finding with why it matters and its fix, in order of
  * attention (not up, then the fullest; a page shows a fleet's first few hundred). Pure:

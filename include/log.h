@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* log: leveled, structured lines on stderr, as logfmt or JSON.
  *
  *   log_kv(LOG_WARN, "poll failed", "addr", addr, "reason", "timeout", NULL);

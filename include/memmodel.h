@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* memmodel: where a server's memory goes, part by part, from whatever its version reports.
  * Pure: no I/O, no clock, no globals.
  *

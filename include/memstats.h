@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* memstats: what MEMORY STATS adds to INFO. Pure.
  *
  * The target asks MEMORY STATS at most once a minute (it walks every db's tables) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* negotiate: HTTP content negotiation for /metrics. Pure. */
 #ifndef RME_NEGOTIATE_H
 #define RME_NEGOTIATE_H

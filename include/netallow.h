@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* netallow: where discovery may go. Pure.
  *
  * A discovering item's `allow:` list: CIDRs ("10.0.0.0/8", "127.0.0.1/32", "fd00::/8")

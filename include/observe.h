@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* observe: the one step from what was seen to what it means. Pure.
  *
  * (history, sample, server config, sampled keys, now) -> derived values and findings,

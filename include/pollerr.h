@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pollerr: the fixed set of reasons a poll can fail. Bounded on purpose: the reason is a
  * label value, and error text (addresses, ports, server messages) never becomes one. */
 #ifndef RME_POLLERR_H

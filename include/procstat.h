@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* procstat: the exporter's own process_* metrics, read from /proc (Linux). */
 #ifndef RME_PROCSTAT_H
 #define RME_PROCSTAT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* render: targets' reports -> exposition text (0.0.4 and OpenMetrics 1.0).
  * Pure: writes into the caller's buffer; no I/O, no clock, no globals.
  *

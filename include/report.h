@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* report: everything known about one target, the one type every output reads.
  *
  * The target fills what it saw (the sample, server facts, the sampler's summary, how

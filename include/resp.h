@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* resp: a bounded RESP reader. Pure: bytes in, replies out; no I/O.
  *
  * hiredis's reader does the parsing; this module bounds it. Bytes are counted against an

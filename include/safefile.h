@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* safefile: reading a small configuration or secret file without letting it stall the
  * event loop or be read half-written.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sampler: the key sampler, as a pure state machine. No I/O, no clock, no hiredis.
  *
  * It finds large keys with read-only commands only: SELECT, SCAN ... COUNT, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shard: which of N exporter replicas watches a target (--targets.shard=I/N). Pure.
  *
  * Rendezvous (highest random weight) hashing on the target's key: every replica computes

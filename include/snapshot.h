@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snapshot: one immutable, reference-counted published result.
  *
  * Served bytes never claim more freshness than they have: each snapshot knows until when

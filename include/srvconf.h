@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* srvconf: the server settings read with CONFIG GET, one row each. Pure.
  *
  *   X(ID, "parameter", "metric name" or NULL, "HELP text")

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* summary: one target's report as the doctor prints it: text for people, JSON for
  * machines. Pure: writes into the caller's buffer.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* target: one Redis endpoint polled on a timer over a persistent connection (conn.h).
  *
  * A state machine, written as a phase x event table in target.c:

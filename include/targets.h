@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* targets: the --targets.file YAML (libyaml) -> target specs (tspec.h). Pure: text in,
  * specs out; paths in it are made absolute against the file's directory but not read.
  *

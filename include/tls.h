@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tls: the client side of TLS to Redis (rediss://), on OpenSSL.
  *
  * One tls_client holds the SSL_CTX every TLS connection starts from: the CA store (a file,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* topology: what Cluster nodes and Sentinels say about who is where, parsed. Pure.
  *
  * CLUSTER SHARDS (7.0+) gives the shards, each with its slots and its nodes (address,

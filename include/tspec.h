@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tspec: one target as configured or discovered, before it is polled: its address, the
  * labels it carries, its credentials by reference, its TLS settings and sampler budget,
  * and where it came from. Owned strings; tspec_copy / tspec_free. Pure.

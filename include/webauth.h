@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* webauth: HTTP basic authentication against bcrypt hashes.
  *
  * A password is checked with libxcrypt's crypt_rn and compared in constant time; a user

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* webcfg: --web.config.file, in the Prometheus exporter-toolkit format, parsed with libyaml.
  *
  *   tls_server_config:   cert_file, key_file, client_auth_type, client_ca_file,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* xalloc: the one allocation-failure policy of the program.
  *
  * Every allocation that fails aborts with one line on stderr. A monitoring daemon that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* yamlguard: a YAML text refused before libyaml's cost can grow. Pure.
  *
  * libyaml's scanner is quadratic in nesting depth (50,000 nested flow sequences, 100 KB,

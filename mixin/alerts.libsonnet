@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Alerts for Redis memory. Each alert's severity follows what will fail (as the
 // exporter's findings do): critical when writes fail or are about to, warning when
 // something needs a person this week, info for a note (an allkeys-* cache at its limit

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Writes the alerts, the recording rules and the Grafana dashboard from the mixin.
 #   bash mixin/build.sh           write deploy/prometheus/redis_memory_{alerts,rules}.yml and
 #                                 grafana/dashboards/redis_memory.json

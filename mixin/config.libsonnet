@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the alerts and the dashboard share: change a threshold here (or in your own
 // _config+::) and the expressions, the alert texts and the dashboard follow.
 {

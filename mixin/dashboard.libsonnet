@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Grafana dashboard: Redis memory against maxmemory, why it runs out, and the
 // exporter's findings. Panels share the instance/Redis selector and the data source.
 local ds = { type: 'prometheus', uid: '${datasource}' };

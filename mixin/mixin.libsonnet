@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // redis_memory_exporter's Prometheus mixin, the one source of its alerts, recording rules
 // and Grafana dashboard (as kube-prometheus users import mixins):
 //   local redis = import 'redis_memory_exporter/mixin/mixin.libsonnet';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Recording rules shared by the alerts and the Grafana dashboard. They use metric names
 // that redis_memory_exporter and oliver006/redis_exporter share, so they work with either
 // exporter (addr is empty for redis_exporter).

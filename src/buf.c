@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* buf: growable text buffer. See include/buf.h. */
 #include "buf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* clock: monotonic and real time, and timevals. See include/clock.h. */
 #include "clock.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* clusters: per-Cluster memory and the one-shard-full finding. See include/clusters.h. */
 #include "clusters.h"
 

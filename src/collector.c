@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* collector: the target set, its sources, and coalesced rendering into published
  * snapshots. See include/collector.h. */
 #include "collector.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* config: flags and environment. See include/config.h. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* conn: bufferevent + bounded RESP reader (resp.h) + tagged reply queue. See include/conn.h. */
 #include "conn.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* credmap: the JSON password map (jansson). See include/credmap.h. */
 #include "credmap.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* creds: per-target credentials from the password, the password file and the map. See include/creds.h. */
 #include "creds.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* derive: rates, ratios and forecasts from successive samples. See include/derive.h. */
 #include "derive.h"
 

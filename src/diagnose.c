@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* diagnose: the findings table. See include/diagnose.h.
  *
  * A row is {id, decide, explain}. decide reads the context (the model, the derived values,

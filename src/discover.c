@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* discover: Cluster and Sentinel discovery over conn. See include/discover.h. */
 #include "discover.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* doctor: one-shot diagnosis. See include/doctor.h.
  *
  * A thin driver: one target made from the same options as the daemon's, polled once on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fmt: shared formatting helpers. See include/fmt.h. */
 #include "fmt.h"
 

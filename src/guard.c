@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* guard: HTTP connection deadlines and reserved capacity. See include/guard.h. */
 #include "guard.h"
 

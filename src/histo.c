@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* histo: fixed-bucket histograms. See include/histo.h. */
 #include "histo.h"
 

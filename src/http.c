@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http: libmicrohttpd glue. See include/http.h.
  *
  * A "site" is one running libmicrohttpd daemon with its own immutable web configuration

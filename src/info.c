@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* info: INFO text -> info_sample. See include/info.h. */
 #include "info.h"
 

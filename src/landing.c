@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* landing: the HTML landing page. See include/landing.h.
  *
  * Made for looking: per target a bar of used memory against maxmemory with where it goes

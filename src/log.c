@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* log: logfmt / JSON lines on stderr. See include/log.h.
  * Globals: the level and format, written once before threads start, then only read. */
 #include "log.h"

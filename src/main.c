@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* main: flags -> config, signals, start and stop.
  *
  * Threading model of the whole program: the main thread runs the libevent loop (every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* memmodel: the memory accounting model. See include/memmodel.h. */
 #include "memmodel.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* memstats: MEMORY STATS pairs -> values. See include/memstats.h. */
 #include "memstats.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* negotiate: Accept and Accept-Encoding parsing. See include/negotiate.h. */
 #include "negotiate.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* netallow: where discovery may go. See include/netallow.h. */
 #include "netallow.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* observe: model + derive + diagnose in one pure step. See include/observe.h. */
 #include "observe.h"
 

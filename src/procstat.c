@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* procstat: process_* figures from /proc/self. See include/procstat.h. */
 #include "procstat.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* render: exposition text (0.0.4 and OpenMetrics 1.0). See include/render.h. */
 #include "render.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* resp: hiredis's reader, bounded. See include/resp.h. */
 #include "resp.h"
 

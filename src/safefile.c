@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* safefile: see include/safefile.h. */
 #include "safefile.h"
 

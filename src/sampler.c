@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sampler: pure key sampler. See include/sampler.h. */
 #include "sampler.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shard: rendezvous hashing. See include/shard.h. */
 #include "shard.h"
 

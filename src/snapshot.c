@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* snapshot: immutable refcounted bodies and the published slot. See include/snapshot.h.
  * Threading: see the header; refcounts are C11 atomics. */
 #include "snapshot.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* srvconf: CONFIG GET pairs -> values. See include/srvconf.h. */
 #include "srvconf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* summary: the doctor's text and JSON. See include/summary.h. */
 #include "summary.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* target: one Redis endpoint's state machine. See include/target.h.
  * Threading: the event_base's thread only. */
 #include "target.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* targets: the targets file. See include/targets.h. */
 #define _GNU_SOURCE   /* qsort_r */
 #include "targets.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tls: client TLS contexts for rediss:// targets, re-read when their files change. See include/tls.h. */
 #include "tls.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* topology: CLUSTER SHARDS, CLUSTER NODES and Sentinel replies. See include/topology.h. */
 #include "topology.h"
 

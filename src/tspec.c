@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tspec: target specs. See include/tspec.h. */
 #include "tspec.h"
 

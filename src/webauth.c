@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* webauth: basic auth with bcrypt. See include/webauth.h. */
 #include "webauth.h"
 

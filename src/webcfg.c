@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* webcfg: the exporter-toolkit web config. See include/webcfg.h. */
 #include "webcfg.h"
 

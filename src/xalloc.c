@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* xalloc: allocation that aborts on failure. See include/xalloc.h. */
 #include "xalloc.h"
 

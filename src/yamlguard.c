@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* yamlguard: see include/yamlguard.h. */
 #include "yamlguard.h"
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Checks, before anything is built, that every tool the test suite runs is here and works,
 # and names what is missing with the Debian package that brings it. A missing piece
 # otherwise shows only minutes later, deep in a build or a test (a fresh machine without

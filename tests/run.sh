@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Sets up and runs the whole test suite on Debian 12: installs the packages, builds,
 # runs every ctest suite (cmocka unit tests, integration tests against a real
 # redis-server, deployment checks with promtool and a real Prometheus), then the unit

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """/metrics latency for a normal client while 500 idle and 500 slowloris connections are
 held (issue goal: p99 <= 100 ms), beside the same client with no abuse, in one run.
 Prints figures; never fails on a missed goal. Only 127.0.0.1 (and 127.0.x.y as sources).

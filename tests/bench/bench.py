@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Side-by-side benchmark: redis_memory_exporter, redis_exporter (Go) and nginx.
 
 Run it through tests/bench/run.sh, which installs the Debian packages, builds the exporter and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rme_bench_core: parse + derive + render of INFO files, for instruction counts.
  *
  *   rme_bench_core [-n ROUNDS] [--piece] FILE...

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Fleet scale: one exporter with N targets (default 10,000) from a targets file, polled
 every second, for SECONDS (default 20) without scrapes, then /scrape?target= for random
 targets. The targets are N distinct unix socket paths (symlinks to the sockets of 4

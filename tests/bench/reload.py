@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """How long reading a large targets file takes, start-up and SIGHUP reload (issue 21: the
 "listed twice" check compared every pair, 190 s at 100,000 targets, on the event loop).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark redis_memory_exporter side by side with redis_exporter (Go) and nginx.
 #
 #   bash tests/bench/run.sh

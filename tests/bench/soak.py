@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Soak: the exporter for SECONDS (default 600) with a healthy Redis, a Redis behind a
 fault proxy that cycles through faults (latency, cut replies, one byte a second, dropped
 connections, healthy again), a lying server (a billion-element header), scrapes every

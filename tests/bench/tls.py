@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """TLS cost, measured: the exporter watching N targets (default 200) of one TLS-only
 redis-server and then of a plain one (the targets are its databases /0 .. /N-1, distinct
 addresses) for SECONDS each at a 1 s interval: exporter CPU (% of one core) and RSS.

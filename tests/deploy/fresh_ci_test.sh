@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The README's promise, checked as a new user meets it: on a fresh Debian 12 root
 # (debootstrap minbase, nothing installed by hand), a clean clone of this repository's
 # HEAD runs `bash .ci/run` (the README's test command) to the end. Catches an install

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by the fresh-machine checks (package_test.sh, fresh_ci_test.sh): a Debian 12
 # minbase root made with debootstrap in $root from a base tarball cached in $cache, with
 # the machine's resolver, /proc, /sys and /dev mounted, and no service started inside it

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the Dockerfile with podman on a locally made debian:bookworm-slim base image
 # (no registry needed), then runs the image's binary with chroot against a real
 # redis-server on loopback and checks /metrics. Slow (debootstrap): run before each

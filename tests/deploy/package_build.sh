@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian package builds with Debian's own tooling from the repository's files and is
 # lintian-clean (remaining tags are overridden in debian/, each with its reason). The
 # slower install/purge check on a fresh root is tests/deploy/package_test.sh.

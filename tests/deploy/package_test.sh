@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian package on a fresh Debian 12 root (debootstrap), from a clean copy of this
 # repository: the README's manual build works there; the package builds with Debian's
 # tooling (dpkg-buildpackage), installs (system user, unit enabled, /etc/default file,

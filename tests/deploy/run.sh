@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Deployment checks: promtool on the rules and their unit tests, yamllint on every YAML
 # file, structural checks of the manifests, and the end-to-end test with a real Prometheus.
 # Needs EXPORTER_BIN (ctest sets it) or build/redis_memory_exporter.

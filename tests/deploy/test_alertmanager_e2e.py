@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One incident, one page: Debian's Prometheus evaluates the shipped alerts on the
 exporter's series and sends them to Debian's Alertmanager running the shipped
 configuration (deploy/alertmanager/alertmanager.yml, its inhibit_rules), whose receivers

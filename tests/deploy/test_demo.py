@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The demo's scenarios (issue 12): `bash deploy/demo.sh --scenario NAME` drives a
 throw-away redis-server on a port of its own into real trouble; within a minute /metrics
 and `doctor --output=json` show the expected findings. Stopping the demo stops that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Structural checks of the deployment files: Kubernetes manifests, docker-compose, the
 systemd unit and the Grafana provisioning. No cluster is available here, so these check
 what can go wrong in the files themselves (mismatched ports and selectors, missing
@@ -345,3 +346,23 @@ def test_alertmanager_config_is_valid():
     run = subprocess.run(["amtool", "check-config", os.path.join(ROOT, "deploy", "alertmanager", "alertmanager.yml")],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_licence_is_stated_everywhere():
+    """Apache-2.0: the text, an SPDX line in every source file, and debian/copyright in
+    DEP-5 form naming it (without a licence no one may redistribute the project)."""
+    with open(os.path.join(ROOT, "LICENSE")) as f:
+        assert "Apache License" in f.read(200)
+    files = subprocess.run(["git", "ls-files", "src", "include", "tests/unit", "tests/fuzz/*.c", "*.py", "*.sh"],
+                           cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    missing = []
+    for name in files:
+        if name.endswith((".c", ".h", ".py", ".sh")):
+            with open(os.path.join(ROOT, name)) as f:
+                if "SPDX-License-Identifier: Apache-2.0" not in f.read(300):
+                    missing.append(name)
+    assert not missing, missing
+    with open(os.path.join(ROOT, "debian", "copyright")) as f:
+        text = f.read()
+    assert text.startswith("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/")
+    assert "License: Apache-2.0" in text and "unspecified" not in text

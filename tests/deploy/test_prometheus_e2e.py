@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """End to end with real parts: Debian's Prometheus scrapes the exporter, which polls a real
 redis-server. Filling Redis past 80 % of maxmemory makes the memory alert go pending, then
 firing; every PromQL expression of the dashboard and the rules returns data."""

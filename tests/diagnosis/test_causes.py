@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Causes beyond the first five (issue 13), each reproduced on real redis-servers as it
 happens in production. Each test asserts the finding, its severity and that no other
 finding appears; where the printed fix is safe to run, it runs it as printed and checks

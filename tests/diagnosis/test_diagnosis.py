@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Each way Redis runs out of memory, reproduced on a real redis-server as it happens in
 production; the expected findings (and no others) must show in /metrics, on the landing
 page and in the doctor's report."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Causes the field corpus showed (issue 20), each reproduced on a real redis-server: a
 client sending a large command that has not arrived whole, script engine memory with no
 limit at all, and memory kept after a peak. Each test asserts the finding, its severity and

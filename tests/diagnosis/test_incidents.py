@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The field corpus (tests/fixtures/incidents/): every INFO pasted into a public incident
 thread goes through the doctor, as a text report and as JSON, and again with CRLF line
 endings; each must give what its thread established (CASES: written before the doctor was

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the password map parser (jansson) on any bytes. Invariants: no crash, no
  * leak; a failure says why in one line and leaves the map empty (that it never quotes a
  * password is unit-tested); a success holds only valid targets, each found again by its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: flags and addresses. The input is split at NUL bytes into argv. Invariants:
  * no crash; a parse succeeds or fails with one line that names a flag (starts with "--",
  * "env" or "default", or an unexpected argument); an address parses or gives a reason. */

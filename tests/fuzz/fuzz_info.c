@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the INFO parser on any bytes. Invariants: no crash or sanitizer report; every
  * field present holds a finite number; the kept dbs and errorstats stay bounded. */
 #include <math.h>

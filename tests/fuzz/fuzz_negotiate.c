@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: content negotiation on any Accept and Accept-Encoding headers (the input
  * split at its first NUL). Invariant: no crash; NULL and empty mean text, no gzip. */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: parse -> derive -> observe -> render of any INFO text, in every output.
  * Invariants: the exposition is well formed line by line (HELP, TYPE or a sample with a
  * valid name, well-quoted labels without control bytes and a number), ends with one

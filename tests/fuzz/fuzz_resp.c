@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the bounded RESP reader. The first two bytes pick the allowance (up to 64 KiB)
  * and the next one how the rest is cut into chunks. Invariants: no crash; no reply holds
  * more elements than the allowance permits (one per 4 bytes); after TOO_LARGE or PROTOCOL

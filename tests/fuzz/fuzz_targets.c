@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the targets file (YAML) on any bytes. Invariants: no crash, no leak, no
  * stall (a deep or long document is refused by yamlguard before libyaml's scanner grows
  * quadratic: the depth bomb is a saved regression); a failure says why in one printable

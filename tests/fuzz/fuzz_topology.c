@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: what servers answer the discoverer and the target beside INFO, parsed: Cluster
  * nodes and sentinels (topology.h), MEMORY STATS (memstats.h) and CONFIG GET (srvconf.h).
  * A lying or broken server controls these bytes. The first byte picks the form: even, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the web config parser (libyaml) on any text. File names resolve under a
  * directory that does not exist, so no file is read. Invariants: no crash; a success
  * yields a consistent config (TLS only with a certificate and key; every user with a

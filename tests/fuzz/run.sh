@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Fuzzing: builds the libFuzzer harnesses (clang, ASan + UBSan) in build-fuzz/, replays
 # every saved regression input, then fuzzes each harness for SECONDS (default 10) from its
 # seeds (tests/fuzz/seeds/, the INFO fixtures) and prints the runs per harness.

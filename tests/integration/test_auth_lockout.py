@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A password guesser cannot keep a right password out (issue 21): an attacker on
 127.0.0.3 sends wrong basic-auth passwords back to back, as fast as it can, while a new
 scraper with the right password on 127.0.0.1 asks ten times: at least nine answers are

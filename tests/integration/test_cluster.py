@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Redis Cluster discovery against a real six-node Cluster made here: every node found
 from one seed and labelled with its shard and role; a primary killed -> its replica is
 promoted and followed, only the dead node says redis_up 0; a node added and removed."""

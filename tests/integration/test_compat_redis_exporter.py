@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Names, types and values shared with redis_exporter (Debian's prometheus-redis-exporter)
 are the same on the same server, so its dashboards and rules keep working."""
 import os

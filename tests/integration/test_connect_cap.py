@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A cap on connects in flight (issue 11): a fleet coming back at once must not stampede.
 Sixteen TLS targets on a server that accepts TCP and never answers the TLS handshake:
 each connect holds its slot until the poll timeout. With --poll.max-concurrent-connects=3

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Bad input loses nothing: wrong flags, passwords, unreachable, garbage, silent, huge,
 closing and old servers. The exporter never crashes or stalls, answers /metrics quickly,
 keeps memory bounded and never shows a secret."""

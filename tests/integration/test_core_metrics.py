@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The exporter against a real redis-server: values, ratio, evictions, OOM rejections,
 restarts, resets, exposition format and HTTP behaviour."""
 import gzip

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Per-target credentials from a password map in redis_exporter's JSON format: three real
 servers with three passwords (one an ACL user named only in the map); one password
 rotated on the server and in the file is picked up without a restart, while the other

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Discovery cannot be turned against the exporter (issue 21): hostile Cluster nodes and
 sentinels on other loopback addresses (127.0.0.2, 127.0.0.3 stand for other hosts) name
 addresses of their choosing. Outside the seed's allow: (or its own scope without one) no

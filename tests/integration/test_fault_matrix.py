@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The fault matrix: each fault on one target while a healthy target beside it is watched.
 For every case: the exporter does not crash, reports the right reason, recovers within a
 few polls once the fault ends, and the healthy target is polled all the while."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Multi-target HTTP and sharding: /scrape answers a listed target with its series only
 and a 404 for anything else, proven never to connect there; three exporters with
 --targets.shard split 30 targets so that each is polled by exactly one, and a real

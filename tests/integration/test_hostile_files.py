@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Files that cannot stall the exporter (issue 21): a 100 KB YAML depth bomb, a FIFO and a
 file rewritten in place, as the targets file and as the web config, while a real
 redis-server is polled every 500 ms. Its polls never stop, /healthz stays ok, scrapes are

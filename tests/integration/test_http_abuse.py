@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """HTTP clients that misbehave on purpose cannot keep Prometheus from its scrape: idle
 floods and slowloris clients are cut by deadlines and by the reserved capacity. How fast
 the scraper is answered meanwhile is a benchmark figure (tests/bench/abuse.py)."""

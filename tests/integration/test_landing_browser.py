@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The landing page as a person sees it: loaded in headless Chromium (Debian's chromium)
 against a real Redis in trouble. The DOM the browser built must carry the bar, the chart
 with the limit, the numbers and each fix command in its own element; the screenshot must

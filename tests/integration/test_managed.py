@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What managed services impose, reproduced on a real redis-server: the minimal ACL user
 the README documents (its ACL SETUSER lines are read from the README and run as
 written), CONFIG renamed away, MEMORY or CLIENT forbidden. The exporter stays up in each,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Errors that say what to do, and a password given after start that is used whole
 (issue 24, items 1 and 3), against real redis-servers on loopback."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Secrets out of reach of a same-user process (issue 21): the exporter marks itself not
 dumpable before it reads a password, so its /proc files belong to root and a process of
 its own user can read neither its environment nor its memory; no core file is written."""

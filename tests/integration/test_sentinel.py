@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Sentinel discovery against real redis-sentinel processes watching a real primary and
 replica: both found from the sentinels with their roles; after a failover the new
 primary is watched as primary and the old one relabelled replica, without a restart."""

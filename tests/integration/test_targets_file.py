@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """--targets.file against real servers: labels on every series, targets added, removed and
 relabelled while the others keep their connections, a broken file kept out (and said so
 in redis_memory_exporter_config_last_reload_successful), SIGHUP, per-target credentials."""

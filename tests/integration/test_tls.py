@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """TLS to Redis against a real TLS-only redis-server with certificates made here by
 openssl: verified, mutual, refused for each reason with a log line that says why,
 certificates rotated on disk and picked up without a restart, the doctor over TLS, and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """--web.config.file: TLS with certificates made by openssl, basic auth with bcrypt, client
 certificates, headers, unknown keys refused, reload on change; and a real Prometheus that
 scrapes over HTTPS with basic auth."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Misbehaving HTTP clients, for the connection-abuse test and benchmark: many idle
 connections and slowloris clients (a header line every few seconds), each group spread
 over loopback source addresses 127.0.x.y so that the per-client limit does not stop

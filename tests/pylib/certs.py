@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Certificates made with the openssl command line for TLS tests: a CA, server and client
 certificates signed by it, and others signed by a second CA. Everything for 127.0.0.1."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A real Redis Cluster on loopback: N redis-server processes with cluster-enabled, joined
 by redis-cli --cluster create, with a short node timeout so that a failover takes about
 a second. Only 127.0.0.1."""

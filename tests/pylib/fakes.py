@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Deliberately misbehaving servers on loopback, for fault and attack cases only: everything that a
 real redis-server can do is tested against a real redis-server."""
 import socket

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A loopback TCP proxy between the exporter and a real redis-server that misbehaves on
 request: added latency, replies cut short, one byte a second, connections dropped. For
 fault tests only; it listens on 127.0.0.1 and forwards to 127.0.0.1."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Real processes for the Python test suites: a redis-server and the exporter, each on a
 free loopback port, stopped at the end. Only 127.0.0.1 is ever used."""
 import http.client

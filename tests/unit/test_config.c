@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for config: target addresses, durations, sizes, flags, environment,
  * password file. Errors must name the flag and never echo a secret. */
 #include <setjmp.h>

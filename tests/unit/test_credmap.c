@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* credmap: redis_exporter's JSON password map. Entries match targets by endpoint and
  * user; errors tell a position or an entry's number, never a password. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for derive: ratio, rates, resets, forecast, policy classes. */
 #include <setjmp.h>
 #include <stdarg.h>

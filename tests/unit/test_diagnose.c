@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for diagnose: each finding from a crafted INFO text or a real fixture, and
  * the healthy case with none. Table-driven. */
 #include <setjmp.h>

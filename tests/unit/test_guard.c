@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the HTTP connection guard's decision: deadlines per phase and the
  * reserved capacity, oldest first, never a connection that is being answered. */
 #include <setjmp.h>

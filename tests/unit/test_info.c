@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the INFO parser: every fixture, per-fixture facts, and hostile input. */
 #include <setjmp.h>
 #include <stdarg.h>

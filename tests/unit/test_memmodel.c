@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for memmodel: the accounting model on every captured INFO and every pasted
  * incident (parts known or unknown, never a 0 that stands for "not reported"), the version
  * read or bounded from the fields, the commands a version has, CONFIG GET standing in for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for content negotiation: what Prometheus, browsers and curl send. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for netallow: what a node may announce, allow: lists of networks and names,
  * and the seed's own scope when there is no list. Table-driven. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for procstat's reading of another process's swap: only a Redis, Valkey or
  * KeyDB server's VmSwap is taken (a pid from INFO may name another process here), from a
  * procfs laid out in a temporary directory. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for render: exact lines, family structure, escaping, numbers, stale targets,
  * OpenMetrics made from the text. */
 #define _GNU_SOURCE   /* memmem */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the bounded RESP reader: replies in pieces, the byte allowance, what a
  * reply may declare, garbage and nesting. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the key sampler: the commands it asks for, how it takes replies, the
  * budget, cycles over several dbs, errors, names. No Redis: replies are plain data. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for snapshots: freshness judged at serve time, the loop's liveness, bodies
  * made on demand (OpenMetrics, gzip) and the published slot's references. */
 #include <setjmp.h>

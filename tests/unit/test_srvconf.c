@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for srvconf (CONFIG GET pairs, as replies and as pasted output) and memstats
  * (MEMORY STATS pairs): what the doctor reads from a ticket and the target from Redis. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the doctor's renderers (text and JSON) and the observe step that feeds
  * them: a saved INFO goes through observe into a report, and what a person and a
  * machine read is checked. The JSON is parsed back with jansson. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* targets: the targets file. Defaults apply to every item and items override them;
  * relative paths resolve against the file's directory; every mistake names its item. */
 #include <setjmp.h>

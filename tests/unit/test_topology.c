@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* topology: CLUSTER SHARDS and CLUSTER NODES, Sentinel replies; shard: rendezvous hashing. */
 #include <setjmp.h>
 #include <stdarg.h>

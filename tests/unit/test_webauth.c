@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for basic auth: bcrypt checks, the caches of verified and failed pairs,
  * unknown users, each address's budget of uncached checks, the bounded wait for the bcrypt
  * slot, and the cache carried across a reload with the same users. */
