@@ -13,7 +13,7 @@ need_cmd() {   # command, package
 for pair in cc:build-essential cmake:cmake pkg-config:pkg-config clang:clang redis-server:redis-server \
             redis-sentinel:redis-sentinel redis-cli:redis-tools prometheus:prometheus promtool:prometheus \
             prometheus-redis-exporter:prometheus-redis-exporter chromium:chromium jsonnet:jsonnet yamllint:yamllint \
-            curl:curl dpkg-buildpackage:dpkg-dev lintian:lintian help2man:help2man \
+            curl:curl dpkg-buildpackage:dpkg-dev lintian:lintian \
             prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager scdoc:scdoc; do
   need_cmd "${pair%%:*}" "${pair#*:}"
 done

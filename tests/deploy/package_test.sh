@@ -43,7 +43,7 @@ in_root bash -c 'cd /src/rme && bash deploy/install-deps.sh build >/tmp/deps.log
 [ -x "$root/src/rme/build/redis_memory_exporter" ]
 
 step "the package builds with dpkg-buildpackage"
-in_root bash -c 'apt-get install -y -qq --no-install-recommends debhelper dpkg-dev fakeroot help2man lintian >/tmp/pkgdeps.log 2>&1'
+in_root bash -c 'apt-get install -y -qq --no-install-recommends debhelper dpkg-dev fakeroot scdoc lintian >/tmp/pkgdeps.log 2>&1'
 in_root bash -c 'cd /src/rme && rm -rf build && dpkg-buildpackage -us -uc -b >/tmp/dpkg.log 2>&1' \
   || { tail -30 "$root/tmp/dpkg.log"; exit 1; }
 deb=$(ls "$root"/src/redis-memory-exporter_*_amd64.deb)

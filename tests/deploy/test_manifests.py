@@ -366,3 +366,74 @@ def test_licence_is_stated_everywhere():
         text = f.read()
     assert text.startswith("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/")
     assert "License: Apache-2.0" in text and "unspecified" not in text
+
+
+def test_web_config_example_passes_promtool_as_its_comment_says():
+    """The example names tls/server.crt and tls/server.key beside itself: with them
+    there, promtool check web-config passes (it failed on the example as shipped)."""
+    d = tempfile.mkdtemp(prefix="rme-webcfg-")
+    try:
+        shutil.copy(os.path.join(ROOT, "deploy", "web-config.example.yml"), os.path.join(d, "web-config.yml"))
+        os.mkdir(os.path.join(d, "tls"))
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                        "-keyout", os.path.join(d, "tls", "server.key"), "-out", os.path.join(d, "tls", "server.crt")],
+                       check=True, capture_output=True)
+        run = subprocess.run(["promtool", "check", "web-config", os.path.join(d, "web-config.yml")],
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stdout + run.stderr
+        with open(os.path.join(ROOT, "deploy", "web-config.example.yml")) as f:
+            assert "promtool check web-config web-config.yml" in f.read()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_man_page_has_every_section_and_every_flag():
+    """docs/man.sh: scdoc with the binary's own flags; every section the on-call needs."""
+    exe = os.environ.get("EXPORTER_BIN", os.path.join(ROOT, "build", "redis_memory_exporter"))
+    page = subprocess.run(["bash", os.path.join(ROOT, "docs", "man.sh"), exe], capture_output=True, text=True, check=True).stdout
+    for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "THE DOCTOR", "EXIT STATUS", "ENVIRONMENT", "FILES",
+                    "SIGNALS", "SEE ALSO"):
+        assert f'.SH {section}\n' in page or f'.SH "{section}"\n' in page, section
+    flags = re.findall(r"^  (--[a-z0-9.-]+)", subprocess.run([exe, "--help"], capture_output=True, text=True).stdout, re.M)
+    assert len(flags) > 30
+    for flag in flags:
+        assert "\\fB" + flag.replace(".", ".\\&") + "\\fR" in page, flag   # scdoc writes "." as ".\&"
+    rendered = subprocess.run(["man", "-l", "-"], input=page, capture_output=True, text=True,
+                              env={**os.environ, "MANWIDTH": "80"}).stdout
+    assert "EXIT STATUS" in rendered and "--redis.addr=ADDR" in rendered.replace("‐", "-")
+
+
+def test_unit_serves_on_loopback_and_is_sized_for_fleets():
+    with open(os.path.join(ROOT, "deploy", "systemd", "redis_memory_exporter.service")) as f:
+        unit = f.read()
+    assert "Environment=EXPORTER_FLAGS=--web.listen-address=127.0.0.1:39121" in unit
+    assert not re.search(r"listen-address=:39121(?! serves)", unit.split("[Service]")[1])
+    assert "LimitCORE=0" in unit
+    m = re.search(r"^MemoryMax=(\d+)M$", unit, re.M)
+    assert m and int(m.group(1)) >= 200, "a 10,000-target fleet (about 150 MiB) must fit"
+    with open(os.path.join(ROOT, "debian", "redis-memory-exporter.docs")) as f:
+        docs = f.read().split()
+    assert "README.md" in docs and "deploy/README.md" not in docs   # two README.md: the second won
+
+
+def test_docs_agree_with_help_and_the_findings_table():
+    """docs/flags.md names every flag --help lists and no other; docs/findings.md every
+    finding id of the table (include/diagnose.h); the README stays a front door."""
+    exe = os.environ.get("EXPORTER_BIN", os.path.join(ROOT, "build", "redis_memory_exporter"))
+    helptext = subprocess.run([exe, "--help"], capture_output=True, text=True).stdout
+    flags = set(re.findall(r"^  --([a-z0-9.-]+)", helptext, re.M))
+    with open(os.path.join(ROOT, "docs", "flags.md")) as f:
+        documented = set(re.findall(r"^\| `--([a-z0-9.-]+)", f.read(), re.M))
+    assert flags - documented == set(), f"flags without a row in docs/flags.md: {sorted(flags - documented)}"
+    assert documented - flags == set(), f"rows for flags that do not exist: {sorted(documented - flags)}"
+    with open(os.path.join(ROOT, "include", "diagnose.h")) as f:
+        ids = set(re.findall(r'X\([A-Z_]+, "([a-z_]+)",', f.read())) - {"id"}   # (the macro's own parameter)
+    assert len(ids) > 10
+    with open(os.path.join(ROOT, "docs", "findings.md")) as f:
+        findings = f.read()
+    assert not [i for i in ids if f"`{i}`" not in findings], [i for i in ids if f"`{i}`" not in findings]
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    assert len(readme.splitlines()) <= 250
+    for link in re.findall(r"\]\((docs/[^)#]+)", readme):
+        assert os.path.exists(os.path.join(ROOT, link)), link

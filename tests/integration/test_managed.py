@@ -18,11 +18,11 @@ PASSWORD = "acl-Pa55-managed"
 
 
 def readme_acl_lines():
-    """The ACL SETUSER lines of the README's minimal-ACL block, in order."""
-    with open(os.path.join(ROOT, "README.md")) as f:
+    """The ACL SETUSER lines of docs/tls-and-managed.md's minimal-ACL block, in order."""
+    with open(os.path.join(ROOT, "docs", "tls-and-managed.md")) as f:
         text = f.read()
     lines = re.findall(r"^(ACL SETUSER exporter .*)$", text, re.M)
-    assert len(lines) >= 2, "the README must document the minimal ACL (with and without the key sampler)"
+    assert len(lines) >= 2, "docs/tls-and-managed.md must document the minimal ACL (with and without the key sampler)"
     return lines
 
 
