@@ -23,7 +23,7 @@ import redis
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from harness import Exporter, RedisServer, free_port, wait_for  # noqa: E402
+from harness import Exporter, RedisServer, free_port, wait_for, write_prometheus_config  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RULES = os.path.join(ROOT, "deploy", "prometheus")
@@ -133,20 +133,7 @@ def test_one_page_for_an_oom_and_none_for_a_cache_at_its_limit():
              "--cluster.listen-address="], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(am)
         wait_for("Alertmanager ready", lambda: ready(am_port, "/-/ready"), timeout=60, step=0.5)
-        with open(os.path.join(tmp, "prometheus.yml"), "w") as f:
-            f.write(f"""global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [redis_memory_rules.yml, redis_memory_alerts.yml]
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: ["127.0.0.1:{am_port}"]
-scrape_configs:
-  - job_name: redis_memory
-    static_configs:
-      - targets: ["127.0.0.1:{exporter.port}"]
-""")
+        write_prometheus_config(os.path.join(tmp, "prometheus.yml"), exporter.port, am_port)
         prom = subprocess.Popen(
             ["prometheus", f"--config.file={tmp}/prometheus.yml", f"--storage.tsdb.path={tmp}/data",
              f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

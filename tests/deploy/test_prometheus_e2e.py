@@ -14,7 +14,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from harness import Exporter, RedisServer, free_port, wait_for  # noqa: E402
+from harness import Exporter, RedisServer, free_port, wait_for, write_prometheus_config  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RULES = os.path.join(ROOT, "deploy", "prometheus")
@@ -100,16 +100,7 @@ def test_prometheus_scrapes_alerts_and_every_expression_has_data():
     try:
         fast_rules(tmp)
         port = free_port()
-        with open(os.path.join(tmp, "prometheus.yml"), "w") as f:
-            f.write(f"""global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [redis_memory_rules.yml, redis_memory_alerts.yml]
-scrape_configs:
-  - job_name: redis_memory
-    static_configs:
-      - targets: ["127.0.0.1:{exporter.port}"]
-""")
+        write_prometheus_config(os.path.join(tmp, "prometheus.yml"), exporter.port)
         check = subprocess.run(["promtool", "check", "config", os.path.join(tmp, "prometheus.yml")],
                                capture_output=True, text=True)
         assert check.returncode == 0, check.stdout + check.stderr

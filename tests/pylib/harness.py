@@ -248,3 +248,16 @@ def doctor(redis_addr, *flags):
     p = subprocess.run([EXPORTER, "doctor", f"--redis.addr={redis_addr}", *flags],
                        capture_output=True, text=True, timeout=120)
     return p.returncode, p.stdout
+
+
+def write_prometheus_config(path, exporter_port, alertmanager_port=None):
+    """A Prometheus configuration at path for the deploy tests: a 1 s scrape of the
+    exporter and evaluation of the rule files beside it, and alerts sent to an
+    Alertmanager when its port is given."""
+    alerting = (f'alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ["127.0.0.1:{alertmanager_port}"]\n'
+                if alertmanager_port else "")
+    with open(path, "w") as f:
+        f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                "rule_files: [redis_memory_rules.yml, redis_memory_alerts.yml]\n" + alerting +
+                "scrape_configs:\n  - job_name: redis_memory\n    static_configs:\n"
+                f'      - targets: ["127.0.0.1:{exporter_port}"]\n')
