@@ -38,7 +38,7 @@ static const char style[] =
     "body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}"
     "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.up{color:#070}.down{color:#a00}"
     ".problem{color:#a00;font-weight:bold}.critical .sev,td.critical{color:#a00;font-weight:bold}"
-    ".warning .sev,td.warning{color:#a60;font-weight:bold}.info .sev{color:#357}"
+    ".warning .sev,td.warning,span.warning{color:#a60;font-weight:bold}span.critical{color:#a00}.info .sev{color:#357}"
     ".bar.over{border:2px solid #a00}"
     ".card{border:1px solid #ccc;border-radius:6px;padding:0.5em 1em;margin:1em 0}"
     ".bar{position:relative;display:flex;height:20px;width:100%;max-width:40em;background:#eef0f2;"
@@ -154,6 +154,15 @@ static void put_chart(buf *out, const report *r)
                CHART_H - 4, span);
 }
 
+/* The colour of a target's state: an up target with a critical finding (writes refused
+ * at the limit) is not green. */
+static const char *state_class(const render_view *t)
+{
+    if (!t->up) return "down";
+    diagnose_severity worst = (diagnose_severity)t->r->diagnosis.worst;
+    return worst == DIAGNOSE_CRITICAL ? "critical" : worst == DIAGNOSE_WARNING ? "warning" : "up";
+}
+
 static void fact(buf *out, const char *name)
 {
     buf_puts(out, "<tr><td>");
@@ -170,8 +179,10 @@ static void put_card(buf *out, const render_view *t)
     fmt_html(out, r->addr);
     buf_puts(out, "\"><h3>");
     fmt_html(out, r->addr);
-    buf_printf(out, " <span class=\"%s\">", t->up ? "up" : "down");
+    diagnose_severity worst = t->up ? (diagnose_severity)r->diagnosis.worst : DIAGNOSE_OK;
+    buf_printf(out, " <span class=\"%s\">", state_class(t));
     fmt_html(out, t->state);
+    if (worst >= DIAGNOSE_WARNING) buf_printf(out, ", %s", diagnose_severity_name(worst));
     buf_puts(out, "</span></h3>\n");
     if (!t->up || !r->has_sample) {
         if (r->loading.active && r->loading.has_progress)
@@ -375,9 +386,7 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
         fmt_html(out, r->addr);
         /* An up target with a critical finding (writes refused at the limit) is not green. */
         diagnose_severity worst = t->up ? (diagnose_severity)r->diagnosis.worst : DIAGNOSE_OK;
-        const char *cls = !t->up ? "down" : worst == DIAGNOSE_CRITICAL ? "critical"
-                                          : worst == DIAGNOSE_WARNING  ? "warning" : "up";
-        buf_printf(out, "</td><td class=\"%s\">", cls);
+        buf_printf(out, "</td><td class=\"%s\">", state_class(t));
         fmt_html(out, t->state);
         if (worst >= DIAGNOSE_WARNING) buf_printf(out, ", %s", diagnose_severity_name(worst));
         buf_puts(out, "</td><td>");

@@ -436,6 +436,7 @@ static void test_landing_shows_findings_and_fixes(void **state)
     if (first_warning) assert_true(first_warning > last_critical);
     /* an OOM target is not a green "up" */
     assert_non_null(strstr(b.data, "<td class=\"critical\">"));
+    assert_non_null(strstr(b.data, "x:1 <span class=\"critical\">up, critical</span></h3>"));
     /* each command of a fix in its own element */
     assert_non_null(strstr(b.data, "<td class=\"fix\">If the data is a cache that can be rebuilt: <code class=\"cmd\">"
                                    "CONFIG SET maxmemory-policy allkeys-lru</code>"));
