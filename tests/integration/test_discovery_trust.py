@@ -191,12 +191,12 @@ def test_allow_is_checked_when_the_file_is_read():
                 f.write(f"targets:\n  - addr: 127.0.0.1:7000\n    discover: cluster\n    {text}\n")
             p = subprocess.run([EXPORTER, f"--targets.file={path}", f"--web.listen-address=127.0.0.1:{free_port()}"],
                                capture_output=True, text=True, timeout=10)
-            assert p.returncode == 1 and "allow:" in p.stderr and words in p.stderr, (text, p.stderr)
+            assert p.returncode == 2 and "allow:" in p.stderr and words in p.stderr, (text, p.stderr)
         with open(path, "w") as f:
             f.write("targets:\n  - addr: 127.0.0.1:7000\n    allow: [10.0.0.0/8]\n")
         p = subprocess.run([EXPORTER, f"--targets.file={path}", f"--web.listen-address=127.0.0.1:{free_port()}"],
                            capture_output=True, text=True, timeout=10)
-        assert p.returncode == 1 and "only with discover" in p.stderr, p.stderr
+        assert p.returncode == 2 and "only with discover" in p.stderr, p.stderr
 
 
 def test_an_oversized_topology_is_reported_as_such():
