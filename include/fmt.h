@@ -3,6 +3,7 @@
 #ifndef RME_FMT_H
 #define RME_FMT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -19,6 +20,11 @@ void fmt_json_string(buf *b, const char *s);
 void fmt_json_number(buf *b, double v);
 /* Appends s with the HTML special characters escaped. */
 void fmt_html(buf *b, const char *s);
+/* A finding's fix in pieces, in turn: prose, and each command (marked `...` in the text,
+ * diagnose.h) without its backticks. Returns the next piece of *cursor's text, with its
+ * length in *len and *is_cmd set, and moves *cursor past it; NULL at the end. An
+ * unclosed backtick's rest is a command. The pieces point into the text. */
+const char *fmt_fix_piece(const char **cursor, size_t *len, bool *is_cmd);
 /* Writes a one-line error message into err (control bytes become '?', so a message that
  * quotes what the user typed stays one printable line). Returns -1, for `return fmt_error(...)`. */
 int fmt_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

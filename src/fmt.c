@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 void fmt_bytes(double bytes, char *out, size_t cap)
 {
@@ -83,4 +84,17 @@ int fmt_error(char *err, size_t errlen, const char *fmt, ...)
     for (char *p = err; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
     return -1;
+}
+
+const char *fmt_fix_piece(const char **cursor, size_t *len, bool *is_cmd)
+{
+    const char *p = *cursor;
+    if (!p || !*p) return NULL;
+    *is_cmd = *p == '`';
+    if (*is_cmd) p++;
+    const char *end = strchr(p, '`');
+    *len = end ? (size_t)(end - p) : strlen(p);
+    /* a command's closing backtick is its own; a prose piece stops before the next opening one */
+    *cursor = end ? (*is_cmd ? end + 1 : end) : p + *len;
+    return p;
 }

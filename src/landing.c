@@ -60,20 +60,13 @@ static void put_bytes(buf *out, double v)
 static void put_fix(buf *out, const char *fix)
 {
     char piece[512];
-    const char *p = fix;
-    bool in_cmd = false;
-    while (*p) {
-        const char *tick = strchr(p, '`');
-        size_t n = tick ? (size_t)(tick - p) : strlen(p);
-        if (n >= sizeof piece) n = sizeof piece - 1;
-        memcpy(piece, p, n);
-        piece[n] = '\0';
-        if (in_cmd) buf_puts(out, "<code class=\"cmd\">");
+    size_t n;
+    bool is_cmd;
+    for (const char *cur = fix, *p; (p = fmt_fix_piece(&cur, &n, &is_cmd)) != NULL;) {
+        snprintf(piece, sizeof piece, "%.*s", (int)n, p);
+        if (is_cmd) buf_puts(out, "<code class=\"cmd\">");
         fmt_html(out, piece);
-        if (in_cmd) buf_puts(out, "</code>");
-        if (!tick) break;
-        in_cmd = !in_cmd;
-        p = tick + 1;
+        if (is_cmd) buf_puts(out, "</code>");
     }
 }
 

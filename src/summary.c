@@ -36,15 +36,14 @@ static const char *source_json(memmodel_source src)
 static void json_commands(buf *b, const char *fix)
 {
     buf_putc(b, '[');
-    size_t n = 0;
-    for (const char *p = strchr(fix, '`'); p;) {
-        const char *end = strchr(p + 1, '`');
-        if (!end) break;
-        char cmd[480];
-        snprintf(cmd, sizeof cmd, "%.*s", (int)(end - p - 1), p + 1);
-        if (n++) buf_putc(b, ',');
+    size_t n, k = 0;
+    bool is_cmd;
+    for (const char *cur = fix, *p; (p = fmt_fix_piece(&cur, &n, &is_cmd)) != NULL;) {
+        if (!is_cmd) continue;
+        char cmd[sizeof ((diagnose_text *)0)->fix];
+        snprintf(cmd, sizeof cmd, "%.*s", (int)n, p);
+        if (k++) buf_putc(b, ',');
         fmt_json_string(b, cmd);
-        p = strchr(end + 1, '`');
     }
     buf_putc(b, ']');
 }
