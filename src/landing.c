@@ -147,13 +147,19 @@ static void put_chart(buf *out, const report *r)
                CHART_H - 4, span);
 }
 
-/* The colour of a target's state: an up target with a critical finding (writes refused
- * at the limit) is not green. */
-static const char *state_class(const render_view *t)
+/* A target's state in an element of its colour ("up, critical" in red: an up target
+ * refusing writes at its limit is not green). tag is "td" or "span". */
+static void put_state(buf *out, const render_view *t, const char *tag)
 {
-    if (!t->up) return "down";
-    diagnose_severity worst = (diagnose_severity)t->r->diagnosis.worst;
-    return worst == DIAGNOSE_CRITICAL ? "critical" : worst == DIAGNOSE_WARNING ? "warning" : "up";
+    diagnose_severity worst = t->up ? (diagnose_severity)t->r->diagnosis.worst : DIAGNOSE_OK;
+    const char *cls = !t->up                       ? "down"
+                      : worst == DIAGNOSE_CRITICAL ? "critical"
+                      : worst == DIAGNOSE_WARNING  ? "warning"
+                                                   : "up";
+    buf_printf(out, "<%s class=\"%s\">", tag, cls);
+    fmt_html(out, t->state);
+    if (worst >= DIAGNOSE_WARNING) buf_printf(out, ", %s", diagnose_severity_name(worst));
+    buf_printf(out, "</%s>", tag);
 }
 
 static void fact(buf *out, const char *name)
@@ -172,11 +178,9 @@ static void put_card(buf *out, const render_view *t)
     fmt_html(out, r->addr);
     buf_puts(out, "\"><h3>");
     fmt_html(out, r->addr);
-    diagnose_severity worst = t->up ? (diagnose_severity)r->diagnosis.worst : DIAGNOSE_OK;
-    buf_printf(out, " <span class=\"%s\">", state_class(t));
-    fmt_html(out, t->state);
-    if (worst >= DIAGNOSE_WARNING) buf_printf(out, ", %s", diagnose_severity_name(worst));
-    buf_puts(out, "</span></h3>\n");
+    buf_putc(out, ' ');
+    put_state(out, t, "span");
+    buf_puts(out, "</h3>\n");
     if (!t->up || !r->has_sample) {
         if (r->loading.active && r->loading.has_progress)
             buf_printf(out, "<p>Loading its dataset: %.0f %% done.</p>\n", r->loading.progress * 100);
@@ -293,6 +297,13 @@ static int by_attention(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static bool has_severity(const diagnose_result *res, int sev)
+{
+    for (size_t k = 0; k < res->n; k++)
+        if (res->findings[k].severity == sev) return true;
+    return false;
+}
+
 /* Every finding as one line of one table, the worst first (a fleet's critical ones are
  * not buried under another target's warnings); of one severity in the targets' order of
  * attention, and a target's own in its reading order. */
@@ -313,7 +324,9 @@ static void put_findings(buf *out, const render_view *const *order, size_t n, co
         }
         for (size_t i = 0; i < n && shown < LANDING_MAX_ROWS; i++) {
             const report *r = order[i]->r;
-            if (!order[i]->up || r->diagnosis.n == 0 || (int)r->diagnosis.worst < sev) continue;
+            /* the words are made only where this pass shows a line: each explain gives
+             * at least one, so a fleet's page explains at most LANDING_MAX_ROWS times */
+            if (!order[i]->up || !has_severity(&r->diagnosis, sev)) continue;
             diagnose_result dr;
             diagnose_text text[DIAGNOSE_COUNT];
             size_t seq[DIAGNOSE_COUNT];
@@ -377,12 +390,9 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
         const report *r = t->r;
         buf_puts(out, "<tr><td>");
         fmt_html(out, r->addr);
-        /* An up target with a critical finding (writes refused at the limit) is not green. */
-        diagnose_severity worst = t->up ? (diagnose_severity)r->diagnosis.worst : DIAGNOSE_OK;
-        buf_printf(out, "</td><td class=\"%s\">", state_class(t));
-        fmt_html(out, t->state);
-        if (worst >= DIAGNOSE_WARNING) buf_printf(out, ", %s", diagnose_severity_name(worst));
-        buf_puts(out, "</td><td>");
+        buf_puts(out, "</td>");
+        put_state(out, t, "td");
+        buf_puts(out, "<td>");
         if (r->health.last_error == POLLERR_NONE) {
             buf_puts(out, "-");
         } else {
