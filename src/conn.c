@@ -162,8 +162,11 @@ static void on_sock_read(evutil_socket_t fd, short what, void *arg)
         const char *why = n == 0 ? "connection closed by server" : evutil_socket_error_to_string(errno);
         char hinted[200];
         /* A TLS-only port resets a plaintext client without a word: before any reply,
-         * that is the likeliest reason, so say it. */
-        if (!c->got_data) {
+         * that is the likeliest reason, so say it (a unix socket is never TLS). */
+        struct sockaddr_storage mine;
+        socklen_t mlen = sizeof mine;
+        bool tcp = getsockname(fd, (struct sockaddr *)&mine, &mlen) == 0 && mine.ss_family != AF_UNIX;
+        if (!c->got_data && tcp) {
             snprintf(hinted, sizeof hinted, "%s before any reply (a TLS port? then use rediss://)", why);
             why = hinted;
         }

@@ -550,7 +550,8 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
     t->info_left--;
     if (is_error(r)) {
         pollerr e = classify_error(r->str ? r->str : "");
-        describe_info_error(r->str ? r->str : "", e, t->opts.cred && t->opts.cred->password, detail, sizeof detail);
+        bool have_password = t->opts.cred && t->opts.cred->password && t->opts.cred->password[0];
+        describe_info_error(r->str ? r->str : "", e, have_password, detail, sizeof detail);
         /* A fork that reports a 7.x version but takes one section per INFO. */
         if (e == POLLERR_REDIS_ERROR && multi_info(t)) t->refused |= REFUSED_MULTI_INFO;
         t->info_left = 0;

@@ -91,3 +91,51 @@ def test_password_file_holding_a_json_map_is_refused_with_the_right_flag():
     assert run.returncode == 2, run
     assert "--redis.password-map-file" in run.stderr and "--redis.password-file" in run.stderr
     assert "\"pw\"" not in run.stderr
+
+
+def test_no_tls_hint_on_a_unix_socket():
+    """A unix socket is never TLS: a server that closes it before any reply is not told
+    to use rediss://."""
+    import socket
+    import threading
+    d = tempfile.mkdtemp(prefix="rme-unix-")
+    path = os.path.join(d, "closing.sock")
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(path)
+    srv.listen(16)
+    stop = threading.Event()
+
+    def close_each():
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+                conn.close()
+            except OSError:
+                pass
+    t = threading.Thread(target=close_each, daemon=True)
+    t.start()
+    exporter = Exporter(f"unix://{path}", interval="300ms")
+    try:
+        wait_for("the close seen", lambda: "closed" in exporter.landing() or "protocol" in exporter.landing())
+        assert "rediss://" not in exporter.landing()
+    finally:
+        exporter.stop()
+        stop.set()
+        t.join()
+        srv.close()
+
+
+def test_noauth_hint_for_a_target_whose_password_file_is_empty():
+    """An empty password_file in the targets file means no AUTH: the NOAUTH reply then
+    says how to give a password (an empty string once counted as "a password given")."""
+    server = RedisServer("--requirepass", SECRET)
+    d = tempfile.mkdtemp(prefix="rme-empty-pw-")
+    write(os.path.join(d, "pw"), "")
+    write(os.path.join(d, "targets.yml"), f"targets:\n  - addr: {server.addr}\n    password_file: pw\n")
+    exporter = Exporter([], f"--targets.file={d}/targets.yml", interval="300ms")
+    try:
+        wait_for("the hint", lambda: "this Redis needs a password" in exporter.landing())
+    finally:
+        exporter.stop()
+        server.stop()
