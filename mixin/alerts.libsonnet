@@ -7,7 +7,8 @@
 // incident one page. They need the recording rules (rules.libsonnet) too.
 // c: the mixin's _config (config.libsonnet).
 local pct(x) = '%d %%' % std.floor(x * 100 + 0.5);
-local who = 'Redis {{ $labels.addr }} (exporter {{ $labels.instance }})';
+// with redis_exporter's series addr is empty: the Redis is then its exporter's instance
+local who = 'Redis {{ with $labels.addr }}{{ . }} (exporter {{ $labels.instance }}){{ else }}at {{ $labels.instance }}{{ end }}';
 local perSecond = '{{ printf "%.2f" $value }} per second';
 // the finding ids behind an alert, asked of Prometheus when the alert is sent
 local findings(sev) =
@@ -22,6 +23,11 @@ local alert(name, anchor, expr, wait, severity, summary, description) = {
   annotations: { summary: summary, description: description, runbook_url: c.runbookBase + '#' + anchor },
 };
 local allkeys = 'on (job, instance, addr) redis_instance_info{maxmemory_policy=~"allkeys-.*"}';
+// A target the exporter has stopped polling: no success for a while and no failure
+// counted either. RedisDown leaves these to RedisMemoryExporterStale; it needs nothing
+// else of this exporter's own, so it works with redis_exporter's series too.
+local stuck(pad) = '(time() - redis_memory_exporter_last_poll_success_timestamp_seconds) > %d' % c.staleSeconds +
+                   '\n' + pad + 'unless on (job, instance, addr) increase(redis_memory_exporter_poll_errors_total[2m]) > 0';
 {
   groups: [
     {
@@ -83,18 +89,12 @@ local allkeys = 'on (job, instance, addr) redis_instance_info{maxmemory_policy=~
               who + ': a volatile-* policy, and almost no key has a TTL',
               'Only {{ $value | humanizePercentage }} of keys have a TTL: at maxmemory Redis will reject writes as if the policy were noeviction. Give keys a TTL (SET ... EX, EXPIRE), or if the data is a cache: CONFIG SET maxmemory-policy allkeys-lru.'),
         alert('RedisDown', 'redisdown',
-              |||
-                redis_up == 0
-                  and on (job, instance, addr) increase(redis_memory_exporter_poll_errors_total[2m]) > 0
-              |||,
+              'redis_up == 0\n  unless on (job, instance, addr) (\n    ' + stuck('      ') + '\n  )\n',
               '1m', 'critical',
               who + ' does not answer the exporter',
               'The exporter\'s polls of {{ $labels.addr }} fail. redis_memory_exporter_poll_errors_total{addr="{{ $labels.addr }}"} gives the reason (connect, auth, noperm, tls, timeout, loading ...) and the landing page what Redis said. Check that redis-server runs and that the address and credentials are right.'),
         alert('RedisMemoryExporterStale', 'redismemoryexporterstale',
-              |||
-                (time() - redis_memory_exporter_last_poll_success_timestamp_seconds) > %d
-                  unless on (job, instance, addr) increase(redis_memory_exporter_poll_errors_total[2m]) > 0
-              ||| % c.staleSeconds,
+              stuck('  ') + '\n',
               '2m', 'critical',
               'redis_memory_exporter {{ $labels.instance }} has not polled {{ $labels.addr }} for {{ $value | humanizeDuration }}',
               'The exporter answers scrapes but neither a poll of {{ $labels.addr }} nor a failure has been recorded: its event loop is stuck, and every alert of its targets is blind. Restart it (systemctl restart redis-memory-exporter) and keep the log lines around the stall.'),
