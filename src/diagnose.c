@@ -130,6 +130,14 @@ static const char *persist(const ctx *c)
                                               : "then the same line in redis.conf to keep it";
 }
 
+/* A new limit as a fix prints it: the command, and how it outlives a restart. Every fix
+ * that changes maxmemory says it through this, so none forgets the second half. */
+static const char *set_limit(const ctx *c, const char *value, char *out, size_t cap)
+{
+    snprintf(out, cap, "`CONFIG SET maxmemory %s` (%s)", value, persist(c));
+    return out;
+}
+
 static const char *delete_cmd(const ctx *c) { return has(c, MEMMODEL_CMD_UNLINK) ? "UNLINK" : "DEL"; }
 
 static bool is_replica_ignoring_limit(const info_sample *s, const srvconf *conf)
@@ -502,10 +510,10 @@ static verdict decide_near_limit(const ctx *c)
  * host has the room, else what frees memory. */
 static void say_more_room(const ctx *c, char *fix, size_t cap)
 {
-    char want[32];
+    char want[32], cmd[128];
     if (higher_limit(c, want, sizeof want))
-        say(fix, cap, "If the host has the RAM: `CONFIG SET maxmemory %s` (%s). Otherwise free memory: give keys a TTL "
-            "(`EXPIRE key seconds`) or delete what is not needed (`%s key`).", want, persist(c), delete_cmd(c));
+        say(fix, cap, "If the host has the RAM: %s. Otherwise free memory: give keys a TTL (`EXPIRE key seconds`) or "
+            "delete what is not needed (`%s key`).", set_limit(c, want, cmd, sizeof cmd), delete_cmd(c));
     else
         say(fix, cap, "A higher limit does not fit this host's RAM (%s, with RSS at %.2f x used memory and room for a "
             "fork): free memory instead (give keys a TTL: `EXPIRE key seconds`; delete what is not needed: `%s key`), "
@@ -525,20 +533,20 @@ static void explain_near_limit(const ctx *c, const diagnose_finding *f, diagnose
     if (c->replica)
         add_say(t->summary, sizeof t->summary, "; this replica ignores maxmemory (replica-ignore-maxmemory yes) until it "
                 "is promoted");
-    char want[32];
+    char want[32], cmd[128];
     bool fits = higher_limit(c, want, sizeof want);
+    set_limit(c, fits ? want : "<the primary's>", cmd, sizeof cmd);
     if (c->replica)
         say(t->fix, sizeof t->fix, "Nothing is evicted or rejected here now: the primary decides. But once promoted this "
-            "replica enforces its own limit at once. Give it at least the primary's maxmemory%s%s%s: `CONFIG SET maxmemory "
-            "%s`, %s.", fits ? " (and no less than " : "", fits ? want : "", fits ? ")" : "", fits ? want : "<the primary's>",
-            persist(c));
+            "replica enforces its own limit at once. Give it at least the primary's maxmemory%s%s%s: %s.",
+            fits ? " (and no less than " : "", fits ? want : "", fits ? ")" : "", cmd);
     else if (c->hold)
         say_holder_first(c, t->fix, sizeof t->fix, "Of it, ");
     else if (is_cache(c))
         say(t->fix, sizeof t->fix, "%s evicts at the limit by design: nothing to fix while evictions do not cost hits "
-            "(compare redis_evicted_keys_per_second with the keyspace hit ratio).%s%s%s%s%s", c->m->policy ? c->m->policy
-            : "allkeys-*", fits ? " If they do and the host has the RAM: `CONFIG SET maxmemory " : "", fits ? want : "",
-            fits ? "` (" : " A higher limit would not fit this host's RAM.", fits ? persist(c) : "", fits ? ")." : "");
+            "(compare redis_evicted_keys_per_second with the keyspace hit ratio).%s%s%s", c->m->policy ? c->m->policy
+            : "allkeys-*", fits ? " If they do and the host has the RAM: " : " A higher limit would not fit this host's RAM.",
+            fits ? cmd : "", fits ? "." : "");
     else {
         say_more_room(c, t->fix, sizeof t->fix);
         const diagnose_namespace *ns = nameable_namespace(c, false);
@@ -563,14 +571,14 @@ static void explain_noeviction(const ctx *c, const diagnose_finding *f, diagnose
     (void)f;
     say(t->summary, sizeof t->summary, "maxmemory-policy is noeviction%s and used_memory is %.1f %% of maxmemory %s",
         c->m->policy_from == MEMMODEL_FROM_CONFIG ? " (from the pasted CONFIG GET)" : "", c->ratio * 100, c->max_h);
-    char want[32];
+    char want[32], cmd[128];
     if (c->hold)
         say(t->fix, sizeof t->fix, "Do not change the policy for this: %s %s%s, and an evicting policy would delete "
             "keys without freeing it. Free that first (see %s).", c->hold->words, c->hold->estimated ? "about " : "",
             c->hold_h, diagnose_id_name(c->hold->id));
     else if (higher_limit(c, want, sizeof want))
         say(t->fix, sizeof t->fix, "If the data is a cache that can be rebuilt: `CONFIG SET maxmemory-policy allkeys-lru`. "
-            "If every key must stay: `CONFIG SET maxmemory %s` (%s) and plan capacity.", want, persist(c));
+            "If every key must stay: %s and plan capacity.", set_limit(c, want, cmd, sizeof cmd));
     else
         say(t->fix, sizeof t->fix, "If the data is a cache that can be rebuilt: `CONFIG SET maxmemory-policy allkeys-lru`. "
             "If every key must stay: a higher limit does not fit this host's RAM (%s): move part of the data to another "
@@ -637,7 +645,7 @@ static void explain_oom(const ctx *c, const diagnose_finding *f, diagnose_text *
     else
         say(t->summary, sizeof t->summary, "%.1f commands per second rejected with OOM (errorstat_OOM total %.0f)",
             c->d->oom_rate, c->oom_count);
-    char want[32];
+    char want[32], cmd[128];
     if (c->hold)
         say(t->fix, sizeof t->fix, "Free what %s now (%s%s; see %s): deleting keys or raising the limit would not stop "
             "it growing.", c->hold->words, c->hold->estimated ? "about " : "", c->hold_h, diagnose_id_name(c->hold->id));
@@ -645,8 +653,9 @@ static void explain_oom(const ctx *c, const diagnose_finding *f, diagnose_text *
         say(t->fix, sizeof t->fix, "No maxmemory is set now: these were rejected under an earlier limit (or "
             "maxmemory-clients). Nothing to raise; if a limit comes back, size it from used_memory_peak.");
     else if (higher_limit(c, want, sizeof want))
-        say(t->fix, sizeof t->fix, "Free memory now (`%s key` for large or unneeded keys) or raise the limit: `CONFIG SET "
-            "maxmemory %s`. Then fix the cause named by the other findings (policy, TTLs, large keys).", delete_cmd(c), want);
+        say(t->fix, sizeof t->fix, "Free memory now (`%s key` for large or unneeded keys) or raise the limit: %s. Then "
+            "fix the cause named by the other findings (policy, TTLs, large keys).", delete_cmd(c),
+            set_limit(c, want, cmd, sizeof cmd));
     else
         say(t->fix, sizeof t->fix, "Free memory now (`%s key` for large or unneeded keys); a higher limit does not fit "
             "this host's RAM (%s). Then fix the cause named by the other findings (policy, TTLs, large keys).",
@@ -898,7 +907,7 @@ static void explain_fork(const ctx *c, const diagnose_finding *f, diagnose_text 
 {
     (void)f;
     double cow = fork_copy(c->s), base = fork_base(c);
-    char host_h[32], cow_h[32], base_h[32], want_h[32];
+    char host_h[32], cow_h[32], base_h[32], want_h[32], cmd[128];
     fmt_bytes(c->m->host, host_h, sizeof host_h);
     fmt_bytes(cow, cow_h, sizeof cow_h);
     fmt_bytes(base, base_h, sizeof base_h);
@@ -907,9 +916,9 @@ static void explain_fork(const ctx *c, const diagnose_finding *f, diagnose_text 
         c->d->max_configured && c->max >= c->m->rss ? "maxmemory" : "used_memory_rss", base_h, cow_h,
         100.0 * (base + cow) / c->m->host, host_h);
     if (suggest_host_limit(c->m->has_rss ? c->m->rss : c->used, c->m->host, 0.85, cow, want_h, sizeof want_h))
-        say(t->fix, sizeof t->fix, "Leave room for the fork: `CONFIG SET maxmemory %s` (%s); today's data fits in it. "
-            "Also: vm.overcommit_memory=1 (sysctl) so the fork itself is allowed, and saves at quiet hours or on a "
-            "replica.", want_h, persist(c));
+        say(t->fix, sizeof t->fix, "Leave room for the fork: %s; today's data fits in it. Also: vm.overcommit_memory=1 "
+            "(sysctl) so the fork itself is allowed, and saves at quiet hours or on a replica.",
+            set_limit(c, want_h, cmd, sizeof cmd));
     else
         say(t->fix, sizeof t->fix, "The data leaves no room for a fork's copy on this host: take saves on a replica "
             "(`CONFIG SET save \"\"` here only if a replica or AOF elsewhere keeps the data), add RAM, or split the "
@@ -932,16 +941,16 @@ static verdict decide_no_limit(const ctx *c)
 static void explain_no_limit(const ctx *c, const diagnose_finding *f, diagnose_text *t)
 {
     (void)f;
-    char host_h[32], want_h[32];
+    char host_h[32], want_h[32], cmd[128];
     fmt_bytes(c->m->host, host_h, sizeof host_h);
     say(t->summary, sizeof t->summary, "maxmemory is 0 (no limit) and used_memory %s is %.0f %% of the host's RAM %s "
         "(total_system_memory: the host's, not a container's limit, which may be lower)", c->used_h,
         100.0 * c->used / c->m->host, host_h);
     double need = fmax(c->used, c->m->has_rss ? c->m->rss : 0);
     if (suggest_host_limit(need, c->m->host, 0.75, forks_happen(c) ? fork_copy(c->s) : 0, want_h, sizeof want_h))
-        say(t->fix, sizeof t->fix, "Set a limit below the RAM, with room for a fork: `CONFIG SET maxmemory %s` (%s); "
-            "today's data fits, nothing is evicted now. At the limit %s. In a container, size it from the container's "
-            "memory limit instead.", want_h, persist(c), c->d->policy == DERIVE_POLICY_NOEVICTION
+        say(t->fix, sizeof t->fix, "Set a limit below the RAM, with room for a fork: %s; today's data fits, nothing is "
+            "evicted now. At the limit %s. In a container, size it from the container's memory limit instead.",
+            set_limit(c, want_h, cmd, sizeof cmd), c->d->policy == DERIVE_POLICY_NOEVICTION
             ? "noeviction (the default) refuses writes and keeps every key; a cache would rather `CONFIG SET "
               "maxmemory-policy allkeys-lru`" : "the policy evicts");
     else

@@ -122,6 +122,10 @@ def test_incident(case, crlf_dir):
     for cmd, since in SINCE:
         if version < since:
             assert not re.search(cmd, fixes), f"{cmd} is printed for Redis {version}: {fixes}"
+    # A new limit is lost at the next restart unless the fix says how to keep it.
+    for f in report["findings"]:
+        if re.search(r"CONFIG SET maxmemory [0-9<]", f["fix"]):
+            assert "CONFIG REWRITE" in f["fix"] or "redis.conf" in f["fix"], f"{f['id']}: {f['fix']}"
 
     if kind == "parse-only":
         return
