@@ -17,13 +17,12 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
 import redis
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from harness import Exporter, RedisServer, free_port, wait_for, write_prometheus_config  # noqa: E402
+from harness import Exporter, Prometheus, RedisServer, free_port, http_ready, stop_process, wait_for  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RULES = os.path.join(ROOT, "deploy", "prometheus")
@@ -91,14 +90,6 @@ def fill(client, limit_hit):
             return
 
 
-def ready(port, path):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 def pages_for(addr, path):
     """Notifications sent to `path` that carry a firing alert of addr."""
     out = []
@@ -121,23 +112,18 @@ def test_one_page_for_an_oom_and_none_for_a_cache_at_its_limit():
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     Hook.received = []
     exporter = Exporter([oom.addr, cache.addr], interval="500ms")
-    procs = []
+    am = prom = None
     try:
         fill(oom.client, lambda c: False)
         fill(cache.client, lambda c: c.info("stats")["evicted_keys"] > 2000)
         scaled_rules(tmp)
-        am_port, prom_port = free_port(), free_port()
+        am_port = free_port()
         am = subprocess.Popen(
             ["prometheus-alertmanager", f"--config.file={alertmanager_config(tmp, hook.server_address[1])}",
              f"--storage.path={tmp}/am", f"--web.listen-address=127.0.0.1:{am_port}",
              "--cluster.listen-address="], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(am)
-        wait_for("Alertmanager ready", lambda: ready(am_port, "/-/ready"), timeout=60, step=0.5)
-        write_prometheus_config(os.path.join(tmp, "prometheus.yml"), exporter.port, am_port)
-        prom = subprocess.Popen(
-            ["prometheus", f"--config.file={tmp}/prometheus.yml", f"--storage.tsdb.path={tmp}/data",
-             f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(prom)
+        wait_for("Alertmanager ready", lambda: http_ready(am_port), timeout=60, step=0.5)
+        prom = Prometheus(tmp, exporter.port, am_port)
         # Keep the OOM going: a write refused every half second, as a real client would.
         stop = threading.Event()
 
@@ -156,11 +142,9 @@ def test_one_page_for_an_oom_and_none_for_a_cache_at_its_limit():
         time.sleep(30)
         stop.set()
 
-        def firing(names_of):
-            with urllib.request.urlopen(f"http://127.0.0.1:{prom_port}/api/v1/alerts", timeout=10) as r:
-                alerts = json.load(r)["data"]["alerts"]
-            return {(a["labels"]["alertname"], a["labels"]["severity"]) for a in alerts
-                    if a["state"] == "firing" and a["labels"].get("addr") == names_of}
+        def firing(addr):
+            return {(a["labels"]["alertname"], a["labels"]["severity"]) for a in prom.api("alerts")["alerts"]
+                    if a["state"] == "firing" and a["labels"].get("addr") == addr}
         oom_firing = firing(oom.label)
         cache_firing = firing(cache.label)
         print("firing for the OOM:", sorted(oom_firing))
@@ -186,9 +170,10 @@ def test_one_page_for_an_oom_and_none_for_a_cache_at_its_limit():
                 if a["labels"].get("addr") == cache.label:
                     assert a["labels"]["severity"] != "critical", a
     finally:
-        for p in procs:
-            p.terminate()
-            p.wait(timeout=30)
+        if prom:
+            prom.stop()
+        if am:
+            stop_process(am, timeout=30)
         hook.shutdown()
         exporter.stop()
         oom.stop()

@@ -10,11 +10,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from harness import Exporter, RedisServer, free_port, wait_for, write_prometheus_config  # noqa: E402
+from harness import Exporter, Prometheus, RedisServer, wait_for  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RULES = os.path.join(ROOT, "deploy", "prometheus")
@@ -26,20 +24,6 @@ MAY_BE_EMPTY = {
     "redis_cluster_finding": "needs a discovered Cluster with one full shard; tests/integration/test_cluster.py "
                              "makes one and checks the series",
 }
-
-
-def api(port, path, **params):
-    url = f"http://127.0.0.1:{port}/api/v1/{path}"
-    if params:
-        url += "?" + urllib.parse.urlencode(params)
-    with urllib.request.urlopen(url, timeout=10) as r:
-        body = json.load(r)
-    assert body["status"] == "success", body
-    return body["data"]
-
-
-def query(port, expr):
-    return api(port, "query", query=expr)["result"]
 
 
 def rule_expressions():
@@ -99,18 +83,11 @@ def test_prometheus_scrapes_alerts_and_every_expression_has_data():
     prom = None
     try:
         fast_rules(tmp)
-        port = free_port()
-        write_prometheus_config(os.path.join(tmp, "prometheus.yml"), exporter.port)
-        check = subprocess.run(["promtool", "check", "config", os.path.join(tmp, "prometheus.yml")],
-                               capture_output=True, text=True)
+        prom = Prometheus(tmp, exporter.port)
+        check = subprocess.run(["promtool", "check", "config", prom.config], capture_output=True, text=True)
         assert check.returncode == 0, check.stdout + check.stderr
-        prom = subprocess.Popen(
-            ["prometheus", f"--config.file={tmp}/prometheus.yml", f"--storage.tsdb.path={tmp}/data",
-             f"--web.listen-address=127.0.0.1:{port}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for("Prometheus to scrape the exporter",
-                 lambda: any(r["value"][1] == "1" for r in (query(port, 'up{job="redis_memory"}') if _ready(port) else [])),
-                 timeout=60, step=0.5)
+                 lambda: any(r["value"][1] == "1" for r in prom.query('up{job="redis_memory"}')), timeout=60, step=0.5)
         # Write well past 80 % of maxmemory without reaching it.
         i = 0
         while server.client.info("memory")["used_memory"] < 0.87 * 8 * 1024 * 1024:
@@ -121,11 +98,11 @@ def test_prometheus_scrapes_alerts_and_every_expression_has_data():
             p.execute()
 
         def state():
-            alerts = api(port, "alerts")["alerts"]
+            alerts = prom.api("alerts")["alerts"]
             return {a["state"] for a in alerts if a["labels"]["alertname"] == "RedisMemoryHigh"}
         wait_for("RedisMemoryHigh pending", lambda: "pending" in state() or "firing" in state(), timeout=60, step=0.2)
         wait_for("RedisMemoryHigh firing", lambda: "firing" in state(), timeout=60, step=0.5)
-        firing = [a for a in api(port, "alerts")["alerts"] if a["state"] == "firing"]
+        firing = [a for a in prom.api("alerts")["alerts"] if a["state"] == "firing"]
         names = {a["labels"]["alertname"] for a in firing}
         assert "RedisMemoryCritical" not in names and "RedisDown" not in names, names
 
@@ -134,13 +111,13 @@ def test_prometheus_scrapes_alerts_and_every_expression_has_data():
         for origin, expr in rule_expressions() + dashboard_expressions():
             is_alert_expr = origin and origin[0].isupper() and origin in {n for n, _ in rule_expressions()}
             if not is_alert_expr:
-                if not query(port, expr):
+                if not prom.query(expr):
                     if any(m in expr for m in MAY_BE_EMPTY):
                         skipped.append((origin, expr))
                     else:
                         failures.append(f"{origin}: no data for {expr}")
             for sel in selectors(expr):
-                if query(port, sel):
+                if prom.query(sel):
                     continue
                 if any(sel.startswith(m) for m in MAY_BE_EMPTY):
                     skipped.append((origin, sel))
@@ -148,7 +125,7 @@ def test_prometheus_scrapes_alerts_and_every_expression_has_data():
                 # A matcher on a value this scenario does not have (policy volatile-*,
                 # severity critical): the name and every label name must still exist.
                 name = sel.split("{")[0]
-                series = query(port, name)
+                series = prom.query(name)
                 label_names = re.findall(r'(\w+)\s*[=!]~?', sel.split("{", 1)[1]) if "{" in sel else []
                 if not series:
                     failures.append(f"{origin}: no data for {name}")
@@ -164,16 +141,8 @@ def test_prometheus_scrapes_alerts_and_every_expression_has_data():
         assert lint.returncode == 0 and not lint.stdout.strip() and not lint.stderr.strip(), lint
     finally:
         if prom:
-            prom.terminate()
-            prom.wait(timeout=30)
+            prom.stop()
         exporter.stop()
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
-
-def _ready(port):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False

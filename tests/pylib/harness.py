@@ -2,6 +2,7 @@
 """Real processes for the Python test suites: a redis-server and the exporter, each on a
 free loopback port, stopped at the end. Only 127.0.0.1 is ever used."""
 import http.client
+import json
 import os
 import re
 import shutil
@@ -10,6 +11,7 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import redis
@@ -261,3 +263,43 @@ def write_prometheus_config(path, exporter_port, alertmanager_port=None):
                 "rule_files: [redis_memory_rules.yml, redis_memory_alerts.yml]\n" + alerting +
                 "scrape_configs:\n  - job_name: redis_memory\n    static_configs:\n"
                 f'      - targets: ["127.0.0.1:{exporter_port}"]\n')
+
+
+def http_ready(port, path="/-/ready"):
+    """True once a loopback server answers path with 200 (Prometheus, Alertmanager)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+class Prometheus:
+    """Debian's Prometheus on a free loopback port, scraping one exporter every second
+    with the rule files found in config_dir (redis_memory_rules.yml and
+    redis_memory_alerts.yml, which the caller writes there), and sending alerts to an
+    Alertmanager when its port is given. Ready when constructed; stop() ends it."""
+
+    def __init__(self, config_dir, exporter_port, alertmanager_port=None):
+        self.port = free_port()
+        self.config = os.path.join(config_dir, "prometheus.yml")
+        write_prometheus_config(self.config, exporter_port, alertmanager_port)
+        self.proc = subprocess.Popen(
+            ["prometheus", f"--config.file={self.config}", f"--storage.tsdb.path={config_dir}/data",
+             f"--web.listen-address=127.0.0.1:{self.port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for("Prometheus ready", lambda: http_ready(self.port), timeout=60, step=0.5)
+
+    def api(self, path, **params):
+        url = f"http://127.0.0.1:{self.port}/api/v1/{path}"
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        with urllib.request.urlopen(url, timeout=10) as r:
+            body = json.load(r)
+        assert body["status"] == "success", body
+        return body["data"]
+
+    def query(self, expr):
+        return self.api("query", query=expr)["result"]
+
+    def stop(self):
+        stop_process(self.proc, timeout=30)
