@@ -68,6 +68,8 @@ typedef struct config {
     int log_level;              /* a log_level */
     int log_format;             /* a log_format */
     int json_output;            /* doctor --output: 0 text, 1 json */
+    int commandstats_mode;      /* --collect.commandstats: 0 auto, 1 true, 2 false */
+    bool collect_commandstats;  /* ... resolved: auto is on for one --redis.addr alone */
     diagnose_thresholds thresholds;
     double sampler_keys_per_second;  /* 0 = key sampler off */
     unsigned long sampler_top_n;

@@ -44,6 +44,9 @@ typedef struct info_text_desc {
 #define INFO_ERRNAME_MAX 40       /* longer error prefixes are truncated */
 #define INFO_MAX_ERRORSTATS 64    /* bounds the cardinality of redis_errors_total */
 #define INFO_MAX_DBS 4096         /* bounds the keyspace lines kept */
+#define INFO_CMDNAME_MAX 48       /* a longer command name is not a Redis command: dropped */
+#define INFO_MAX_CMDSTATS 512     /* bounds redis_commands_*{cmd}: Redis 7.4 has about 240
+                                     commands and subcommands */
 #define INFO_FROM_CONFIG_MAXMEMORY 1u
 #define INFO_FROM_CONFIG_POLICY 2u
 
@@ -59,6 +62,14 @@ typedef struct info_errorstat {
     double count;
 } info_errorstat;
 
+/* One line of INFO commandstats: cmdstat_<name>:calls=N,usec=N[,rejected_calls=N,failed_calls=N]. */
+typedef struct info_cmdstat {
+    char name[INFO_CMDNAME_MAX];   /* "get", "client|list" (subcommands since 7.0) */
+    double calls, usec;
+    double rejected, failed;       /* Redis 7.0+: see has_calls_split */
+    bool has_calls_split;          /* rejected_calls and failed_calls were given */
+} info_cmdstat;
+
 typedef struct info_sample {
     double num[INFO_NUM_COUNT];
     bool has_num[INFO_NUM_COUNT];
@@ -72,6 +83,8 @@ typedef struct info_sample {
     size_t n_dbs, cap_dbs;
     info_errorstat *errs;         /* owned */
     size_t n_errs, cap_errs;
+    info_cmdstat *cmds;           /* owned; sorted by name, one per name, after info_parse */
+    size_t n_cmds, cap_cmds;      /* (empty unless commandstats was asked for) */
     bool has_errorstats;          /* an "# Errorstats" header was seen (Redis >= 6.2) */
     bool has_keyspace;            /* an "# Keyspace" header or a dbN line was seen */
     uint8_t from_config;          /* INFO_FROM_CONFIG_* bits: values memmodel_fill_from_config

@@ -92,6 +92,10 @@
       "Commands processed by the server (INFO total_commands_processed).") \
     X(CONNECTIONS_RECEIVED, "total_connections_received", "redis_connections_received_total", INFO_COUNTER, \
       "Connections accepted by the server (INFO total_connections_received).") \
+    X(NET_INPUT_BYTES, "total_net_input_bytes", "redis_net_input_bytes_total", INFO_COUNTER, \
+      "Bytes read from the network by the server (INFO total_net_input_bytes).") \
+    X(NET_OUTPUT_BYTES, "total_net_output_bytes", "redis_net_output_bytes_total", INFO_COUNTER, \
+      "Bytes written to the network by the server (INFO total_net_output_bytes).") \
     X(DEFRAG_HITS, "active_defrag_hits", "redis_defrag_hits", INFO_GAUGE, \
       "Values moved by active defrag (INFO active_defrag_hits).") \
     X(DEFRAG_MISSES, "active_defrag_misses", "redis_defrag_misses", INFO_GAUGE, \

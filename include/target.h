@@ -90,6 +90,7 @@ typedef struct target_opts {
     bool sampler_on;              /* key sampler (read-only commands, see sampler.h) */
     sampler_opts sampler;
     bool one_shot;                /* doctor: counts instead of rates, sampler back to back */
+    bool commandstats;            /* INFO commandstats in every poll (redis_commands_*) */
 } target_opts;
 
 typedef struct target target;

@@ -357,6 +357,7 @@ static const char *const level_names[] = {"debug", "info", "warn", "error", NULL
 static const char *const format_names[] = {"logfmt", "json", NULL};
 static const char *const output_names[] = {"text", "json", NULL};
 static const char *const tls_version_names[] = {"1.2", "1.3", NULL};
+static const char *const auto_names[] = {"auto", "true", "false", NULL};
 
 #define AT(field) offsetof(config, field)
 #define TH(field) offsetof(config, thresholds.field)
@@ -434,6 +435,10 @@ static const flag flags[] = {
      .help = "With no maxmemory, used memory above this share of the host's RAM is a no_memory_limit finding."},
     {"diagnose.large-key-bytes", NULL, "BYTES", F_BYTES, TH(large_key_bytes), 1, PIB, DIAGNOSE_DEFAULT_LARGE_KEY_BYTES,
      .help = "A sampled key this large is a large_keys finding."},
+    {"collect.commandstats", NULL, "WHEN", F_ENUM, AT(commandstats_mode), .def = 0, .names = auto_names,
+     .help = "INFO commandstats as redis_exporter's redis_commands_*{cmd} families: auto, true or false. auto "
+             "collects them for a single --redis.addr and not for a fleet (four series per command a server has "
+             "run: about 0.4 KiB a target per command, 6 KiB for 15)."},
     {"sampler.keys-per-second", NULL, "N", F_NUMBER, AT(sampler_keys_per_second), 0, 100000, 0,
      .help = "Key sampler budget (SCAN + MEMORY USAGE + TYPE + PTTL, read-only); 0 turns it off."},
     {"sampler.top-n", NULL, "N", F_COUNT, AT(sampler_top_n), 1, SAMPLER_MAX_TOP_KEYS, 10,
@@ -718,6 +723,11 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
              c->tls.cert_file[0] ? "key-file" : "cert-file");
         goto bad;
     }
+    /* auto: a single Redis watched on its own, not a targets file's fleet; the doctor shows
+     * no per-command series, so it never asks */
+    c->collect_commandstats = c->mode != CONFIG_MODE_DOCTOR &&
+                              (c->commandstats_mode == 1 ||
+                               (c->commandstats_mode == 0 && c->n_targets == 1 && !c->targets_file[0]));
     if (c->poll_timeout > c->poll_interval * 10) {
         fmt_error(err, errlen, "--poll.timeout: must not exceed 10 x --poll.interval");
         goto bad;

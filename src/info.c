@@ -26,6 +26,7 @@ void info_sample_free(info_sample *s)
 {
     free(s->dbs);
     free(s->errs);
+    free(s->cmds);
     info_sample_init(s);
 }
 
@@ -36,6 +37,7 @@ void info_sample_reset(info_sample *s)
     s->texts_used = 0;
     s->n_dbs = 0;
     s->n_errs = 0;
+    s->n_cmds = 0;
     s->has_errorstats = false;
     s->has_keyspace = false;
     s->from_config = 0;
@@ -175,6 +177,48 @@ static void add_errorstat(info_sample *s, const char *name, size_t nlen, const c
     e->count = count;
 }
 
+/* Appended as it comes; info_parse sorts and keeps one line per name afterwards (a
+ * search per line would cost a poll of 240 commands some 30,000 comparisons). */
+static void add_cmdstat(info_sample *s, const char *name, size_t nlen, const char *v, const char *end)
+{
+    info_cmdstat c = {.calls = 0};
+    if (nlen == 0 || nlen >= INFO_CMDNAME_MAX || !subfield(v, end, "calls", &c.calls) ||
+        !subfield(v, end, "usec", &c.usec)) {
+        s->n_bad_values++;
+        return;
+    }
+    c.has_calls_split = subfield(v, end, "rejected_calls", &c.rejected) && subfield(v, end, "failed_calls", &c.failed);
+    if (s->n_cmds >= INFO_MAX_CMDSTATS) return;
+    if (s->n_cmds == s->cap_cmds) {
+        s->cap_cmds = s->cap_cmds ? s->cap_cmds * 2 : 32;
+        s->cmds = xrealloc(s->cmds, s->cap_cmds * sizeof *s->cmds);
+    }
+    memcpy(c.name, name, nlen);
+    c.name[nlen] = '\0';
+    c.usec /= 1e6;   /* seconds from here on, as INFO_USEC fields */
+    s->cmds[s->n_cmds++] = c;
+}
+
+static int cmp_cmd(const void *a, const void *b)
+{
+    const info_cmdstat *x = a, *y = b;
+    return strcmp(x->name, y->name);
+}
+
+/* Sorts the commands by name and keeps one line per name (a lying server may repeat
+ * one; a series twice would make the exposition invalid). */
+static void unique_cmds(info_sample *s)
+{
+    if (s->n_cmds < 2) return;
+    qsort(s->cmds, s->n_cmds, sizeof *s->cmds, cmp_cmd);
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_cmds; i++) {
+        if (k > 0 && strcmp(s->cmds[k - 1].name, s->cmds[i].name) == 0) continue;
+        s->cmds[k++] = s->cmds[i];
+    }
+    s->n_cmds = k;
+}
+
 static bool parse_line(info_sample *s, const key_index *x, const char *k, size_t klen, const char *v,
                        const char *end)
 {
@@ -208,6 +252,12 @@ static bool parse_line(info_sample *s, const key_index *x, const char *k, size_t
     size_t eplen = sizeof errprefix - 1;
     if (klen > eplen && memcmp(k, errprefix, eplen) == 0) {
         add_errorstat(s, k + eplen, klen - eplen, v, end);
+        return true;
+    }
+    static const char cmdprefix[] = "cmdstat_";
+    size_t cplen = sizeof cmdprefix - 1;
+    if (klen > cplen && memcmp(k, cmdprefix, cplen) == 0) {
+        add_cmdstat(s, k + cplen, klen - cplen, v, end);
         return true;
     }
     return false;
@@ -252,6 +302,7 @@ size_t info_parse(info_sample *s, const char *text, size_t len)
         p = next;
     }
     if (s->n_dbs > 1) qsort(s->dbs, s->n_dbs, sizeof *s->dbs, cmp_db);
+    unique_cmds(s);
     s->n_known += known;
     return known;
 }

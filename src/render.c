@@ -252,6 +252,44 @@ static const struct db_row {
      "volatile-*, none under noeviction.", db_evictable},
 };
 
+/* INFO commandstats, as redis_exporter's families (names, label and units), one row each.
+ * Absent unless --collect.commandstats asked for the section. */
+typedef struct cmd_row {
+    const char *name, *help;
+    bool split_only;          /* rejected_calls / failed_calls: Redis 7.0+ */
+    double (*value)(const info_cmdstat *);
+} cmd_row;
+static double cmd_calls(const info_cmdstat *x) { return x->calls; }
+static double cmd_seconds(const info_cmdstat *x) { return x->usec; }
+static double cmd_rejected(const info_cmdstat *x) { return x->rejected; }
+static double cmd_failed(const info_cmdstat *x) { return x->failed; }
+static const cmd_row cmd_rows[] = {
+    {"redis_commands_total", "Calls per command (INFO commandstats calls).", false, cmd_calls},
+    {"redis_commands_duration_seconds_total", "Seconds spent in each command (INFO commandstats usec).", false,
+     cmd_seconds},
+    {"redis_commands_rejected_calls_total",
+     "Calls refused before running, per command: OOM, ACL, wrong arity... (INFO commandstats rejected_calls, 7.0+).",
+     true, cmd_rejected},
+    {"redis_commands_failed_calls_total", "Calls that ran and failed, per command (INFO commandstats failed_calls, "
+     "7.0+).", true, cmd_failed},
+};
+
+static void render_commandstats(rctx *c, const render_view *ts, size_t n)
+{
+    for (size_t r = 0; r < sizeof cmd_rows / sizeof cmd_rows[0]; r++) {
+        family f = fam(c, cmd_rows[r].name, "counter", cmd_rows[r].help);
+        for (size_t i = 0; i < n; i++) {
+            if (!ts[i].up) continue;
+            const info_sample *s = &ts[i].r->sample;
+            for (size_t k = 0; k < s->n_cmds; k++) {
+                if (cmd_rows[r].split_only && !s->cmds[k].has_calls_split) continue;
+                label l[2] = {{"addr", ts[i].r->addr}, {"cmd", s->cmds[k].name}};
+                family_sample(&f, NULL, ts[i].r, l, 2, cmd_rows[r].value(&s->cmds[k]));
+            }
+        }
+    }
+}
+
 static void render_redis(rctx *c, const render_view *ts, size_t n)
 {
     family f = fam(c, "redis_up", "gauge",
@@ -312,6 +350,8 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
             family_sample(&f, NULL, ts[i].r, l, 2, 0);
         }
     }
+
+    render_commandstats(c, ts, n);
 
     f = fam(c, "redis_active_defrag_enabled", "gauge",
             "1 when the activedefrag config is yes (CONFIG GET activedefrag, asked at most once a minute; "
@@ -507,7 +547,7 @@ static void render_target_health(rctx *c, const render_view *ts, size_t n)
 }
 
 const char *const render_label_names[] = {
-    "addr", "db", "err", "key", "type", "le", "id", "severity", "reason", "part", "namespace", "seed",
+    "addr", "db", "err", "cmd", "key", "type", "le", "id", "severity", "reason", "part", "namespace", "seed",
     "version", "revision", "hiredis", "libevent", "libmicrohttpd", NULL};
 
 /* The exporter's own series. */

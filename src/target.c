@@ -395,9 +395,10 @@ static void send_poll(target *t, bool fresh)
         send_cmd(t, 3, (const char *[]){"CONFIG", "GET", srvconf_table[p].name}, K_CONFIG);
     if (slow_due && !(t->refused & REFUSED_MEMSTATS)) send_cmd(t, 2, (const char *[]){"MEMORY", "STATS"}, K_MEMSTATS);
     /* persistence: "loading" is there (a half-loaded dataset is never served as up). */
-    static const char *const sections[] = {"server", "clients",  "memory",     "persistence",
-                                           "stats",  "keyspace", "errorstats", "replication"};
-    size_t n = sizeof sections / sizeof sections[0] - (slow_due ? 0 : 1);
+    const char *sections[10] = {"server", "clients", "memory", "persistence", "stats", "keyspace", "errorstats"};
+    size_t n = 7;
+    if (t->opts.commandstats) sections[n++] = "commandstats";
+    if (slow_due) sections[n++] = "replication";
     if (multi_info(t)) {
         const char *argv[1 + sizeof sections / sizeof sections[0]] = {"INFO"};
         for (size_t i = 0; i < n; i++) argv[1 + i] = sections[i];
@@ -680,6 +681,7 @@ target_opts target_opts_of(const config *cfg, const config_target *addr)
         .max_backoff = cfg->max_backoff,
         .max_reply_bytes = cfg->max_reply_bytes,
         .thresholds = cfg->thresholds,
+        .commandstats = cfg->collect_commandstats,
         .sampler_on = cfg->sampler_keys_per_second > 0,
         .sampler = {
             .keys_per_second = cfg->sampler_keys_per_second,

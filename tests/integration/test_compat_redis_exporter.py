@@ -37,6 +37,11 @@ CLOSE = ["redis_memory_used_bytes", "redis_mem_clients_normal", "redis_client_re
          "redis_client_recent_max_input_buffer_bytes", "redis_start_time_seconds"]
 
 
+# INFO commandstats, labelled cmd (redis_exporter's names and units)
+PER_COMMAND = ("redis_commands_total", "redis_commands_duration_seconds_total",
+               "redis_commands_rejected_calls_total", "redis_commands_failed_calls_total")
+
+
 def types(text):
     out = {}
     for line in text.splitlines():
@@ -81,6 +86,13 @@ def test_same_names_types_and_values_as_redis_exporter():
             assert o[name] == g[theirs] and o_types[name] == g_types[theirs], (name, o[name], g[theirs])
         for name in CLOSE:
             assert abs(o[name] - g[name]) <= max(0.2 * g[name], 65536), (name, o[name], g[name])
+        # issue 24: the families its stock dashboard's per-command and network panels read
+        for name in ("redis_net_input_bytes_total", "redis_net_output_bytes_total") + PER_COMMAND:
+            assert o_types.get(name) == g_types.get(name) == "counter", (name, o_types.get(name), g_types.get(name))
+        for name in PER_COMMAND:   # the test's one SET, on a quiet server: the same counts
+            gs = [v for n, l, v in parse_metrics(g_text) if n == name and l.get("cmd") == "set"]
+            os_ = [v for n, l, v in parse_metrics(o_text) if n == name and l.get("cmd") == "set"]
+            assert gs and os_ and abs(gs[0] - os_[0]) < 1e-9, (name, gs, os_)
     finally:
         go.terminate()
         go.wait(10)

@@ -159,6 +159,32 @@ static void test_defaults_and_forms(void **state)
     config_free(&c);
 }
 
+/* --collect.commandstats=auto: on for one Redis watched alone, off for a fleet (a series
+ * per command and target), always as asked when true or false. */
+static void test_commandstats_auto(void **state)
+{
+    (void)state;
+    clear_env();
+    static const struct { const char *a, *b, *c; bool want; } cases[] = {
+        {"--redis.addr=a:1", NULL, NULL, true},
+        {"--redis.addr=a:1", "--redis.addr=b:1", NULL, false},
+        {"--redis.addr=a:1", "--redis.addr=b:1", "--collect.commandstats=true", true},
+        {"--redis.addr=a:1", "--collect.commandstats=false", NULL, false},
+        {"--targets.file=/etc/hostname", "--collect.commandstats=auto", NULL, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        config c;
+        char err[600];
+        assert_int_equal(parse(&c, err, sizeof err, cases[i].a, cases[i].b, cases[i].c, NULL), 0);
+        if (c.collect_commandstats != cases[i].want) fail_msg("case %zu: %d", i, c.collect_commandstats);
+        config_free(&c);
+    }
+    config c;
+    char err[600];
+    assert_int_equal(parse(&c, err, sizeof err, "--collect.commandstats=yes", NULL), -1);
+    assert_non_null(strstr(err, "--collect.commandstats"));
+}
+
 static void test_errors_name_the_flag(void **state)
 {
     (void)state;
@@ -345,7 +371,7 @@ int main(void)
         cmocka_unit_test(test_targets), cmocka_unit_test(test_durations_and_sizes),
         cmocka_unit_test(test_defaults_and_forms), cmocka_unit_test(test_errors_name_the_flag),
         cmocka_unit_test(test_environment_and_password_file), cmocka_unit_test(test_zero_memory_samples_is_kept),
-        cmocka_unit_test(test_switch_from_environment),
+        cmocka_unit_test(test_switch_from_environment), cmocka_unit_test(test_commandstats_auto),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -210,6 +210,55 @@ static void test_errorstats(void **state)
     info_sample_free(&s);
 }
 
+/* INFO commandstats: calls and seconds for every version; rejected and failed calls
+ * where given (7.0+); subcommand names kept; bad lines, repeated names and a flood
+ * bounded. */
+static void test_commandstats(void **state)
+{
+    (void)state;
+    info_sample s;
+    info_sample_init(&s);
+    const char *t = "# Commandstats\n"
+                    "cmdstat_set:calls=10,usec=2000000,usec_per_call=200000.00,rejected_calls=3,failed_calls=1\n"
+                    "cmdstat_client|list:calls=2,usec=40,usec_per_call=20.00,rejected_calls=0,failed_calls=0\n"
+                    "cmdstat_get:calls=5,usec=50,usec_per_call=10.00\n"          /* 6.x: no split */
+                    "cmdstat_bad:usec=1\n"                                       /* no calls */
+                    "cmdstat_:calls=1,usec=1\n"                                  /* no name: not a cmdstat line */
+                    "cmdstat_set:calls=11,usec=1,rejected_calls=0,failed_calls=0\n";   /* repeated */
+    info_parse(&s, t, strlen(t));
+    assert_int_equal(s.n_cmds, 3);
+    assert_string_equal(s.cmds[0].name, "client|list");   /* sorted by name */
+    assert_string_equal(s.cmds[1].name, "get");
+    assert_string_equal(s.cmds[2].name, "set");
+    assert_true(s.cmds[1].calls == 5 && s.cmds[1].usec == 50e-6 && !s.cmds[1].has_calls_split);
+    assert_true(s.cmds[2].calls == 10 || s.cmds[2].calls == 11);   /* one of the two, never both */
+    assert_int_equal(s.n_bad_values, 1);   /* the line without calls */
+    info_sample_reset(&s);
+    assert_int_equal(s.n_cmds, 0);
+    char flood[64];
+    for (int i = 0; i < INFO_MAX_CMDSTATS + 100; i++) {
+        int n = snprintf(flood, sizeof flood, "cmdstat_c%d:calls=1,usec=1\n", i);
+        info_parse(&s, flood, (size_t)n);
+    }
+    assert_int_equal(s.n_cmds, INFO_MAX_CMDSTATS);
+    info_sample_free(&s);
+
+    /* a real 7.4 INFO: every cmdstat line, subcommands included, once */
+    size_t len;
+    char *text = slurp("redis-7.4.0-standalone.txt", &len);
+    size_t lines = 0;
+    for (const char *p = text; (p = strstr(p, "\ncmdstat_")) != NULL; p++) lines++;
+    info_sample_init(&s);
+    info_parse(&s, text, len);
+    assert_true(lines > 50);
+    assert_int_equal(s.n_cmds, lines);
+    bool sub = false;
+    for (size_t i = 0; i < s.n_cmds; i++) sub |= strchr(s.cmds[i].name, '|') != NULL;
+    assert_true(sub);
+    free(text);
+    info_sample_free(&s);
+}
+
 /* True when some line of text[0..len) starts with "key:". */
 static bool has_key_line(const char *text, size_t len, const char *key)
 {
@@ -328,7 +377,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_fixture_parses), cmocka_unit_test(test_fixture_facts),
         cmocka_unit_test(test_keyspace_by_name),     cmocka_unit_test(test_values),
-        cmocka_unit_test(test_errorstats),
+        cmocka_unit_test(test_errorstats), cmocka_unit_test(test_commandstats),
         cmocka_unit_test(test_hostile_input), cmocka_unit_test(test_repeated_sections_keep_the_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,6 +73,34 @@ static const char *INFO7 =
     "# Stats\r\nevicted_keys:7\r\n# Replication\r\nrole:master\r\n"
     "# Errorstats\r\nerrorstat_ERR:count=2\r\n# Keyspace\r\ndb0:keys=10,expires=4,avg_ttl=2500\r\n";
 
+/* Issue 24: redis_exporter's commandstats families, same names, label and units, and
+ * the network counters its dashboard reads. */
+static void test_commandstats_and_network_lines(void **state)
+{
+    (void)state;
+    world w;
+    make(&w, "redis_version:7.0.15\ntotal_net_input_bytes:1234\ntotal_net_output_bytes:5678\n# Commandstats\n"
+             "cmdstat_set:calls=10,usec=2500000,usec_per_call=250000.00,rejected_calls=3,failed_calls=1\n"
+             "cmdstat_get:calls=5,usec=50,usec_per_call=10.00\n", true);
+    char *t = render(&w, RENDER_TEXT);
+    static const char *const lines[] = {
+        "# TYPE redis_commands_total counter",
+        "redis_commands_total{addr=\"x:1\",cmd=\"get\"} 5",
+        "redis_commands_total{addr=\"x:1\",cmd=\"set\"} 10",
+        "redis_commands_duration_seconds_total{addr=\"x:1\",cmd=\"set\"} 2.5",
+        "redis_commands_rejected_calls_total{addr=\"x:1\",cmd=\"set\"} 3",
+        "redis_commands_failed_calls_total{addr=\"x:1\",cmd=\"set\"} 1",
+        "redis_net_input_bytes_total{addr=\"x:1\"} 1234",
+        "redis_net_output_bytes_total{addr=\"x:1\"} 5678",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        if (!has_line(t, lines[i])) fail_msg("missing line: %s", lines[i]);
+    /* a 6.x line has no rejected/failed split: no series rather than a 0 */
+    assert_null(strstr(t, "redis_commands_rejected_calls_total{addr=\"x:1\",cmd=\"get\"}"));
+    free(t);
+    info_sample_free(&w.r.sample);
+}
+
 static void test_exact_lines(void **state)
 {
     (void)state;
@@ -567,7 +595,7 @@ static void test_mark_down(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_landing_bar_against_the_limit),
+        cmocka_unit_test(test_landing_bar_against_the_limit), cmocka_unit_test(test_commandstats_and_network_lines),
         cmocka_unit_test(test_exact_lines),          cmocka_unit_test(test_structure_both_formats),
         cmocka_unit_test(test_openmetrics_transform), cmocka_unit_test(test_label_names_are_known), cmocka_unit_test(test_down_target_has_no_redis_series),
         cmocka_unit_test(test_label_escaping),       cmocka_unit_test(test_numbers),
