@@ -67,6 +67,9 @@ typedef struct sampler_name {
 /* What the sampler has found: the input of the diagnosis and of the metrics. */
 typedef struct sampler_summary {
     bool active;                                 /* enabled and not switched off */
+    char off_reason[48];                         /* why it was switched off ("" if not): an
+                                                    error reply's code ("error reply NOPERM")
+                                                    or a reply of the wrong shape */
     diagnose_key largest[SAMPLER_MAX_TOP_KEYS];  /* biggest first: last whole cycle and this one */
     size_t n_largest;
     histo sizes;                                 /* every size sampled */
@@ -107,9 +110,9 @@ void sampler_on_bytes(sampler *s, int slot, double bytes);
 void sampler_on_type(sampler *s, int slot, const char *type, size_t len);
 /* PTTL answered: milliseconds, -1 for no TTL (-2, gone, is not fed). */
 void sampler_on_ttl(sampler *s, int slot, double ms);
-/* A reply was an error or had the wrong shape: the sampler switches off for good.
- * Returns true when that is news (the caller logs it once). */
-bool sampler_on_error(sampler *s);
+/* A reply was an error or had the wrong shape (why, copied, says which): the sampler
+ * switches off for good. Returns true when that is news (the caller logs it once). */
+bool sampler_on_error(sampler *s, const char *why);
 /* Counts one reply in (call after each of the on_* above, and for a reply that is not
  * fed, like SELECT's OK). Returns true when it completed the step: the keys are then
  * recorded in the summary. */

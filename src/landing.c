@@ -248,9 +248,16 @@ static void put_card(buf *out, const render_view *t)
         }
         buf_printf(out, "</table>\n<p class=\"note\">Estimated from %.0f sampled keys.</p>\n", r->keys->namespace_basis);
     }
-    if (!r->keys->active && r->keys->sampled == 0)
+    if (r->keys->off_reason[0]) {
+        /* it was on: the flag is not the answer, what Redis refused is */
+        buf_puts(out, "<p class=\"note\">The large-key check was switched off: Redis answered ");
+        fmt_html(out, r->keys->off_reason);
+        buf_puts(out, ". If an ACL refuses it, give the exporter's user <code class=\"cmd\">+select +scan +type +pttl "
+                      "+memory|usage %R~*</code> (read-only key access), then restart the exporter.</p>\n");
+    } else if (!r->keys->active && r->keys->sampled == 0) {
         buf_puts(out, "<p class=\"note\">The large-key check is off, so large keys are not looked for: start the "
                       "exporter with <code class=\"cmd\">--sampler.keys-per-second=100</code> to turn it on.</p>\n");
+    }
     buf_puts(out, "</div>\n");
 }
 

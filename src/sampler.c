@@ -361,11 +361,12 @@ void sampler_on_ttl(sampler *s, int slot, double ms)
     s->step[slot].has_ttl = ms >= 0;
 }
 
-bool sampler_on_error(sampler *s)
+bool sampler_on_error(sampler *s, const char *why)
 {
     bool news = !s->off;
     s->off = true;
     s->sum.active = false;
+    if (news) snprintf(s->sum.off_reason, sizeof s->sum.off_reason, "%s", why && *why ? why : "an error");
     return news;
 }
 

@@ -320,7 +320,11 @@ void summary_text(buf *b, const report *r)
                        100 * ns->ttl_ratio);
         }
     } else {
-        buf_puts(b, "  largest keys   not sampled: the large-key check did not run (no MEMORY USAGE, or a saved INFO)\n");
+        if (r->keys->off_reason[0])
+            buf_printf(b, "  largest keys   not sampled: Redis refused the large-key check (%s); an ACL user needs "
+                          "+select +scan +type +pttl +memory|usage %%R~*\n", r->keys->off_reason);   /* the doctor starts anew */
+        else
+            buf_puts(b, "  largest keys   not sampled: the large-key check did not run (no MEMORY USAGE, or a saved INFO)\n");
     }
     diagnose_result dr;
     diagnose_text text[DIAGNOSE_COUNT];

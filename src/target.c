@@ -491,7 +491,7 @@ static void on_sampler_reply(target *t, conn_tag tag, const redisReply *r)
             break;
         }
     }
-    if (bad && sampler_on_error(t->smp))
+    if (bad && sampler_on_error(t->smp, bad))
         log_kv(LOG_WARN, "key sampler switched off", "addr", t->rep.addr, "detail", bad, NULL);
     if (!sampler_reply_in(t->smp)) return;
     /* A step is complete: its keys count in the findings now. */

@@ -139,3 +139,32 @@ def test_noauth_hint_for_a_target_whose_password_file_is_empty():
     finally:
         exporter.stop()
         server.stop()
+
+
+def test_sampler_refused_by_an_acl_names_the_grant_not_the_flag():
+    """The sampler on, an ACL without SCAN: the page once said to start the exporter with
+    --sampler.keys-per-second=100, which it was. It now says what Redis refused and the
+    grant; followed as printed (and the exporter restarted), keys are sampled."""
+    server = RedisServer("--requirepass", "admin-pw")
+    server.client.execute_command("ACL", "SETUSER", "watcher", "on", ">" + SECRET, "-@all", "+info", "+config|get",
+                                  "+memory|stats", "+client|setname", "+select")
+    server.client.set("a", "x" * 1000)
+    addr, env = f"redis://watcher@{server.addr}", {"REDIS_PASSWORD": SECRET}
+    exporter = Exporter(addr, "--sampler.keys-per-second=100", env=env)
+    try:
+        wait_for("the refusal", lambda: "large-key check was switched off" in exporter.landing())
+        page = exporter.landing()
+        assert "NOPERM" in page and "--sampler.keys-per-second=100" not in page
+        grant = page.split('+select +scan')[0].rsplit('<code class="cmd">', 1)[1] + "+select +scan" + \
+            page.split('+select +scan', 1)[1].split("</code>", 1)[0]
+        assert grant == "+select +scan +type +pttl +memory|usage %R~*", grant
+    finally:
+        exporter.stop()
+    server.client.execute_command("ACL", "SETUSER", "watcher", *grant.split())
+    exporter = Exporter(addr, "--sampler.keys-per-second=100", env=env)
+    try:
+        wait_for("a key sampled", lambda: exporter.value("redis_key_sample_largest_bytes") is not None)
+        assert "switched off" not in exporter.landing()
+    finally:
+        exporter.stop()
+        server.stop()

@@ -153,8 +153,9 @@ static void test_errors_switch_it_off(void **state)
     sampler_cmd out[SAMPLER_MAX_CMDS];
     assert_true(sampler_get_summary(s)->active);
     assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, SAMPLER_MAX_CMDS), 2);
-    assert_true(sampler_on_error(s));        /* news: the caller logs it */
-    assert_false(sampler_on_error(s));       /* said once */
+    assert_true(sampler_on_error(s, "error reply NOPERM"));   /* news: the caller logs it */
+    assert_false(sampler_on_error(s, "error reply ERR"));     /* said once */
+    assert_string_equal(sampler_get_summary(s)->off_reason, "error reply NOPERM");   /* the first reason stays */
     assert_false(sampler_get_summary(s)->active);
     assert_false(sampler_reply_in(s));
     assert_true(sampler_reply_in(s));        /* the step ends with nothing recorded */
