@@ -57,6 +57,7 @@ typedef struct config {
     double poll_interval;       /* seconds */
     double poll_timeout;        /* seconds */
     double max_backoff;         /* seconds */
+    double forecast_window;     /* seconds of used_memory the time-to-full line is fit to */
     unsigned long max_connects; /* connects in flight at once over all targets; 0: no cap */
     unsigned long max_reply_bytes;
     char listen_host[256];      /* empty = all interfaces */

@@ -66,6 +66,7 @@ typedef struct derived {
     bool has_expired_rate; double expired_rate;
     bool has_oom_rate;     double oom_rate;
     bool has_time_to_full; double time_to_full;   /* seconds; 0 when already at the limit */
+    double growth_rate;            /* bytes a second behind time_to_full (when it is had) */
     derive_policy policy;
     bool has_eviction_possible; bool eviction_possible;
     double keys_total, expires_total;  /* over all dbs */

@@ -123,7 +123,40 @@ typedef struct diagnose_namespace {
     double keys;         /* estimated keys */
     double bytes;        /* estimated MEMORY USAGE total */
     double ttl_ratio;    /* share of its keys with a TTL */
+    double persistent_bytes;   /* estimated bytes of its keys without a TTL */
+    double hour_bytes;         /* estimated bytes of its keys whose TTL ends within an hour */
+    bool has_growth;           /* two whole sampler cycles seen it */
+    double growth_per_hour;    /* bytes an hour between them (negative: shrinking) */
 } diagnose_namespace;
+
+/* A client as CLIENT LIST showed it, asked only while a client buffer finding is active:
+ * the one to name in the fix. Text is printable and safe inside a `command`. */
+#define DIAGNOSE_MAX_CLIENTS 3
+typedef struct diagnose_client {
+    unsigned long long id;
+    char addr[48];
+    char name[48];       /* "" when it has none */
+    char cmd[32];        /* its last command */
+    double bytes;        /* the buffer the list is ranked by (omem or qbuf) */
+    bool has_tot_mem;    /* 6.0+: all it holds */
+    double tot_mem;
+} diagnose_client;
+
+/* The clients holding the most, biggest first: by output buffer and by query buffer. */
+typedef struct diagnose_clients {
+    bool listed;         /* a CLIENT LIST answered since the finding became active */
+    diagnose_client output[DIAGNOSE_MAX_CLIENTS], query[DIAGNOSE_MAX_CLIENTS];
+    size_t n_output, n_query;
+} diagnose_clients;
+
+/* The sampled data split by time-to-live (estimated over the keyspace): what expiry will
+ * free by itself and what eviction under volatile-* can reach. */
+typedef struct diagnose_ttl_split {
+    bool known;
+    double hour_bytes;         /* TTL ends within an hour */
+    double ttl_bytes;          /* any TTL */
+    double persistent_bytes;   /* no TTL */
+} diagnose_ttl_split;
 
 typedef struct diagnose_input {
     const info_sample *sample;
@@ -134,8 +167,15 @@ typedef struct diagnose_input {
     size_t n_largest;
     const diagnose_namespace *namespaces;   /* biggest first; may be NULL */
     size_t n_namespaces;
+    diagnose_ttl_split ttl;      /* from the sampler; known = false without one */
+    const diagnose_clients *clients;   /* may be NULL: not listed */
     bool one_shot;               /* doctor: no rates; counts since start stand in for them */
 } diagnose_input;
+
+/* What expiry frees by itself, in words for the page and the doctor ("38 % of the data
+ * expires within an hour; `session:*`: 2.1 GiB never expires"); "" when not known. */
+void diagnose_ttl_sentence(const diagnose_ttl_split *t, const diagnose_namespace *ns, size_t n, char *out,
+                           size_t cap);
 
 /* A finding as every target keeps it: which and how bad. Its words are made on demand
  * (diagnose_text), for the landing page and the doctor only: a fleet's reports stay small. */
@@ -146,7 +186,7 @@ typedef struct diagnose_finding {
 } diagnose_finding;
 
 typedef struct diagnose_text {
-    char summary[320];   /* what was found, with its numbers */
+    char summary[560];   /* what was found, with its numbers */
     char fix[480];       /* the exact command(s), each marked `...` */
 } diagnose_text;
 

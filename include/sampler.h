@@ -34,6 +34,15 @@
 #define SAMPLER_NS_TRACKED 64
 /* Namespaces published (the largest by bytes): bounds the metric's cardinality. */
 #define SAMPLER_MAX_NAMESPACES 10
+/* Bytes by time-to-live: keys whose TTL is at most sampler_ttl_le[i] seconds (the last is
+ * +Inf: every key with a TTL). Keys without one are counted apart. */
+#define SAMPLER_TTL_BUCKETS 5
+extern const double sampler_ttl_le[SAMPLER_TTL_BUCKETS];
+extern const char *const sampler_ttl_le_text[SAMPLER_TTL_BUCKETS];
+#define SAMPLER_TTL_HOUR 1   /* the bucket of keys that expire within an hour */
+/* Whole cycles remembered per namespace for its growth: enough to span an hour of short
+ * cycles, and a long cycle's previous end. */
+#define SAMPLER_GROWTH_POINTS 8
 
 typedef struct sampler_opts {
     double keys_per_second;    /* budget (> 0) */
@@ -76,11 +85,16 @@ typedef struct sampler_summary {
     double sampled;                              /* MEMORY USAGE answers in total */
     double skipped;                              /* keys past SAMPLER_BACKLOG_MAX in one reply */
     bool cycle_done;                             /* a whole SCAN cycle over every db has ended */
-    /* Namespaces, biggest first: the last whole cycle's (or, before one ended, this one's
-     * so far), extrapolated to the keyspace's size in the last INFO. */
+    /* Namespaces, biggest first: the last whole cycle's, or, before one ended, this one's
+     * so far extrapolated to the keyspace's size in the last INFO. */
     diagnose_namespace namespaces[SAMPLER_MAX_NAMESPACES];
     size_t n_namespaces;
     double namespace_basis;                      /* keys the estimate is made from */
+    /* Bytes by time-to-live as sampled (PTTL when MEMORY USAGE was asked), counted like
+     * the namespaces; ttl_bytes is cumulative: [i] holds keys with TTL <= sampler_ttl_le[i]. */
+    bool has_ttl_bytes;                          /* at least one key sampled */
+    double ttl_bytes[SAMPLER_TTL_BUCKETS];
+    double persistent_bytes;                     /* keys without a TTL */
 } sampler_summary;
 
 /* What a report points to when it has no sampler: nothing sampled, not active. */
@@ -125,6 +139,8 @@ size_t sampler_pending(const sampler *s);
  * max_keys; daemon: while budget is left and no poll is in flight). */
 bool sampler_wants_more(const sampler *s, bool poll_in_flight);
 const sampler_summary *sampler_get_summary(const sampler *s);
+/* The summary's bytes by TTL as the diagnosis reads them. */
+diagnose_ttl_split sampler_ttl_split(const sampler_summary *sum);
 
 /* The name shown for a key: printable and cut at 64 bytes (\xNN for other bytes), or,
  * with a secret, "hash:" and the first 16 hex digits of HMAC-SHA256(secret, key): without

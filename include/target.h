@@ -81,6 +81,7 @@ typedef struct target_opts {
     const target_credentials *cred;   /* borrowed; must outlive the target */
     struct tls_client *tls;       /* borrowed; for addr->tls targets (must then be set) */
     double interval, timeout, max_backoff;   /* seconds */
+    double forecast_window;       /* seconds; the trend is fit over at least 20 intervals */
     size_t max_reply_bytes;
     histo *lateness;              /* borrowed histogram of poll lateness, or NULL */
     target_gate *gate;            /* borrowed, may be NULL (no cap) */
@@ -112,8 +113,8 @@ void target_start(target *t, double phase);
 /* Closes the connection, cancels timers, frees everything. NULL is ignored. Must not be
  * called from inside this target's own notify callback. */
 void target_free(target *t);
-/* True while sampler replies are still expected (the doctor waits for them). */
-bool target_sampler_busy(const target *t);
+/* True while sampler or CLIENT LIST replies are still expected (the doctor waits for them). */
+bool target_busy(const target *t);
 /* The target's report; valid until the next event loop iteration. */
 const report *target_report(const target *t);
 target_phase target_get_phase(const target *t);

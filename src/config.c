@@ -433,6 +433,8 @@ static const flag flags[] = {
     {"diagnose.no-limit-host-share", NULL, "RATIO", F_NUMBER, TH(no_limit_host_share), 0, 1,
      DIAGNOSE_DEFAULT_NO_LIMIT_HOST_SHARE,
      .help = "With no maxmemory, used memory above this share of the host's RAM is a no_memory_limit finding."},
+    {"diagnose.forecast-window", NULL, "DURATION", F_DURATION, AT(forecast_window), 10, DAY, 300,
+     .help = "The time-to-full forecast fits a line to used_memory over this long (at least 20 polls)."},
     {"diagnose.large-key-bytes", NULL, "BYTES", F_BYTES, TH(large_key_bytes), 1, PIB, DIAGNOSE_DEFAULT_LARGE_KEY_BYTES,
      .help = "A sampled key this large is a large_keys finding."},
     {"collect.commandstats", NULL, "WHEN", F_ENUM, AT(commandstats_mode), .def = 0, .names = auto_names,

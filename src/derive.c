@@ -201,6 +201,7 @@ void derive_compute(const derive_history *h, const info_sample *s, double now_t,
             if (slope > 1.0 && slope * h->trend_window > max / 1000.0 && grew_recently(h, max)) {
                 out->has_time_to_full = true;
                 out->time_to_full = used >= max ? 0 : (max - used) / slope;
+                out->growth_rate = slope;
             }
         }
     }

@@ -189,16 +189,87 @@ static bool suggest_host_limit(double used, double host, double share, double co
 
 /* The largest sampled namespace a person can name as a pattern (not the keys without a
  * separator, not the "(other)" bucket, not a hashed name); with without_ttl, only one
- * whose keys (almost) never have a TTL. */
+ * whose keys (almost) never have a TTL or whose bytes mostly have none. */
 static const diagnose_namespace *nameable_namespace(const ctx *c, bool without_ttl)
 {
     for (size_t i = 0; i < c->in->n_namespaces; i++) {
         const diagnose_namespace *ns = &c->in->namespaces[i];
         if (!ns->name[0] || ns->name[0] == '(' || strncmp(ns->name, "hash:", 5) == 0) continue;
-        if (without_ttl && ns->ttl_ratio >= c->th->ttl_min_ratio) continue;
+        /* many keys with a TTL can still leave most bytes without one */
+        if (without_ttl && ns->ttl_ratio >= c->th->ttl_min_ratio && ns->persistent_bytes < ns->bytes / 2) continue;
         return ns;
     }
     return NULL;
+}
+
+/* The namespace that grew fastest over the sampler's last cycles (NULL: none grew). */
+static const diagnose_namespace *fastest_namespace(const ctx *c)
+{
+    const diagnose_namespace *best = NULL;
+    for (size_t i = 0; i < c->in->n_namespaces; i++) {
+        const diagnose_namespace *ns = &c->in->namespaces[i];
+        if (ns->has_growth && ns->growth_per_hour > 0 && (!best || ns->growth_per_hour > best->growth_per_hour))
+            best = ns;
+    }
+    return best;
+}
+
+/* A namespace as a person types it: "jobs:*"; the keys without a separator and the
+ * "(other)" bucket in words. */
+static void namespace_words(const diagnose_namespace *ns, char *out, size_t cap)
+{
+    if (!ns->name[0]) snprintf(out, cap, "keys without a separator");
+    else if (ns->name[0] == '(') snprintf(out, cap, "the smaller namespaces together");
+    else snprintf(out, cap, "`%s:*`", ns->name);
+}
+
+/* What grows, after the forecast: the namespace that drives it, or, when the sampled
+ * data grows at less than half the rate used_memory does, the overhead parts. */
+static void say_what_grows(const ctx *c, char *dst, size_t cap)
+{
+    const diagnose_namespace *ns = fastest_namespace(c);
+    double data_growth = 0;
+    bool measured = false;
+    for (size_t i = 0; i < c->in->n_namespaces; i++) {
+        measured |= c->in->namespaces[i].has_growth;
+        if (c->in->namespaces[i].growth_per_hour > 0) data_growth += c->in->namespaces[i].growth_per_hour;
+    }
+    if (!measured) return;
+    char words[100], grew[32];
+    if (ns) {
+        namespace_words(ns, words, sizeof words);
+        fmt_bytes(ns->growth_per_hour, grew, sizeof grew);
+        add_say(dst, cap, "; %s grows fastest, %s an hour", words, grew);
+    }
+    if (c->d->has_time_to_full && data_growth < c->d->growth_rate * 3600 / 2) {
+        fmt_bytes(c->d->growth_rate * 3600, grew, sizeof grew);
+        add_say(dst, cap, "; the keys explain under half of used_memory's growth (%s an hour): the rest is "
+                "outside the data (client buffers, replication backlog, scripts)", grew);
+    }
+}
+
+void diagnose_ttl_sentence(const diagnose_ttl_split *t, const diagnose_namespace *ns, size_t n, char *out, size_t cap)
+{
+    double total = t->ttl_bytes + t->persistent_bytes;
+    out[0] = '\0';
+    if (!t->known || total <= 0) return;
+    say(out, cap, "%.0f %% of the data expires within an hour", 100 * t->hour_bytes / total);
+    const diagnose_namespace *big = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!big || ns[i].persistent_bytes > big->persistent_bytes) big = &ns[i];
+    if (big && big->persistent_bytes >= total / 10) {
+        char words[100], held[32];
+        namespace_words(big, words, sizeof words);
+        fmt_bytes(big->persistent_bytes, held, sizeof held);
+        add_say(out, cap, "; %s: %s never expires", words, held);
+    }
+}
+
+static void say_what_expires(const ctx *c, char *dst, size_t cap)
+{
+    char words[200];
+    diagnose_ttl_sentence(&c->in->ttl, c->in->namespaces, c->in->n_namespaces, words, sizeof words);
+    if (words[0]) add_say(dst, cap, "; %s", words);
 }
 
 /* ---- what every row shares ---- */
@@ -321,6 +392,38 @@ static void say_find_client(const ctx *c, char *fix, size_t cap, const char *col
             column, has(c, MEMMODEL_CMD_CLIENT_KILL_ID) ? "`CLIENT KILL ID <id>`" : "`CLIENT KILL <addr:port>`");
 }
 
+/* The client CLIENT LIST showed holding the most (the target asks while a client buffer
+ * finding is active), with the exact command that disconnects it; false when none was
+ * listed (before the first list, or the holder is gone): the general words then. */
+static bool say_culprit(const ctx *c, diagnose_text *t, bool output)
+{
+    const diagnose_clients *l = c->in->clients;
+    size_t n = !l ? 0 : output ? l->n_output : l->n_query;
+    if (n == 0) return false;
+    const diagnose_client *list = output ? l->output : l->query, *k = &list[0];
+    char held[32], kill[96];
+    fmt_bytes(k->bytes, held, sizeof held);
+    if (has(c, MEMMODEL_CMD_CLIENT_KILL_ID)) snprintf(kill, sizeof kill, "CLIENT KILL ID %llu", k->id);
+    else snprintf(kill, sizeof kill, "CLIENT KILL %s", k->addr);
+    add_say(t->summary, sizeof t->summary, "; CLIENT LIST: client id %llu%s%s holds %s of %s", k->id,
+            k->name[0] ? " named " : "", k->name, held, output ? "output buffer (omem)" : "query buffer (qbuf)");
+    char all[48] = "";
+    if (k->has_tot_mem) {
+        char tot[32];
+        fmt_bytes(k->tot_mem, tot, sizeof tot);
+        snprintf(all, sizeof all, ", %s in all", tot);
+    }
+    add_say(t->fix, sizeof t->fix, "The client holding the most is id %llu (addr %s%s%s, last command %s, %s of %s%s): "
+            "disconnect it with `%s`. ", k->id, k->addr, k->name[0] ? ", name " : "", k->name,
+            k->cmd[0] ? k->cmd : "unknown", held, output ? "omem" : "qbuf", all, kill);
+    for (size_t i = 1; i < n; i++) {
+        fmt_bytes(list[i].bytes, held, sizeof held);
+        add_say(t->fix, sizeof t->fix, "%s id %llu (%s)%s", i == 1 ? "Next:" : ",", list[i].id, held,
+                i + 1 == n ? ". " : "");
+    }
+    return true;
+}
+
 static void explain_query(const ctx *c, const diagnose_finding *f, diagnose_text *t)
 {
     (void)f;
@@ -338,7 +441,7 @@ static void explain_query(const ctx *c, const diagnose_finding *f, diagnose_text
             "arrived whole (or faster than Redis reads); used_memory %s is %.0f %% of maxmemory %s, about %s of it not "
             "data (this version has no byte count for client buffers)", big, c->used_h, c->ratio * 100, c->max_h, held);
     t->fix[0] = '\0';
-    say_find_client(c, t->fix, sizeof t->fix, "qbuf");
+    if (!say_culprit(c, t, false)) say_find_client(c, t->fix, sizeof t->fix, "qbuf");
     if (has(c, MEMMODEL_CMD_QUERY_BUFFER_LIMIT))
         add_say(t->fix, sizeof t->fix, "Cap one client's query buffer: `CONFIG SET client-query-buffer-limit 64mb`%s. ",
                 has(c, MEMMODEL_CMD_MAXMEMORY_CLIENTS) ? "; all clients together: `CONFIG SET maxmemory-clients 10%`" : "");
@@ -365,7 +468,7 @@ static void explain_output(const ctx *c, const diagnose_finding *f, diagnose_tex
             "does not read its replies; about %s of used_memory %s is not data (this version has no byte count for "
             "client buffers)", m->longest_output, held, c->used_h);
     t->fix[0] = '\0';
-    say_find_client(c, t->fix, sizeof t->fix, "omem; sub or psub above 0 is a subscriber");
+    if (!say_culprit(c, t, true)) say_find_client(c, t->fix, sizeof t->fix, "omem; sub or psub above 0 is a subscriber");
     if (has(c, MEMMODEL_CMD_OUTPUT_BUFFER_LIMIT))
         add_say(t->fix, sizeof t->fix, "Then cap what one slow client may hold: `CONFIG SET client-output-buffer-limit "
                 "\"pubsub 8mb 2mb 60\"`%s. ", has(c, MEMMODEL_CMD_MAXMEMORY_CLIENTS) ? "; and `CONFIG SET maxmemory-clients 10%`" : "");
@@ -530,6 +633,8 @@ static void explain_near_limit(const ctx *c, const diagnose_finding *f, diagnose
         c->m->max_from == MEMMODEL_FROM_CONFIG ? " (maxmemory from the pasted CONFIG GET: this INFO has none)" : "");
     if (d->has_time_to_full)
         add_say(t->summary, sizeof t->summary, "; at the recent growth it is full in %.0f min", d->time_to_full / 60);
+    say_what_grows(c, t->summary, sizeof t->summary);
+    say_what_expires(c, t->summary, sizeof t->summary);
     if (c->replica)
         add_say(t->summary, sizeof t->summary, "; this replica ignores maxmemory (replica-ignore-maxmemory yes) until it "
                 "is promoted");
@@ -585,11 +690,23 @@ static void explain_noeviction(const ctx *c, const diagnose_finding *f, diagnose
             "instance or add RAM.", want);
 }
 
+/* Under volatile-* eviction reaches only keys with a TTL. Where the sampler measured their
+ * bytes (many small keys with a TTL free little): too few when they cannot take usage from
+ * the limit back below the warning level; else by their count, "almost none". */
+static bool little_to_evict(const ctx *c, bool *known)
+{
+    const diagnose_ttl_split *t = &c->in->ttl;
+    *known = t->known && t->ttl_bytes + t->persistent_bytes > 0;
+    if (*known) return t->ttl_bytes < c->max * (1 - c->th->memory_warning);
+    return c->d->keys_total > 0 && c->d->expires_total < c->d->keys_total * c->th->ttl_min_ratio;
+}
+
 static verdict decide_volatile(const ctx *c)
 {
     const derived *d = c->d;
-    if (c->replica || d->policy != DERIVE_POLICY_VOLATILE || !d->max_configured || d->keys_total <= 0 ||
-        d->expires_total >= d->keys_total * c->th->ttl_min_ratio || (c->ratio < c->th->memory_warning && !c->oom_now))
+    bool known;
+    if (c->replica || d->policy != DERIVE_POLICY_VOLATILE || !d->max_configured || !little_to_evict(c, &known) ||
+        (c->ratio < c->th->memory_warning && !c->oom_now))
         return none;
     return (verdict){c->pressure_sev, 0};
 }
@@ -598,9 +715,21 @@ static void explain_volatile(const ctx *c, const diagnose_finding *f, diagnose_t
 {
     (void)f;
     const derived *d = c->d;
-    say(t->summary, sizeof t->summary, "maxmemory-policy is %s but only %.0f of %.0f keys (%.2f %%) have a TTL; "
-        "used_memory is %.1f %% of maxmemory", c->m->policy ? c->m->policy : "volatile-*", d->expires_total,
-        d->keys_total, 100.0 * d->expires_total / d->keys_total, c->ratio * 100);
+    const diagnose_ttl_split *ttl = &c->in->ttl;
+    const char *policy = c->m->policy ? c->m->policy : "volatile-*";
+    bool known;
+    (void)little_to_evict(c, &known);
+    if (known) {
+        char reach[32];
+        fmt_bytes(ttl->ttl_bytes, reach, sizeof reach);
+        say(t->summary, sizeof t->summary, "maxmemory-policy is %s, which evicts only keys with a TTL, and they hold "
+            "about %s (%.1f %% of the sampled data, %.1f %% of maxmemory): that is all eviction can free; used_memory "
+            "is %.1f %% of maxmemory", policy, reach, 100 * ttl->ttl_bytes / (ttl->ttl_bytes + ttl->persistent_bytes),
+            100 * ttl->ttl_bytes / c->max, c->ratio * 100);
+    } else
+        say(t->summary, sizeof t->summary, "maxmemory-policy is %s but only %.0f of %.0f keys (%.2f %%) have a TTL; "
+            "used_memory is %.1f %% of maxmemory", policy, d->expires_total, d->keys_total,
+            100.0 * d->expires_total / d->keys_total, c->ratio * 100);
     if (c->hold) {
         say(t->fix, sizeof t->fix, "Not now: %s %s, which no eviction frees (see %s). Later, give keys a TTL when "
             "writing them (`SET key value EX seconds`).", c->hold->words, c->hold_h, diagnose_id_name(c->hold->id));

@@ -35,7 +35,7 @@ static void on_notify(target *t, void *arg)
     run *r = arg;
     const report *rep = target_report(t);
     /* Done after the first failure, or after a success once the sampler has finished. */
-    if (!rep->health.last_ok || (rep->has_sample && !target_sampler_busy(t))) event_base_loopbreak(r->base);
+    if (!rep->health.last_ok || (rep->has_sample && !target_busy(t))) event_base_loopbreak(r->base);
 }
 
 static void on_overall_deadline(evutil_socket_t fd, short what, void *arg)

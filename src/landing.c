@@ -232,7 +232,7 @@ static void put_card(buf *out, const render_view *t)
     buf_puts(out, "</td></tr></table>\n");
     if (r->keys->n_namespaces > 0) {
         buf_printf(out, "<table class=\"namespaces\"><tr><th>namespace</th><th>memory (est.)</th><th>keys (est.)"
-                        "</th><th>with a TTL</th></tr>");
+                        "</th><th>with a TTL</th><th>never expires</th><th>growth an hour</th></tr>");
         for (size_t i = 0; i < r->keys->n_namespaces; i++) {
             const diagnose_namespace *ns = &r->keys->namespaces[i];
             buf_puts(out, "<tr><td>");
@@ -244,9 +244,26 @@ static void put_card(buf *out, const render_view *t)
             }
             buf_puts(out, "</td><td>");
             put_bytes(out, ns->bytes);
-            buf_printf(out, "</td><td>%.0f</td><td>%.0f %%</td></tr>", ns->keys, 100 * ns->ttl_ratio);
+            buf_printf(out, "</td><td>%.0f</td><td>%.0f %%</td><td>", ns->keys, 100 * ns->ttl_ratio);
+            put_bytes(out, ns->persistent_bytes);
+            buf_puts(out, "</td><td>");
+            if (ns->has_growth) {
+                if (ns->growth_per_hour > 0) buf_putc(out, '+');
+                put_bytes(out, ns->growth_per_hour);
+            } else {
+                buf_puts(out, "-");
+            }
+            buf_puts(out, "</td></tr>");
         }
         buf_printf(out, "</table>\n<p class=\"note\">Estimated from %.0f sampled keys.</p>\n", r->keys->namespace_basis);
+    }
+    char expiry[200];
+    diagnose_ttl_split ttl = sampler_ttl_split(r->keys);
+    diagnose_ttl_sentence(&ttl, r->keys->namespaces, r->keys->n_namespaces, expiry, sizeof expiry);
+    if (expiry[0]) {
+        buf_puts(out, "<p class=\"expiry\">");
+        fmt_html(out, expiry);
+        buf_puts(out, ".</p>\n");
     }
     if (r->keys->off_reason[0]) {
         /* it was on: the flag is not the answer, what Redis refused is */

@@ -24,6 +24,8 @@ static diagnose_input input_of(const report *r, const memmodel *model)
         .n_largest = r->keys->n_largest,
         .namespaces = r->keys->namespaces,
         .n_namespaces = r->keys->n_namespaces,
+        .ttl = sampler_ttl_split(r->keys),
+        .clients = r->clients,
         .one_shot = r->one_shot_diagnosis,
     };
 }

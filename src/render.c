@@ -453,16 +453,25 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
     static const struct {
         const char *name, *help;
         size_t offset;
+        bool growth;   /* only where two whole cycles measured it */
     } ns_rows[] = {
         {"redis_key_namespace_bytes",
          "Estimated memory (MEMORY USAGE) of the keys in a namespace (key names up to "
-         "--sampler.namespace-separator), from the key sampler's last whole cycle scaled to the keyspace; the "
+         "--sampler.namespace-separator), from the key sampler's last whole cycle (before one ends, the keys seen so far "
+         "scaled to the keyspace); the "
          "largest 10. namespace=\"\" holds the keys without the separator.",
-         offsetof(diagnose_namespace, bytes)},
+         offsetof(diagnose_namespace, bytes), false},
         {"redis_key_namespace_keys", "Estimated number of keys in a namespace (see redis_key_namespace_bytes).",
-         offsetof(diagnose_namespace, keys)},
+         offsetof(diagnose_namespace, keys), false},
         {"redis_key_namespace_ttl_ratio", "Share of a namespace's sampled keys that have a TTL.",
-         offsetof(diagnose_namespace, ttl_ratio)},
+         offsetof(diagnose_namespace, ttl_ratio), false},
+        {"redis_key_namespace_persistent_bytes",
+         "Estimated memory of a namespace's keys without a TTL (see redis_key_namespace_bytes).",
+         offsetof(diagnose_namespace, persistent_bytes), false},
+        {"redis_key_namespace_growth_bytes_per_hour",
+         "Growth of redis_key_namespace_bytes between the key sampler's whole cycles of the last hour (or its "
+         "last two, when a cycle takes longer), in bytes an hour; negative when it shrinks.",
+         offsetof(diagnose_namespace, growth_per_hour), true},
     };
     for (size_t row = 0; row < sizeof ns_rows / sizeof ns_rows[0]; row++) {
         f = fam(c, ns_rows[row].name, "gauge", ns_rows[row].help);
@@ -470,10 +479,30 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
             if (!ts[i].up) continue;
             for (size_t k = 0; k < ts[i].r->keys->n_namespaces; k++) {
                 const diagnose_namespace *ns = &ts[i].r->keys->namespaces[k];
+                if (ns_rows[row].growth && !ns->has_growth) continue;
                 label l[2] = {{"addr", ts[i].r->addr}, {"namespace", ns->name}};
                 family_sample(&f, NULL, ts[i].r, l, 2, *(const double *)((const char *)ns + ns_rows[row].offset));
             }
         }
+    }
+
+    f = fam(c, "redis_key_ttl_bytes", "gauge",
+            "Estimated memory of the keys whose TTL ends within le seconds (cumulative; +Inf: every key with a "
+            "TTL), from the key sampler's PTTL replies, counted like redis_key_namespace_bytes.");
+    for (size_t i = 0; i < n; i++) {
+        if (!ts[i].up || !ts[i].r->keys->has_ttl_bytes) continue;
+        for (size_t b = 0; b < SAMPLER_TTL_BUCKETS; b++) {
+            label l[2] = {{"addr", ts[i].r->addr}, {"le", sampler_ttl_le_text[b]}};
+            family_sample(&f, NULL, ts[i].r, l, 2, ts[i].r->keys->ttl_bytes[b]);
+        }
+    }
+    f = fam(c, "redis_key_persistent_bytes", "gauge",
+            "Estimated memory of the keys without a TTL (see redis_key_ttl_bytes): what neither expiry nor a "
+            "volatile-* policy frees.");
+    for (size_t i = 0; i < n; i++) {
+        if (!ts[i].up || !ts[i].r->keys->has_ttl_bytes) continue;
+        label l[1] = {{"addr", ts[i].r->addr}};
+        family_sample(&f, NULL, ts[i].r, l, 1, ts[i].r->keys->persistent_bytes);
     }
 
     f = fam(c, "redis_key_sample_size_bytes", "histogram",

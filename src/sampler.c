@@ -2,6 +2,7 @@
 /* sampler: pure key sampler. See include/sampler.h. */
 #include "sampler.h"
 
+#include <math.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdint.h>
@@ -19,13 +20,27 @@ typedef struct step_key {
     double bytes;
     bool has_bytes;
     bool has_ttl;
+    double ttl_s;                 /* seconds left, when has_ttl */
 } step_key;
 
-/* One namespace's sampled keys in a cycle. */
+const double sampler_ttl_le[SAMPLER_TTL_BUCKETS] = {300, 3600, 86400, 604800, INFINITY};
+const char *const sampler_ttl_le_text[SAMPLER_TTL_BUCKETS] = {"300", "3600", "86400", "604800", "+Inf"};
+/* by_ttl's last slot: keys without a TTL */
+#define TTL_NONE SAMPLER_TTL_BUCKETS
+
+/* Sampled keys in a cycle: one namespace's, or all of them. */
 typedef struct ns_count {
     char name[80];
     double keys, bytes, with_ttl;
+    double by_ttl[SAMPLER_TTL_BUCKETS + 1];   /* bytes per TTL bucket (not cumulative), then none */
 } ns_count;
+
+/* One namespace's estimated bytes at the end of its last whole cycles, oldest first. */
+typedef struct ns_history {
+    char name[80];
+    size_t n;
+    double t[SAMPLER_GROWTH_POINTS], bytes[SAMPLER_GROWTH_POINTS];
+} ns_history;
 
 struct sampler {
     sampler_opts o;
@@ -56,8 +71,11 @@ struct sampler {
     /* Namespaces: this cycle's counts, and the last whole cycle's (the published ones). */
     ns_count ns_cur[SAMPLER_NS_TRACKED + 1], ns_done[SAMPLER_NS_TRACKED + 1];   /* + "(other)" */
     size_t n_ns_cur, n_ns_done;
-    double ns_cur_keys, ns_done_keys;   /* keys counted in each */
+    ns_count all_cur, all_done;         /* every key of each cycle (TTL split, basis) */
+    ns_history hist[SAMPLER_NS_TRACKED + 1];   /* of the namespaces in the last whole cycle */
+    size_t n_hist;
     double keys_total;                  /* the keyspace's size in the last INFO */
+    double now;                         /* the caller's time at the last sampler_begin */
     sampler_summary sum;
 };
 
@@ -137,6 +155,18 @@ static void publish_top(sampler *s)
     for (size_t i = 0; i < s->n_cycle_top; i++) top_insert(s->sum.largest, &s->sum.n_largest, s->o.top_n, &s->cycle_top[i]);
 }
 
+static void count_into(ns_count *c, const step_key *k)
+{
+    size_t b = 0;
+    if (!k->has_ttl) b = TTL_NONE;
+    else
+        while (b + 1 < SAMPLER_TTL_BUCKETS && k->ttl_s > sampler_ttl_le[b]) b++;
+    c->keys += 1;
+    c->bytes += k->bytes;
+    c->with_ttl += k->has_ttl;
+    c->by_ttl[b] += k->bytes;
+}
+
 static void count_namespace(sampler *s, const step_key *k)
 {
     ns_count *c = NULL;
@@ -151,10 +181,7 @@ static void count_namespace(sampler *s, const step_key *k)
         c = &s->ns_cur[SAMPLER_NS_TRACKED];
         snprintf(c->name, sizeof c->name, "(other)");
     }
-    c->keys += 1;
-    c->bytes += k->bytes;
-    c->with_ttl += k->has_ttl;
-    s->ns_cur_keys += 1;
+    count_into(c, k);
 }
 
 static int by_bytes_desc(const void *a, const void *b)
@@ -163,32 +190,104 @@ static int by_bytes_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* The published namespaces: the last whole cycle's counts (or this cycle's so far),
- * scaled up to the keyspace's size. */
+/* Before a whole cycle ends, the keys seen so far stand for the keyspace; after, the
+ * counts are exact (scaling them to a keyspace that grew meanwhile would make every
+ * namespace look as if it grew). */
+static double scale_of(const sampler *s, double basis, bool whole_cycle)
+{
+    return !whole_cycle && s->keys_total > basis ? s->keys_total / basis : 1;
+}
+
+static const ns_history *history_of(const sampler *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_hist; i++)
+        if (strcmp(s->hist[i].name, name) == 0) return &s->hist[i];
+    return NULL;
+}
+
+/* Bytes an hour: between the last whole cycle and the oldest one within the hour before
+ * it (or, when cycles take longer, the one before it). */
+static bool growth_of(const ns_history *h, double *per_hour)
+{
+    if (!h || h->n < 2) return false;
+    size_t last = h->n - 1, ref = last - 1;
+    while (ref > 0 && h->t[last] - h->t[ref - 1] <= 3600) ref--;
+    double dt = h->t[last] - h->t[ref];
+    if (dt <= 0) return false;
+    *per_hour = (h->bytes[last] - h->bytes[ref]) / dt * 3600;
+    return true;
+}
+
+/* A whole cycle ended: each namespace's estimate joins its history (the oldest point
+ * dropped when full); namespaces the cycle did not see are forgotten. */
+static void remember_cycle(sampler *s)
+{
+    ns_history next[SAMPLER_NS_TRACKED + 1];
+    size_t m = 0;
+    for (size_t i = 0; i < SAMPLER_NS_TRACKED + 1; i++) {
+        const ns_count *c = &s->ns_done[i];
+        if ((i >= s->n_ns_done && i != SAMPLER_NS_TRACKED) || c->keys <= 0) continue;
+        ns_history *h = &next[m++];
+        const ns_history *old = history_of(s, c->name);
+        if (old) *h = *old;
+        else {
+            memset(h, 0, sizeof *h);
+            memcpy(h->name, c->name, sizeof h->name);
+        }
+        if (h->n == SAMPLER_GROWTH_POINTS) {
+            memmove(h->t, h->t + 1, (h->n - 1) * sizeof h->t[0]);
+            memmove(h->bytes, h->bytes + 1, (h->n - 1) * sizeof h->bytes[0]);
+            h->n--;
+        }
+        h->t[h->n] = s->now;
+        h->bytes[h->n++] = c->bytes;
+    }
+    memcpy(s->hist, next, m * sizeof next[0]);
+    s->n_hist = m;
+}
+
+static void publish_ttl(sampler *s, const ns_count *all, double scale)
+{
+    double sum = 0;
+    for (size_t b = 0; b < SAMPLER_TTL_BUCKETS; b++) {
+        sum += all->by_ttl[b] * scale;
+        s->sum.ttl_bytes[b] = sum;
+    }
+    s->sum.persistent_bytes = all->by_ttl[TTL_NONE] * scale;
+    s->sum.has_ttl_bytes = true;
+}
+
+/* The published split and namespaces: the last whole cycle's counts (or this cycle's so
+ * far), scaled up to the keyspace's size. */
 static void publish_namespaces(sampler *s)
 {
-    bool done = s->ns_done_keys > 0;
+    bool done = s->all_done.keys > 0;
     const ns_count *src = done ? s->ns_done : s->ns_cur;
     size_t n = done ? s->n_ns_done : s->n_ns_cur;
-    double basis = done ? s->ns_done_keys : s->ns_cur_keys;
+    const ns_count *all = done ? &s->all_done : &s->all_cur;
     s->sum.n_namespaces = 0;
-    s->sum.namespace_basis = basis;
-    if (basis <= 0) return;
-    double scale = s->keys_total > basis ? s->keys_total / basis : 1;
-    diagnose_namespace all[SAMPLER_NS_TRACKED + 1];
+    s->sum.namespace_basis = all->keys;
+    if (all->keys <= 0) return;
+    double scale = scale_of(s, all->keys, done);
+    publish_ttl(s, all, scale);
+    diagnose_namespace list[SAMPLER_NS_TRACKED + 1];
     size_t m = 0;
     for (size_t i = 0; i < SAMPLER_NS_TRACKED + 1; i++) {
         if (i >= n && i != SAMPLER_NS_TRACKED) continue;
         if (src[i].keys <= 0) continue;
-        diagnose_namespace *d = &all[m++];
+        diagnose_namespace *d = &list[m++];
         memcpy(d->name, src[i].name, sizeof d->name);
         d->keys = src[i].keys * scale;
         d->bytes = src[i].bytes * scale;
         d->ttl_ratio = src[i].with_ttl / src[i].keys;
+        d->persistent_bytes = src[i].by_ttl[TTL_NONE] * scale;
+        d->hour_bytes = (src[i].by_ttl[0] + src[i].by_ttl[1]) * scale;
+        d->has_growth = growth_of(history_of(s, d->name), &d->growth_per_hour);
+        if (!d->has_growth) d->growth_per_hour = 0;
     }
-    qsort(all, m, sizeof all[0], by_bytes_desc);
+    qsort(list, m, sizeof list[0], by_bytes_desc);
     if (m > SAMPLER_MAX_NAMESPACES) m = SAMPLER_MAX_NAMESPACES;
-    memcpy(s->sum.namespaces, all, m * sizeof all[0]);
+    memcpy(s->sum.namespaces, list, m * sizeof list[0]);
     s->sum.n_namespaces = m;
 }
 
@@ -203,6 +302,7 @@ static void record_key(sampler *s, const step_key *k)
 {
     if (!k->has_bytes) return;   /* gone between SCAN and MEMORY USAGE */
     if (s->o.ns_separator) count_namespace(s, k);
+    count_into(&s->all_cur, k);
     histo_observe(&s->sum.sizes, k->bytes);
     s->sum.sampled += 1;
     s->sampled_this_run++;
@@ -274,6 +374,7 @@ size_t sampler_begin(sampler *s, const info_sample *keyspace, double poll_durati
 {
     if (s->off || s->left > 0 || cap < 4) return 0;
     keyspace_size(s, keyspace);
+    s->now = now;
     double burst = s->o.keys_per_second * 2;
     s->tokens += (now - s->tokens_at) * s->o.keys_per_second;
     if (s->tokens > burst) s->tokens = burst;
@@ -359,6 +460,7 @@ void sampler_on_ttl(sampler *s, int slot, double ms)
 {
     if (slot < 0 || (size_t)slot >= s->step_n) return;
     s->step[slot].has_ttl = ms >= 0;
+    s->step[slot].ttl_s = ms / 1000;
 }
 
 bool sampler_on_error(sampler *s, const char *why)
@@ -384,10 +486,11 @@ bool sampler_reply_in(sampler *s)
         s->n_cycle_top = 0;
         memcpy(s->ns_done, s->ns_cur, sizeof s->ns_done);
         s->n_ns_done = s->n_ns_cur;
-        s->ns_done_keys = s->ns_cur_keys;
+        s->all_done = s->all_cur;
         memset(s->ns_cur, 0, sizeof s->ns_cur);
+        memset(&s->all_cur, 0, sizeof s->all_cur);
         s->n_ns_cur = 0;
-        s->ns_cur_keys = 0;
+        remember_cycle(s);
         s->sum.cycle_done = true;
         s->cycle_ending = false;
     }
@@ -416,3 +519,11 @@ bool sampler_wants_more(const sampler *s, bool poll_in_flight)
 }
 
 const sampler_summary *sampler_get_summary(const sampler *s) { return &s->sum; }
+
+diagnose_ttl_split sampler_ttl_split(const sampler_summary *sum)
+{
+    return (diagnose_ttl_split){.known = sum->has_ttl_bytes,
+                                .hour_bytes = sum->ttl_bytes[SAMPLER_TTL_HOUR],
+                                .ttl_bytes = sum->ttl_bytes[SAMPLER_TTL_BUCKETS - 1],
+                                .persistent_bytes = sum->persistent_bytes};
+}

@@ -150,9 +150,27 @@ void summary_json(buf *b, const report *r)
         fmt_json_number(b, ns->bytes);
         buf_puts(b, ",\"ttl_ratio\":");
         fmt_json_number(b, ns->ttl_ratio);
+        buf_puts(b, ",\"persistent_bytes\":");
+        fmt_json_number(b, ns->persistent_bytes);
+        buf_puts(b, ",\"expires_within_hour_bytes\":");
+        fmt_json_number(b, ns->hour_bytes);
+        buf_puts(b, ",\"growth_bytes_per_hour\":");
+        if (ns->has_growth) fmt_json_number(b, ns->growth_per_hour);
+        else buf_puts(b, "null");
         buf_putc(b, '}');
     }
-    buf_printf(b, "],\"config_allowed\":%s,\"findings\":[", r->config.refused ? "false" : "true");
+    buf_puts(b, "],\"ttl_bytes\":");
+    if (r->keys->has_ttl_bytes) {
+        for (size_t i = 0; i < SAMPLER_TTL_BUCKETS; i++) {
+            buf_printf(b, "%s\"%s\":", i ? "," : "{", sampler_ttl_le_text[i]);
+            fmt_json_number(b, r->keys->ttl_bytes[i]);
+        }
+        buf_puts(b, "},\"persistent_bytes\":");
+        fmt_json_number(b, r->keys->persistent_bytes);
+    } else {
+        buf_puts(b, "null,\"persistent_bytes\":null");
+    }
+    buf_printf(b, ",\"config_allowed\":%s,\"findings\":[", r->config.refused ? "false" : "true");
     diagnose_result dr;
     diagnose_text text[DIAGNOSE_COUNT];
     observe_explain(r, &dr, text);
@@ -315,10 +333,19 @@ void summary_text(buf *b, const report *r)
         for (size_t i = 0; i < r->keys->n_namespaces && i < 5; i++) {
             const diagnose_namespace *ns = &r->keys->namespaces[i];
             fmt_bytes(ns->bytes, a, sizeof a);
-            buf_printf(b, "                 %s%s %s, %.0f keys, %.0f %% with a TTL\n",
+            buf_printf(b, "                 %s%s %s, %.0f keys, %.0f %% with a TTL",
                        ns->name[0] ? ns->name : "(no prefix)", ns->name[0] ? ":*" : "", a, ns->keys,
                        100 * ns->ttl_ratio);
+            if (ns->has_growth) {
+                fmt_bytes(ns->growth_per_hour, a, sizeof a);
+                buf_printf(b, ", %s%s an hour", ns->growth_per_hour > 0 ? "+" : "", a);
+            }
+            buf_putc(b, '\n');
         }
+        char expiry[200];
+        diagnose_ttl_split ttl = sampler_ttl_split(r->keys);
+        diagnose_ttl_sentence(&ttl, r->keys->namespaces, r->keys->n_namespaces, expiry, sizeof expiry);
+        if (expiry[0]) buf_printf(b, "  expiry         %s\n", expiry);
     } else {
         if (r->keys->off_reason[0])
             buf_printf(b, "  largest keys   not sampled: Redis refused the large-key check (%s); an ACL user needs "

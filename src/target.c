@@ -10,22 +10,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clientlist.h"
 #include "clock.h"
 #include "conn.h"
 #include "hash.h"
 #include "log.h"
+#include "memmodel.h"
 #include "observe.h"
 #include "procstat.h"
 #include "xalloc.h"
 
 /* What each reply answers (conn_tag.kind). Sampler replies are K_SAMPLER + sampler_reply. */
-enum { K_AUTH, K_SETNAME, K_CONFIG, K_MEMSTATS, K_INFO, K_SAMPLER };
+enum { K_AUTH, K_SETNAME, K_CONFIG, K_MEMSTATS, K_CLIENTS, K_INFO, K_SAMPLER };
 
-/* Rates over ~10 polls smooth out a 1 s poll; the forecast looks back 5 minutes. */
+/* Rates over ~10 polls smooth out a 1 s poll (the forecast: --diagnose.forecast-window). */
 #define RATE_WINDOW_POLLS 10
-#define TREND_WINDOW_SECONDS 300.0
 /* CONFIG GET activedefrag and INFO replication at most this often. */
 #define SLOW_CHECK_SECONDS 60.0
+/* CLIENT LIST, while a client buffer finding is active, at most this often; not at all
+ * with more clients connected than CLIENTS_LIST_MAX (a reply of megabytes). */
+#define CLIENTS_CHECK_SECONDS 60.0
+#define CLIENTS_LIST_MAX 10000
 
 /* What a server refused once and is never asked again. */
 enum {
@@ -33,6 +38,7 @@ enum {
     REFUSED_SETNAME = 1 << 1,      /* an ACL without CLIENT */
     REFUSED_CONFIG = 1 << 2,       /* CONFIG renamed or forbidden (managed services) */
     REFUSED_MEMSTATS = 1 << 3,     /* MEMORY STATS refused (an ACL, a managed service) */
+    REFUSED_CLIENTLIST = 1 << 4,   /* CLIENT LIST refused */
 };
 
 /* ---- the state machine ------------------------------------------------------------- */
@@ -104,6 +110,9 @@ struct target {
     bool holds_slot;              /* a connect slot of opts.gate while connecting */
 
     sampler *smp;                 /* NULL unless the key sampler is on */
+    diagnose_clients *clients_next;   /* the CLIENT LIST in flight's, moved to rep.clients */
+    size_t clients_left;          /* its replies still awaited */
+    double next_clients_check;    /* monotonic */
     info_sample *scratch;         /* filled by the poll in flight; NULL between polls (a
                                      fleet holds one per poll in flight, not per target) */
     derive_history history;
@@ -152,6 +161,7 @@ static void close_connection(target *t)
     conn_free(t->conn);
     t->conn = NULL;
     t->info_left = 0;
+    t->clients_left = 0;
     if (t->smp) sampler_abort_step(t->smp);
 }
 
@@ -266,6 +276,44 @@ static void drop_scratch(target *t)
     t->scratch = NULL;
 }
 
+static bool buffer_finding_active(const report *r)
+{
+    for (size_t i = 0; i < r->diagnosis.n; i++) {
+        uint8_t id = r->diagnosis.findings[i].id;
+        if (id == DIAGNOSE_CLIENT_OUTPUT_BUFFERS || id == DIAGNOSE_CLIENT_QUERY_BUFFERS) return true;
+    }
+    return false;
+}
+
+/* Asks CLIENT LIST (by type where the version has it: replicas are not listed) to name
+ * the client of an active client buffer finding; forgets the list once none is active. */
+static void clients_try(target *t)
+{
+    if (!buffer_finding_active(&t->rep)) {
+        free(t->rep.clients);
+        t->rep.clients = NULL;
+        t->next_clients_check = 0;
+        return;
+    }
+    double now = clock_mono(), connected = 0;
+    if (!t->conn || t->clients_left > 0 || (t->refused & REFUSED_CLIENTLIST) || now < t->next_clients_check) return;
+    t->next_clients_check = now + CLIENTS_CHECK_SECONDS;
+    if (info_get(&t->rep.sample, INFO_CONNECTED_CLIENTS, &connected) && connected > CLIENTS_LIST_MAX) return;
+    if (!t->clients_next) t->clients_next = xcalloc(1, sizeof *t->clients_next);
+    clientlist_clear(t->clients_next);
+    memmodel m;
+    memmodel_build(&m, &t->rep.sample, &t->rep.mstats);
+    conn_tag tag = {K_CLIENTS, 0, t->poll_seq};
+    if (memmodel_has(&m, MEMMODEL_CMD_CLIENT_LIST_TYPE)) {
+        conn_send(t->conn, 3, (const char *[]){"CLIENT", "LIST", "TYPE", "normal"}, NULL, tag);
+        conn_send(t->conn, 4, (const char *[]){"CLIENT", "LIST", "TYPE", "pubsub"}, NULL, tag);
+        t->clients_left = 2;
+    } else {
+        conn_send(t->conn, 2, (const char *[]){"CLIENT", "LIST"}, NULL, tag);
+        t->clients_left = 1;
+    }
+}
+
 static void finish_poll(target *t, bool ok)
 {
     drop_scratch(t);
@@ -273,7 +321,10 @@ static void finish_poll(target *t, bool ok)
     event_del(t->deadline_ev);
     t->rep.health.has_poll_duration = true;
     t->rep.health.poll_duration = clock_mono() - t->poll_started;
-    if (ok) sampler_try(t);
+    if (ok) {
+        sampler_try(t);
+        clients_try(t);
+    }
     if (t->notify) t->notify(t, t->notify_arg);
 }
 
@@ -500,6 +551,22 @@ static void on_sampler_reply(target *t, conn_tag tag, const redisReply *r)
     if (sampler_pending(t->smp) == 0 && t->notify) t->notify(t, t->notify_arg);
 }
 
+static void on_clients_reply(target *t, const redisReply *r)
+{
+    if (t->clients_left == 0) return;   /* of a connection since closed */
+    if (is_refusal(r)) t->refused |= REFUSED_CLIENTLIST;
+    else if (r->type == REDIS_REPLY_STRING || r->type == 14 /* RESP3 verbatim */)
+        clientlist_add(t->clients_next, r->str, r->len);
+    if (--t->clients_left > 0) return;
+    if (t->clients_next->listed) {
+        diagnose_clients *old = t->rep.clients;
+        t->rep.clients = t->clients_next;
+        t->clients_next = old;
+    }
+    t->rep.version++;
+    if (t->notify) t->notify(t, t->notify_arg);
+}
+
 static void on_reply(void *arg, conn_tag tag, redisReply *r)
 {
     target *t = arg;
@@ -527,6 +594,9 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
         } else {
             memstats_read_reply(&t->rep.mstats, r);
         }
+        return;
+    case K_CLIENTS:
+        on_clients_reply(t, r);
         return;
     case K_AUTH:
         if (!is_error(r)) return;
@@ -679,6 +749,7 @@ target_opts target_opts_of(const config *cfg, const config_target *addr)
         .interval = cfg->poll_interval,
         .timeout = cfg->poll_timeout,
         .max_backoff = cfg->max_backoff,
+        .forecast_window = cfg->forecast_window,
         .max_reply_bytes = cfg->max_reply_bytes,
         .thresholds = cfg->thresholds,
         .commandstats = cfg->collect_commandstats,
@@ -713,7 +784,7 @@ target *target_new(struct event_base *base, struct evdns_base *dns, const target
     if (!t->deadline_tv) t->deadline_tv = &t->deadline_tv_plain;
     info_sample_init(&t->rep.sample);
     double rate_window = o->interval * RATE_WINDOW_POLLS;
-    double trend_window = TREND_WINDOW_SECONDS > o->interval * 20 ? TREND_WINDOW_SECONDS : o->interval * 20;
+    double trend_window = o->forecast_window > o->interval * 20 ? o->forecast_window : o->interval * 20;
     derive_history_init(&t->history, rate_window, trend_window);
     t->rep.addr = o->addr->label;
     t->rep.history = &t->history;
@@ -745,9 +816,11 @@ void target_free(target *t)
     drop_scratch(t);
     info_sample_free(&t->rep.sample);
     sampler_free(t->smp);
+    free(t->rep.clients);
+    free(t->clients_next);
     free(t);
 }
 
-bool target_sampler_busy(const target *t) { return t->smp && sampler_pending(t->smp) > 0; }
+bool target_busy(const target *t) { return (t->smp && sampler_pending(t->smp) > 0) || t->clients_left > 0; }
 const report *target_report(const target *t) { return &t->rep; }
 target_phase target_get_phase(const target *t) { return t->phase; }

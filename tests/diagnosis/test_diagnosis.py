@@ -5,6 +5,7 @@ page and in the doctor's report."""
 import hashlib
 import hmac
 import json
+import re
 import random
 import tempfile
 import threading
@@ -253,10 +254,11 @@ def test_doctor_whole_cycle_samples_every_key():
 
 
 def test_subscriber_that_never_reads_and_its_fix():
-    """Client output buffers (issue 13): a subscriber that never reads fills a noeviction
-    instance until writes fail. The diagnosis names the buffers, offers no evicting policy
-    (it would delete keys and free nothing), and following its fix - CLIENT LIST, then
-    CLIENT KILL ID of the client with the big omem - clears it with every key kept."""
+    """Client output buffers (issues 13 and 25): a subscriber that never reads fills a
+    noeviction instance until writes fail. The diagnosis names the buffers, offers no
+    evicting policy (it would delete keys and free nothing), names the client from CLIENT
+    LIST (its id and name) and prints the exact `CLIENT KILL ID`; run as printed, it
+    clears the findings with every key kept."""
     import socket
     server = RedisServer("--maxmemory", "24mb", "--maxmemory-policy", "noeviction",
                          "--client-output-buffer-limit", "pubsub 0 0 0")
@@ -269,7 +271,10 @@ def test_subscriber_that_never_reads_and_its_fix():
         p.execute()
         sub.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sub.connect(("127.0.0.1", server.port))
-        sub.sendall(b"*2\r\n$9\r\nSUBSCRIBE\r\n$4\r\nnews\r\n")   # and never reads again
+        sub.sendall(b"*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$13\r\nslow-consumer\r\n"
+                    b"*2\r\n$9\r\nSUBSCRIBE\r\n$4\r\nnews\r\n")   # and never reads again
+        wait_for("the subscriber named", lambda: any(c["name"] == "slow-consumer" for c in server.client.client_list()))
+        culprit_id = next(c["id"] for c in server.client.client_list() if c["name"] == "slow-consumer")
         exporter = Exporter(server.addr)
         message = b"m" * 65536
         rejected = 0
@@ -287,14 +292,18 @@ def test_subscriber_that_never_reads_and_its_fix():
         wait_for("the client buffer finding", lambda: want <= exporter.findings())
         status, out = doctor(server.addr, "--output=json")
         report = json.loads(out)
-        fixes = {f["id"]: f["fix"] for f in report["findings"]}
-        assert "client_output_buffers" in fixes and "CLIENT KILL" in fixes["client_output_buffers"]
-        assert not any("maxmemory-policy allkeys" in fix for fix in fixes.values()), fixes
-        # Follow the fix as printed: CLIENT LIST, find the omem, CLIENT KILL ID.
-        clients = server.client.client_list()
-        culprit = max(clients, key=lambda c: int(c["omem"]))
-        assert int(culprit["omem"]) > 8 * 1024 * 1024 and int(culprit.get("sub", 0)) == 1
-        assert server.client.client_kill_filter(_id=culprit["id"]) == 1
+        found = {f["id"]: f for f in report["findings"]}
+        assert not any("maxmemory-policy allkeys" in f["fix"] for f in found.values()), found
+        fix, summary = found["client_output_buffers"]["fix"], found["client_output_buffers"]["summary"]
+        assert f"client id {culprit_id} named slow-consumer" in summary, summary
+        assert "name slow-consumer, last command subscribe" in fix, fix
+        # the daemon names it too, on its page, within a poll of the finding
+        wait_for("the culprit on the landing page", lambda: f"CLIENT KILL ID {culprit_id}" in exporter.landing())
+        # Follow the fix as printed.
+        printed = re.search(r"`(CLIENT KILL ID \d+)`", fix).group(1)
+        assert printed == f"CLIENT KILL ID {culprit_id}"
+        assert server.client.execute_command(*printed.split()) == 1   # one client killed
+        assert not any(c["name"] == "slow-consumer" for c in server.client.client_list())
         wait_for("the findings cleared", lambda: not ({f for f, s in exporter.findings()}
                                                       & {"client_output_buffers", "noeviction_at_limit",
                                                          "memory_near_limit"}), timeout=20)

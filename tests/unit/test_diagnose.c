@@ -281,6 +281,52 @@ static void test_namespaces_in_fixes(void **state)
     info_sample_free(&s);
 }
 
+/* Bytes by TTL and growth (issue 25): under volatile-* what eviction can reach is the
+ * bytes with a TTL, not the key count; the forecast names the namespace that grows, and
+ * growth the sampled data does not explain points outside it. */
+static void test_ttl_bytes_and_growth(void **state)
+{
+    (void)state;
+    info_sample s;
+    /* 40 % of the keys have a TTL: by count, eviction has plenty to reach */
+    const char *t = "used_memory:900000000\nmaxmemory:1000000000\nmaxmemory_policy:volatile-lru\n"
+                    "db0:keys=1000,expires=400\n";
+    derived d;
+    derive_one(&s, t, strlen(t), &d);
+    diagnose_namespace ns[2] = {
+        {.name = "jobs", .keys = 600, .bytes = 800e6, .ttl_ratio = 0, .persistent_bytes = 800e6, .has_growth = true,
+         .growth_per_hour = 300 * 1048576.0},
+        {.name = "session", .keys = 400, .bytes = 4e6, .ttl_ratio = 1, .hour_bytes = 4e6, .has_growth = true}};
+    diagnose_input in = {.sample = &s, .derived = &d, .namespaces = ns, .n_namespaces = 2};
+    diagnose_thresholds th = diagnose_default_thresholds();
+    diagnose_result r;
+    diagnose_text text[DIAGNOSE_COUNT];
+    diagnose_all(&in, &th, &r, text);
+    assert_int_equal(r.n, 1);   /* the key count alone: no volatile finding */
+    /* but they hold 0.5 % of the bytes: eviction can free almost nothing */
+    in.ttl = (diagnose_ttl_split){.known = true, .hour_bytes = 4e6, .ttl_bytes = 4e6, .persistent_bytes = 800e6};
+    d.has_time_to_full = true;
+    d.time_to_full = 2400;
+    d.growth_rate = 100e6 / 2400.0;
+    diagnose_all(&in, &th, &r, text);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.findings[1].id, DIAGNOSE_VOLATILE_WITHOUT_TTL_KEYS);
+    assert_non_null(strstr(text[1].summary, "that is all eviction can free"));
+    assert_non_null(strstr(text[1].summary, "0.5 % of the sampled data, 0.4 % of maxmemory"));
+    assert_non_null(strstr(text[1].fix, "jobs:* holds"));
+    assert_int_equal(r.findings[0].id, DIAGNOSE_MEMORY_NEAR_LIMIT);
+    assert_non_null(strstr(text[0].summary, "full in 40 min"));
+    assert_non_null(strstr(text[0].summary, "`jobs:*` grows fastest, 300.0 MiB an hour"));
+    assert_null(strstr(text[0].summary, "outside the data"));
+    assert_non_null(strstr(text[0].summary, "0 % of the data expires within an hour"));
+    assert_non_null(strstr(text[0].summary, "`jobs:*`: 762.9 MiB never expires"));
+    /* used_memory grows 10 GB an hour, the keys 300 MiB: the rest is outside the data */
+    d.growth_rate = 10e9 / 3600;
+    diagnose_all(&in, &th, &r, text);
+    assert_non_null(strstr(text[0].summary, "outside the data"));
+    info_sample_free(&s);
+}
+
 /* RSS below used memory: a note without evidence, a warning with VmSwap to show it, and
  * nothing at all when VmSwap shows nothing is swapped (pages never touched). */
 static void test_swap_evidence(void **state)
@@ -317,7 +363,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases), cmocka_unit_test(test_swap_evidence),
-        cmocka_unit_test(test_thresholds_are_flags), cmocka_unit_test(test_namespaces_in_fixes),
+        cmocka_unit_test(test_thresholds_are_flags), cmocka_unit_test(test_namespaces_in_fixes), cmocka_unit_test(test_ttl_bytes_and_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,9 +46,10 @@ static void test_empty_keyspace_is_a_whole_cycle(void **state)
     info_sample_free(&ks);
 }
 
-/* Answers one whole step: SCAN returns `keys` with `cursor`; sizes[i] for key i. */
-static void answer_step(sampler *s, const info_sample *ks, const char *cursor, const sampler_name *keys, size_t n,
-                        const double *sizes)
+/* Answers one whole step: SCAN returns `keys` with `cursor`; sizes[i] for key i, and
+ * ttls_ms[i] its PTTL (NULL: none has a TTL). */
+static void answer_step_ttl(sampler *s, const info_sample *ks, const char *cursor, const sampler_name *keys, size_t n,
+                            const double *sizes, const double *ttls_ms)
 {
     sampler_cmd cmds[SAMPLER_MAX_CMDS];
     assert_false(sampler_reply_in(s));            /* SELECT's OK */
@@ -56,13 +58,19 @@ static void answer_step(sampler *s, const info_sample *ks, const char *cursor, c
     bool done = sampler_reply_in(s);              /* the SCAN reply itself */
     for (size_t i = 0; i < k; i++) {
         if (cmds[i].kind == SAMPLER_MEMORY_USAGE) sampler_on_bytes(s, cmds[i].slot, sizes[cmds[i].slot]);
-        else if (cmds[i].kind == SAMPLER_PTTL) sampler_on_ttl(s, cmds[i].slot, -1);
+        else if (cmds[i].kind == SAMPLER_PTTL) sampler_on_ttl(s, cmds[i].slot, ttls_ms ? ttls_ms[cmds[i].slot] : -1);
         else sampler_on_type(s, cmds[i].slot, "string", 6);
         assert_false(done);
         done = sampler_reply_in(s);
     }
     assert_true(done);
     assert_int_equal(sampler_pending(s), 0);
+}
+
+static void answer_step(sampler *s, const info_sample *ks, const char *cursor, const sampler_name *keys, size_t n,
+                        const double *sizes)
+{
+    answer_step_ttl(s, ks, cursor, keys, n, sizes, NULL);
 }
 
 static void test_a_step_asks_and_records(void **state)
@@ -310,6 +318,77 @@ static void test_namespaces(void **state)
     info_sample_free(&ks);
 }
 
+/* Bytes by TTL: each key in the bucket of its PTTL (cumulative when published), keys
+ * without one apart; scaled while the first cycle runs, exact after it; per namespace too. */
+static void test_bytes_by_ttl(void **state)
+{
+    (void)state;
+    info_sample ks = keyspace("db0:keys=8,expires=3,avg_ttl=0\r\n");
+    sampler_opts o = daemon_opts;
+    o.keys_per_second = 1000;
+    o.ns_separator = ':';
+    sampler *s = sampler_new(&o, 0);
+    sampler_cmd out[SAMPLER_MAX_CMDS];
+    static const char *const names[] = {"s:1", "s:2", "p:1", "p:2"};
+    sampler_name keys[4];
+    for (int i = 0; i < 4; i++) keys[i] = (sampler_name){names[i], strlen(names[i])};
+    /* 100 s, 2,000 s, 2 days, none: buckets le=300, le=3600, le=604800, persistent */
+    const double sizes[] = {100, 200, 400, 800}, ttls[] = {100e3, 2000e3, 172800e3, -1};
+    const sampler_summary *sum = sampler_get_summary(s);
+    assert_false(sum->has_ttl_bytes);
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, SAMPLER_MAX_CMDS), 2);
+    answer_step_ttl(s, &ks, "9", keys, 4, sizes, ttls);   /* 4 of 8 keys: x 2 */
+    assert_true(sum->has_ttl_bytes);
+    const double want_half[SAMPLER_TTL_BUCKETS] = {200, 600, 600, 1400, 1400};
+    for (int b = 0; b < SAMPLER_TTL_BUCKETS; b++) assert_true(sum->ttl_bytes[b] == want_half[b]);
+    assert_true(sum->persistent_bytes == 1600);
+    ks.dbs[0].keys = 4;   /* the cycle ends with these 4 keys: exact */
+    assert_int_equal(sampler_begin(s, &ks, 0.001, 2, out, SAMPLER_MAX_CMDS), 2);
+    answer_step_ttl(s, &ks, "0", keys, 0, sizes, ttls);
+    assert_true(sum->cycle_done);
+    const double want[SAMPLER_TTL_BUCKETS] = {100, 300, 300, 700, 700};
+    for (int b = 0; b < SAMPLER_TTL_BUCKETS; b++) assert_true(sum->ttl_bytes[b] == want[b]);
+    assert_true(sum->persistent_bytes == 800);
+    assert_string_equal(sum->namespaces[0].name, "p");
+    assert_true(sum->namespaces[0].persistent_bytes == 800 && sum->namespaces[0].hour_bytes == 0);
+    assert_true(sum->namespaces[1].persistent_bytes == 0 && sum->namespaces[1].hour_bytes == 300);
+    sampler_free(s);
+    info_sample_free(&ks);
+}
+
+/* Growth: a namespace's bytes between whole cycles, per hour; the oldest cycle within the
+ * hour is the reference, and a namespace seen in one cycle only has none. */
+static void test_namespace_growth(void **state)
+{
+    (void)state;
+    info_sample ks = keyspace("db0:keys=2,expires=0,avg_ttl=0\r\n");
+    sampler_opts o = daemon_opts;
+    o.keys_per_second = 1000;
+    o.ns_separator = ':';
+    sampler *s = sampler_new(&o, 0);
+    sampler_cmd out[SAMPLER_MAX_CMDS];
+    sampler_name keys[2] = {{"jobs:1", 6}, {"still:1", 7}};
+    const sampler_summary *sum = sampler_get_summary(s);
+    /* Cycles end at t = 10, 610, 1210 and 4810 s: jobs grows 1,000 bytes each, still stays. */
+    const double at[] = {10, 610, 1210, 4810};
+    for (int cyc = 0; cyc < 4; cyc++) {
+        assert_int_equal(sampler_begin(s, &ks, 0.001, at[cyc], out, SAMPLER_MAX_CMDS), 2);
+        answer_step(s, &ks, "0", keys, 2, (double[]){1000.0 * (cyc + 1), 500});
+        assert_true(sum->cycle_done);
+        const diagnose_namespace *jobs = &sum->namespaces[0], *still = &sum->namespaces[1];
+        assert_string_equal(jobs->name, "jobs");
+        assert_string_equal(still->name, "still");
+        assert_true(jobs->has_growth == (cyc > 0) && still->has_growth == (cyc > 0));
+        if (cyc == 0) continue;
+        assert_true(still->growth_per_hour == 0);
+        /* 1,000 B in 600 s = 6,000 B/h; then 2,000 in 1,200 s; then 1,000 in the hour since 1,210 s (610 s is older) */
+        const double want[] = {0, 6000, 6000, 1000};
+        assert_true(fabs(jobs->growth_per_hour - want[cyc]) < 1e-6);
+    }
+    sampler_free(s);
+    info_sample_free(&ks);
+}
+
 static void test_display_names(void **state)
 {
     (void)state;
@@ -342,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_cycle_over_every_db),             cmocka_unit_test(test_errors_switch_it_off),
         cmocka_unit_test(test_slow_redis_pauses_the_daemon),    cmocka_unit_test(test_one_shot_stops_at_max_keys),
         cmocka_unit_test(test_display_names),       cmocka_unit_test(test_namespaces),       cmocka_unit_test(test_every_key_a_scan_returns_is_sampled),
+        cmocka_unit_test(test_bytes_by_ttl),        cmocka_unit_test(test_namespace_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
