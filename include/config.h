@@ -76,6 +76,7 @@ typedef struct config {
     unsigned long sampler_top_n;
     unsigned long sampler_memory_samples;
     bool sampler_hash_keys;
+    bool labels_role;           /* --labels.role: role="master"|"slave" on every target series */
     char sampler_ns_separator;  /* key namespaces end at this byte; 0: no namespaces */
     unsigned char hash_secret[256];  /* HMAC key for hashed key names: from the file, else random */
     size_t hash_secret_len;

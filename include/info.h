@@ -121,5 +121,8 @@ void info_text_set(info_sample *s, info_text f, const char *v, size_t n);
 bool info_error_count(const info_sample *s, const char *name, double *out);
 /* Parses "7.0.15" style versions; returns the major number, or -1. */
 int info_major_version(const info_sample *s);
+/* The server in words: "Valkey 8.0.1" (Valkey reports redis_version 7.2.4 for clients'
+ * sake, valkey_version is its own), "Redis 7.0.15"; false without either version. */
+bool info_server_words(const info_sample *s, char *out, size_t cap);
 
 #endif

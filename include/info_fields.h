@@ -131,9 +131,9 @@
     X(CACHED_SCRIPTS, "number_of_cached_scripts", "redis_number_of_cached_scripts", INFO_GAUGE, \
       "EVAL scripts in the script cache (INFO number_of_cached_scripts, 7.0+).") \
     X(CONNECTED_SLAVES, "connected_slaves", "redis_connected_slaves", INFO_GAUGE, \
-      "Replicas connected to this server (INFO connected_slaves; asked once a minute).") \
+      "Replicas connected to this server (INFO connected_slaves).") \
     X(REPL_BACKLOG_SIZE, "repl_backlog_size", "redis_replication_backlog_bytes", INFO_GAUGE, \
-      "The configured replication backlog size (INFO repl_backlog_size; asked once a minute).") \
+      "The configured replication backlog size (INFO repl_backlog_size).") \
     X(TOTAL_ERROR_REPLIES, "total_error_replies", "redis_total_error_replies", INFO_GAUGE, \
       "Error replies sent to clients since start, OOM rejections among them (INFO total_error_replies, 6.2+). " \
       "A gauge: redis_exporter's name, and a counter must end in _total.") \
@@ -160,6 +160,7 @@
 /* Text fields: X(ID, "info_key", "label name on redis_instance_info" or NULL) */
 #define INFO_TEXT_FIELDS(X) \
     X(REDIS_VERSION, "redis_version", "redis_version") \
+    X(VALKEY_VERSION, "valkey_version", "valkey_version") \
     X(REDIS_MODE, "redis_mode", "redis_mode") \
     X(ROLE, "role", "role") \
     X(OS, "os", "os") \

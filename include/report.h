@@ -61,6 +61,7 @@ typedef struct report {
     derived derived;              /* from observe */
     diagnose_result diagnosis;    /* from observe: ids and severities (observe_explain: words) */
     bool one_shot_diagnosis;      /* how observe judged (doctor: counts for rates) */
+    bool role_label;              /* --labels.role: the sample's role on every series */
     diagnose_thresholds thresholds;   /* and with which thresholds */
 } report;
 

@@ -92,6 +92,8 @@ typedef struct target_opts {
     sampler_opts sampler;
     bool one_shot;                /* doctor: counts instead of rates, sampler back to back */
     bool commandstats;            /* INFO commandstats in every poll (redis_commands_*) */
+    bool role_label;              /* --labels.role */
+    unsigned sampler_roles;       /* TSPEC_ROLE_* the sampler runs on (as INFO role says); 0 = any */
 } target_opts;
 
 typedef struct target target;

@@ -27,6 +27,9 @@ typedef enum tspec_origin {
 
 typedef enum tspec_discover { TSPEC_DISCOVER_NONE, TSPEC_DISCOVER_CLUSTER, TSPEC_DISCOVER_SENTINEL } tspec_discover;
 
+/* Roles a target may have (sampler: {roles: [replica]} keeps key sampling off primaries). */
+enum { TSPEC_ROLE_PRIMARY = 1 << 0, TSPEC_ROLE_REPLICA = 1 << 1 };
+
 typedef struct tspec_label {
     char *name, *value;            /* owned */
 } tspec_label;
@@ -38,6 +41,7 @@ typedef struct tspec {
     char *password_file;           /* owned; NULL = the map / the one password */
     config_tls *tls;               /* owned; NULL = the global --tls.* settings */
     double keys_per_second;        /* < 0 = --sampler.keys-per-second */
+    unsigned sampler_roles;        /* TSPEC_ROLE_* the sampler runs on; 0 = any */
     tspec_origin origin;
     tspec_discover discover;       /* a seed or sentinel to discover from, not a target */
     char *master;                  /* owned; sentinel: the master's name */

@@ -246,6 +246,7 @@ static entry *entry_new(collector *c, const tspec *spec, seed *src)
         o.sampler.keys_per_second = spec->keys_per_second;
         o.sampler_on = spec->keys_per_second > 0;
     }
+    o.sampler_roles = spec->sampler_roles;
     e->t = target_new(c->base, c->dns, &o, on_poll_done, e);
     return e;
 }

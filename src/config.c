@@ -449,6 +449,9 @@ static const flag flags[] = {
      .help = "MEMORY USAGE ... SAMPLES n for nested types (0 = every element: exact but slow on big keys)."},
     {"sampler.namespace-separator", NULL, "CHAR", F_CUSTOM, .custom_def = ":", .parse = p_ns_separator,
      .help = "Sampled keys are grouped by their name up to this character (session:* ...); \"none\" turns it off."},
+    {"labels.role", NULL, NULL, F_SWITCH, AT(labels_role),
+     .help = "Label every series of a target with its role from INFO (role=\"master\" or \"slave\"), right within "
+             "one poll of a failover. Off by default: a failover then changes every series' identity."},
     {"sampler.hash-keys", NULL, NULL, F_SWITCH, AT(sampler_hash_keys),
      .help = "Show a keyed hash (HMAC-SHA256) of each key name instead of the name."},
     {"sampler.hash-keys-secret-file", NULL, "FILE", F_CUSTOM, .parse = p_hash_secret,

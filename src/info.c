@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -356,4 +357,12 @@ int info_major_version(const info_sample *s)
     const char *v = info_text_get(s, INFO_REDIS_VERSION);
     if (!v || *v < '0' || *v > '9') return -1;
     return atoi(v);
+}
+
+bool info_server_words(const info_sample *s, char *out, size_t cap)
+{
+    const char *valkey = info_text_get(s, INFO_VALKEY_VERSION), *redis = info_text_get(s, INFO_REDIS_VERSION);
+    if (valkey) snprintf(out, cap, "Valkey %s", valkey);
+    else if (redis) snprintf(out, cap, "Redis %s", redis);
+    return valkey || redis;
 }

@@ -193,6 +193,16 @@ static void put_card(buf *out, const render_view *t)
     info_get(s, INFO_USED_MEMORY, &used);
     info_get(s, INFO_MAXMEMORY, &max);
     buf_puts(out, "<table class=\"facts\">");
+    char server[80];
+    if (info_server_words(s, server, sizeof server)) {
+        const char *role = info_text_get(s, INFO_ROLE);
+        fact(out, "server");
+        fmt_html(out, server);
+        if (role) {
+            buf_puts(out, ", ");
+            fmt_html(out, role);
+        }
+    }
     fact(out, "used memory");
     put_bytes(out, used);
     if (d->has_used_ratio) buf_printf(out, " (%.1f %% of maxmemory)", d->used_ratio * 100);

@@ -97,13 +97,16 @@ static void put_label(buf *out, const char *name, const char *value, bool first)
 }
 
 /* One sample. For a target's series (r given, labels[0] its addr) the labels of its spec
- * (the targets file's, the discovered shard and role) follow the addr label. */
+ * (the targets file's, the discovered shard and role) follow the addr label, and with
+ * --labels.role the role of its last INFO. */
 static void put_target_labels(buf *out, const report *r, const label *addr)
 {
     put_label(out, addr->name, addr->value, true);
     if (r && r->spec)
         for (size_t k = 0; k < r->spec->n_labels; k++)
             put_label(out, r->spec->labels[k].name, r->spec->labels[k].value, false);
+    const char *role = r && r->role_label ? info_text_get(&r->sample, INFO_ROLE) : NULL;
+    if (role) put_label(out, "role", role, false);
 }
 
 static void family_sample(family *f, const char *suffix, const report *r, const label *labels, size_t nl, double v)
@@ -514,7 +517,8 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
     }
 
     f = fam(c, "redis_instance_info", "gauge",
-            "Constant 1, labelled with the server's version, mode, role, OS, maxmemory_policy and allocator "
+            "Constant 1, labelled with the server's version (and valkey_version on Valkey, whose redis_version is "
+            "fixed at 7.2.4), mode, role, OS, maxmemory_policy and allocator "
             "(INFO server and memory).");
     for (size_t i = 0; i < n; i++) {
         if (!ts[i].up) continue;
@@ -526,6 +530,9 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
             const char *v = info_text_get(&ts[i].r->sample, (info_text)k);
             /* Valkey says server_mode where Redis says redis_mode. */
             if (!v && k == INFO_REDIS_MODE) v = info_text_get(&ts[i].r->sample, INFO_SERVER_MODE);
+            /* its own version beside the redis_version it reports; Redis has none */
+            if (!v && k == INFO_VALKEY_VERSION) continue;
+            if (k == INFO_ROLE && ts[i].r->role_label) continue;   /* every series has it already */
             l[nl++] = (label){info_text_table[k].label, v ? v : ""};
         }
         family_sample(&f, NULL, ts[i].r, l, nl, 1);

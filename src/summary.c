@@ -72,6 +72,8 @@ void summary_json(buf *b, const report *r)
     json_head(b, r->addr, summary_status(r));
     json_field(b, "redis_version");
     fmt_json_string(b, info_text_get(s, INFO_REDIS_VERSION));
+    json_field(b, "valkey_version");
+    fmt_json_string(b, info_text_get(s, INFO_VALKEY_VERSION));
     json_info(b, r, "used_memory", INFO_USED_MEMORY);
     json_info(b, r, "maxmemory", INFO_MAXMEMORY);
     json_field(b, "used_ratio");
@@ -255,16 +257,14 @@ void summary_text(buf *b, const report *r)
     static const char *const verdict[] = {"healthy", "WARNING", "CRITICAL"};
     const info_sample *s = &r->sample;
     const derived *d = &r->derived;
-    const char *ver = info_text_get(s, INFO_REDIS_VERSION);
     const char *role = info_text_get(s, INFO_ROLE);
     const char *policy = info_text_get(s, INFO_MAXMEMORY_POLICY);
     memmodel m;
     memmodel_build(&m, s, &r->mstats);
-    char floor_v[48] = "?";
-    if (!ver && m.version > 0)   /* a paste without its Server section */
-        snprintf(floor_v, sizeof floor_v, "? (%u.%u or later, from its fields)", m.version / 100, m.version % 100);
-    buf_printf(b, "redis_memory_exporter doctor: %s (Redis %s%s%s)\n\n", r->addr, ver ? ver : floor_v, role ? ", " : "",
-               role ? role : "");
+    char server[80] = "Redis ?";
+    if (!info_server_words(s, server, sizeof server) && m.version > 0)   /* a paste without its Server section */
+        snprintf(server, sizeof server, "Redis ? (%u.%u or later, from its fields)", m.version / 100, m.version % 100);
+    buf_printf(b, "redis_memory_exporter doctor: %s (%s%s%s)\n\n", r->addr, server, role ? ", " : "", role ? role : "");
     double frag = 0, oom = 0;
     char a[32], p[32];
     text_memory(b, r, &m);

@@ -25,7 +25,7 @@ enum { K_AUTH, K_SETNAME, K_CONFIG, K_MEMSTATS, K_CLIENTS, K_INFO, K_SAMPLER };
 
 /* Rates over ~10 polls smooth out a 1 s poll (the forecast: --diagnose.forecast-window). */
 #define RATE_WINDOW_POLLS 10
-/* CONFIG GET activedefrag and INFO replication at most this often. */
+/* CONFIG GET and MEMORY STATS at most this often. */
 #define SLOW_CHECK_SECONDS 60.0
 /* CLIENT LIST, while a client buffer finding is active, at most this often; not at all
  * with more clients connected than CLIENTS_LIST_MAX (a reply of megabytes). */
@@ -253,9 +253,18 @@ static void send_sampler_cmds(target *t, const sampler_cmd *c, size_t n)
 }
 
 /* Starts a sampler step when the sampler is on and its budget allows. */
+/* Whether the last INFO's role is one the sampler may run on (sampler: {roles: ...}). */
+static bool sampler_role_ok(const target *t)
+{
+    if (!t->opts.sampler_roles) return true;
+    const char *role = info_text_get(&t->rep.sample, INFO_ROLE);
+    unsigned r = !role ? 0 : !strcmp(role, "master") ? TSPEC_ROLE_PRIMARY : !strcmp(role, "slave") ? TSPEC_ROLE_REPLICA : 0;
+    return (r & t->opts.sampler_roles) != 0;
+}
+
 static void sampler_try(target *t)
 {
-    if (!t->smp || !t->conn) return;
+    if (!t->smp || !t->conn || !sampler_role_ok(t)) return;
     sampler_cmd cmds[SAMPLER_MAX_CMDS];
     size_t n = sampler_begin(t->smp, &t->rep.sample, t->rep.health.poll_duration, clock_mono(), cmds,
                              SAMPLER_MAX_CMDS);
@@ -363,17 +372,6 @@ static void poll_succeed(target *t)
         return;
     }
     memset(ld, 0, sizeof *ld);
-    /* The replication section comes once a minute (see send_poll): keep what it said. */
-    const char *role = info_text_get(&t->rep.sample, INFO_ROLE);
-    if (!info_text_get(t->scratch, INFO_ROLE) && role) info_text_set(t->scratch, INFO_ROLE, role, strlen(role));
-    static const info_num carried[] = {INFO_CONNECTED_SLAVES, INFO_REPL_BACKLOG_SIZE};
-    for (size_t i = 0; i < sizeof carried / sizeof carried[0]; i++) {
-        info_num f = carried[i];
-        if (!t->scratch->has_num[f] && t->rep.sample.has_num[f]) {
-            t->scratch->num[f] = t->rep.sample.num[f];
-            t->scratch->has_num[f] = true;
-        }
-    }
     /* Swap: the old sample goes with the scratch when the poll finishes. */
     info_sample tmp = t->rep.sample;
     t->rep.sample = *t->scratch;
@@ -437,8 +435,9 @@ static void send_poll(target *t, bool fresh)
     }
     if (fresh && !(t->refused & REFUSED_SETNAME))
         send_cmd(t, 3, (const char *[]){"CLIENT", "SETNAME", "redis_memory_exporter"}, K_SETNAME);
-    /* Slow-changing facts are asked for once a minute: the settings of srvconf.h and the
-     * replication section (between asks its fields are carried over, see poll_succeed). */
+    /* Slow-changing facts are asked for once a minute: the settings of srvconf.h and MEMORY
+     * STATS. The replication section comes every poll: after a failover the role (and how
+     * the diagnosis judges the server) is right within one poll. */
     bool slow_due = t->poll_started >= t->next_slow_check;
     t->slow_poll = slow_due;
     if (slow_due) t->next_slow_check = t->poll_started + SLOW_CHECK_SECONDS;
@@ -446,10 +445,10 @@ static void send_poll(target *t, bool fresh)
         send_cmd(t, 3, (const char *[]){"CONFIG", "GET", srvconf_table[p].name}, K_CONFIG);
     if (slow_due && !(t->refused & REFUSED_MEMSTATS)) send_cmd(t, 2, (const char *[]){"MEMORY", "STATS"}, K_MEMSTATS);
     /* persistence: "loading" is there (a half-loaded dataset is never served as up). */
-    const char *sections[10] = {"server", "clients", "memory", "persistence", "stats", "keyspace", "errorstats"};
-    size_t n = 7;
+    const char *sections[10] = {"server",   "clients",  "memory",     "persistence",
+                                "stats",    "keyspace", "errorstats", "replication"};
+    size_t n = 8;
     if (t->opts.commandstats) sections[n++] = "commandstats";
-    if (slow_due) sections[n++] = "replication";
     if (multi_info(t)) {
         const char *argv[1 + sizeof sections / sizeof sections[0]] = {"INFO"};
         for (size_t i = 0; i < n; i++) argv[1 + i] = sections[i];
@@ -753,6 +752,7 @@ target_opts target_opts_of(const config *cfg, const config_target *addr)
         .max_reply_bytes = cfg->max_reply_bytes,
         .thresholds = cfg->thresholds,
         .commandstats = cfg->collect_commandstats,
+        .role_label = cfg->labels_role,
         .sampler_on = cfg->sampler_keys_per_second > 0,
         .sampler = {
             .keys_per_second = cfg->sampler_keys_per_second,
@@ -790,6 +790,7 @@ target *target_new(struct event_base *base, struct evdns_base *dns, const target
     t->rep.history = &t->history;
     t->rep.keys = &sampler_none;
     t->rep.spec = o->spec;
+    t->rep.role_label = o->role_label;
     t->rep.health.last_error = POLLERR_NONE;
     t->phase = TARGET_DISCONNECTED;
     if (o->sampler_on) {

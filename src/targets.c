@@ -89,6 +89,21 @@ static int tls_map(ctx *x, yaml_node_t *m, tspec *s)
 /* A label value's longest: a bound on what every series of the target carries. */
 #define TARGETS_LABEL_VALUE_MAX 256
 
+/* sampler.roles: the roles key sampling runs on, [primary], [replica] or both. */
+static int sampler_roles(ctx *x, yaml_node_t *vn, tspec *s)
+{
+    if (!vn || vn->type != YAML_SEQUENCE_NODE) return fail(x, "sampler.roles: expected a list (primary, replica)");
+    s->sampler_roles = 0;
+    for (yaml_node_item_t *i = vn->data.sequence.items.start; i < vn->data.sequence.items.top; i++) {
+        const char *v = scalar(node(x, *i));
+        if (v && (!strcmp(v, "primary") || !strcmp(v, "master"))) s->sampler_roles |= TSPEC_ROLE_PRIMARY;
+        else if (v && (!strcmp(v, "replica") || !strcmp(v, "slave"))) s->sampler_roles |= TSPEC_ROLE_REPLICA;
+        else return fail(x, "sampler.roles: '%.40s' is not a role (primary, replica)", v ? v : "");
+    }
+    if (!s->sampler_roles) return fail(x, "sampler.roles: empty (leave it out to sample on any role)");
+    return 0;
+}
+
 /* The keys an item and the defaults share. Returns 1 when k is not one of them. */
 static int common_key(ctx *x, const char *k, yaml_node_t *vn, tspec *s)
 {
@@ -124,7 +139,12 @@ static int common_key(ctx *x, const char *k, yaml_node_t *vn, tspec *s)
         if (vn->type != YAML_MAPPING_NODE) return fail(x, "sampler: expected a map");
         for (yaml_node_pair_t *p = vn->data.mapping.pairs.start; p < vn->data.mapping.pairs.top; p++) {
             const char *sk = scalar(node(x, p->key)), *sv = scalar(node(x, p->value));
-            if (!sk || strcmp(sk, "keys_per_second") != 0) return fail(x, "sampler: unknown key '%.40s'", sk ? sk : "");
+            if (sk && !strcmp(sk, "roles")) {
+                if (sampler_roles(x, node(x, p->value), s)) return -1;
+                continue;
+            }
+            if (!sk || strcmp(sk, "keys_per_second") != 0)
+                return fail(x, "sampler: unknown key '%.40s' (keys_per_second, roles)", sk ? sk : "");
             char *end;
             double d = sv ? strtod(sv, &end) : -1;
             if (!sv || end == sv || *end || !(d >= 0 && d <= 100000))

@@ -121,6 +121,7 @@ bool tspec_same_connection(const tspec *a, const tspec *b)
 bool tspec_equal(const tspec *a, const tspec *b)
 {
     if (!tspec_same_connection(a, b) || a->n_labels != b->n_labels || a->keys_per_second != b->keys_per_second ||
+        a->sampler_roles != b->sampler_roles ||
         a->origin != b->origin || a->discover != b->discover || !same_str(a->master, b->master))
         return false;
     if (!a->allow != !b->allow || (a->allow && memcmp(a->allow, b->allow, sizeof *a->allow) != 0)) return false;

@@ -237,3 +237,98 @@ def test_shards_keep_a_cluster_whole_on_one_replica():
         cluster.stop()
         lone.stop()
         shutil.rmtree(d, ignore_errors=True)
+
+
+class Monitor:
+    """MONITOR on one node, collecting the commands it sees (as raw lines) in a thread."""
+
+    def __init__(self, node):
+        import socket
+        import threading
+        self.lines = []
+        self.sock = socket.create_connection(("127.0.0.1", node.port))
+        self.sock.sendall(b"MONITOR\r\n")
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        pending = b""
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            pending += chunk
+            *done, pending = pending.split(b"\r\n")
+            self.lines.extend(done)
+
+    def saw(self, command):
+        """Lines whose command (the first quoted word, as sent) is `command`: 'SCAN' or
+        'MEMORY" "USAGE'."""
+        return [x for x in self.lines if f'] "{command}"'.encode() in x]
+
+    def close(self):
+        self.sock.close()
+
+
+def test_sampler_only_on_replicas_and_the_role_within_a_poll():
+    """sampler: {roles: [replica]} on a Cluster seed (issue 25): key sampling reaches every
+    replica and no primary (MONITOR on each node); with --labels.role every series says
+    the role, and after a primary is killed the promoted replica says role="master" within
+    a poll or two of the promotion."""
+    from redis.cluster import RedisCluster
+    cluster = Cluster()
+    d = tempfile.mkdtemp(prefix="rme-cluster-")
+    path = os.path.join(d, "targets.yml")
+    seed = cluster.nodes[0]
+    rc = RedisCluster(host="127.0.0.1", port=seed.port)
+    for i in range(600):
+        rc.set(f"k:{i}", b"v" * 100)
+    with open(path, "w") as f:
+        f.write(f"targets:\n  - addr: {seed.addr}\n    discover: cluster\n"
+                f"    sampler: {{keys_per_second: 500, roles: [replica]}}\n")
+    monitors = {x.addr: Monitor(x) for x in cluster.nodes}
+    exporter = Exporter([], f"--targets.file={path}", "--labels.role", "--poll.max-backoff=1s")
+    try:
+        def roles():
+            return {l["addr"]: l.get("role") for n, l, v in exporter.metrics() if n == "redis_up" and v == 1}
+        wait_for("six nodes up with their role",
+                 lambda: len(roles()) == 6 and all(roles()[x.addr] == x.role() for x in cluster.nodes), timeout=30)
+        # every series carries it, and redis_instance_info has no second role label
+        for n, l, v in exporter.metrics():
+            if l.get("addr") in roles() and n.startswith("redis_") and not n.startswith("redis_memory_exporter"):
+                assert l.get("role") in ("master", "slave"), (n, l)
+        replicas = [x for x in cluster.nodes if x.role() == "slave"]
+        primaries = [x for x in cluster.nodes if x.role() == "master"]
+        wait_for("every replica sampled", lambda: all(monitors[x.addr].saw("SCAN") for x in replicas), timeout=30)
+        time.sleep(2)
+        for x in primaries:
+            for word in ("SCAN", 'MEMORY" "USAGE', "PTTL", "TYPE"):
+                assert not monitors[x.addr].saw(word), (x.addr, word, monitors[x.addr].saw(word)[:3])
+        assert all(monitors[x.addr].saw("INFO") for x in primaries)   # polled, just not sampled
+
+        victim = next(p for p in primaries if p is not seed)
+        shard = next(l["shard"] for n, l, v in exporter.metrics() if n == "redis_up" and l["addr"] == victim.addr)
+        replica = next(x for x in replicas if next(l["shard"] for n, l, v in exporter.metrics()
+                                                   if n == "redis_up" and l["addr"] == x.addr) == shard)
+        victim.kill()
+        wait_for("the replica promoted", lambda: replica.role() == "master", timeout=30, step=0.05)
+        promoted = time.monotonic()
+        wait_for('role="master" on the promoted replica',
+                 lambda: roles().get(replica.addr) == "master", timeout=10, step=0.05)
+        took = time.monotonic() - promoted
+        print(f"role followed {took:.2f} s after the promotion (poll interval 1 s)")
+        assert took < 2.5, took
+        # once a primary it is no longer sampled (a step in flight may still finish)
+        time.sleep(1)
+        seen = len(monitors[replica.addr].saw("SCAN"))
+        time.sleep(2)
+        assert len(monitors[replica.addr].saw("SCAN")) == seen
+    finally:
+        for m in monitors.values():
+            m.close()
+        exporter.stop()
+        cluster.stop()
+        shutil.rmtree(d, ignore_errors=True)

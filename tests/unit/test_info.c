@@ -372,6 +372,29 @@ static void test_hostile_input(void **state)
     info_sample_free(&s);
 }
 
+/* Valkey reports redis_version 7.2.4 for clients' sake: its own version is the one shown. */
+static void test_server_words(void **state)
+{
+    (void)state;
+    static const struct { const char *file, *want; } rows[] = {
+        {"valkey-8.0-unstable.txt", "Valkey 255.255.255"},
+        {"redis-7.0.15-noeviction-oom.txt", "Redis 7.0.15"},
+    };
+    char out[80];
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        info_sample s;
+        parse_fixture(rows[i].file, &s);
+        assert_true(info_server_words(&s, out, sizeof out));
+        assert_string_equal(out, rows[i].want);
+        info_sample_free(&s);
+    }
+    info_sample s;
+    info_sample_init(&s);
+    info_parse(&s, "used_memory:1\r\n", 15);   /* a paste of INFO memory alone */
+    assert_false(info_server_words(&s, out, sizeof out));
+    info_sample_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_keyspace_by_name),     cmocka_unit_test(test_values),
         cmocka_unit_test(test_errorstats), cmocka_unit_test(test_commandstats),
         cmocka_unit_test(test_hostile_input), cmocka_unit_test(test_repeated_sections_keep_the_texts),
+        cmocka_unit_test(test_server_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,7 @@ static const char good[] =
     "    sampler: {keys_per_second: 0}\n"
     "  - addr: seed:7000\n"
     "    discover: cluster\n"
+    "    sampler: {keys_per_second: 200, roles: [replica]}\n"
     "  - addr: s1:26379\n"
     "    discover: sentinel\n"
     "    master: mymaster\n"
@@ -63,6 +64,8 @@ static void test_good_file(void **state)
     assert_int_equal(u->addr.kind, CONFIG_ADDR_UNIX);
     assert_true(u->keys_per_second == 0);
     assert_int_equal(c->discover, TSPEC_DISCOVER_CLUSTER);
+    assert_true(c->keys_per_second == 200 && c->sampler_roles == TSPEC_ROLE_REPLICA);
+    assert_int_equal(a->sampler_roles, 0);   /* any role */
     assert_int_equal(s->discover, TSPEC_DISCOVER_SENTINEL);
     assert_string_equal(s->master, "mymaster");
     assert_string_equal(s->sentinel_user, "watcher");
@@ -112,6 +115,9 @@ static void test_mistakes_name_the_item(void **state)
         {"targets:\n  - addr: a:1\n    tls: {cert_file: c.pem}\n", "go together"},
         {"targets:\n  - addr: a:1\n    tls: {min_version: \"1.1\"}\n", "min_version"},
         {"targets:\n  - addr: a:1\n    sampler: {keys_per_second: -1}\n", "keys_per_second"},
+        {"targets:\n  - addr: a:1\n    sampler: {roles: [leader]}\n", "'leader' is not a role"},
+        {"targets:\n  - addr: a:1\n    sampler: {roles: []}\n", "sampler.roles: empty"},
+        {"targets:\n  - addr: a:1\n    sampler: {roles: replica}\n", "sampler.roles: expected a list"},
         {"defaults:\n  colour: red\ntargets: []\n", "defaults: unknown key 'colour'"},
         {"target:\n  - addr: a:1\n", "unknown top-level key 'target'"},
         {"targets: a:1\n", "targets: expected a list"},
