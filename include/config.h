@@ -76,6 +76,12 @@ typedef struct config {
     unsigned long sampler_top_n;
     unsigned long sampler_memory_samples;
     bool sampler_hash_keys;
+    struct watch_item *watch_items;   /* --keys.watch (owned; freed by config_free) */
+    size_t n_watch_items;
+    unsigned long watch_max;    /* --keys.watch-max */
+    double watch_interval;      /* seconds */
+    double watch_keys_per_second;
+    double watch_growth_window; /* seconds */
     bool labels_role;           /* --labels.role: role="master"|"slave" on every target series */
     char sampler_ns_separator;  /* key namespaces end at this byte; 0: no namespaces */
     unsigned char hash_secret[256];  /* HMAC key for hashed key names: from the file, else random */

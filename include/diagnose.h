@@ -46,6 +46,9 @@
     X(MEMORY_NOT_DATA, "memory_not_data", \
       "Most of used memory is not data and no field this server reports says what holds it (client buffers, " \
       "replication, scripts): eviction cannot free it and a higher limit only lets it grow.") \
+    X(KEY_GROWING_UNBOUNDED, "key_growing_unbounded", \
+      "A watched list or stream that only grows (a queue nobody consumes, a stream written without MAXLEN) " \
+      "takes memory until the limit: then eviction or OOM errors, and its entries are lost or the writes fail.") \
     X(MEMORY_NEAR_LIMIT, "memory_near_limit", \
       "At maxmemory Redis evicts keys or, if it cannot, rejects writes with OOM errors.") \
     X(NOEVICTION_AT_LIMIT, "noeviction_at_limit", \
@@ -149,6 +152,21 @@ typedef struct diagnose_clients {
     size_t n_output, n_query;
 } diagnose_clients;
 
+/* A watched key (--keys.watch) as the watcher last saw it. */
+typedef struct diagnose_watched {
+    int db;
+    char name[80];       /* printable, cut at 64 bytes (the sampler's rules) */
+    char type[16];       /* "" until TYPE answered */
+    bool present;        /* found in its last visit: a missing key has no figures */
+    bool has_size;       /* a type with a length (list, stream, set, zset, hash, string) */
+    double size;
+    bool has_memory;
+    double memory;       /* MEMORY USAGE */
+    bool growing;        /* its length grew at every point of the last growth window */
+    double grew_from;    /* the length at the window's start (when growing) */
+    double window;       /* seconds the growth spans (when growing) */
+} diagnose_watched;
+
 /* The sampled data split by time-to-live (estimated over the keyspace): what expiry will
  * free by itself and what eviction under volatile-* can reach. */
 typedef struct diagnose_ttl_split {
@@ -169,6 +187,8 @@ typedef struct diagnose_input {
     size_t n_namespaces;
     diagnose_ttl_split ttl;      /* from the sampler; known = false without one */
     const diagnose_clients *clients;   /* may be NULL: not listed */
+    const diagnose_watched *watched;   /* --keys.watch; may be NULL */
+    size_t n_watched;
     bool one_shot;               /* doctor: no rates; counts since start stand in for them */
 } diagnose_input;
 

@@ -52,6 +52,9 @@ typedef struct report {
     double swap_bytes;
     const sampler_summary *keys;  /* borrowed from the target's sampler (never NULL: the empty
                                      sampler_none, active false, when the sampler is off) */
+    const diagnose_watched *watched;   /* borrowed from the target's watcher (--keys.watch), in
+                                          the configured order; n_watched 0 without one */
+    size_t n_watched;
     diagnose_clients *clients;    /* owned by the target: the clients holding the most buffer,
                                      from CLIENT LIST asked while a client buffer finding is
                                      active (at most once a minute); NULL otherwise */

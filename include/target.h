@@ -26,6 +26,7 @@
 #include "histo.h"
 #include "report.h"
 #include "sampler.h"
+#include "watch.h"
 
 struct event_base;
 struct evdns_base;
@@ -94,6 +95,9 @@ typedef struct target_opts {
     bool commandstats;            /* INFO commandstats in every poll (redis_commands_*) */
     bool role_label;              /* --labels.role */
     unsigned sampler_roles;       /* TSPEC_ROLE_* the sampler runs on (as INFO role says); 0 = any */
+    const struct watch_item *watch_items;   /* borrowed (copied by target_new); the daemon only */
+    size_t n_watch;
+    watch_opts watch;
 } target_opts;
 
 typedef struct target target;

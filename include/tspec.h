@@ -42,6 +42,7 @@ typedef struct tspec {
     config_tls *tls;               /* owned; NULL = the global --tls.* settings */
     double keys_per_second;        /* < 0 = --sampler.keys-per-second */
     unsigned sampler_roles;        /* TSPEC_ROLE_* the sampler runs on; 0 = any */
+    char *watch;                   /* owned; watched keys (watch.h's format); NULL = --keys.watch */
     tspec_origin origin;
     tspec_discover discover;       /* a seed or sentinel to discover from, not a target */
     char *master;                  /* owned; sentinel: the master's name */
@@ -75,6 +76,10 @@ bool tspec_label_name_ok(const char *name);
 /* Whether a target made from a may keep its connection when the spec becomes b: same
  * address and scheme, user, password file, TLS settings. */
 bool tspec_same_connection(const tspec *a, const tspec *b);
+/* Whether a running target made from a can become b in place (only labels differ):
+ * the same connection, sampler budget and roles, and watched keys, which the target is
+ * made with. */
+bool tspec_same_target(const tspec *a, const tspec *b);
 /* Whether everything is equal (labels and budget too). */
 bool tspec_equal(const tspec *a, const tspec *b);
 

@@ -247,7 +247,19 @@ static entry *entry_new(collector *c, const tspec *spec, seed *src)
         o.sampler_on = spec->keys_per_second > 0;
     }
     o.sampler_roles = spec->sampler_roles;
+    watch_item *items = NULL;
+    size_t n_items = 0;
+    char why[160];
+    /* the file's reader checked the format; the count is bounded by --keys.watch-max here */
+    if (spec->watch && watch_parse(spec->watch, cfg->watch_max, &items, &n_items, why, sizeof why)) {
+        o.watch_items = items;
+        o.n_watch = n_items;
+    } else if (spec->watch) {
+        log_kv(LOG_WARN, "watch: not used; the target watches --keys.watch's keys", "addr", tspec_key(spec), "detail",
+               why, NULL);
+    }
     e->t = target_new(c->base, c->dns, &o, on_poll_done, e);
+    watch_items_free(items, n_items);
     return e;
 }
 
@@ -340,12 +352,12 @@ static void apply(collector *c, const targets_file *file)
             added++;
         } else {
             entry *e = c->e[i++];
-            if (!tspec_same_connection(&e->s.spec, w[j].spec)) {
+            if (!tspec_same_target(&e->s.spec, w[j].spec)) {
                 entry_free(e);
                 e = entry_new(c, w[j].spec, w[j].src);
                 if (c->started) target_start(e->t, 0);
             } else if (!tspec_equal(&e->s.spec, w[j].spec)) {
-                /* Labels or budget changed: the target keeps its connection. */
+                /* Only labels changed: the target keeps its connection. */
                 tspec_free(&e->s.spec);
                 tspec_copy(&e->s.spec, w[j].spec);
                 snapshot_piece_unref(e->piece);   /* its series carry the new labels from now */

@@ -15,6 +15,7 @@
 #include "fmt.h"
 #include "safefile.h"
 #include "sampler.h"
+#include "watch.h"
 #include "webcfg.h"
 #include "xalloc.h"
 
@@ -209,6 +210,17 @@ static int p_ns_separator(config *c, const char *v, char *err, size_t errlen)
     if (strcmp(v, "none") == 0) c->sampler_ns_separator = 0;
     else if (strlen(v) == 1 && v[0] > 0x20 && v[0] < 0x7f) c->sampler_ns_separator = v[0];
     else return fmt_error(err, errlen, "expected one printable character (: / . _ -) or none");
+    return 0;
+}
+
+static int p_watch(config *c, const char *v, char *err, size_t errlen)
+{
+    watch_items_free(c->watch_items, c->n_watch_items);
+    c->watch_items = NULL;
+    c->n_watch_items = 0;
+    char why[160];
+    if (!watch_parse(v, WATCH_MAX_KEYS, &c->watch_items, &c->n_watch_items, why, sizeof why))
+        return fmt_error(err, errlen, "%s (the format is db0=queue:jobs,db1=stream:events)", why);
     return 0;
 }
 
@@ -443,6 +455,17 @@ static const flag flags[] = {
              "run: about 0.4 KiB a target per command, 6 KiB for 15)."},
     {"sampler.keys-per-second", NULL, "N", F_NUMBER, AT(sampler_keys_per_second), 0, 100000, 0,
      .help = "Key sampler budget (SCAN + MEMORY USAGE + TYPE + PTTL, read-only); 0 turns it off."},
+    {"keys.watch", NULL, "LIST", F_CUSTOM, .parse = p_watch,
+     .help = "Keys to watch, redis_exporter's --check-single-keys format (db0=queue:jobs,db1=stream:events): "
+             "redis_key_size (LLEN, XLEN, SCARD, ZCARD, HLEN or STRLEN by type) and redis_key_memory_usage_bytes."},
+    {"keys.watch-max", NULL, "N", F_COUNT, AT(watch_max), 1, WATCH_MAX_KEYS, 1000,
+     .help = "At most this many watched keys per target (more is refused: a bound on series and load)."},
+    {"keys.watch-interval", NULL, "DURATION", F_DURATION, AT(watch_interval), 1, 3600, 5,
+     .help = "Each watched key is asked at most this often."},
+    {"keys.watch-keys-per-second", NULL, "N", F_NUMBER, AT(watch_keys_per_second), 1, 100000, 100,
+     .help = "Budget: watched keys asked per second at most (two commands each), so many keys take longer rounds."},
+    {"keys.watch-growth-window", NULL, "DURATION", F_DURATION, AT(watch_growth_window), 10, DAY, 600,
+     .help = "A watched list or stream longer at every check for this long, near the limit, is key_growing_unbounded."},
     {"sampler.top-n", NULL, "N", F_COUNT, AT(sampler_top_n), 1, SAMPLER_MAX_TOP_KEYS, 10,
      .help = "How many of the largest sampled keys are exported (1-32)."},
     {"sampler.memory-samples", NULL, "N", F_COUNT, AT(sampler_memory_samples), 0, 1000, 5,
@@ -615,6 +638,9 @@ static int apply(config *c, const flag *f, const char *value, const char *origin
 void config_free(config *c)
 {
     explicit_bzero(c->hash_secret, sizeof c->hash_secret);
+    watch_items_free(c->watch_items, c->n_watch_items);
+    c->watch_items = NULL;
+    c->n_watch_items = 0;
     free(c->targets);
     c->targets = NULL;
     c->n_targets = 0;
@@ -712,6 +738,11 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
                       "too", c->thresholds.memory_warning, c->thresholds.memory_critical);
         else
             fmt_error(err, errlen, "--diagnose.memory-critical: must not be below --diagnose.memory-warning");
+        goto bad;
+    }
+    if (c->n_watch_items > c->watch_max) {
+        fmt_error(err, errlen, "--keys.watch: %zu keys, more than --keys.watch-max (%lu)", c->n_watch_items,
+                  c->watch_max);
         goto bad;
     }
     if (c->mode == CONFIG_MODE_DOCTOR && c->n_targets > 1) {

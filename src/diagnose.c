@@ -624,6 +624,63 @@ static void say_more_room(const ctx *c, char *fix, size_t cap)
             c->m->has_rss && c->used > 0 ? c->m->rss / c->used : 1.0, delete_cmd(c));
 }
 
+/* ---- a watched key that only grows ---- */
+
+/* The growing watched key that grew most, or NULL. */
+static const diagnose_watched *growing_key(const ctx *c)
+{
+    const diagnose_watched *best = NULL;
+    for (size_t i = 0; i < c->in->n_watched; i++) {
+        const diagnose_watched *w = &c->in->watched[i];
+        if (w->present && w->growing && (!best || w->size - w->grew_from > best->size - best->grew_from)) best = w;
+    }
+    return best;
+}
+
+static verdict decide_growing(const ctx *c)
+{
+    bool soon_full = c->d->has_time_to_full && c->d->time_to_full < 3600;
+    if (!growing_key(c) || !c->d->max_configured || c->replica || (!c->pressure && !soon_full)) return none;
+    return (verdict){c->pressure ? c->pressure_sev : DIAGNOSE_WARNING, 0};
+}
+
+/* A key name fit to print inside a command: what the user typed, not cut or escaped. */
+static bool typable(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n >= 64) return false;
+    for (const char *p = name; *p; p++)
+        if (*p <= ' ' || *p == '"' || *p == '\\' || *p == '\'' || *p == '`' || (unsigned char)*p >= 0x7f) return false;
+    return true;
+}
+
+static void explain_growing(const ctx *c, const diagnose_finding *f, diagnose_text *t)
+{
+    (void)f;
+    const diagnose_watched *w = growing_key(c);
+    if (!w) return;
+    char mem[32] = "?";
+    if (w->has_memory) fmt_bytes(w->memory, mem, sizeof mem);
+    say(t->summary, sizeof t->summary, "watched %s db%d \"%s\" grew from %.0f to %.0f entries over the last %.0f min, "
+        "at every check (%s now); used_memory is %.1f %% of maxmemory %s", w->type, w->db, w->name, w->grew_from,
+        w->size, w->window / 60, mem, c->ratio * 100, c->max_h);
+    const char *key = typable(w->name) ? w->name : "<key>";
+    double keep = fmax(1, floor(w->grew_from));
+    if (strcmp(w->type, "stream") == 0)
+        say(t->fix, sizeof t->fix, "A stream written without a cap keeps every entry. If old entries may go: `XTRIM %s "
+            "MAXLEN ~ %.0f` keeps the newest %.0f (its length %.0f min ago) and frees the rest; then cap it where it "
+            "is written: `XADD %s MAXLEN ~ %.0f * field value`. If every entry must stay, its readers are behind: "
+            "start or scale them (`XINFO GROUPS %s` shows each group's lag).", key, keep, keep, w->window / 60, key,
+            keep, key);
+    else if (strcmp(w->type, "list") == 0)
+        say(t->fix, sizeof t->fix, "A queue that is written faster than it is consumed: start or scale its consumers "
+            "(the clients that LPOP/RPOP/BLMOVE `%s`; `CLIENT LIST` shows who runs which command). If its entries may "
+            "be dropped, cap it where it is written (`LTRIM` after each push).", key);
+    else
+        say(t->fix, sizeof t->fix, "Find what writes `%s` and why nothing removes from it (`MEMORY USAGE %s` shows its "
+            "size); cap or expire it where it is written (`EXPIRE %s seconds`).", key, key, key);
+}
+
 static void explain_near_limit(const ctx *c, const diagnose_finding *f, diagnose_text *t)
 {
     (void)f;
@@ -1104,6 +1161,7 @@ static const row rows[DIAGNOSE_COUNT] = {
     [DIAGNOSE_REPLICATION_BACKLOG] = {decide_backlog, explain_backlog},
     [DIAGNOSE_SCRIPT_CACHE] = {decide_scripts, explain_scripts},
     [DIAGNOSE_MEMORY_NOT_DATA] = {decide_not_data, explain_not_data},
+    [DIAGNOSE_KEY_GROWING_UNBOUNDED] = {decide_growing, explain_growing},
     [DIAGNOSE_MEMORY_NEAR_LIMIT] = {decide_near_limit, explain_near_limit, true},
     [DIAGNOSE_NOEVICTION_AT_LIMIT] = {decide_noeviction, explain_noeviction},
     [DIAGNOSE_VOLATILE_WITHOUT_TTL_KEYS] = {decide_volatile, explain_volatile},

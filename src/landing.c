@@ -49,6 +49,9 @@ static const char style[] =
     "code.cmd{display:inline-block;background:#f3f3f3;border:1px solid #ddd;padding:1px 4px;user-select:all;"
     "white-space:pre-wrap}.note{color:#555}svg.chart{background:#fafbfc;border:1px solid #ddd}";
 
+/* Watched keys shown on a target's card; the metrics have them all. */
+#define LANDING_WATCHED_ROWS 20
+
 static void put_bytes(buf *out, double v)
 {
     char h[32];
@@ -266,6 +269,26 @@ static void put_card(buf *out, const render_view *t)
             buf_puts(out, "</td></tr>");
         }
         buf_printf(out, "</table>\n<p class=\"note\">Estimated from %.0f sampled keys.</p>\n", r->keys->namespace_basis);
+    }
+    if (r->n_watched > 0) {
+        buf_puts(out, "<table class=\"watched\"><tr><th>watched key</th><th>type</th><th>length</th><th>memory</th>"
+                      "</tr>");
+        for (size_t i = 0; i < r->n_watched && i < LANDING_WATCHED_ROWS; i++) {
+            const diagnose_watched *w = &r->watched[i];
+            buf_printf(out, "<tr><td>db%d ", w->db);
+            fmt_html(out, w->name);
+            buf_puts(out, "</td><td>");
+            fmt_html(out, w->present ? w->type : "missing");
+            buf_puts(out, "</td><td>");
+            if (w->present && w->has_size) buf_printf(out, "%.0f%s", w->size, w->growing ? " (only grows)" : "");
+            buf_puts(out, "</td><td>");
+            if (w->present && w->has_memory) put_bytes(out, w->memory);
+            buf_puts(out, "</td></tr>");
+        }
+        buf_puts(out, "</table>\n");
+        if (r->n_watched > LANDING_WATCHED_ROWS)
+            buf_printf(out, "<p class=\"note\">And %zu more: redis_key_size and redis_key_memory_usage_bytes have "
+                            "them all.</p>\n", r->n_watched - LANDING_WATCHED_ROWS);
     }
     char expiry[200];
     diagnose_ttl_split ttl = sampler_ttl_split(r->keys);

@@ -26,6 +26,8 @@ static diagnose_input input_of(const report *r, const memmodel *model)
         .n_namespaces = r->keys->n_namespaces,
         .ttl = sampler_ttl_split(r->keys),
         .clients = r->clients,
+        .watched = r->watched,
+        .n_watched = r->n_watched,
         .one_shot = r->one_shot_diagnosis,
     };
 }

@@ -455,6 +455,33 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
 
     static const struct {
         const char *name, *help;
+        size_t has, value;   /* offsets of the bool and the double in diagnose_watched */
+    } watch_rows[] = {
+        {"redis_key_size",
+         "Length of a watched key (--keys.watch): LLEN, XLEN, SCARD, ZCARD, HLEN or STRLEN by its type; no "
+         "series while the key is missing.",
+         offsetof(diagnose_watched, has_size), offsetof(diagnose_watched, size)},
+        {"redis_key_memory_usage_bytes", "MEMORY USAGE of a watched key (--keys.watch); no series while it is missing.",
+         offsetof(diagnose_watched, has_memory), offsetof(diagnose_watched, memory)},
+    };
+    for (size_t row = 0; row < sizeof watch_rows / sizeof watch_rows[0]; row++) {
+        f = fam(c, watch_rows[row].name, "gauge", watch_rows[row].help);
+        for (size_t i = 0; i < n; i++) {
+            if (!ts[i].up) continue;
+            for (size_t k = 0; k < ts[i].r->n_watched; k++) {
+                const diagnose_watched *w = &ts[i].r->watched[k];
+                const char *base = (const char *)w;
+                if (!w->present || !*(const bool *)(base + watch_rows[row].has)) continue;
+                char dbname[24];
+                snprintf(dbname, sizeof dbname, "db%d", w->db);
+                label l[3] = {{"addr", ts[i].r->addr}, {"db", dbname}, {"key", w->name}};
+                family_sample(&f, NULL, ts[i].r, l, 3, *(const double *)(base + watch_rows[row].value));
+            }
+        }
+    }
+
+    static const struct {
+        const char *name, *help;
         size_t offset;
         bool growth;   /* only where two whole cycles measured it */
     } ns_rows[] = {

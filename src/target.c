@@ -18,10 +18,12 @@
 #include "memmodel.h"
 #include "observe.h"
 #include "procstat.h"
+#include "watch.h"
 #include "xalloc.h"
 
-/* What each reply answers (conn_tag.kind). Sampler replies are K_SAMPLER + sampler_reply. */
-enum { K_AUTH, K_SETNAME, K_CONFIG, K_MEMSTATS, K_CLIENTS, K_INFO, K_SAMPLER };
+/* What each reply answers (conn_tag.kind). Sampler replies are K_SAMPLER + sampler_reply,
+ * watched keys' K_WATCH + watch_reply. */
+enum { K_AUTH, K_SETNAME, K_CONFIG, K_MEMSTATS, K_CLIENTS, K_INFO, K_SAMPLER, K_WATCH = K_SAMPLER + 16 };
 
 /* Rates over ~10 polls smooth out a 1 s poll (the forecast: --diagnose.forecast-window). */
 #define RATE_WINDOW_POLLS 10
@@ -110,6 +112,8 @@ struct target {
     bool holds_slot;              /* a connect slot of opts.gate while connecting */
 
     sampler *smp;                 /* NULL unless the key sampler is on */
+    watch *watch;                 /* NULL unless keys are watched; its steps and the
+                                     sampler's never overlap (each SELECTs its db) */
     diagnose_clients *clients_next;   /* the CLIENT LIST in flight's, moved to rep.clients */
     size_t clients_left;          /* its replies still awaited */
     double next_clients_check;    /* monotonic */
@@ -163,6 +167,7 @@ static void close_connection(target *t)
     t->info_left = 0;
     t->clients_left = 0;
     if (t->smp) sampler_abort_step(t->smp);
+    if (t->watch) watch_abort(t->watch);
 }
 
 /* Moves the machine; the table says where and what to do on the way. */
@@ -264,7 +269,7 @@ static bool sampler_role_ok(const target *t)
 
 static void sampler_try(target *t)
 {
-    if (!t->smp || !t->conn || !sampler_role_ok(t)) return;
+    if (!t->smp || !t->conn || !sampler_role_ok(t) || (t->watch && watch_pending(t->watch) > 0)) return;
     sampler_cmd cmds[SAMPLER_MAX_CMDS];
     size_t n = sampler_begin(t->smp, &t->rep.sample, t->rep.health.poll_duration, clock_mono(), cmds,
                              SAMPLER_MAX_CMDS);
@@ -292,6 +297,22 @@ static bool buffer_finding_active(const report *r)
         if (id == DIAGNOSE_CLIENT_OUTPUT_BUFFERS || id == DIAGNOSE_CLIENT_QUERY_BUFFERS) return true;
     }
     return false;
+}
+
+/* Starts a step of the watched keys when one is due and no sampler step is in flight. */
+static void watch_try(target *t)
+{
+    if (!t->watch || !t->conn || (t->smp && sampler_pending(t->smp) > 0)) return;
+    watch_cmd cmds[WATCH_MAX_CMDS];
+    size_t n = watch_begin(t->watch, clock_mono(), cmds, WATCH_MAX_CMDS);
+    if (n == 0) return;
+    t->step_seq++;
+    for (size_t i = 0; i < n; i++) {
+        const char *argv[3];
+        memcpy(argv, cmds[i].argv, sizeof argv);
+        conn_send(t->conn, cmds[i].argc, argv, cmds[i].lens,
+                  (conn_tag){K_WATCH + (int)cmds[i].kind, (unsigned short)cmds[i].slot, t->step_seq});
+    }
 }
 
 /* Asks CLIENT LIST (by type where the version has it: replicas are not listed) to name
@@ -332,6 +353,7 @@ static void finish_poll(target *t, bool ok)
     t->rep.health.poll_duration = clock_mono() - t->poll_started;
     if (ok) {
         sampler_try(t);
+        watch_try(t);
         clients_try(t);
     }
     if (t->notify) t->notify(t, t->notify_arg);
@@ -547,7 +569,30 @@ static void on_sampler_reply(target *t, conn_tag tag, const redisReply *r)
     /* A step is complete: its keys count in the findings now. */
     update_report(t);
     if (sampler_wants_more(t->smp, t->info_left > 0 || t->phase != TARGET_IDLE)) sampler_try(t);
+    if (sampler_pending(t->smp) == 0) watch_try(t);
     if (sampler_pending(t->smp) == 0 && t->notify) t->notify(t, t->notify_arg);
+}
+
+/* Watched keys' replies: WRONGTYPE asks TYPE again, other errors switch the watcher off. */
+static void on_watch_reply(target *t, conn_tag tag, const redisReply *r)
+{
+    watch_reply kind = (watch_reply)(tag.kind - K_WATCH);
+    char why[64];
+    if (is_error(r)) {
+        if (watch_on_error(t->watch, tag.slot, r->str ? r->str : "", why, sizeof why))
+            log_kv(LOG_WARN, "watched keys switched off", "addr", t->rep.addr, "detail", why, NULL);
+    } else if (kind == WATCH_TYPE && (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_STRING)) {
+        watch_on_type(t->watch, tag.slot, r->str, r->len);
+    } else if ((kind == WATCH_SIZE || kind == WATCH_MEMORY) && r->type == REDIS_REPLY_INTEGER) {
+        watch_on_number(t->watch, tag.slot, kind, (double)r->integer);
+    } else if (kind == WATCH_MEMORY && r->type == REDIS_REPLY_NIL) {
+        watch_on_nil(t->watch, tag.slot);
+    }
+    if (!watch_reply_in(t->watch)) return;
+    t->rep.watched = watch_keys(t->watch, &t->rep.n_watched);
+    update_report(t);
+    watch_try(t);   /* the rest of the round, as the budget allows */
+    if (watch_pending(t->watch) == 0) sampler_try(t);
 }
 
 static void on_clients_reply(target *t, const redisReply *r)
@@ -612,7 +657,11 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
     case K_INFO:
         break;
     default:
-        if (t->smp) on_sampler_reply(t, tag, r);
+        if (tag.kind >= K_WATCH) {
+            if (t->watch) on_watch_reply(t, tag, r);
+        } else if (t->smp) {
+            on_sampler_reply(t, tag, r);
+        }
         return;
     }
     /* A reply of an earlier poll (one that failed while its replies were on the way). */
@@ -753,6 +802,10 @@ target_opts target_opts_of(const config *cfg, const config_target *addr)
         .thresholds = cfg->thresholds,
         .commandstats = cfg->collect_commandstats,
         .role_label = cfg->labels_role,
+        .watch_items = cfg->watch_items,
+        .n_watch = cfg->n_watch_items,
+        .watch = {.interval = cfg->watch_interval, .keys_per_second = cfg->watch_keys_per_second,
+                  .growth_window = cfg->watch_growth_window},
         .sampler_on = cfg->sampler_keys_per_second > 0,
         .sampler = {
             .keys_per_second = cfg->sampler_keys_per_second,
@@ -793,6 +846,10 @@ target *target_new(struct event_base *base, struct evdns_base *dns, const target
     t->rep.role_label = o->role_label;
     t->rep.health.last_error = POLLERR_NONE;
     t->phase = TARGET_DISCONNECTED;
+    if (o->n_watch > 0 && !o->one_shot) {
+        t->watch = watch_new(&o->watch, o->watch_items, o->n_watch, clock_mono());
+        t->rep.watched = watch_keys(t->watch, &t->rep.n_watched);
+    }
     if (o->sampler_on) {
         t->smp = sampler_new(&o->sampler, clock_mono());
         t->rep.keys = sampler_get_summary(t->smp);
@@ -817,6 +874,7 @@ void target_free(target *t)
     drop_scratch(t);
     info_sample_free(&t->rep.sample);
     sampler_free(t->smp);
+    watch_free(t->watch);
     free(t->rep.clients);
     free(t->clients_next);
     free(t);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "buf.h"
+#include "watch.h"
 #include "xalloc.h"
 #include "yamlguard.h"
 
@@ -89,6 +91,38 @@ static int tls_map(ctx *x, yaml_node_t *m, tspec *s)
 /* A label value's longest: a bound on what every series of the target carries. */
 #define TARGETS_LABEL_VALUE_MAX 256
 
+/* watch: the keys to watch, as --keys.watch takes them ("db0=a,db1=b") or as a list of
+ * such pieces; kept as the one string the target parses. */
+static int watch_list(ctx *x, yaml_node_t *vn, tspec *s)
+{
+    buf b;
+    buf_init(&b);
+    if (vn->type == YAML_SEQUENCE_NODE) {
+        for (yaml_node_item_t *i = vn->data.sequence.items.start; i < vn->data.sequence.items.top; i++) {
+            const char *v = scalar(node(x, *i));
+            if (!v) {
+                buf_free(&b);
+                return fail(x, "watch: expected key names (db0=queue:jobs)");
+            }
+            buf_printf(&b, "%s%s", b.len ? "," : "", v);
+        }
+    } else if (scalar(vn)) {
+        buf_puts(&b, scalar(vn));
+    }
+    watch_item *items;
+    size_t n;
+    char why[160];
+    bool ok = b.len > 0 && watch_parse(b.data, WATCH_MAX_KEYS, &items, &n, why, sizeof why);
+    if (ok) watch_items_free(items, n);
+    else if (b.len == 0) snprintf(why, sizeof why, "expected key names (db0=queue:jobs)");
+    if (ok) {
+        free(s->watch);
+        s->watch = xstrdup(b.data);
+    }
+    buf_free(&b);
+    return ok ? 0 : fail(x, "watch: %s", why);
+}
+
 /* sampler.roles: the roles key sampling runs on, [primary], [replica] or both. */
 static int sampler_roles(ctx *x, yaml_node_t *vn, tspec *s)
 {
@@ -135,6 +169,7 @@ static int common_key(ctx *x, const char *k, yaml_node_t *vn, tspec *s)
         return 0;
     }
     if (!strcmp(k, "tls")) return tls_map(x, vn, s);
+    if (!strcmp(k, "watch")) return watch_list(x, vn, s);
     if (!strcmp(k, "sampler")) {
         if (vn->type != YAML_MAPPING_NODE) return fail(x, "sampler: expected a map");
         for (yaml_node_pair_t *p = vn->data.mapping.pairs.start; p < vn->data.mapping.pairs.top; p++) {

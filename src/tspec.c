@@ -22,6 +22,7 @@ void tspec_copy(tspec *dst, const tspec *src)
     dst->master = dup_or_null(src->master);
     dst->sentinel_user = dup_or_null(src->sentinel_user);
     dst->sentinel_password_file = dup_or_null(src->sentinel_password_file);
+    dst->watch = dup_or_null(src->watch);
     if (src->tls) {
         dst->tls = xcalloc(1, sizeof *dst->tls);
         *dst->tls = *src->tls;
@@ -42,6 +43,7 @@ void tspec_free(tspec *s)
     free(s->master);
     free(s->sentinel_user);
     free(s->sentinel_password_file);
+    free(s->watch);
     free(s->tls);
     free(s->allow);
     memset(s, 0, sizeof *s);
@@ -118,10 +120,15 @@ bool tspec_same_connection(const tspec *a, const tspec *b)
     return !a->tls || memcmp(a->tls, b->tls, sizeof *a->tls) == 0;
 }
 
+bool tspec_same_target(const tspec *a, const tspec *b)
+{
+    return tspec_same_connection(a, b) && a->keys_per_second == b->keys_per_second &&
+           a->sampler_roles == b->sampler_roles && same_str(a->watch, b->watch);
+}
+
 bool tspec_equal(const tspec *a, const tspec *b)
 {
-    if (!tspec_same_connection(a, b) || a->n_labels != b->n_labels || a->keys_per_second != b->keys_per_second ||
-        a->sampler_roles != b->sampler_roles ||
+    if (!tspec_same_target(a, b) || a->n_labels != b->n_labels ||
         a->origin != b->origin || a->discover != b->discover || !same_str(a->master, b->master))
         return false;
     if (!a->allow != !b->allow || (a->allow && memcmp(a->allow, b->allow, sizeof *a->allow) != 0)) return false;

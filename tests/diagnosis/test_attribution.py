@@ -10,6 +10,8 @@ import sys
 import threading
 import time
 
+import redis
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from harness import Exporter, RedisServer, doctor, wait_for  # noqa: E402
 
@@ -174,6 +176,161 @@ def test_forecast_names_the_namespace_that_grows():
         if writer:
             writer.stop_flag.set()
             writer.join()
+        if exporter:
+            exporter.stop()
+        server.stop()
+
+
+def watched(exporter, name):
+    return {l["key"]: v for n, l, v in exporter.metrics() if n == name}
+
+
+def test_watched_keys_follow_llen_and_xlen_and_vanish_when_deleted():
+    server = RedisServer()
+    exporter = None
+    try:
+        c = server.client
+        c.rpush("queue:jobs", *[f"j{i}" for i in range(10)])
+        c.xadd("stream:events", {"f": "v"})
+        other = redis.Redis(host="127.0.0.1", port=server.port, db=1)
+        other.sadd("set:one", "a", "b", "c")
+        exporter = Exporter(server.addr, "--keys.watch=db0=queue:jobs,db0=stream:events,db1=set:one,db0=absent",
+                            "--keys.watch-interval=1s")
+        wait_for("the three keys' lengths",
+                 lambda: watched(exporter, "redis_key_size") == {"queue:jobs": 10, "stream:events": 1, "set:one": 3})
+        sizes = {l["key"]: l["db"] for n, l, v in exporter.metrics() if n == "redis_key_size"}
+        assert sizes == {"queue:jobs": "db0", "stream:events": "db0", "set:one": "db1"}
+        mem = watched(exporter, "redis_key_memory_usage_bytes")
+        assert mem["queue:jobs"] == c.memory_usage("queue:jobs")
+        assert "absent" not in mem   # a missing key: no series, not 0
+        for round_ in range(3):
+            c.rpush("queue:jobs", *[f"x{i}" for i in range(7)])
+            for _ in range(5):
+                c.xadd("stream:events", {"f": "v"})
+            want = {"queue:jobs": c.llen("queue:jobs"), "stream:events": c.xlen("stream:events"), "set:one": 3}
+            wait_for(f"LLEN/XLEN followed ({want})", lambda: watched(exporter, "redis_key_size") == want, timeout=10)
+        c.delete("queue:jobs")
+        wait_for("the deleted key's series gone", lambda: "queue:jobs" not in watched(exporter, "redis_key_size")
+                 and "queue:jobs" not in watched(exporter, "redis_key_memory_usage_bytes"), timeout=10)
+        c.set("queue:jobs", "now a string")   # back, as another type: TYPE again
+        wait_for("back as a string", lambda: watched(exporter, "redis_key_size").get("queue:jobs") == 12, timeout=10)
+        other.close()
+    finally:
+        if exporter:
+            exporter.stop()
+        server.stop()
+
+
+def commands_run(client, names):
+    stats = client.info("commandstats")
+    return sum(stats.get(f"cmdstat_{n}", {}).get("calls", 0) for n in names)
+
+
+def test_a_thousand_watched_keys_cost_what_the_budget_says():
+    server = RedisServer()
+    exporter = None
+    try:
+        c = server.client
+        p = c.pipeline(transaction=False)
+        for i in range(1000):
+            p.rpush(f"q:{i}", "x")
+        p.execute()
+        keys = ",".join(f"db0=q:{i}" for i in range(1000))
+        budget = 200
+        exporter = Exporter(server.addr, f"--keys.watch={keys}", f"--keys.watch-keys-per-second={budget}",
+                            "--keys.watch-interval=1s")
+        wait_for("every key's length", lambda: len(watched(exporter, "redis_key_size")) == 1000, timeout=30)
+        names = ["llen", "memory|usage", "type", "select"]
+        before, t0 = commands_run(c, names), time.monotonic()
+        time.sleep(10)
+        spent, took = commands_run(c, names) - before, time.monotonic() - t0
+        # two commands a key, a SELECT per step of at most 64 keys, at most `budget` keys a
+        # second plus the bucket's burst of 2 s
+        allowed = (budget * took + 2 * budget) * (2 + 1 / 64) + 10
+        print(f"1,000 watched keys: {spent / took:.0f} commands a second (budget {budget} keys/s: "
+              f"{allowed / took:.0f} allowed)")
+        assert spent <= allowed, (spent, allowed)
+        assert spent >= budget * took   # and the watcher does run at its budget
+    finally:
+        if exporter:
+            exporter.stop()
+        server.stop()
+
+
+class Producer(threading.Thread):
+    """Appends to a stream (10 a second) and a list (4 a second) until stopped; the stream's
+    XADD takes the cap the fix prints once `maxlen` is set."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.client = redis.Redis(host="127.0.0.1", port=port)
+        self.stop_flag, self.maxlen = threading.Event(), None
+        self.n = 0
+
+    def run(self):
+        while not self.stop_flag.is_set():
+            if self.maxlen:
+                self.client.xadd("stream:events", {"f": "v" * 50}, maxlen=self.maxlen, approximate=True)
+            else:
+                self.client.xadd("stream:events", {"f": "v" * 50})
+            if self.n % 5 == 0:
+                self.client.rpush("queue:jobs", f"job{self.n}")
+            self.n += 2
+            time.sleep(0.1)
+
+
+def test_growing_stream_and_queue_named_and_their_fixes_followed():
+    """key_growing_unbounded (issue 25): a stream without MAXLEN and a queue without
+    consumers, near the limit. The finding names the stream first (it grew more); its
+    printed XTRIM, run as printed, and its printed XADD cap taken by the writer end its
+    growth; the finding then names the queue, and starting a consumer clears it. Every
+    other key stays."""
+    server = RedisServer("--maxmemory-policy", "noeviction")
+    exporter = producer = consumer = None
+    stop_consumer = threading.Event()
+    try:
+        c = server.client
+        p = c.pipeline(transaction=False)
+        for i in range(3000):
+            p.set(f"ballast:{i}", b"b" * 1000)
+        for i in range(1000):
+            p.xadd("stream:events", {"f": "v" * 50})
+        p.execute()
+        c.config_set("maxmemory", int(c.info("memory")["used_memory"] / 0.85))
+        producer = Producer(server.port)
+        producer.start()
+        exporter = Exporter(server.addr, "--keys.watch=db0=stream:events,db0=queue:jobs", "--keys.watch-interval=1s",
+                            "--keys.watch-growth-window=15s")
+        wait_for("the growth finding", lambda: ("key_growing_unbounded", "warning") in exporter.findings(), timeout=40)
+        page = exporter.landing()
+        m = re.search(r"XTRIM stream:events MAXLEN ~ (\d+)", page)
+        assert m, page[page.find("key_growing_unbounded") - 200:page.find("key_growing_unbounded") + 1500]
+        keep = int(m.group(1))
+        assert 1000 <= keep < c.xlen("stream:events")
+        assert f"XADD stream:events MAXLEN ~ {keep} * field value" in page
+        # follow it: trim now, and the writer caps what it adds
+        assert c.execute_command(*m.group(0).split()) >= 0
+        producer.maxlen = keep
+        wait_for("the queue named instead", lambda: "start or scale its consumers" in exporter.landing()
+                 and "queue:jobs" in exporter.landing(), timeout=40)
+
+        def consume():
+            client = redis.Redis(host="127.0.0.1", port=server.port)
+            while not stop_consumer.is_set():
+                client.blpop("queue:jobs", timeout=0.2)
+        consumer = threading.Thread(target=consume, daemon=True)
+        consumer.start()
+        wait_for("the finding cleared", lambda: "key_growing_unbounded" not in {f for f, _ in exporter.findings()},
+                 timeout=40)
+        assert c.xlen("stream:events") <= keep + 200
+        assert sum(1 for _ in c.scan_iter("ballast:*", count=1000)) == 3000
+    finally:
+        stop_consumer.set()
+        if consumer:
+            consumer.join()
+        if producer:
+            producer.stop_flag.set()
+            producer.join()
         if exporter:
             exporter.stop()
         server.stop()

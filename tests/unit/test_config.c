@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "watch.h"
 
 static void test_targets(void **state)
 {
@@ -224,6 +225,9 @@ static void test_errors_name_the_flag(void **state)
         {"--diagnose.memory-warning=0.99", "--diagnose.memory-warning"},
         {"--sampler.namespace-separator=ab", "--sampler.namespace-separator"},
         {"--doctor.from-file=", "--doctor.from-file"},
+        {"--keys.watch=dbx=queue", "--keys.watch"},
+        {"--keys.watch=a,,b", "--keys.watch"},
+        {"--keys.watch-interval=0s", "--keys.watch-interval"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         config c;
@@ -231,6 +235,17 @@ static void test_errors_name_the_flag(void **state)
         if (parse(&c, err, sizeof err, cases[i].arg, NULL) != -1) fail_msg("%s accepted", cases[i].arg);
         if (!strstr(err, cases[i].flag)) fail_msg("%s: message '%s' does not name %s", cases[i].arg, err, cases[i].flag);
         assert_null(strstr(err, "topsecret"));
+    }
+    /* more watched keys than --keys.watch-max: refused, naming both */
+    {
+        config c;
+        char err[600] = "";
+        assert_int_equal(parse(&c, err, sizeof err, "--keys.watch=a,b,c", "--keys.watch-max=2", NULL), -1);
+        assert_non_null(strstr(err, "--keys.watch: 3 keys, more than --keys.watch-max (2)"));
+        assert_int_equal(parse(&c, err, sizeof err, "--keys.watch=db3=a,b", NULL), 0);
+        assert_int_equal(c.n_watch_items, 2);
+        assert_int_equal(c.watch_items[0].db, 3);
+        config_free(&c);
     }
     /* Issue 24's traps: a flag taken as the previous one's value, a daemon given the
      * doctor's flags (accepted and ignored before). */

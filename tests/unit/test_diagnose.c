@@ -327,6 +327,46 @@ static void test_ttl_bytes_and_growth(void **state)
     info_sample_free(&s);
 }
 
+/* A watched stream that only grows, near the limit: the finding with the exact XTRIM
+ * (the length at the window's start); a name not fit to type gets a placeholder; no
+ * finding without pressure. */
+static void test_growing_watched_key(void **state)
+{
+    (void)state;
+    info_sample s;
+    const char *t = "redis_version:7.0.15\nused_memory:900\nmaxmemory:1000\nmaxmemory_policy:noeviction\n";
+    derived d;
+    derive_one(&s, t, strlen(t), &d);
+    diagnose_watched w = {.db = 0, .name = "stream:events", .type = "stream", .present = true, .has_size = true,
+                          .size = 5200, .has_memory = true, .memory = 1 << 20, .growing = true, .grew_from = 1200,
+                          .window = 600};
+    diagnose_input in = {.sample = &s, .derived = &d, .watched = &w, .n_watched = 1};
+    diagnose_thresholds th = diagnose_default_thresholds();
+    diagnose_result r;
+    diagnose_text text[DIAGNOSE_COUNT];
+    diagnose_all(&in, &th, &r, text);
+    size_t k = 0;
+    while (k < r.n && r.findings[k].id != DIAGNOSE_KEY_GROWING_UNBOUNDED) k++;
+    assert_true(k < r.n);
+    assert_non_null(strstr(text[k].summary, "grew from 1200 to 5200 entries over the last 10 min"));
+    assert_non_null(strstr(text[k].fix, "`XTRIM stream:events MAXLEN ~ 1200`"));
+    assert_non_null(strstr(text[k].fix, "`XADD stream:events MAXLEN ~ 1200 * field value`"));
+    snprintf(w.name, sizeof w.name, "%s", "with space");
+    diagnose_all(&in, &th, &r, text);
+    assert_non_null(strstr(text[k].fix, "`XTRIM <key> MAXLEN ~ 1200`"));
+    w.growing = false;
+    diagnose_all(&in, &th, &r, text);
+    for (size_t i = 0; i < r.n; i++) assert_int_not_equal(r.findings[i].id, DIAGNOSE_KEY_GROWING_UNBOUNDED);
+    info_sample_free(&s);
+    /* growing, but far from the limit: no finding */
+    const char *calm = "redis_version:7.0.15\nused_memory:100\nmaxmemory:1000\nmaxmemory_policy:noeviction\n";
+    derive_one(&s, calm, strlen(calm), &d);
+    w.growing = true;
+    diagnose_all(&in, &th, &r, text);
+    assert_int_equal(r.n, 0);
+    info_sample_free(&s);
+}
+
 /* RSS below used memory: a note without evidence, a warning with VmSwap to show it, and
  * nothing at all when VmSwap shows nothing is swapped (pages never touched). */
 static void test_swap_evidence(void **state)
@@ -364,6 +404,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases), cmocka_unit_test(test_swap_evidence),
         cmocka_unit_test(test_thresholds_are_flags), cmocka_unit_test(test_namespaces_in_fixes), cmocka_unit_test(test_ttl_bytes_and_growth),
+        cmocka_unit_test(test_growing_watched_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

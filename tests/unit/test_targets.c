@@ -26,6 +26,7 @@ static const char good[] =
     "    tls: {ca_file: ca.pem, server_name: b.example, min_version: \"1.3\"}\n"
     "  - addr: unix:///run/r.sock\n"
     "    sampler: {keys_per_second: 0}\n"
+    "    watch: [db0=queue:jobs, db1=stream:events]\n"
     "  - addr: seed:7000\n"
     "    discover: cluster\n"
     "    sampler: {keys_per_second: 200, roles: [replica]}\n"
@@ -63,6 +64,8 @@ static void test_good_file(void **state)
 
     assert_int_equal(u->addr.kind, CONFIG_ADDR_UNIX);
     assert_true(u->keys_per_second == 0);
+    assert_string_equal(u->watch, "db0=queue:jobs,db1=stream:events");   /* --keys.watch's form */
+    assert_null(a->watch);
     assert_int_equal(c->discover, TSPEC_DISCOVER_CLUSTER);
     assert_true(c->keys_per_second == 200 && c->sampler_roles == TSPEC_ROLE_REPLICA);
     assert_int_equal(a->sampler_roles, 0);   /* any role */
@@ -117,6 +120,8 @@ static void test_mistakes_name_the_item(void **state)
         {"targets:\n  - addr: a:1\n    sampler: {keys_per_second: -1}\n", "keys_per_second"},
         {"targets:\n  - addr: a:1\n    sampler: {roles: [leader]}\n", "'leader' is not a role"},
         {"targets:\n  - addr: a:1\n    sampler: {roles: []}\n", "sampler.roles: empty"},
+        {"targets:\n  - addr: a:1\n    watch: [db0=]\n", "watch: an empty key name"},
+        {"targets:\n  - addr: a:1\n    watch: {a: b}\n", "watch: expected key names"},
         {"targets:\n  - addr: a:1\n    sampler: {roles: replica}\n", "sampler.roles: expected a list"},
         {"defaults:\n  colour: red\ntargets: []\n", "defaults: unknown key 'colour'"},
         {"target:\n  - addr: a:1\n", "unknown top-level key 'target'"},
