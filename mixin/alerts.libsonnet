@@ -11,6 +11,9 @@ local pct(x) = '%d %%' % std.floor(x * 100 + 0.5);
 local who = 'Redis {{ with $labels.addr }}{{ . }} (exporter {{ $labels.instance }}){{ else }}at {{ $labels.instance }}{{ end }}';
 local perSecond = '{{ printf "%.2f" $value }} per second';
 // the finding ids behind an alert, asked of Prometheus when the alert is sent
+// the watched key that grew most in the last 15 minutes, asked when the alert is sent
+local growingKey =
+  '{{ with query (printf "topk(1, delta(redis_key_size{addr=%q,instance=%q}[15m]))" $labels.addr $labels.instance) }}{{ range . }} It is db {{ .Labels.db }} key {{ .Labels.key }}: {{ printf "%.0f" .Value }} entries more in 15 minutes.{{ end }}{{ end }}';
 local findings(sev) =
   '{{ with query (printf "redis_memory_finding{addr=%q,instance=%q,severity=%q} == 1" $labels.addr $labels.instance "' + sev + '") }} The exporter\'s ' + sev + ' findings: {{ range . }}{{ .Labels.id }} {{ end }}(their fix: the landing page, `redis_memory_exporter doctor`).{{ end }}';
 
@@ -118,6 +121,11 @@ local stuck(pad) = '(time() - redis_memory_exporter_last_poll_success_timestamp_
               '5m', 'warning',
               who + ': {{ $labels.id }} holds memory eviction cannot free',
               'Much of used memory is held by {{ $labels.id }}. Evicting keys or raising maxmemory would not free it: follow the finding\'s fix (landing page or `redis_memory_exporter doctor`). When it turns critical, RedisMemoryFindingCritical fires instead.'),
+        alert('RedisKeyGrowingUnbounded', 'rediskeygrowingunbounded',
+              'redis_memory_finding{id="key_growing_unbounded", severity="warning"} == 1',
+              '5m', 'warning',
+              who + ': a watched key only grows, near the limit',
+              'A key of --keys.watch has been longer at every check for its growth window while memory nears maxmemory: a queue nobody consumes, or a stream written without MAXLEN.' + growingKey + ' The finding\'s fix (landing page) has the exact XTRIM, or says to start the consumers.'),
         alert('RedisForkMayExhaustHostMemory', 'redisforkmayexhausthostmemory',
               'redis_memory_finding{id="fork_memory", severity="warning"} == 1',
               '15m', 'warning',

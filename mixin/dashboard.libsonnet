@@ -200,5 +200,31 @@ local s = { sel: c.dashboardSelector };
             target("redis_key_namespace_ttl_ratio{%(sel)s}" % s, "{{addr}} {{namespace}}:* with a TTL"),
           ],
           {"fieldConfig": {"defaults": {"unit": "bytes", "custom": {"fillOpacity": 10}}, "overrides": [{"matcher": {"id": "byRegexp", "options": ".*with a TTL"}, "properties": [{"id": "unit", "value": "percentunit"}, {"id": "custom.axisPlacement", "value": "right"}]}]}, "options": {"legend": {"displayMode": "table", "placement": "right"}}}),
+    panel(14, "timeseries", "Data by time to live",
+          "What expiry frees by itself: estimated bytes of the keys whose TTL ends within 5 minutes, an hour, a day, a week, later, and of the keys that never expire (key sampler: redis_key_ttl_bytes, redis_key_persistent_bytes). Under a volatile-* policy only the bytes with a TTL can be evicted.",
+          { x: 0, y: 44, w: 8, h: 8 },
+          [
+            target("sum(redis_key_ttl_bytes{%(sel)s, ttl_le=\"300\"})" % s, "within 5 min"),
+            target("sum(redis_key_ttl_bytes{%(sel)s, ttl_le=\"3600\"}) - sum(redis_key_ttl_bytes{%(sel)s, ttl_le=\"300\"})" % s, "within an hour"),
+            target("sum(redis_key_ttl_bytes{%(sel)s, ttl_le=\"86400\"}) - sum(redis_key_ttl_bytes{%(sel)s, ttl_le=\"3600\"})" % s, "within a day"),
+            target("sum(redis_key_ttl_bytes{%(sel)s, ttl_le=\"604800\"}) - sum(redis_key_ttl_bytes{%(sel)s, ttl_le=\"86400\"})" % s, "within a week"),
+            target("sum(redis_key_ttl_bytes{%(sel)s, ttl_le=\"+Inf\"}) - sum(redis_key_ttl_bytes{%(sel)s, ttl_le=\"604800\"})" % s, "later"),
+            target("sum(redis_key_persistent_bytes{%(sel)s})" % s, "never"),
+          ],
+          {"fieldConfig": {"defaults": {"unit": "bytes", "custom": {"drawStyle": "bars", "fillOpacity": 80, "stacking": {"mode": "normal", "group": "A"}}}, "overrides": []}, "options": {"legend": {"displayMode": "list", "placement": "bottom"}}}),
+    panel(15, "timeseries", "Namespace growth",
+          "How fast each of the largest key namespaces grows (redis_key_namespace_growth_bytes_per_hour, from the key sampler's whole cycles); the time-to-full finding names the fastest.",
+          { x: 8, y: 44, w: 8, h: 8 },
+          [
+            target("redis_key_namespace_growth_bytes_per_hour{%(sel)s}" % s, "{{addr}} {{namespace}}:*"),
+          ],
+          {"fieldConfig": {"defaults": {"unit": "bytes"}, "overrides": []}, "options": {}}),
+    panel(16, "timeseries", "Watched keys",
+          "Length of each key of --keys.watch (redis_key_size: LLEN, XLEN, SCARD, ZCARD, HLEN or STRLEN by type). A line that only rises is a queue nobody consumes or a stream without MAXLEN (key_growing_unbounded).",
+          { x: 16, y: 44, w: 8, h: 8 },
+          [
+            target("redis_key_size{%(sel)s}" % s, "{{addr}} {{db}} {{key}}"),
+          ],
+          {"fieldConfig": {"defaults": {"unit": "short"}, "overrides": []}, "options": {}}),
   ]
 }

@@ -517,12 +517,12 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
     }
 
     f = fam(c, "redis_key_ttl_bytes", "gauge",
-            "Estimated memory of the keys whose TTL ends within le seconds (cumulative; +Inf: every key with a "
+            "Estimated memory of the keys whose TTL ends within ttl_le seconds (cumulative; +Inf: every key with a "
             "TTL), from the key sampler's PTTL replies, counted like redis_key_namespace_bytes.");
     for (size_t i = 0; i < n; i++) {
         if (!ts[i].up || !ts[i].r->keys->has_ttl_bytes) continue;
         for (size_t b = 0; b < SAMPLER_TTL_BUCKETS; b++) {
-            label l[2] = {{"addr", ts[i].r->addr}, {"le", sampler_ttl_le_text[b]}};
+            label l[2] = {{"addr", ts[i].r->addr}, {"ttl_le", sampler_ttl_le_text[b]}};
             family_sample(&f, NULL, ts[i].r, l, 2, ts[i].r->keys->ttl_bytes[b]);
         }
     }
@@ -610,7 +610,7 @@ static void render_target_health(rctx *c, const render_view *ts, size_t n)
 }
 
 const char *const render_label_names[] = {
-    "addr", "db", "err", "cmd", "key", "type", "le", "id", "severity", "reason", "part", "namespace", "seed",
+    "addr", "db", "err", "cmd", "key", "type", "le", "ttl_le", "id", "severity", "reason", "part", "namespace", "seed",
     "version", "revision", "hiredis", "libevent", "libmicrohttpd", NULL};
 
 /* The exporter's own series. */

@@ -79,7 +79,8 @@ def fast_rules(tmp):
 def test_prometheus_scrapes_alerts_and_every_expression_has_data():
     tmp = tempfile.mkdtemp(prefix="rme-prom-")
     server = RedisServer("--maxmemory", "8mb", "--maxmemory-policy", "noeviction")
-    exporter = Exporter(server.addr, "--sampler.keys-per-second=2000")   # the namespace panel's data
+    # the namespace, TTL and growth panels' data (two whole sampler cycles), and a watched key
+    exporter = Exporter(server.addr, "--sampler.keys-per-second=20000", "--keys.watch=db0=fill:1,db0=jobs")
     prom = None
     try:
         fast_rules(tmp)
@@ -96,6 +97,7 @@ def test_prometheus_scrapes_alerts_and_every_expression_has_data():
                 p.set(f"fill:{i}", b"x" * 200)
                 i += 1
             p.execute()
+        server.client.rpush("jobs", "a", "b")
 
         def state():
             alerts = prom.api("alerts")["alerts"]

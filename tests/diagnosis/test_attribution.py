@@ -47,7 +47,7 @@ def expected_buckets(truth):
 
 
 def published(exporter):
-    got = {l["le"]: v for n, l, v in exporter.metrics() if n == "redis_key_ttl_bytes"}
+    got = {l["ttl_le"]: v for n, l, v in exporter.metrics() if n == "redis_key_ttl_bytes"}
     return got, exporter.value("redis_key_persistent_bytes")
 
 
