@@ -2,9 +2,12 @@
 /* clientlist: pure CLIENT LIST reader. See include/clientlist.h. */
 #include "clientlist.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "topn.h"
 
 void clientlist_clear(diagnose_clients *l) { memset(l, 0, sizeof *l); }
 
@@ -53,13 +56,8 @@ static double number(const char *line, size_t len, const char *key, bool *has)
 static void rank(diagnose_client *list, size_t *n, const diagnose_client *c)
 {
     if (c->bytes <= 0) return;
-    size_t pos = *n;
-    while (pos > 0 && list[pos - 1].bytes < c->bytes) pos--;
-    if (pos >= DIAGNOSE_MAX_CLIENTS) return;
-    size_t keep = *n < DIAGNOSE_MAX_CLIENTS ? *n : DIAGNOSE_MAX_CLIENTS - 1;
-    memmove(&list[pos + 1], &list[pos], (keep - pos) * sizeof *list);
-    list[pos] = *c;
-    if (*n < DIAGNOSE_MAX_CLIENTS) (*n)++;
+    size_t pos = topn_make_room(list, n, DIAGNOSE_MAX_CLIENTS, sizeof *list, offsetof(diagnose_client, bytes), c->bytes);
+    if (pos < DIAGNOSE_MAX_CLIENTS) list[pos] = *c;
 }
 
 static void add_line(diagnose_clients *l, const char *line, size_t len)

@@ -5,11 +5,13 @@
 #include <math.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "topn.h"
 #include "xalloc.h"
 
 typedef struct step_key {
@@ -138,13 +140,8 @@ static void top_insert(diagnose_key *top, size_t *n, size_t cap, const diagnose_
             break;
         }
     }
-    size_t pos = *n;
-    while (pos > 0 && top[pos - 1].bytes < k->bytes) pos--;
-    if (pos >= cap) return;
-    size_t keep = *n < cap ? *n : cap - 1;
-    memmove(&top[pos + 1], &top[pos], (keep - pos) * sizeof *top);
-    top[pos] = *k;
-    if (*n < cap) (*n)++;
+    size_t pos = topn_make_room(top, n, cap, sizeof *top, offsetof(diagnose_key, bytes), k->bytes);
+    if (pos < cap) top[pos] = *k;
 }
 
 /* The published list: the last whole cycle's keys and the current cycle's, merged. */

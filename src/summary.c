@@ -333,9 +333,10 @@ void summary_text(buf *b, const report *r)
         for (size_t i = 0; i < r->keys->n_namespaces && i < 5; i++) {
             const diagnose_namespace *ns = &r->keys->namespaces[i];
             fmt_bytes(ns->bytes, a, sizeof a);
-            buf_printf(b, "                 %s%s %s, %.0f keys, %.0f %% with a TTL",
+            fmt_bytes(ns->persistent_bytes, p, sizeof p);
+            buf_printf(b, "                 %s%s %s, %.0f keys, %.0f %% with a TTL, %s never expires",
                        ns->name[0] ? ns->name : "(no prefix)", ns->name[0] ? ":*" : "", a, ns->keys,
-                       100 * ns->ttl_ratio);
+                       100 * ns->ttl_ratio, p);
             if (ns->has_growth) {
                 fmt_bytes(ns->growth_per_hour, a, sizeof a);
                 buf_printf(b, ", %s%s an hour", ns->growth_per_hour > 0 ? "+" : "", a);

@@ -56,6 +56,7 @@ GZIP_CONNS = env_list("BENCH_GZIP_CONNS", [10])
 KEYS = int(env_float("BENCH_KEYS", 120000))
 SCRAPES = int(env_float("BENCH_SCRAPES", 1000))
 IDLE_SECONDS = env_float("BENCH_IDLE_SECONDS", 15)
+ATTRIBUTION_SECONDS = env_float("BENCH_ATTRIBUTION_SECONDS", 10)
 SCALE = env_list("BENCH_SCALE", [100, 1000])
 SCALE_TCP = env_list("BENCH_SCALE_TCP", [100])   # also run N targets as N redis-server processes
 SCALE_SECONDS = env_float("BENCH_SCALE_SECONDS", 20)
@@ -631,6 +632,55 @@ def phase_redis_cadence(ctx):
             stop(p)
             os.kill(ours.pid, signal.SIGCONT)
     R["phases"]["cadence"] = res
+    return res
+
+
+# Which commands are whose: the poll's, the key sampler's, the watched keys'.
+POLL_CMDS = ("info", "config|get", "memory|stats", "client|setname")
+SAMPLER_CMDS = ("select", "scan", "memory|usage", "type", "pttl")
+WATCH_CMDS = ("select", "type", "llen", "xlen", "scard", "zcard", "hlen", "strlen", "memory|usage")
+
+
+def per_second(stats, names, seconds):
+    calls = sum(stats.get(n, {}).get("calls", 0) for n in names)
+    usec = sum(stats.get(n, {}).get("usec", 0) for n in names)
+    return {"calls_per_s": calls / seconds, "usec_per_s": usec / seconds}
+
+
+def phase_attribution(ctx):
+    """Issue 25: what the key sampler and the watched keys cost Redis each second, beside the
+    poll's, with their default budgets: a second exporter with the sampler alone (100 keys a
+    second), then one watching 1,000 keys (100 keys a second), each over its own window with
+    the main exporter stopped."""
+    r, ours = ctx["ctl"], ctx.get("ours")
+    if not ours:
+        return None
+    res = {}
+    watch = ",".join(f"db0=queue:{i}" for i in range(1000))
+    windows = (("sampler", ["--sampler.keys-per-second=100"], SAMPLER_CMDS),
+               ("watch", [f"--keys.watch={watch}"], WATCH_CMDS))
+    os.kill(ours.pid, signal.SIGSTOP)
+    try:
+        for name, flags, cmds in windows:
+            p = None
+            try:
+                port = free_port()
+                p = start_ours(f"ours-{name}", [f"127.0.0.1:{ctx['redis_port']}"], port, flags)
+                time.sleep(3)
+                if name == "watch":   # the first round asks TYPE too: measure the steady state
+                    wait_until(lambda: http_get(port)[2].count(b"\nredis_key_size{") >= 1000, 60, step=0.5)
+                r.config_resetstat()
+                t0 = time.monotonic()
+                time.sleep(ATTRIBUTION_SECONDS)
+                stats, took = commandstats(r), time.monotonic() - t0
+                res[name] = {"poll": per_second(stats, POLL_CMDS, took), name: per_second(stats, cmds, took)}
+            except Exception as e:
+                res[name + "_error"] = str(e)[:200]
+            finally:
+                stop(p)
+    finally:
+        os.kill(ours.pid, signal.SIGCONT)
+    R["phases"]["attribution"] = res
     return res
 
 
@@ -1288,6 +1338,26 @@ def report(ctx):
                  "a command once a second meets cold caches, so each exporter is measured at "
                  "both cadences and the goal compares like with like (cold with cold).")
 
+    at = P.get("attribution")
+    if at:
+        L.append("")
+        L.append("## What the key sampler and the watched keys cost Redis")
+        L.append("")
+        L.append("| exporter running | commands | calls a second | Redis time a second |")
+        L.append("|---|---|---:|---:|")
+        for name, words in (("sampler", "--sampler.keys-per-second=100"),
+                            ("watch", "--keys.watch with 1,000 lists (100 keys a second)")):
+            w = at.get(name)
+            if not w:
+                continue
+            for part in ("poll", name):
+                c = w[part]
+                L.append(f"| {words} | {part} | {c['calls_per_s']:.1f} | {c['usec_per_s']:.0f} µs |")
+        L.append("")
+        L.append(f"Each over {ATTRIBUTION_SECONDS:.0f} s with the main exporter stopped, from INFO "
+                 "commandstats; the poll's row is the same exporter's INFO, CONFIG GET and MEMORY "
+                 "STATS in that window, for scale.")
+
     # slow
     sl = P.get("slow")
     if sl:
@@ -1636,6 +1706,8 @@ def main():
             phase_scrapes(ctx)
             log("redis cost at both cadences")
             phase_redis_cadence(ctx)
+            log("redis cost of the key sampler and the watched keys")
+            phase_attribution(ctx)
         if "wrk" in PHASES:
             phase_wrk(ctx)
         for key, name in (("ours", "redis_memory_exporter"), ("go", "redis_exporter")):
