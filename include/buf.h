@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 typedef struct buf {
-    char *data;   /* owned; always NUL-terminated when cap > 0 */
+    char *data; /* owned; always NUL-terminated when cap > 0 */
     size_t len;
     size_t cap;
 } buf;

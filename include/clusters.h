@@ -21,13 +21,13 @@
 #define CLUSTERS_IMBALANCE_GAP 0.2
 
 typedef struct cluster_summary {
-    const char *cluster;          /* borrowed from the targets' labels */
-    size_t primaries;             /* primaries up with a maxmemory */
+    const char *cluster; /* borrowed from the targets' labels */
+    size_t primaries;    /* primaries up with a maxmemory */
     double max_ratio, min_ratio;
-    const char *max_shard;        /* the fullest primary's shard label ("" when none) */
-    const char *max_addr;         /* ... and its address */
-    bool imbalance;               /* the finding fires */
-    diagnose_severity severity;   /* warning, or critical at --diagnose.memory-critical */
+    const char *max_shard;      /* the fullest primary's shard label ("" when none) */
+    const char *max_addr;       /* ... and its address */
+    bool imbalance;             /* the finding fires */
+    diagnose_severity severity; /* warning, or critical at --diagnose.memory-critical */
 } cluster_summary;
 
 /* Summarises targets[0..n) into out[0..cap); returns how many clusters. */

@@ -19,13 +19,13 @@ typedef enum config_addr_kind { CONFIG_ADDR_TCP, CONFIG_ADDR_UNIX } config_addr_
 
 typedef struct config_target {
     config_addr_kind kind;
-    bool tls;              /* rediss:// or valkeys:// (TCP only) */
-    char host[256];        /* TCP: name or address, without brackets */
-    int port;              /* TCP */
-    char path[108];        /* UNIX: socket path */
-    char user[128];        /* ACL user from the URL; empty = --redis.user or none */
-    int db;                /* from redis://host/N; -1 when not given */
-    char label[400];       /* the addr label: host:port[/db] or the socket path; no secrets */
+    bool tls;        /* rediss:// or valkeys:// (TCP only) */
+    char host[256];  /* TCP: name or address, without brackets */
+    int port;        /* TCP */
+    char path[108];  /* UNIX: socket path */
+    char user[128];  /* ACL user from the URL; empty = --redis.user or none */
+    int db;          /* from redis://host/N; -1 when not given */
+    char label[400]; /* the addr label: host:port[/db] or the socket path; no secrets */
 } config_target;
 
 /* Paths are this long at most (PATH_MAX, without pulling in limits.h everywhere). */
@@ -33,11 +33,11 @@ typedef struct config_target {
 
 /* TLS to Redis (tls.h): used by rediss:// targets. */
 typedef struct config_tls {
-    char ca_file[CONFIG_PATH_MAX];     /* "" = the system's CA store */
-    char cert_file[CONFIG_PATH_MAX];   /* client certificate (mutual TLS); "" = none */
-    char key_file[CONFIG_PATH_MAX];    /* its key */
-    char server_name[256];             /* SNI and the name verified; "" = the target's host */
-    int min_version;                   /* 0 = TLS 1.2, 1 = TLS 1.3 */
+    char ca_file[CONFIG_PATH_MAX];   /* "" = the system's CA store */
+    char cert_file[CONFIG_PATH_MAX]; /* client certificate (mutual TLS); "" = none */
+    char key_file[CONFIG_PATH_MAX];  /* its key */
+    char server_name[256];           /* SNI and the name verified; "" = the target's host */
+    int min_version;                 /* 0 = TLS 1.2, 1 = TLS 1.3 */
     bool insecure_skip_verify;
 } config_tls;
 
@@ -45,14 +45,14 @@ typedef enum config_mode { CONFIG_MODE_SERVE, CONFIG_MODE_DOCTOR } config_mode;
 
 typedef struct config {
     config_mode mode;
-    config_target *targets;     /* owned: --redis.addr */
+    config_target *targets; /* owned: --redis.addr */
     size_t n_targets;
-    char targets_file[CONFIG_PATH_MAX];   /* --targets.file (targets.h); "" = none */
-    unsigned shard_index, shard_count;    /* --targets.shard=I/N; count 1 = everything */
-    char user[128];             /* --redis.user / REDIS_USER */
-    char *password;             /* owned, wiped by config_free; NULL = no AUTH */
-    char password_file[CONFIG_PATH_MAX];   /* --redis.password-file, re-read on reload; "" = none */
-    char password_map_file[CONFIG_PATH_MAX];   /* --redis.password-map-file (credmap.h); "" = none */
+    char targets_file[CONFIG_PATH_MAX];      /* --targets.file (targets.h); "" = none */
+    unsigned shard_index, shard_count;       /* --targets.shard=I/N; count 1 = everything */
+    char user[128];                          /* --redis.user / REDIS_USER */
+    char *password;                          /* owned, wiped by config_free; NULL = no AUTH */
+    char password_file[CONFIG_PATH_MAX];     /* --redis.password-file, re-read on reload; "" = none */
+    char password_map_file[CONFIG_PATH_MAX]; /* --redis.password-map-file (credmap.h); "" = none */
     config_tls tls;
     double poll_interval;       /* seconds */
     double poll_timeout;        /* seconds */
@@ -60,31 +60,31 @@ typedef struct config {
     double forecast_window;     /* seconds of used_memory the time-to-full line is fit to */
     unsigned long max_connects; /* connects in flight at once over all targets; 0: no cap */
     unsigned long max_reply_bytes;
-    char listen_host[256];      /* empty = all interfaces */
+    char listen_host[256]; /* empty = all interfaces */
     int listen_port;
     char telemetry_path[256];
     unsigned long max_connections;
     unsigned long max_connections_per_client;
     char web_config_file[CONFIG_PATH_MAX]; /* --web.config.file; "" = plain HTTP, no authentication */
-    int log_level;              /* a log_level */
-    int log_format;             /* a log_format */
-    int json_output;            /* doctor --output: 0 text, 1 json */
-    int commandstats_mode;      /* --collect.commandstats: 0 auto, 1 true, 2 false */
-    bool collect_commandstats;  /* ... resolved: auto is on for one --redis.addr alone */
+    int log_level;                         /* a log_level */
+    int log_format;                        /* a log_format */
+    int json_output;                       /* doctor --output: 0 text, 1 json */
+    int commandstats_mode;                 /* --collect.commandstats: 0 auto, 1 true, 2 false */
+    bool collect_commandstats;             /* ... resolved: auto is on for one --redis.addr alone */
     diagnose_thresholds thresholds;
-    double sampler_keys_per_second;  /* 0 = key sampler off */
+    double sampler_keys_per_second; /* 0 = key sampler off */
     unsigned long sampler_top_n;
     unsigned long sampler_memory_samples;
     bool sampler_hash_keys;
-    struct watch_item *watch_items;   /* --keys.watch (owned; freed by config_free) */
+    struct watch_item *watch_items; /* --keys.watch (owned; freed by config_free) */
     size_t n_watch_items;
-    unsigned long watch_max;    /* --keys.watch-max */
-    double watch_interval;      /* seconds */
+    unsigned long watch_max; /* --keys.watch-max */
+    double watch_interval;   /* seconds */
     double watch_keys_per_second;
-    double watch_growth_window; /* seconds */
-    bool labels_role;           /* --labels.role: role="master"|"slave" on every target series */
-    char sampler_ns_separator;  /* key namespaces end at this byte; 0: no namespaces */
-    unsigned char hash_secret[256];  /* HMAC key for hashed key names: from the file, else random */
+    double watch_growth_window;     /* seconds */
+    bool labels_role;               /* --labels.role: role="master"|"slave" on every target series */
+    char sampler_ns_separator;      /* key namespaces end at this byte; 0: no namespaces */
+    unsigned char hash_secret[256]; /* HMAC key for hashed key names: from the file, else random */
     size_t hash_secret_len;
     unsigned long doctor_max_keys;
     char doctor_from_file[CONFIG_PATH_MAX]; /* doctor: diagnose a saved INFO instead of a server */

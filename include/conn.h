@@ -27,20 +27,20 @@ struct evdns_base;
 struct tls_client;
 
 typedef struct conn_tag {
-    unsigned short kind;   /* the owner's: what the reply answers */
-    unsigned short slot;   /* the owner's: e.g. which key of a sampler step */
-    unsigned poll;         /* the poll (or sampler step) it belongs to */
+    unsigned short kind; /* the owner's: what the reply answers */
+    unsigned short slot; /* the owner's: e.g. which key of a sampler step */
+    unsigned poll;       /* the poll (or sampler step) it belongs to */
 } conn_tag;
 
 typedef enum conn_event {
-    CONN_CONNECTED,        /* the socket is up */
-    CONN_CONNECT_FAILED,   /* never came up: refused, unreachable, name not resolved */
-    CONN_CLOSED,           /* was up: the server closed it, or a socket error */
-    CONN_TLS,              /* the TLS handshake failed, or TLS broke later (detail says why) */
-    CONN_PROTOCOL,         /* bytes that are not RESP */
-    CONN_TOO_LARGE,        /* more bytes than allowed, or a reply declaring more elements
+    CONN_CONNECTED,      /* the socket is up */
+    CONN_CONNECT_FAILED, /* never came up: refused, unreachable, name not resolved */
+    CONN_CLOSED,         /* was up: the server closed it, or a socket error */
+    CONN_TLS,            /* the TLS handshake failed, or TLS broke later (detail says why) */
+    CONN_PROTOCOL,       /* bytes that are not RESP */
+    CONN_TOO_LARGE,      /* more bytes than allowed, or a reply declaring more elements
                               (detail is empty, or says which) */
-    CONN_UNEXPECTED,       /* data when no reply was expected */
+    CONN_UNEXPECTED,     /* data when no reply was expected */
 } conn_event;
 
 typedef struct conn_handlers {
@@ -59,8 +59,8 @@ typedef struct conn conn;
  * Commands may be sent at once: they are buffered until the socket is up. A connect
  * error found at once is reported on the next loop iteration, never from inside this
  * call, so the caller has stored the pointer by then. */
-conn *conn_open(struct event_base *base, struct evdns_base *dns, const config_target *addr,
-                struct tls_client *tls, const conn_handlers *h, void *arg);
+conn *conn_open(struct event_base *base, struct evdns_base *dns, const config_target *addr, struct tls_client *tls,
+                const conn_handlers *h, void *arg);
 /* Closes and frees (deferred when called from the connection's own callback). NULL ok. */
 void conn_free(conn *c);
 /* Queues one command (binary-safe when lens is given). The formatted bytes are wiped

@@ -15,12 +15,12 @@
 #include "config.h"
 
 typedef struct credmap_entry {
-    config_target where;   /* endpoint, and the user in where.user ("" = none) */
-    char *password;        /* owned; NULL = no AUTH */
+    config_target where; /* endpoint, and the user in where.user ("" = none) */
+    char *password;      /* owned; NULL = no AUTH */
 } credmap_entry;
 
 typedef struct credmap {
-    credmap_entry *e;      /* owned */
+    credmap_entry *e; /* owned */
     size_t n;
 } credmap;
 

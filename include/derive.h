@@ -20,56 +20,63 @@
 #define DERIVE_TREND_POINTS 48
 
 typedef struct derive_rate_point {
-    double t;                        /* seconds, caller's clock */
-    double evicted, expired, oom;    /* counters; NaN when absent */
+    double t;                     /* seconds, caller's clock */
+    double evicted, expired, oom; /* counters; NaN when absent */
 } derive_rate_point;
 
 typedef struct derive_trend_point {
     double t;
-    double used;                     /* NaN when absent */
+    double used; /* NaN when absent */
 } derive_trend_point;
 
 /* Which slots of a window's array hold points, oldest first. */
 typedef struct derive_ring {
-    unsigned short head;   /* slot of the oldest point */
+    unsigned short head; /* slot of the oldest point */
     unsigned short count;
     unsigned short cap;
-    double spacing;        /* a point is kept only if this long after the previous one */
+    double spacing; /* a point is kept only if this long after the previous one */
 } derive_ring;
 
 typedef struct derive_history {
-    derive_ring rate;   /* short window for the per-second rates */
-    derive_ring trend;  /* long window for the time-to-full forecast */
+    derive_ring rate;  /* short window for the per-second rates */
+    derive_ring trend; /* long window for the time-to-full forecast */
     derive_rate_point rate_pts[DERIVE_RATE_POINTS];
     derive_trend_point trend_pts[DERIVE_TREND_POINTS];
     double rate_window, trend_window;
-    unsigned long long run_id_hash;   /* of the last run_id seen; 0: none */
+    unsigned long long run_id_hash; /* of the last run_id seen; 0: none */
     double last_uptime;
-    derive_rate_point last;   /* the newest sample's counters ... */
-    double last_used;         /* ... and used memory (NaN when absent) */
+    derive_rate_point last; /* the newest sample's counters ... */
+    double last_used;       /* ... and used memory (NaN when absent) */
     bool has_last;
-    unsigned resets;    /* resets seen, for tests and logs */
+    unsigned resets; /* resets seen, for tests and logs */
 } derive_history;
 
 typedef enum derive_policy {
     DERIVE_POLICY_UNKNOWN,
     DERIVE_POLICY_NOEVICTION,
-    DERIVE_POLICY_ALLKEYS,   /* allkeys-lru/lfu/random */
-    DERIVE_POLICY_VOLATILE,  /* volatile-lru/lfu/random/ttl */
+    DERIVE_POLICY_ALLKEYS,  /* allkeys-lru/lfu/random */
+    DERIVE_POLICY_VOLATILE, /* volatile-lru/lfu/random/ttl */
 } derive_policy;
 
 typedef struct derived {
-    bool max_configured;           /* maxmemory present and > 0 */
-    bool has_used_ratio;   double used_ratio;
-    bool has_peak_ratio;   double peak_ratio;
-    bool has_evicted_rate; double evicted_rate;
-    bool has_expired_rate; double expired_rate;
-    bool has_oom_rate;     double oom_rate;
-    bool has_time_to_full; double time_to_full;   /* seconds; 0 when already at the limit */
-    double growth_rate;            /* bytes a second behind time_to_full (when it is had) */
+    bool max_configured; /* maxmemory present and > 0 */
+    bool has_used_ratio;
+    double used_ratio;
+    bool has_peak_ratio;
+    double peak_ratio;
+    bool has_evicted_rate;
+    double evicted_rate;
+    bool has_expired_rate;
+    double expired_rate;
+    bool has_oom_rate;
+    double oom_rate;
+    bool has_time_to_full;
+    double time_to_full; /* seconds; 0 when already at the limit */
+    double growth_rate;  /* bytes a second behind time_to_full (when it is had) */
     derive_policy policy;
-    bool has_eviction_possible; bool eviction_possible;
-    double keys_total, expires_total;  /* over all dbs */
+    bool has_eviction_possible;
+    bool eviction_possible;
+    double keys_total, expires_total; /* over all dbs */
 } derived;
 
 /* Prepares a history. rate_window and trend_window are in seconds (> 0). */

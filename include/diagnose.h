@@ -54,16 +54,19 @@
     X(NOEVICTION_AT_LIMIT, "noeviction_at_limit", \
       "With maxmemory-policy noeviction, every write that needs memory fails once the limit is reached.") \
     X(VOLATILE_WITHOUT_TTL_KEYS, "volatile_without_ttl_keys", \
-      "A volatile-* policy may evict only keys with a TTL; with (almost) none, Redis rejects writes at the limit as if the policy were noeviction.") \
+      "A volatile-* policy may evict only keys with a TTL; with (almost) none, Redis rejects writes at the limit as " \
+      "if the policy were noeviction.") \
     X(OOM_REJECTIONS, "oom_rejections", \
       "Clients are getting 'OOM command not allowed when used memory > maxmemory': writes are failing now.") \
     X(LARGE_KEYS, "large_keys", \
-      "A few very large keys take much of the memory, evict poorly and block Redis while they are read, written or deleted.") \
+      "A few very large keys take much of the memory, evict poorly and block Redis while they are read, written or " \
+      "deleted.") \
     X(MEMORY_KEPT_AFTER_PEAK, "memory_kept_after_peak", \
       "After a peak the allocator keeps the freed memory for reuse instead of giving it back: RSS stays near the " \
       "peak. Harmless while the host has the RAM; Redis reuses it before it asks for more.") \
     X(FRAGMENTATION_HIGH, "fragmentation_high", \
-      "The process holds much more memory (RSS) than its data needs; the host can run out of RAM long before maxmemory.") \
+      "The process holds much more memory (RSS) than its data needs; the host can run out of RAM long before " \
+      "maxmemory.") \
     X(RSS_BELOW_USED, "rss_below_used", \
       "RSS below used memory means pages Redis allocated are not in RAM: swapped out (every access then waits " \
       "on the disk) or never touched (zero pages, harmless). INFO cannot tell which.") \
@@ -89,7 +92,12 @@ typedef enum diagnose_id { DIAGNOSE_FINDINGS(DIAGNOSE_ENUM) DIAGNOSE_COUNT } dia
 
 /* info: a note (what is known, what to check); no alert, and the doctor's exit status
  * does not count it. */
-typedef enum diagnose_severity { DIAGNOSE_OK = 0, DIAGNOSE_INFO, DIAGNOSE_WARNING, DIAGNOSE_CRITICAL } diagnose_severity;
+typedef enum diagnose_severity {
+    DIAGNOSE_OK = 0,
+    DIAGNOSE_INFO,
+    DIAGNOSE_WARNING,
+    DIAGNOSE_CRITICAL
+} diagnose_severity;
 
 /* The defaults: read by the flag table (config.c) and by diagnose_default_thresholds. */
 #define DIAGNOSE_DEFAULT_MEMORY_WARNING 0.80
@@ -101,11 +109,11 @@ typedef enum diagnose_severity { DIAGNOSE_OK = 0, DIAGNOSE_INFO, DIAGNOSE_WARNIN
 #define DIAGNOSE_DEFAULT_NO_LIMIT_HOST_SHARE 0.5
 
 typedef struct diagnose_thresholds {
-    double memory_warning;      /* used/max ratio */
+    double memory_warning; /* used/max ratio */
     double memory_critical;
     double fragmentation_ratio;
     double fragmentation_min_bytes; /* wasted bytes before fragmentation matters */
-    double ttl_min_ratio;       /* keys with a TTL below this share = "almost none" */
+    double ttl_min_ratio;           /* keys with a TTL below this share = "almost none" */
     double large_key_bytes;
     double no_limit_host_share; /* no maxmemory: used above this share of the host's RAM */
 } diagnose_thresholds;
@@ -113,23 +121,23 @@ typedef struct diagnose_thresholds {
 /* One key seen by the sampler. */
 typedef struct diagnose_key {
     int db;
-    char name[80];       /* printable, possibly truncated or a hash; see the sampler */
+    char name[80]; /* printable, possibly truncated or a hash; see the sampler */
     char type[16];
-    double bytes;        /* MEMORY USAGE */
+    double bytes; /* MEMORY USAGE */
 } diagnose_key;
 
 /* A key namespace (the key names' prefix up to a separator) as the sampler estimates it
  * over the whole keyspace. */
 typedef struct diagnose_namespace {
-    char name[80];       /* "session" for session:*, "" for keys without the separator; hashed
+    char name[80];           /* "session" for session:*, "" for keys without the separator; hashed
                             like key names with --sampler.hash-keys */
-    double keys;         /* estimated keys */
-    double bytes;        /* estimated MEMORY USAGE total */
-    double ttl_ratio;    /* share of its keys with a TTL */
-    double persistent_bytes;   /* estimated bytes of its keys without a TTL */
-    double hour_bytes;         /* estimated bytes of its keys whose TTL ends within an hour */
-    bool has_growth;           /* two whole sampler cycles seen it */
-    double growth_per_hour;    /* bytes an hour between them (negative: shrinking) */
+    double keys;             /* estimated keys */
+    double bytes;            /* estimated MEMORY USAGE total */
+    double ttl_ratio;        /* share of its keys with a TTL */
+    double persistent_bytes; /* estimated bytes of its keys without a TTL */
+    double hour_bytes;       /* estimated bytes of its keys whose TTL ends within an hour */
+    bool has_growth;         /* two whole sampler cycles seen it */
+    double growth_per_hour;  /* bytes an hour between them (negative: shrinking) */
 } diagnose_namespace;
 
 /* A client as CLIENT LIST showed it, asked only while a client buffer finding is active:
@@ -138,16 +146,16 @@ typedef struct diagnose_namespace {
 typedef struct diagnose_client {
     unsigned long long id;
     char addr[48];
-    char name[48];       /* "" when it has none */
-    char cmd[32];        /* its last command */
-    double bytes;        /* the buffer the list is ranked by (omem or qbuf) */
-    bool has_tot_mem;    /* 6.0+: all it holds */
+    char name[48];    /* "" when it has none */
+    char cmd[32];     /* its last command */
+    double bytes;     /* the buffer the list is ranked by (omem or qbuf) */
+    bool has_tot_mem; /* 6.0+: all it holds */
     double tot_mem;
 } diagnose_client;
 
 /* The clients holding the most, biggest first: by output buffer and by query buffer. */
 typedef struct diagnose_clients {
-    bool listed;         /* a CLIENT LIST answered since the finding became active */
+    bool listed; /* a CLIENT LIST answered since the finding became active */
     diagnose_client output[DIAGNOSE_MAX_CLIENTS], query[DIAGNOSE_MAX_CLIENTS];
     size_t n_output, n_query;
 } diagnose_clients;
@@ -155,59 +163,58 @@ typedef struct diagnose_clients {
 /* A watched key (--keys.watch) as the watcher last saw it. */
 typedef struct diagnose_watched {
     int db;
-    char name[80];       /* printable, cut at 64 bytes (the sampler's rules) */
-    char type[16];       /* "" until TYPE answered */
-    bool present;        /* found in its last visit: a missing key has no figures */
-    bool has_size;       /* a type with a length (list, stream, set, zset, hash, string) */
+    char name[80]; /* printable, cut at 64 bytes (the sampler's rules) */
+    char type[16]; /* "" until TYPE answered */
+    bool present;  /* found in its last visit: a missing key has no figures */
+    bool has_size; /* a type with a length (list, stream, set, zset, hash, string) */
     double size;
     bool has_memory;
-    double memory;       /* MEMORY USAGE */
-    bool growing;        /* its length grew at every point of the last growth window */
-    double grew_from;    /* the length at the window's start (when growing) */
-    double window;       /* seconds the growth spans (when growing) */
+    double memory;    /* MEMORY USAGE */
+    bool growing;     /* its length grew at every point of the last growth window */
+    double grew_from; /* the length at the window's start (when growing) */
+    double window;    /* seconds the growth spans (when growing) */
 } diagnose_watched;
 
 /* The sampled data split by time-to-live (estimated over the keyspace): what expiry will
  * free by itself and what eviction under volatile-* can reach. */
 typedef struct diagnose_ttl_split {
     bool known;
-    double hour_bytes;         /* TTL ends within an hour */
-    double ttl_bytes;          /* any TTL */
-    double persistent_bytes;   /* no TTL */
+    double hour_bytes;       /* TTL ends within an hour */
+    double ttl_bytes;        /* any TTL */
+    double persistent_bytes; /* no TTL */
 } diagnose_ttl_split;
 
 typedef struct diagnose_input {
     const info_sample *sample;
-    const memmodel *model;       /* of sample */
+    const memmodel *model; /* of sample */
     const derived *derived;
     const srvconf *conf;         /* CONFIG GET values; NULL or absent ones: unknown */
     const diagnose_key *largest; /* largest sampled keys, biggest first; may be NULL */
     size_t n_largest;
-    const diagnose_namespace *namespaces;   /* biggest first; may be NULL */
+    const diagnose_namespace *namespaces; /* biggest first; may be NULL */
     size_t n_namespaces;
-    diagnose_ttl_split ttl;      /* from the sampler; known = false without one */
-    const diagnose_clients *clients;   /* may be NULL: not listed */
-    const diagnose_watched *watched;   /* --keys.watch; may be NULL */
+    diagnose_ttl_split ttl;          /* from the sampler; known = false without one */
+    const diagnose_clients *clients; /* may be NULL: not listed */
+    const diagnose_watched *watched; /* --keys.watch; may be NULL */
     size_t n_watched;
-    bool one_shot;               /* doctor: no rates; counts since start stand in for them */
+    bool one_shot; /* doctor: no rates; counts since start stand in for them */
 } diagnose_input;
 
 /* What expiry frees by itself, in words for the page and the doctor ("38 % of the data
  * expires within an hour; `session:*`: 2.1 GiB never expires"); "" when not known. */
-void diagnose_ttl_sentence(const diagnose_ttl_split *t, const diagnose_namespace *ns, size_t n, char *out,
-                           size_t cap);
+void diagnose_ttl_sentence(const diagnose_ttl_split *t, const diagnose_namespace *ns, size_t n, char *out, size_t cap);
 
 /* A finding as every target keeps it: which and how bad. Its words are made on demand
  * (diagnose_text), for the landing page and the doctor only: a fleet's reports stay small. */
 typedef struct diagnose_finding {
-    uint8_t id;                  /* diagnose_id */
-    uint8_t severity;            /* diagnose_severity */
-    uint8_t cause;               /* which of a row's causes (its explain picks the words) */
+    uint8_t id;       /* diagnose_id */
+    uint8_t severity; /* diagnose_severity */
+    uint8_t cause;    /* which of a row's causes (its explain picks the words) */
 } diagnose_finding;
 
 typedef struct diagnose_text {
-    char summary[560];   /* what was found, with its numbers */
-    char fix[480];       /* the exact command(s), each marked `...` */
+    char summary[560]; /* what was found, with its numbers */
+    char fix[480];     /* the exact command(s), each marked `...` */
 } diagnose_text;
 
 typedef struct diagnose_result {

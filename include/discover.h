@@ -35,8 +35,8 @@ typedef void (*discover_changed)(discoverer *d, void *arg);
 /* Starts following seed (copied; seed->discover says how). cred and tls are borrowed and
  * must outlive it (tls may be NULL for a plain seed). */
 discoverer *discover_new(struct event_base *base, struct evdns_base *dns, const tspec *seed,
-                         const target_credentials *cred, struct tls_client *tls, double timeout,
-                         discover_changed cb, void *arg);
+                         const target_credentials *cred, struct tls_client *tls, double timeout, discover_changed cb,
+                         void *arg);
 void discover_free(discoverer *d);
 /* Asks again soon (at most once a second). */
 void discover_poke(discoverer *d);

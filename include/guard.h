@@ -26,20 +26,20 @@
 typedef enum guard_phase { GUARD_WAITING, GUARD_READING, GUARD_ANSWERING } guard_phase;
 
 typedef struct guard_limits {
-    double waiting;      /* seconds from accept (or the last response) to a request line */
-    double reading;      /* seconds from the request line to the end of the headers */
-    double answering;    /* seconds from a complete request to the end of its response */
-    size_t max;          /* connections the server accepts */
-    size_t reserve;      /* kept free for new clients by cutting the oldest idle ones */
-    size_t per_client;   /* connections one client address may hold; 0: no limit */
+    double waiting;    /* seconds from accept (or the last response) to a request line */
+    double reading;    /* seconds from the request line to the end of the headers */
+    double answering;  /* seconds from a complete request to the end of its response */
+    size_t max;        /* connections the server accepts */
+    size_t reserve;    /* kept free for new clients by cutting the oldest idle ones */
+    size_t per_client; /* connections one client address may hold; 0: no limit */
 } guard_limits;
 
 /* One connection as guard_pick sees it. */
 typedef struct guard_entry {
     guard_phase phase;
-    double since;        /* when it entered the phase */
-    bool cut;            /* set by guard_pick (or already cut) */
-    unsigned long long client;   /* hash of the client's address */
+    double since;              /* when it entered the phase */
+    bool cut;                  /* set by guard_pick (or already cut) */
+    unsigned long long client; /* hash of the client's address */
 } guard_entry;
 
 /* Marks in e[0..n) (oldest first) the connections to cut at `now`: each one past its

@@ -11,9 +11,9 @@
 #define HISTO_MAX_BUCKETS 16
 
 typedef struct histo {
-    const double *bounds;               /* borrowed, ascending, n_bounds of them */
-    size_t n_bounds;                    /* <= HISTO_MAX_BUCKETS */
-    double counts[HISTO_MAX_BUCKETS + 1];  /* per bucket; the last is +Inf */
+    const double *bounds;                 /* borrowed, ascending, n_bounds of them */
+    size_t n_bounds;                      /* <= HISTO_MAX_BUCKETS */
+    double counts[HISTO_MAX_BUCKETS + 1]; /* per bucket; the last is +Inf */
     double sum;
 } histo;
 

@@ -25,9 +25,9 @@ typedef enum info_text { INFO_TEXT_FIELDS(INFO_ENUM_TEXT) INFO_TEXT_COUNT } info
 
 /* Static description of a numeric field (from the table). */
 typedef struct info_num_desc {
-    const char *key;     /* INFO key */
-    size_t keylen;       /* strlen(key), known at compile time: parsing compares lengths first */
-    const char *metric;  /* metric name, or NULL when only used for derived values */
+    const char *key;    /* INFO key */
+    size_t keylen;      /* strlen(key), known at compile time: parsing compares lengths first */
+    const char *metric; /* metric name, or NULL when only used for derived values */
     info_kind kind;
     const char *help;
 } info_num_desc;
@@ -35,39 +35,41 @@ typedef struct info_num_desc {
 typedef struct info_text_desc {
     const char *key;
     size_t keylen;
-    const char *label;   /* label on redis_instance_info, or NULL */
+    const char *label; /* label on redis_instance_info, or NULL */
 } info_text_desc;
 
-#define INFO_TEXT_MAX 96          /* longer text values are truncated */
-#define INFO_TEXTS_BYTES 320      /* all text values of a sample; one that does not fit any
+#define INFO_TEXT_MAX 96 /* longer text values are truncated */
+#define INFO_TEXTS_BYTES \
+    320                        /* all text values of a sample; one that does not fit any
                                      more (only a lying server sends that much) is absent */
-#define INFO_ERRNAME_MAX 40       /* longer error prefixes are truncated */
-#define INFO_MAX_ERRORSTATS 64    /* bounds the cardinality of redis_errors_total */
-#define INFO_MAX_DBS 4096         /* bounds the keyspace lines kept */
-#define INFO_CMDNAME_MAX 48       /* a longer command name is not a Redis command: dropped */
-#define INFO_MAX_CMDSTATS 512     /* bounds redis_commands_*{cmd}: Redis 7.4 has about 240
+#define INFO_ERRNAME_MAX 40    /* longer error prefixes are truncated */
+#define INFO_MAX_ERRORSTATS 64 /* bounds the cardinality of redis_errors_total */
+#define INFO_MAX_DBS 4096      /* bounds the keyspace lines kept */
+#define INFO_CMDNAME_MAX 48    /* a longer command name is not a Redis command: dropped */
+#define INFO_MAX_CMDSTATS \
+    512 /* bounds redis_commands_*{cmd}: Redis 7.4 has about 240
                                      commands and subcommands */
 #define INFO_FROM_CONFIG_MAXMEMORY 1u
 #define INFO_FROM_CONFIG_POLICY 2u
 
 typedef struct info_db {
-    int index;              /* N of "dbN" */
+    int index; /* N of "dbN" */
     double keys, expires;
     double avg_ttl_ms;
     bool has_expires, has_avg_ttl;
 } info_db;
 
 typedef struct info_errorstat {
-    char name[INFO_ERRNAME_MAX];   /* the prefix after errorstat_, e.g. "OOM" */
+    char name[INFO_ERRNAME_MAX]; /* the prefix after errorstat_, e.g. "OOM" */
     double count;
 } info_errorstat;
 
 /* One line of INFO commandstats: cmdstat_<name>:calls=N,usec=N[,rejected_calls=N,failed_calls=N]. */
 typedef struct info_cmdstat {
-    char name[INFO_CMDNAME_MAX];   /* "get", "client|list" (subcommands since 7.0) */
+    char name[INFO_CMDNAME_MAX]; /* "get", "client|list" (subcommands since 7.0) */
     double calls, usec;
-    double rejected, failed;       /* Redis 7.0+: see has_calls_split */
-    bool has_calls_split;          /* rejected_calls and failed_calls were given */
+    double rejected, failed; /* Redis 7.0+: see has_calls_split */
+    bool has_calls_split;    /* rejected_calls and failed_calls were given */
 } info_cmdstat;
 
 typedef struct info_sample {
@@ -77,20 +79,20 @@ typedef struct info_sample {
      * a role, a policy; `os`, the longest in the fixtures, is 53 bytes) in one block
      * instead of INFO_TEXT_COUNT slots of INFO_TEXT_MAX (every target keeps a sample). */
     char texts[INFO_TEXTS_BYTES];
-    uint16_t text_at[INFO_TEXT_COUNT];   /* 1 + where the value starts in texts; 0 = absent */
+    uint16_t text_at[INFO_TEXT_COUNT]; /* 1 + where the value starts in texts; 0 = absent */
     uint16_t texts_used;
-    info_db *dbs;                 /* owned; sorted by index after info_parse */
+    info_db *dbs; /* owned; sorted by index after info_parse */
     size_t n_dbs, cap_dbs;
-    info_errorstat *errs;         /* owned */
+    info_errorstat *errs; /* owned */
     size_t n_errs, cap_errs;
-    info_cmdstat *cmds;           /* owned; sorted by name, one per name, after info_parse */
-    size_t n_cmds, cap_cmds;      /* (empty unless commandstats was asked for) */
-    bool has_errorstats;          /* an "# Errorstats" header was seen (Redis >= 6.2) */
-    bool has_keyspace;            /* an "# Keyspace" header or a dbN line was seen */
-    uint8_t from_config;          /* INFO_FROM_CONFIG_* bits: values memmodel_fill_from_config
+    info_cmdstat *cmds;      /* owned; sorted by name, one per name, after info_parse */
+    size_t n_cmds, cap_cmds; /* (empty unless commandstats was asked for) */
+    bool has_errorstats;     /* an "# Errorstats" header was seen (Redis >= 6.2) */
+    bool has_keyspace;       /* an "# Keyspace" header or a dbN line was seen */
+    uint8_t from_config;     /* INFO_FROM_CONFIG_* bits: values memmodel_fill_from_config
                                      took from CONFIG GET because INFO lacked them */
-    size_t n_known;               /* lines that matched a table row or section */
-    size_t n_bad_values;          /* known keys whose value did not parse */
+    size_t n_known;          /* lines that matched a table row or section */
+    size_t n_bad_values;     /* known keys whose value did not parse */
 } info_sample;
 
 /* Descriptions of every numeric / text field, indexed by info_num / info_text. */

@@ -145,7 +145,8 @@
       "Seconds the running background save has taken; -1 when none runs (INFO rdb_current_bgsave_time_sec).") \
     X(CURRENT_COW, "current_cow_size", "redis_current_cow_size_bytes", INFO_GAUGE, \
       "Copy-on-write bytes of the fork running now (INFO current_cow_size, 6.2+).") \
-    X(AOF_ENABLED, "aof_enabled", "redis_aof_enabled", INFO_GAUGE, "1 when the append-only file is on (INFO aof_enabled).") \
+    X(AOF_ENABLED, "aof_enabled", "redis_aof_enabled", INFO_GAUGE, \
+      "1 when the append-only file is on (INFO aof_enabled).") \
     X(AOF_REWRITE_IN_PROGRESS, "aof_rewrite_in_progress", "redis_aof_rewrite_in_progress", INFO_GAUGE, \
       "1 while an AOF rewrite (a fork) runs (INFO aof_rewrite_in_progress).") \
     X(LOADING, "loading", NULL, INFO_GAUGE, "") \

@@ -55,39 +55,44 @@ typedef enum memmodel_rss_part { MEMMODEL_RSS_PARTS(MEMMODEL_RSS_ENUM) MEMMODEL_
 typedef enum memmodel_source { MEMMODEL_ABSENT, MEMMODEL_FROM_INFO, MEMMODEL_FROM_CONFIG } memmodel_source;
 
 typedef enum memmodel_allocator {
-    MEMMODEL_ALLOC_UNKNOWN, MEMMODEL_ALLOC_JEMALLOC, MEMMODEL_ALLOC_LIBC, MEMMODEL_ALLOC_OTHER
+    MEMMODEL_ALLOC_UNKNOWN,
+    MEMMODEL_ALLOC_JEMALLOC,
+    MEMMODEL_ALLOC_LIBC,
+    MEMMODEL_ALLOC_OTHER
 } memmodel_allocator;
 
 typedef struct memmodel {
     bool has_used, has_rss, has_peak, has_host;
-    double used, rss, peak, host;              /* host: total_system_memory, > 0 */
-    memmodel_source max_from, policy_from;     /* policy_from: policy is set when not ABSENT */
-    double max;                                /* 0: no limit; valid when max_from != ABSENT */
-    const char *policy;                        /* NULL when absent; borrowed from the sample */
+    double used, rss, peak, host;          /* host: total_system_memory, > 0 */
+    memmodel_source max_from, policy_from; /* policy_from: policy is set when not ABSENT */
+    double max;                            /* 0: no limit; valid when max_from != ABSENT */
+    const char *policy;                    /* NULL when absent; borrowed from the sample */
     /* The version: read from redis_version, or only bounded below by the fields INFO
      * has (a paste without its Server section). */
     bool version_known;
-    unsigned version;                          /* major * 100 + minor: 702 for 7.2.x; the
+    unsigned version; /* major * 100 + minor: 702 for 7.2.x; the
                                                   lower bound when !version_known */
     memmodel_allocator allocator;
     /* used_memory's parts; known only with used_memory, dataset and overhead reported
      * and consistent (a dataset above used_memory is a reporting bug: 7.4.2). */
     bool has_breakdown;
-    uint16_t used_known;                       /* bit per memmodel_part */
+    uint16_t used_known; /* bit per memmodel_part */
     double used_part[MEMMODEL_USED_COUNT];
     /* RSS beyond used_memory; excess = rss - used (negative: RSS below used). */
-    uint16_t rss_known;                        /* bit per memmodel_rss_part */
+    uint16_t rss_known; /* bit per memmodel_rss_part */
     double rss_part[MEMMODEL_RSS_COUNT];
     /* What servers say of their clients where no byte count exists (before 5.0), and
      * the recent maxima of 5.0+. */
     bool has_biggest_input, has_longest_output, has_recent_input, has_recent_output;
-    double biggest_input;                      /* client_biggest_input_buf, bytes */
-    double longest_output;                     /* client_longest_output_list, entries */
-    double recent_input, recent_output;        /* client_recent_max_*_buffer, bytes */
+    double biggest_input;               /* client_biggest_input_buf, bytes */
+    double longest_output;              /* client_longest_output_list, entries */
+    double recent_input, recent_output; /* client_recent_max_*_buffer, bytes */
     bool has_keyspace;
-    double keys;                               /* over all dbs, when has_keyspace */
-    bool has_hashtables;  double hashtables;   /* MEMORY STATS overhead.hashtable.* */
-    bool has_swap;  double swap;               /* the process's VmSwap, where it could be read
+    double keys; /* over all dbs, when has_keyspace */
+    bool has_hashtables;
+    double hashtables; /* MEMORY STATS overhead.hashtable.* */
+    bool has_swap;
+    double swap; /* the process's VmSwap, where it could be read
                                                   (set by the caller: INFO has no swap) */
 } memmodel;
 

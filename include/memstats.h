@@ -13,16 +13,18 @@
 
 #include <hiredis/hiredis.h>
 
-#define MEMSTATS_MAX_DBS 16   /* dbs reported at most: bounds the metric's cardinality */
+#define MEMSTATS_MAX_DBS 16 /* dbs reported at most: bounds the metric's cardinality */
 
 typedef struct memstats {
-    bool known;                   /* a MEMORY STATS reply was read */
-    bool has_bytes_per_key;  double bytes_per_key;   /* keys.bytes-per-key */
-    bool has_dataset_ratio;  double dataset_ratio;   /* dataset.percentage / 100 */
+    bool known; /* a MEMORY STATS reply was read */
+    bool has_bytes_per_key;
+    double bytes_per_key; /* keys.bytes-per-key */
+    bool has_dataset_ratio;
+    double dataset_ratio; /* dataset.percentage / 100 */
     size_t n_dbs;
     struct {
         int db;
-        double hashtable;         /* overhead.hashtable.* of that db, summed */
+        double hashtable; /* overhead.hashtable.* of that db, summed */
     } dbs[MEMSTATS_MAX_DBS];
 } memstats;
 

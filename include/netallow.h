@@ -21,8 +21,8 @@
 
 typedef struct netallow_entry {
     bool is_name;
-    uint8_t family;               /* 4 or 6 for a network */
-    uint8_t prefix;               /* bits */
+    uint8_t family; /* 4 or 6 for a network */
+    uint8_t prefix; /* bits */
     uint8_t addr[16];
     bool wildcard;                /* name: "*.suffix" matches names under suffix */
     char name[NETALLOW_NAME_MAX]; /* lower case; the suffix without "*." */

@@ -15,7 +15,7 @@
 
 typedef struct observe_opts {
     const diagnose_thresholds *thresholds;
-    bool one_shot;                /* doctor: counts since start stand in for rates */
+    bool one_shot; /* doctor: counts since start stand in for rates */
 } observe_opts;
 
 /* Reads r->sample, r->config and r->keys (when r->keys.active or it has keys) and the

@@ -6,14 +6,14 @@
 #include <stdbool.h>
 
 typedef struct procstat_sample {
-    bool ok;                 /* false when /proc could not be read: nothing is exported */
-    double cpu_seconds;      /* utime + stime */
+    bool ok;            /* false when /proc could not be read: nothing is exported */
+    double cpu_seconds; /* utime + stime */
     double resident_bytes;
     double virtual_bytes;
-    bool has_start_time;     /* /proc/stat had btime (a hardened sandbox may hide it) */
+    bool has_start_time; /* /proc/stat had btime (a hardened sandbox may hide it) */
     double start_time_seconds;
     double open_fds;
-    double max_fds;          /* soft RLIMIT_NOFILE */
+    double max_fds; /* soft RLIMIT_NOFILE */
     double threads;
 } procstat_sample;
 

@@ -19,8 +19,8 @@
 #include "report.h"
 
 typedef enum render_format {
-    RENDER_TEXT,          /* text/plain; version=0.0.4 */
-    RENDER_OPENMETRICS,   /* application/openmetrics-text; version=1.0.0 */
+    RENDER_TEXT,        /* text/plain; version=0.0.4 */
+    RENDER_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
 } render_format;
 
 #define RENDER_CONTENT_TYPE_TEXT "text/plain; version=0.0.4; charset=utf-8"
@@ -28,9 +28,9 @@ typedef enum render_format {
 
 /* One target as the outputs see it: its report and how fresh it is. */
 typedef struct render_view {
-    const report *r;              /* borrowed for the call */
-    bool up;                      /* the last poll succeeded and its data is fresh */
-    const char *state;            /* for people: "up", "stale", "connecting", ... */
+    const report *r;   /* borrowed for the call */
+    bool up;           /* the last poll succeeded and its data is fresh */
+    const char *state; /* for people: "up", "stale", "connecting", ... */
 } render_view;
 
 /* The exporter's own version and the library versions it was built with. */
@@ -46,30 +46,29 @@ extern const char *const render_label_names[];
 
 /* A discovery seed and how many addresses its nodes named that were not connected to. */
 typedef struct render_seed_count {
-    const char *seed;             /* borrowed: the seed's key */
+    const char *seed; /* borrowed: the seed's key */
     double refused;
 } render_seed_count;
 
 typedef struct render_exporter {
     const render_build *build;
-    const procstat_sample *proc;  /* may be NULL */
-    const histo *lateness;        /* poll lateness over all targets, or NULL */
-    double poll_interval;         /* seconds, for the landing page */
-    const struct cluster_summary *clusters;   /* for the landing page (clusters.h), may be NULL */
+    const procstat_sample *proc;            /* may be NULL */
+    const histo *lateness;                  /* poll lateness over all targets, or NULL */
+    double poll_interval;                   /* seconds, for the landing page */
+    const struct cluster_summary *clusters; /* for the landing page (clusters.h), may be NULL */
     size_t n_clusters;
-    bool has_reload;              /* a targets file is configured: its reload state is shown */
-    bool reload_ok;               /* the last read of it was used */
-    double reload_time;           /* Unix time of the last read that was used */
-    const char *reload_error;     /* why the last read was not used ("" or NULL: it was) */
-    double connect_waits;         /* ticks that waited for a connect slot (target_gate) */
-    const render_seed_count *refused;   /* per discovery seed: addresses refused (discover.h) */
+    bool has_reload;                  /* a targets file is configured: its reload state is shown */
+    bool reload_ok;                   /* the last read of it was used */
+    double reload_time;               /* Unix time of the last read that was used */
+    const char *reload_error;         /* why the last read was not used ("" or NULL: it was) */
+    double connect_waits;             /* ticks that waited for a connect slot (target_gate) */
+    const render_seed_count *refused; /* per discovery seed: addresses refused (discover.h) */
     size_t n_refused;
 } render_exporter;
 
 /* Appends the whole exposition for targets[0..n) and the exporter itself to out.
  * In OpenMetrics the text ends with "# EOF\n". */
-void render_metrics(buf *out, render_format fmt, const render_view *targets, size_t n,
-                    const render_exporter *e);
+void render_metrics(buf *out, render_format fmt, const render_view *targets, size_t n, const render_exporter *e);
 
 /* The same text in parts, so that each target is formatted once per poll and the
  * whole (or one target's /scrape body) is put together by copying:
@@ -86,12 +85,12 @@ void render_metrics(buf *out, render_format fmt, const render_view *targets, siz
  *   render_exporter_metrics() the exporter's own series.
  * render_assemble(all targets) + render_exporter_metrics() == render_metrics(), byte for
  * byte (unit-tested). */
-#define RENDER_LABELS_MARK '\x02'   /* never in rendered text: label values lose control bytes */
-typedef uint32_t render_off;       /* an offset inside one piece: pieces are kilobytes, and
+#define RENDER_LABELS_MARK '\x02' /* never in rendered text: label values lose control bytes */
+typedef uint32_t render_off;      /* an offset inside one piece: pieces are kilobytes, and
                                       every target keeps one with ~140 offsets */
 typedef struct render_piece {
-    const char *data;             /* a render_target_samples piece */
-    const render_off *offs;       /* its families + 2 offsets */
+    const char *data;       /* a render_target_samples piece */
+    const render_off *offs; /* its families + 2 offsets */
 } render_piece;
 size_t render_target_families(void);
 void render_target_headers(buf *out, render_off *offs);

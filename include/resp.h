@@ -15,10 +15,10 @@
 #include <stddef.h>
 
 typedef enum resp_status {
-    RESP_REPLY,       /* *out holds a reply: free it with freeReplyObject */
-    RESP_MORE,        /* no complete reply yet */
-    RESP_TOO_LARGE,   /* more bytes than allowed, or a reply declaring too many elements */
-    RESP_PROTOCOL,    /* the bytes are not RESP */
+    RESP_REPLY,     /* *out holds a reply: free it with freeReplyObject */
+    RESP_MORE,      /* no complete reply yet */
+    RESP_TOO_LARGE, /* more bytes than allowed, or a reply declaring too many elements */
+    RESP_PROTOCOL,  /* the bytes are not RESP */
 } resp_status;
 
 typedef struct resp resp;

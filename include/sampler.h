@@ -39,32 +39,38 @@
 #define SAMPLER_TTL_BUCKETS 5
 extern const double sampler_ttl_le[SAMPLER_TTL_BUCKETS];
 extern const char *const sampler_ttl_le_text[SAMPLER_TTL_BUCKETS];
-#define SAMPLER_TTL_HOUR 1   /* the bucket of keys that expire within an hour */
+#define SAMPLER_TTL_HOUR 1 /* the bucket of keys that expire within an hour */
 /* Whole cycles remembered per namespace for its growth: enough to span an hour of short
  * cycles, and a long cycle's previous end. */
 #define SAMPLER_GROWTH_POINTS 8
 
 typedef struct sampler_opts {
-    double keys_per_second;    /* budget (> 0) */
-    unsigned top_n;            /* 1..SAMPLER_MAX_TOP_KEYS largest keys kept */
-    unsigned memory_samples;   /* MEMORY USAGE ... SAMPLES n (0 = every element) */
-    bool hash_keys;            /* show a keyed hash instead of the key name */
-    const unsigned char *hash_secret;   /* HMAC key for hash_keys (borrowed, outlives) */
+    double keys_per_second;           /* budget (> 0) */
+    unsigned top_n;                   /* 1..SAMPLER_MAX_TOP_KEYS largest keys kept */
+    unsigned memory_samples;          /* MEMORY USAGE ... SAMPLES n (0 = every element) */
+    bool hash_keys;                   /* show a keyed hash instead of the key name */
+    const unsigned char *hash_secret; /* HMAC key for hash_keys (borrowed, outlives) */
     size_t hash_secret_len;
-    unsigned long max_keys;    /* one_shot: stop after this many keys (0 = one whole cycle) */
-    bool one_shot;             /* doctor: steps back to back, no budget or slowness pause */
-    char ns_separator;         /* a key's namespace is its name up to this byte */
+    unsigned long max_keys; /* one_shot: stop after this many keys (0 = one whole cycle) */
+    bool one_shot;          /* doctor: steps back to back, no budget or slowness pause */
+    char ns_separator;      /* a key's namespace is its name up to this byte */
 } sampler_opts;
 
 /* What each reply answers. */
-typedef enum sampler_reply { SAMPLER_SELECT, SAMPLER_SCAN, SAMPLER_MEMORY_USAGE, SAMPLER_TYPE, SAMPLER_PTTL } sampler_reply;
+typedef enum sampler_reply {
+    SAMPLER_SELECT,
+    SAMPLER_SCAN,
+    SAMPLER_MEMORY_USAGE,
+    SAMPLER_TYPE,
+    SAMPLER_PTTL
+} sampler_reply;
 
 typedef struct sampler_cmd {
     int argc;
     const char *argv[5];
     size_t lens[5];
     sampler_reply kind;
-    int slot;                  /* MEMORY USAGE / TYPE: which key of the step */
+    int slot; /* MEMORY USAGE / TYPE: which key of the step */
 } sampler_cmd;
 
 /* One key name from a SCAN reply: borrowed bytes (binary-safe). */
@@ -75,26 +81,26 @@ typedef struct sampler_name {
 
 /* What the sampler has found: the input of the diagnosis and of the metrics. */
 typedef struct sampler_summary {
-    bool active;                                 /* enabled and not switched off */
-    char off_reason[48];                         /* why it was switched off ("" if not): an
+    bool active;                                /* enabled and not switched off */
+    char off_reason[48];                        /* why it was switched off ("" if not): an
                                                     error reply's code ("error reply NOPERM")
                                                     or a reply of the wrong shape */
-    diagnose_key largest[SAMPLER_MAX_TOP_KEYS];  /* biggest first: last whole cycle and this one */
+    diagnose_key largest[SAMPLER_MAX_TOP_KEYS]; /* biggest first: last whole cycle and this one */
     size_t n_largest;
-    histo sizes;                                 /* every size sampled */
-    double sampled;                              /* MEMORY USAGE answers in total */
-    double skipped;                              /* keys past SAMPLER_BACKLOG_MAX in one reply */
-    bool cycle_done;                             /* a whole SCAN cycle over every db has ended */
+    histo sizes;     /* every size sampled */
+    double sampled;  /* MEMORY USAGE answers in total */
+    double skipped;  /* keys past SAMPLER_BACKLOG_MAX in one reply */
+    bool cycle_done; /* a whole SCAN cycle over every db has ended */
     /* Namespaces, biggest first: the last whole cycle's, or, before one ended, this one's
      * so far extrapolated to the keyspace's size in the last INFO. */
     diagnose_namespace namespaces[SAMPLER_MAX_NAMESPACES];
     size_t n_namespaces;
-    double namespace_basis;                      /* keys the estimate is made from */
+    double namespace_basis; /* keys the estimate is made from */
     /* Bytes by time-to-live as sampled (PTTL when MEMORY USAGE was asked), counted like
      * the namespaces; ttl_bytes is cumulative: [i] holds keys with TTL <= sampler_ttl_le[i]. */
-    bool has_ttl_bytes;                          /* at least one key sampled */
+    bool has_ttl_bytes; /* at least one key sampled */
     double ttl_bytes[SAMPLER_TTL_BUCKETS];
-    double persistent_bytes;                     /* keys without a TTL */
+    double persistent_bytes; /* keys without a TTL */
 } sampler_summary;
 
 /* What a report points to when it has no sampler: nothing sampled, not active. */
@@ -111,8 +117,8 @@ void sampler_free(sampler *s);
  * SELECT and MEMORY USAGE + TYPE for keys an earlier SCAN returned that are still to be
  * sampled, else SELECT and SCAN. keyspace is the last INFO (which dbs have keys);
  * poll_duration is the last poll's, in seconds. */
-size_t sampler_begin(sampler *s, const info_sample *keyspace, double poll_duration, double now,
-                     sampler_cmd *out, size_t cap);
+size_t sampler_begin(sampler *s, const info_sample *keyspace, double poll_duration, double now, sampler_cmd *out,
+                     size_t cap);
 /* The SCAN reply: the new cursor and the keys. Every key will be sampled: as many as the
  * budget allows now (MEMORY USAGE and TYPE written into out, cap >= SAMPLER_MAX_CMDS; the
  * count is returned), the rest in the next steps, before any new SCAN. */

@@ -19,10 +19,10 @@
 #include "render.h"
 
 typedef enum snapshot_part {
-    SNAPSHOT_TEXT,          /* exposition 0.0.4 */
-    SNAPSHOT_OPENMETRICS,   /* OpenMetrics 1.0, made from the text on first demand */
-    SNAPSHOT_LANDING,       /* HTML */
-    SNAPSHOT_DISCOVERY,     /* http_sd JSON with RENDER_DISCOVERY_HOST where the host goes */
+    SNAPSHOT_TEXT,        /* exposition 0.0.4 */
+    SNAPSHOT_OPENMETRICS, /* OpenMetrics 1.0, made from the text on first demand */
+    SNAPSHOT_LANDING,     /* HTML */
+    SNAPSHOT_DISCOVERY,   /* http_sd JSON with RENDER_DISCOVERY_HOST where the host goes */
     SNAPSHOT_PARTS
 } snapshot_part;
 
@@ -31,7 +31,7 @@ typedef struct snapshot snapshot;
 /* A target that was up when the snapshot was made, and until when (monotonic seconds)
  * its data counts as fresh. */
 typedef struct snapshot_fresh {
-    const char *addr;     /* copied */
+    const char *addr; /* copied */
     double until;
 } snapshot_fresh;
 

@@ -32,15 +32,15 @@ typedef enum srvconf_param { SRVCONF_PARAMS(SRVCONF_ENUM) SRVCONF_COUNT } srvcon
 #undef SRVCONF_ENUM
 
 typedef struct srvconf {
-    bool refused;                 /* CONFIG GET was refused: CONFIG SET fixes go through the
+    bool refused; /* CONFIG GET was refused: CONFIG SET fixes go through the
                                      service's own console (parameter groups, ...) */
     bool has[SRVCONF_COUNT];
     double v[SRVCONF_COUNT];
 } srvconf;
 
 typedef struct srvconf_desc {
-    const char *name;             /* the parameter */
-    const char *metric;           /* NULL: read for the diagnosis only */
+    const char *name;   /* the parameter */
+    const char *metric; /* NULL: read for the diagnosis only */
     const char *help;
 } srvconf_desc;
 

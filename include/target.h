@@ -33,10 +33,10 @@ struct evdns_base;
 
 typedef enum target_phase {
     TARGET_DISCONNECTED,
-    TARGET_CONNECTING,   /* connect started; AUTH and INFO are queued behind it */
-    TARGET_POLLING,      /* commands sent, replies pending */
-    TARGET_IDLE,         /* connected, waiting for the next tick */
-    TARGET_BACKOFF,      /* disconnected after a failure, waiting to reconnect */
+    TARGET_CONNECTING, /* connect started; AUTH and INFO are queued behind it */
+    TARGET_POLLING,    /* commands sent, replies pending */
+    TARGET_IDLE,       /* connected, waiting for the next tick */
+    TARGET_BACKOFF,    /* disconnected after a failure, waiting to reconnect */
     TARGET_PHASES
 } target_phase;
 
@@ -44,8 +44,8 @@ typedef enum target_phase {
  * password at any time on the loop thread (a reload); a target reads it only when it
  * opens a connection, so a reload never drops a healthy connection. */
 typedef struct target_credentials {
-    const char *user;             /* NULL or "" = none (an addr's user@ wins) */
-    const char *password;         /* NULL = no AUTH */
+    const char *user;     /* NULL or "" = none (an addr's user@ wins) */
+    const char *password; /* NULL = no AUTH */
 } target_credentials;
 
 /* Connects in flight allowed across the targets that share it, so that a fleet restart
@@ -69,33 +69,33 @@ typedef struct target_gate {
 #define TARGET_TICK_QUEUES 64
 typedef struct target_ticks {
     double interval;
-    const struct timeval *q[TARGET_TICK_QUEUES];   /* NULL where libevent had none to give */
+    const struct timeval *q[TARGET_TICK_QUEUES]; /* NULL where libevent had none to give */
 } target_ticks;
 
 /* Asks base for the queues of ticks every `interval` seconds. */
 void target_ticks_init(target_ticks *k, struct event_base *base, double interval);
 
 typedef struct target_opts {
-    const config_target *addr;    /* borrowed; must outlive the target */
-    const tspec *spec;            /* borrowed, may be NULL; must outlive the target (its labels
+    const config_target *addr;             /* borrowed; must outlive the target */
+    const tspec *spec;                     /* borrowed, may be NULL; must outlive the target (its labels
                                      may change in place between polls) */
-    const target_credentials *cred;   /* borrowed; must outlive the target */
-    struct tls_client *tls;       /* borrowed; for addr->tls targets (must then be set) */
-    double interval, timeout, max_backoff;   /* seconds */
-    double forecast_window;       /* seconds; the trend is fit over at least 20 intervals */
+    const target_credentials *cred;        /* borrowed; must outlive the target */
+    struct tls_client *tls;                /* borrowed; for addr->tls targets (must then be set) */
+    double interval, timeout, max_backoff; /* seconds */
+    double forecast_window;                /* seconds; the trend is fit over at least 20 intervals */
     size_t max_reply_bytes;
-    histo *lateness;              /* borrowed histogram of poll lateness, or NULL */
-    target_gate *gate;            /* borrowed, may be NULL (no cap) */
-    const target_ticks *ticks;    /* borrowed, may be NULL (every tick in the timer heap);
+    histo *lateness;           /* borrowed histogram of poll lateness, or NULL */
+    target_gate *gate;         /* borrowed, may be NULL (no cap) */
+    const target_ticks *ticks; /* borrowed, may be NULL (every tick in the timer heap);
                                      made for this interval and the target's base */
     diagnose_thresholds thresholds;
-    bool sampler_on;              /* key sampler (read-only commands, see sampler.h) */
+    bool sampler_on; /* key sampler (read-only commands, see sampler.h) */
     sampler_opts sampler;
-    bool one_shot;                /* doctor: counts instead of rates, sampler back to back */
-    bool commandstats;            /* INFO commandstats in every poll (redis_commands_*) */
-    bool role_label;              /* --labels.role */
-    unsigned sampler_roles;       /* TSPEC_ROLE_* the sampler runs on (as INFO role says); 0 = any */
-    const struct watch_item *watch_items;   /* borrowed (copied by target_new); the daemon only */
+    bool one_shot;                        /* doctor: counts instead of rates, sampler back to back */
+    bool commandstats;                    /* INFO commandstats in every poll (redis_commands_*) */
+    bool role_label;                      /* --labels.role */
+    unsigned sampler_roles;               /* TSPEC_ROLE_* the sampler runs on (as INFO role says); 0 = any */
+    const struct watch_item *watch_items; /* borrowed (copied by target_new); the daemon only */
     size_t n_watch;
     watch_opts watch;
 } target_opts;
@@ -111,8 +111,8 @@ target_opts target_opts_of(const config *cfg, const config_target *addr);
 typedef void (*target_notify)(target *t, void *arg);
 
 /* Creates an idle target; nothing happens before target_start. Free with target_free. */
-target *target_new(struct event_base *base, struct evdns_base *dns, const target_opts *o,
-                   target_notify notify, void *arg);
+target *target_new(struct event_base *base, struct evdns_base *dns, const target_opts *o, target_notify notify,
+                   void *arg);
 /* Schedules the first poll `phase` seconds from now (0 <= phase < interval spreads
  * many targets over the interval). */
 void target_start(target *t, double phase);

@@ -31,7 +31,7 @@
 #define TARGETS_MAX 100000
 
 typedef struct targets_file {
-    tspec *specs;    /* owned: targets and discovery seeds, in file order */
+    tspec *specs; /* owned: targets and discovery seeds, in file order */
     size_t n;
 } targets_file;
 

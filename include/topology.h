@@ -22,10 +22,10 @@ typedef struct topo_node {
     char host[256];
     int port;
     bool primary;
-    bool failed;              /* flagged fail (not only suspected) or without an address */
+    bool failed; /* flagged fail (not only suspected) or without an address */
     char id[41];
-    char primary_id[41];      /* a replica's primary; "" for a primary */
-    char shard[32];           /* the shard's first slot range, "none" without slots */
+    char primary_id[41]; /* a replica's primary; "" for a primary */
+    char shard[32];      /* the shard's first slot range, "none" without slots */
 } topo_node;
 
 /* Parses CLUSTER NODES text into out[0..cap). Returns the number of nodes, or -1 with a

@@ -19,10 +19,10 @@
 #define TSPEC_MAX_LABELS 16
 
 typedef enum tspec_origin {
-    TSPEC_STATIC,      /* --redis.addr */
-    TSPEC_FILE,        /* --targets.file */
-    TSPEC_CLUSTER,     /* discovered from a Cluster seed */
-    TSPEC_SENTINEL,    /* discovered from Sentinels */
+    TSPEC_STATIC,   /* --redis.addr */
+    TSPEC_FILE,     /* --targets.file */
+    TSPEC_CLUSTER,  /* discovered from a Cluster seed */
+    TSPEC_SENTINEL, /* discovered from Sentinels */
 } tspec_origin;
 
 typedef enum tspec_discover { TSPEC_DISCOVER_NONE, TSPEC_DISCOVER_CLUSTER, TSPEC_DISCOVER_SENTINEL } tspec_discover;
@@ -31,25 +31,25 @@ typedef enum tspec_discover { TSPEC_DISCOVER_NONE, TSPEC_DISCOVER_CLUSTER, TSPEC
 enum { TSPEC_ROLE_PRIMARY = 1 << 0, TSPEC_ROLE_REPLICA = 1 << 1 };
 
 typedef struct tspec_label {
-    char *name, *value;            /* owned */
+    char *name, *value; /* owned */
 } tspec_label;
 
 typedef struct tspec {
-    config_target addr;            /* addr.label is the key and the addr label */
+    config_target addr; /* addr.label is the key and the addr label */
     tspec_label labels[TSPEC_MAX_LABELS];
     size_t n_labels;
-    char *password_file;           /* owned; NULL = the map / the one password */
-    config_tls *tls;               /* owned; NULL = the global --tls.* settings */
-    double keys_per_second;        /* < 0 = --sampler.keys-per-second */
-    unsigned sampler_roles;        /* TSPEC_ROLE_* the sampler runs on; 0 = any */
-    char *watch;                   /* owned; watched keys (watch.h's format); NULL = --keys.watch */
+    char *password_file;    /* owned; NULL = the map / the one password */
+    config_tls *tls;        /* owned; NULL = the global --tls.* settings */
+    double keys_per_second; /* < 0 = --sampler.keys-per-second */
+    unsigned sampler_roles; /* TSPEC_ROLE_* the sampler runs on; 0 = any */
+    char *watch;            /* owned; watched keys (watch.h's format); NULL = --keys.watch */
     tspec_origin origin;
-    tspec_discover discover;       /* a seed or sentinel to discover from, not a target */
-    char *master;                  /* owned; sentinel: the master's name */
-    char *sentinel_user;           /* owned; sentinel: the sentinels' own ACL user, NULL = user */
-    char *sentinel_password_file;  /* owned; sentinel: the sentinels' own password, NULL = the
+    tspec_discover discover;      /* a seed or sentinel to discover from, not a target */
+    char *master;                 /* owned; sentinel: the master's name */
+    char *sentinel_user;          /* owned; sentinel: the sentinels' own ACL user, NULL = user */
+    char *sentinel_password_file; /* owned; sentinel: the sentinels' own password, NULL = the
                                       masters' (password_file, the map, the one password) */
-    netallow *allow;               /* owned; a discovering item's allow: list, NULL = the
+    netallow *allow;              /* owned; a discovering item's allow: list, NULL = the
                                       seed's own scope (netallow_default); never on a node */
 } tspec;
 

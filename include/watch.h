@@ -35,7 +35,7 @@
 /* One watched key as configured. */
 typedef struct watch_item {
     int db;
-    char *key;     /* owned by whoever made the list (watch_parse: the list) */
+    char *key; /* owned by whoever made the list (watch_parse: the list) */
     size_t len;
 } watch_item;
 
@@ -45,9 +45,9 @@ bool watch_parse(const char *text, size_t max, watch_item **items, size_t *n, ch
 void watch_items_free(watch_item *items, size_t n);
 
 typedef struct watch_opts {
-    double interval;          /* seconds between rounds (> 0) */
-    double keys_per_second;   /* budget (> 0) */
-    double growth_window;     /* seconds of steady growth that make a key `growing` */
+    double interval;        /* seconds between rounds (> 0) */
+    double keys_per_second; /* budget (> 0) */
+    double growth_window;   /* seconds of steady growth that make a key `growing` */
 } watch_opts;
 
 typedef enum watch_reply { WATCH_SELECT, WATCH_TYPE, WATCH_SIZE, WATCH_MEMORY } watch_reply;
@@ -57,7 +57,7 @@ typedef struct watch_cmd {
     const char *argv[3];
     size_t lens[3];
     watch_reply kind;
-    int slot;                 /* which key (an index into the list) */
+    int slot; /* which key (an index into the list) */
 } watch_cmd;
 
 typedef struct watch watch;

@@ -24,10 +24,10 @@
 
 typedef struct webauth webauth;
 
-#define WEBAUTH_BUDGET 5              /* uncached checks per client address ... */
-#define WEBAUTH_BUDGET_SECONDS 10.0   /* ... in this long */
-#define WEBAUTH_WAIT_MS 1500          /* the longest a check waits for the bcrypt slot */
-#define WEBAUTH_CLIENTS 256           /* addresses whose budget is kept (the oldest is reused) */
+#define WEBAUTH_BUDGET 5            /* uncached checks per client address ... */
+#define WEBAUTH_BUDGET_SECONDS 10.0 /* ... in this long */
+#define WEBAUTH_WAIT_MS 1500        /* the longest a check waits for the bcrypt slot */
+#define WEBAUTH_CLIENTS 256         /* addresses whose budget is kept (the oldest is reused) */
 
 typedef enum webauth_result { WEBAUTH_OK, WEBAUTH_DENIED, WEBAUTH_BUSY } webauth_result;
 

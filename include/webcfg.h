@@ -19,7 +19,7 @@
 
 #define WEBCFG_MAX_USERS 256
 #define WEBCFG_MAX_HEADERS 16
-#define WEBCFG_MAX_FILES 4   /* the config, cert, key, client CA: watched for changes */
+#define WEBCFG_MAX_FILES 4 /* the config, cert, key, client CA: watched for changes */
 
 typedef enum webcfg_client_auth {
     WEBCFG_NO_CLIENT_CERT,
@@ -30,20 +30,20 @@ typedef enum webcfg_client_auth {
 } webcfg_client_auth;
 
 typedef struct webcfg_pair {
-    char *name, *value;      /* owned */
+    char *name, *value; /* owned */
 } webcfg_pair;
 
 typedef struct webcfg {
     bool tls;
-    char *cert_pem, *key_pem, *client_ca_pem;   /* owned PEM texts; client_ca_pem may be NULL */
+    char *cert_pem, *key_pem, *client_ca_pem; /* owned PEM texts; client_ca_pem may be NULL */
     webcfg_client_auth client_auth;
-    char priorities[512];    /* GnuTLS priority string (versions, cipher suites) */
+    char priorities[512]; /* GnuTLS priority string (versions, cipher suites) */
     webcfg_pair headers[WEBCFG_MAX_HEADERS];
     size_t n_headers;
-    webcfg_pair users[WEBCFG_MAX_USERS];        /* name, bcrypt hash */
+    webcfg_pair users[WEBCFG_MAX_USERS]; /* name, bcrypt hash */
     size_t n_users;
-    char files[WEBCFG_MAX_FILES][4096];         /* what it was read from ... */
-    struct timespec mtimes[WEBCFG_MAX_FILES];   /* ... and when each was last changed */
+    char files[WEBCFG_MAX_FILES][4096];       /* what it was read from ... */
+    struct timespec mtimes[WEBCFG_MAX_FILES]; /* ... and when each was last changed */
     long long sizes[WEBCFG_MAX_FILES];
     size_t n_files;
 } webcfg;

@@ -10,8 +10,8 @@
 
 #include <stddef.h>
 
-#define YAMLGUARD_MAX_DEPTH 32        /* a targets file needs 5, a web config 4 */
-#define YAMLGUARD_MAX_EVENTS 4000000  /* 100,000 targets with labels and TLS need about 3 M */
+#define YAMLGUARD_MAX_DEPTH 32       /* a targets file needs 5, a web config 4 */
+#define YAMLGUARD_MAX_EVENTS 4000000 /* 100,000 targets with labels and TLS need about 3 M */
 
 /* 0 when text[0..len) is YAML within the bounds; -1 with the reason (and the line) in err
  * when it is deeper, longer, or not YAML. */

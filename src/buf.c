@@ -10,9 +10,18 @@
 
 #include "xalloc.h"
 
-void buf_init(buf *b) { b->data = NULL; b->len = 0; b->cap = 0; }
+void buf_init(buf *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
 
-void buf_free(buf *b) { free(b->data); buf_init(b); }
+void buf_free(buf *b)
+{
+    free(b->data);
+    buf_init(b);
+}
 
 void buf_reset(buf *b)
 {
@@ -68,15 +77,24 @@ static size_t put_uint(char *out, unsigned long long v)
 {
     char tmp[24];
     size_t n = 0;
-    do { tmp[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
     for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
     return n;
 }
 
 void buf_put_double(buf *b, double v)
 {
-    if (isnan(v)) { buf_puts(b, "NaN"); return; }
-    if (isinf(v)) { buf_puts(b, v > 0 ? "+Inf" : "-Inf"); return; }
+    if (isnan(v)) {
+        buf_puts(b, "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        buf_puts(b, v > 0 ? "+Inf" : "-Inf");
+        return;
+    }
     char s[40];
     size_t n;
     /* Integers (the common case: bytes, counts) print exactly, without an exponent. */

@@ -33,8 +33,8 @@ static void copy_safe(char *out, size_t cap, const char *v, size_t len)
     size_t o = 0;
     for (size_t i = 0; i < len && o + 1 < cap; i++) {
         char ch = v[i];
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  strchr("._:|/@-[]", ch);
+        bool ok =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || strchr("._:|/@-[]", ch);
         out[o++] = ok && ch ? ch : '?';
     }
     out[o] = '\0';
@@ -56,7 +56,8 @@ static double number(const char *line, size_t len, const char *key, bool *has)
 static void rank(diagnose_client *list, size_t *n, const diagnose_client *c)
 {
     if (c->bytes <= 0) return;
-    size_t pos = topn_make_room(list, n, DIAGNOSE_MAX_CLIENTS, sizeof *list, offsetof(diagnose_client, bytes), c->bytes);
+    size_t pos =
+        topn_make_room(list, n, DIAGNOSE_MAX_CLIENTS, sizeof *list, offsetof(diagnose_client, bytes), c->bytes);
     if (pos < DIAGNOSE_MAX_CLIENTS) list[pos] = *c;
 }
 

@@ -21,8 +21,8 @@ size_t clusters_summarise(const render_view *ts, size_t n, const diagnose_thresh
         const char *name = label_of(r, "cluster");
         const char *role = info_text_get(&r->sample, INFO_ROLE);
         double used, max;
-        if (!name || !ts[i].up || !role || strcmp(role, "master") != 0 || !info_get(&r->sample, INFO_USED_MEMORY, &used) ||
-            !info_get(&r->sample, INFO_MAXMEMORY, &max) || max <= 0)
+        if (!name || !ts[i].up || !role || strcmp(role, "master") != 0 ||
+            !info_get(&r->sample, INFO_USED_MEMORY, &used) || !info_get(&r->sample, INFO_MAXMEMORY, &max) || max <= 0)
             continue;
         double ratio = used / max;
         cluster_summary *c = NULL;
@@ -58,8 +58,8 @@ size_t clusters_summarise(const render_view *ts, size_t n, const diagnose_thresh
                 continue;
             if (used / max > second) second = used / max;
         }
-        c->imbalance = c->primaries >= 2 && c->max_ratio >= th->memory_warning &&
-                       second <= c->max_ratio - CLUSTERS_IMBALANCE_GAP;
+        c->imbalance =
+            c->primaries >= 2 && c->max_ratio >= th->memory_warning && second <= c->max_ratio - CLUSTERS_IMBALANCE_GAP;
         c->severity = c->max_ratio >= th->memory_critical ? DIAGNOSE_CRITICAL : DIAGNOSE_WARNING;
     }
     return k;
@@ -72,18 +72,22 @@ void clusters_finding_text(const cluster_summary *c, char *summary, size_t scap,
              "%.0f points below it (the emptiest at %.0f %%).",
              c->cluster, c->max_shard[0] ? c->max_shard : "?", c->max_addr, c->max_ratio * 100,
              CLUSTERS_IMBALANCE_GAP * 100, c->min_ratio * 100);
-    snprintf(fix, fcap,
-             "Move slots off that shard, keys and all: `redis-cli --cluster reshard %s --cluster-from <its node id> "
-             "--cluster-to <an emptier primary's id> --cluster-slots <n> --cluster-yes` (ids: `CLUSTER NODES`). If one "
-             "large key or one hash tag holds the memory, resharding cannot split it: find it (--sampler.keys-per-second) "
-             "and split or trim it. Raising maxmemory everywhere only postpones this.",
-             c->max_addr);
+    snprintf(
+        fix, fcap,
+        "Move slots off that shard, keys and all: `redis-cli --cluster reshard %s --cluster-from <its node id> "
+        "--cluster-to <an emptier primary's id> --cluster-slots <n> --cluster-yes` (ids: `CLUSTER NODES`). If one "
+        "large key or one hash tag holds the memory, resharding cannot split it: find it (--sampler.keys-per-second) "
+        "and split or trim it. Raising maxmemory everywhere only postpones this.",
+        c->max_addr);
 }
 
 void clusters_render(buf *out, const cluster_summary *c, size_t n)
 {
     if (n == 0) return;
-    static const struct { const char *name, *help; int which; } rows[] = {
+    static const struct {
+        const char *name, *help;
+        int which;
+    } rows[] = {
         {"redis_cluster_memory_used_ratio_max",
          "The fullest Cluster primary's used_memory / maxmemory (primaries that are up and have a limit).", 0},
         {"redis_cluster_memory_used_ratio_min", "The emptiest Cluster primary's used_memory / maxmemory.", 1},
@@ -101,8 +105,9 @@ void clusters_render(buf *out, const cluster_summary *c, size_t n)
     bool any = false;
     for (size_t i = 0; i < n; i++) any |= c[i].imbalance;
     if (!any) return;
-    buf_printf(out, "# HELP redis_cluster_finding 1 while a Cluster-wide finding holds: %s (one shard near its limit "
-                    "while the other primaries are well below it).\n# TYPE redis_cluster_finding gauge\n",
+    buf_printf(out,
+               "# HELP redis_cluster_finding 1 while a Cluster-wide finding holds: %s (one shard near its limit "
+               "while the other primaries are well below it).\n# TYPE redis_cluster_finding gauge\n",
                diagnose_id_name(DIAGNOSE_SHARD_NEAR_LIMIT_ALONE));
     for (size_t i = 0; i < n; i++) {
         if (!c[i].imbalance) continue;

@@ -49,9 +49,9 @@ typedef struct collector collector;
 typedef struct seat {
     tspec spec;
     target_credentials cred;
-    char *file_pw;             /* owned, wiped: the first line of spec.password_file (a
+    char *file_pw;         /* owned, wiped: the first line of spec.password_file (a
                                   sentinel seed: spec.sentinel_password_file) */
-    struct tls_share *tls;     /* one reference when spec.tls (shared by equal settings) */
+    struct tls_share *tls; /* one reference when spec.tls (shared by equal settings) */
 } seat;
 
 /* A TLS context for one set of per-target settings, shared by every seat that has them
@@ -59,7 +59,7 @@ typedef struct seat {
  * context borrows `cfg`, which lives here, so a spec updated in place cannot pull it away. */
 typedef struct tls_share {
     config_tls cfg;
-    tls_client *client;        /* NULL when the settings did not load (logged) */
+    tls_client *client; /* NULL when the settings did not load (logged) */
     size_t refs;
 } tls_share;
 
@@ -72,11 +72,11 @@ typedef struct entry {
     seat s;
     target *t;
     collector *c;
-    seed *src;                 /* the discoverer that found it, or NULL */
-    snapshot_piece *piece;     /* its samples as last rendered, shared with snapshots */
-    unsigned piece_version;    /* the report version it was rendered from */
-    bool piece_up;             /* ... and whether it was served as up */
-    double own_pw_read;        /* monotonic: its own password file last re-read after a
+    seed *src;              /* the discoverer that found it, or NULL */
+    snapshot_piece *piece;  /* its samples as last rendered, shared with snapshots */
+    unsigned piece_version; /* the report version it was rendered from */
+    bool piece_up;          /* ... and whether it was served as up */
+    double own_pw_read;     /* monotonic: its own password file last re-read after a
                                   rejected AUTH */
 } entry;
 
@@ -85,46 +85,46 @@ struct collector {
     struct evdns_base *dns;
     const config *cfg;
     const render_build *build;
-    entry **e;                     /* owned, sorted by key */
+    entry **e; /* owned, sorted by key */
     size_t n;
-    seed **seeds;                  /* owned: one per discover: item of the targets file */
+    seed **seeds; /* owned: one per discover: item of the targets file */
     size_t n_seeds;
-    tspec *statics;                /* owned: --redis.addr */
+    tspec *statics; /* owned: --redis.addr */
     size_t n_statics;
-    safefile_id file_id;           /* of the last look at it, used or refused */
-    bool has_reload;               /* a targets file is configured */
+    safefile_id file_id; /* of the last look at it, used or refused */
+    bool has_reload;     /* a targets file is configured */
     bool reload_ok;
-    char reload_error[300];        /* why the last read was not used, for the landing page */
-    double reload_time;            /* Unix time of the last good read */
-    render_view *views;            /* reused between renders */
-    snapshot_fresh *fresh;         /* likewise: the targets served as up, and until when */
+    char reload_error[300]; /* why the last read was not used, for the landing page */
+    double reload_time;     /* Unix time of the last good read */
+    render_view *views;     /* reused between renders */
+    snapshot_fresh *fresh;  /* likewise: the targets served as up, and until when */
     size_t views_cap;
-    creds *creds;                  /* owned: the one password and the map */
-    tls_client *tls;               /* owned: from --tls.*, made when a TLS target first needs it */
-    tls_share **shares;            /* owned: contexts of per-target TLS settings in use */
+    creds *creds;       /* owned: the one password and the map */
+    tls_client *tls;    /* owned: from --tls.*, made when a TLS target first needs it */
+    tls_share **shares; /* owned: contexts of per-target TLS settings in use */
     size_t n_shares;
-    bool tls_failed;               /* ... and it could not be made (logged once) */
-    struct event *periodic_ev;     /* publishes at least once per interval */
-    struct event *soon_ev;         /* coalesced publish after polls complete */
-    struct event *file_ev;         /* looks at the targets file */
+    bool tls_failed;           /* ... and it could not be made (logged once) */
+    struct event *periodic_ev; /* publishes at least once per interval */
+    struct event *soon_ev;     /* coalesced publish after polls complete */
+    struct event *file_ev;     /* looks at the targets file */
     bool soon_pending;
     bool started;
-    double render_cost;            /* seconds the last publish took */
-    double last_poll_done;         /* monotonic: the last poll of any target that finished */
-    histo lateness;                /* poll lateness over all targets */
-    target_gate gate;              /* --poll.max-concurrent-connects, shared by every target */
-    target_ticks ticks;            /* the ticks' common timeouts, shared by every target */
-    buf self, landing, sd;         /* render buffers, sized from the previous round */
-    buf scratch;                   /* one target's piece being rendered */
-    size_t n_fam;                  /* families of a target's series */
-    render_off *offs;              /* n_fam + 2 (a piece: its families, then its labels) */
-    snapshot_piece *headers;       /* their HELP and TYPE lines */
-    snapshot_piece **pieces;       /* per publish: the targets' pieces (sorted, as entries) */
-    const char **addrs;            /* ... and their keys */
-    procstat_sample proc;          /* the process's figures, read at most every PROC_SECONDS */
-    double proc_at;                /* monotonic */
-    bool sd_stale;                 /* the target set changed: /discovery is made again */
-    char *sd_text;                 /* owned: the last /discovery body */
+    double render_cost;      /* seconds the last publish took */
+    double last_poll_done;   /* monotonic: the last poll of any target that finished */
+    histo lateness;          /* poll lateness over all targets */
+    target_gate gate;        /* --poll.max-concurrent-connects, shared by every target */
+    target_ticks ticks;      /* the ticks' common timeouts, shared by every target */
+    buf self, landing, sd;   /* render buffers, sized from the previous round */
+    buf scratch;             /* one target's piece being rendered */
+    size_t n_fam;            /* families of a target's series */
+    render_off *offs;        /* n_fam + 2 (a piece: its families, then its labels) */
+    snapshot_piece *headers; /* their HELP and TYPE lines */
+    snapshot_piece **pieces; /* per publish: the targets' pieces (sorted, as entries) */
+    const char **addrs;      /* ... and their keys */
+    procstat_sample proc;    /* the process's figures, read at most every PROC_SECONDS */
+    double proc_at;          /* monotonic */
+    bool sd_stale;           /* the target set changed: /discovery is made again */
+    char *sd_text;           /* owned: the last /discovery body */
     size_t sd_len;
 };
 
@@ -144,8 +144,8 @@ static tls_client *global_tls(collector *c)
     c->tls = tls_client_new(&c->cfg->tls, err, sizeof err);
     if (!c->tls) {
         c->tls_failed = true;
-        log_kv(LOG_ERROR, "cannot set up TLS to Redis (--tls.*); rediss:// targets fail with reason tls", "detail",
-               err, NULL);
+        log_kv(LOG_ERROR, "cannot set up TLS to Redis (--tls.*); rediss:// targets fail with reason tls", "detail", err,
+               NULL);
     }
     return c->tls;
 }
@@ -201,8 +201,8 @@ static void seat_credentials(collector *c, seat *s, const seat *from)
             wipe_free(s->file_pw);
             s->file_pw = pw;
         } else {
-            log_kv(LOG_ERROR, "target password file not read; the previous password stays", "addr",
-                   tspec_key(&s->spec), "detail", err, NULL);
+            log_kv(LOG_ERROR, "target password file not read; the previous password stays", "addr", tspec_key(&s->spec),
+                   "detail", err, NULL);
         }
     }
     creds_resolve(c->creds, from ? &from->spec.addr : &s->spec.addr, s->file_pw, &s->cred);
@@ -360,7 +360,7 @@ static void apply(collector *c, const targets_file *file)
                 /* Only labels changed: the target keeps its connection. */
                 tspec_free(&e->s.spec);
                 tspec_copy(&e->s.spec, w[j].spec);
-                snapshot_piece_unref(e->piece);   /* its series carry the new labels from now */
+                snapshot_piece_unref(e->piece); /* its series carry the new labels from now */
                 e->piece = NULL;
             }
             e->src = w[j].src;
@@ -453,8 +453,10 @@ static int load_file(collector *c, bool at_start)
     c->reload_ok = rc == 0;
     if (rc != 0) {
         /* At start nothing runs yet: there is no earlier list to keep. */
-        log_kv(LOG_ERROR, at_start ? "targets file not used; fix it and start again"
-                                   : "targets file not used; the running targets stay", "file", path, "detail", err, NULL);
+        log_kv(LOG_ERROR,
+               at_start ? "targets file not used; fix it and start again"
+                        : "targets file not used; the running targets stay",
+               "file", path, "detail", err, NULL);
         snprintf(c->reload_error, sizeof c->reload_error, "%s", err);
         return -1;
     }
@@ -471,7 +473,8 @@ static int load_file(collector *c, bool at_start)
 
 static void on_file_check(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd; (void)what;
+    (void)fd;
+    (void)what;
     collector *c = arg;
     safefile_id now;
     if (!safefile_look(c->cfg->targets_file, &now)) {
@@ -545,9 +548,13 @@ static void publish(collector *c)
         procstat_read("/proc", &c->proc);
         c->proc_at = t0;
     }
-    render_exporter ex = {.build = c->build, .proc = &c->proc, .lateness = &c->lateness,
-                          .poll_interval = c->cfg->poll_interval, .has_reload = c->has_reload,
-                          .reload_ok = c->reload_ok, .reload_time = c->reload_time,
+    render_exporter ex = {.build = c->build,
+                          .proc = &c->proc,
+                          .lateness = &c->lateness,
+                          .poll_interval = c->cfg->poll_interval,
+                          .has_reload = c->has_reload,
+                          .reload_ok = c->reload_ok,
+                          .reload_time = c->reload_time,
                           .reload_error = c->reload_error,
                           .connect_waits = c->gate.waits};
     /* A target's piece is rendered again only when its report changed or it went from
@@ -580,9 +587,9 @@ static void publish(collector *c)
     }
     char *bodies[SNAPSHOT_PARTS];
     size_t lens[SNAPSHOT_PARTS];
-    bodies[SNAPSHOT_TEXT] = NULL;          /* put together from the pieces when first asked for */
+    bodies[SNAPSHOT_TEXT] = NULL; /* put together from the pieces when first asked for */
     lens[SNAPSHOT_TEXT] = 0;
-    bodies[SNAPSHOT_OPENMETRICS] = NULL;   /* made from the text when first asked for */
+    bodies[SNAPSHOT_OPENMETRICS] = NULL; /* made from the text when first asked for */
     lens[SNAPSHOT_OPENMETRICS] = 0;
     bodies[SNAPSHOT_LANDING] = take(&c->landing, &lens[SNAPSHOT_LANDING]);
     bodies[SNAPSHOT_DISCOVERY] = xcalloc(1, c->sd_len + 1);
@@ -598,7 +605,7 @@ static void publish(collector *c)
      * cause): with targets to poll, the snapshot lives only as long past the last poll */
     double until = t0 + alive;
     if (c->n > 0) {
-        if (c->last_poll_done == 0) c->last_poll_done = t0;   /* the first polls are under way */
+        if (c->last_poll_done == 0) c->last_poll_done = t0; /* the first polls are under way */
         if (c->last_poll_done + alive < until) until = c->last_poll_done + alive;
     }
     snapshot *snap = snapshot_new(bodies, lens, c->fresh, n_fresh, until);
@@ -609,13 +616,15 @@ static void publish(collector *c)
 
 static void on_periodic(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd; (void)what;
+    (void)fd;
+    (void)what;
     publish(arg);
 }
 
 static void on_soon(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd; (void)what;
+    (void)fd;
+    (void)what;
     collector *c = arg;
     c->soon_pending = false;
     publish(c);
@@ -789,7 +798,7 @@ void collector_free(collector *c)
     free(c->fresh);
     creds_free(c->creds);
     tls_client_free(c->tls);
-    free(c->shares);   /* empty: every seat gave its reference back */
+    free(c->shares); /* empty: every seat gave its reference back */
     if (c->periodic_ev) event_free(c->periodic_ev);
     if (c->soon_ev) event_free(c->soon_ev);
     if (c->file_ev) event_free(c->file_ev);

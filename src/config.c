@@ -23,32 +23,31 @@ typedef int (*flag_parser)(config *c, const char *value, char *err, size_t errle
 
 /* What a flag's value is, and so how it is parsed and where it is stored. */
 typedef enum flag_kind {
-    F_DURATION,   /* double seconds: "1s", "250ms", "2m" */
-    F_NUMBER,     /* double */
-    F_BYTES,      /* double bytes: "1048576", "512kb", "100mb" */
-    F_COUNT,      /* unsigned long */
-    F_ENUM,       /* int: the index of the value in names */
-    F_SWITCH,     /* bool, set by the flag's presence (env: true/false, 1/0, yes/no) */
-    F_PATH,       /* char[CONFIG_PATH_MAX]: a regular file that must be readable now */
-    F_NAME,       /* char[CONFIG_PATH_MAX]: a file read later, whose errors the reader reports */
-    F_CUSTOM,     /* parse() decides (addresses, files) */
+    F_DURATION, /* double seconds: "1s", "250ms", "2m" */
+    F_NUMBER,   /* double */
+    F_BYTES,    /* double bytes: "1048576", "512kb", "100mb" */
+    F_COUNT,    /* unsigned long */
+    F_ENUM,     /* int: the index of the value in names */
+    F_SWITCH,   /* bool, set by the flag's presence (env: true/false, 1/0, yes/no) */
+    F_PATH,     /* char[CONFIG_PATH_MAX]: a regular file that must be readable now */
+    F_NAME,     /* char[CONFIG_PATH_MAX]: a file read later, whose errors the reader reports */
+    F_CUSTOM,   /* parse() decides (addresses, files) */
 } flag_kind;
 
 typedef struct flag {
-    const char *name;       /* without the leading "--" */
-    const char *env;        /* environment variable, or NULL */
-    const char *arg;        /* metavariable for --help; NULL for a switch */
+    const char *name; /* without the leading "--" */
+    const char *env;  /* environment variable, or NULL */
+    const char *arg;  /* metavariable for --help; NULL for a switch */
     flag_kind kind;
-    size_t offset;          /* where the value goes in config (not F_CUSTOM) */
-    double min, max;        /* bounds (F_DURATION, F_NUMBER, F_BYTES, F_COUNT) */
-    double def;             /* default (typed kinds; F_ENUM: an index) */
-    const char *const *names;   /* F_ENUM: the accepted values, NULL-terminated */
-    const char *custom_def; /* F_CUSTOM: default, parsed like a value; NULL = none */
-    flag_parser parse;      /* F_CUSTOM */
-    bool doctor_only;       /* the daemon refuses it rather than ignore it */
+    size_t offset;            /* where the value goes in config (not F_CUSTOM) */
+    double min, max;          /* bounds (F_DURATION, F_NUMBER, F_BYTES, F_COUNT) */
+    double def;               /* default (typed kinds; F_ENUM: an index) */
+    const char *const *names; /* F_ENUM: the accepted values, NULL-terminated */
+    const char *custom_def;   /* F_CUSTOM: default, parsed like a value; NULL = none */
+    flag_parser parse;        /* F_CUSTOM */
+    bool doctor_only;         /* the daemon refuses it rather than ignore it */
     const char *help;
 } flag;
-
 
 int config_parse_duration(const char *s, double *seconds)
 {
@@ -79,7 +78,8 @@ int config_parse_bytes(const char *s, double *bytes)
     if (*end == '\0' || strcasecmp(end, "b") == 0) unit = 1;
     else if (strcasecmp(end, "kb") == 0 || strcasecmp(end, "kib") == 0 || strcasecmp(end, "k") == 0) unit = 1024.0;
     else if (strcasecmp(end, "mb") == 0 || strcasecmp(end, "mib") == 0 || strcasecmp(end, "m") == 0) unit = 1048576.0;
-    else if (strcasecmp(end, "gb") == 0 || strcasecmp(end, "gib") == 0 || strcasecmp(end, "g") == 0) unit = 1073741824.0;
+    else if (strcasecmp(end, "gb") == 0 || strcasecmp(end, "gib") == 0 || strcasecmp(end, "g") == 0)
+        unit = 1073741824.0;
     else return -1;
     *bytes = v * unit;
     return 0;
@@ -147,8 +147,10 @@ int config_parse_target(const char *s, config_target *t, char *err, size_t errle
         snprintf(t->label, sizeof t->label, "%s", t->path);
         return 0;
     }
-    static const struct { const char *prefix; bool tls; } schemes[] = {
-        {"redis://", false}, {"valkey://", false}, {"rediss://", true}, {"valkeys://", true}};
+    static const struct {
+        const char *prefix;
+        bool tls;
+    } schemes[] = {{"redis://", false}, {"valkey://", false}, {"rediss://", true}, {"valkeys://", true}};
     const char *rest = s;
     bool url = false;
     for (size_t i = 0; i < sizeof schemes / sizeof schemes[0] && !url; i++) {
@@ -169,7 +171,9 @@ int config_parse_target(const char *s, config_target *t, char *err, size_t errle
         if (!url) return fmt_error(err, errlen, "user@ is only accepted in redis:// URLs");
         /* Never echo what is before '@': it might be a password. */
         if (memchr(rest, ':', (size_t)(at - rest)))
-            return fmt_error(err, errlen, "passwords in the URL are not accepted; use REDIS_PASSWORD, --redis.password-file or --redis.password-map-file");
+            return fmt_error(err, errlen,
+                             "passwords in the URL are not accepted; use REDIS_PASSWORD, --redis.password-file or "
+                             "--redis.password-map-file");
         if (copy(t->user, sizeof t->user, rest, (size_t)(at - rest)))
             return fmt_error(err, errlen, "user name too long");
         authority_len -= (size_t)(at + 1 - rest);
@@ -198,8 +202,7 @@ static int p_addr(config *c, const char *v, char *err, size_t errlen)
     char why[160];
     if (config_parse_target(v, &t, why, sizeof why)) return fmt_error(err, errlen, "%s", why);
     for (size_t i = 0; i < c->n_targets; i++)
-        if (strcmp(c->targets[i].label, t.label) == 0)
-            return fmt_error(err, errlen, "%s is listed twice", t.label);
+        if (strcmp(c->targets[i].label, t.label) == 0) return fmt_error(err, errlen, "%s is listed twice", t.label);
     c->targets = xrealloc(c->targets, (c->n_targets + 1) * sizeof *c->targets);
     c->targets[c->n_targets++] = t;
     return 0;
@@ -226,7 +229,8 @@ static int p_watch(config *c, const char *v, char *err, size_t errlen)
 
 static int p_server_name(config *c, const char *v, char *err, size_t errlen)
 {
-    if (copy(c->tls.server_name, sizeof c->tls.server_name, v, strlen(v))) return fmt_error(err, errlen, "name too long");
+    if (copy(c->tls.server_name, sizeof c->tls.server_name, v, strlen(v)))
+        return fmt_error(err, errlen, "name too long");
     return 0;
 }
 
@@ -239,7 +243,8 @@ static int p_shard(config *c, const char *v, char *err, size_t errlen)
     i = strtoul(v, &end, 10);
     if (end != slash || errno) return fmt_error(err, errlen, "expected I/N, e.g. 0/3");
     n = strtoul(slash + 1, &end, 10);
-    if (*end || errno || n < 1 || n > 10000 || i >= n) return fmt_error(err, errlen, "expected I/N with 0 <= I < N <= 10000");
+    if (*end || errno || n < 1 || n > 10000 || i >= n)
+        return fmt_error(err, errlen, "expected I/N with 0 <= I < N <= 10000");
     c->shard_index = (unsigned)i;
     c->shard_count = (unsigned)n;
     return 0;
@@ -269,7 +274,7 @@ char *config_read_password_file(const char *path, char *err, size_t errlen)
     /* a password line and a little more; a FIFO or a device is refused, never waited on */
     char *text = safefile_read(path, 4096, &n, NULL, err, errlen);
     if (!text) return NULL;
-    size_t line = 0;   /* the first line's length, NUL bytes counted (strcspn would stop there) */
+    size_t line = 0; /* the first line's length, NUL bytes counted (strcspn would stop there) */
     while (line < n && text[line] != '\r' && text[line] != '\n') line++;
     char *pw = NULL;
     /* An empty file means no password (no AUTH): what systemd's SetCredential= fallback and
@@ -280,8 +285,11 @@ char *config_read_password_file(const char *path, char *err, size_t errlen)
     if (is_map) credmap_free(&probe);
     /* redis_exporter's --redis.password-file takes this map: sent as a password it would
      * only ever be refused (and its first line is a brace). */
-    if (is_map) fmt_error(err, errlen, "%s holds a JSON map of passwords (redis_exporter's format): give it with "
-                          "--redis.password-map-file", path);
+    if (is_map)
+        fmt_error(err, errlen,
+                  "%s holds a JSON map of passwords (redis_exporter's format): give it with "
+                  "--redis.password-map-file",
+                  path);
     else if (memchr(text, '\0', line)) fmt_error(err, errlen, "%s: a NUL byte in the password", path);
     else if (line > 1023) fmt_error(err, errlen, "%s: password longer than 1023 bytes", path);
     else {
@@ -314,8 +322,10 @@ static int p_hash_secret(config *c, const char *v, char *err, size_t errlen)
 {
     size_t n = 0;
     char *text = safefile_read(v, sizeof c->hash_secret, &n, NULL, err, errlen);
-    if (!text) return strstr(err, "larger than") ? fmt_error(err, errlen, "%s must hold 16 to %zu bytes", v,
-                                                             sizeof c->hash_secret) : -1;
+    if (!text)
+        return strstr(err, "larger than")
+            ? fmt_error(err, errlen, "%s must hold 16 to %zu bytes", v, sizeof c->hash_secret)
+            : -1;
     if (n < 16) {
         explicit_bzero(text, n);
         free(text);
@@ -344,7 +354,7 @@ static int p_listen(config *c, const char *v, char *err, size_t errlen)
 {
     config_target t;
     char why[160];
-    if (v[0] == ':') {  /* ":port" = every interface */
+    if (v[0] == ':') { /* ":port" = every interface */
         c->listen_host[0] = '\0';
         if (parse_port(v + 1, &c->listen_port)) return fmt_error(err, errlen, "port must be 1-65535");
         return 0;
@@ -358,8 +368,7 @@ static int p_listen(config *c, const char *v, char *err, size_t errlen)
 
 static int p_path(config *c, const char *v, char *err, size_t errlen)
 {
-    if (v[0] != '/' || strlen(v) >= sizeof c->telemetry_path || strcmp(v, "/") == 0 ||
-        strcmp(v, "/healthz") == 0)
+    if (v[0] != '/' || strlen(v) >= sizeof c->telemetry_path || strcmp(v, "/") == 0 || strcmp(v, "/healthz") == 0)
         return fmt_error(err, errlen, "must start with '/' and not be / or /healthz");
     snprintf(c->telemetry_path, sizeof c->telemetry_path, "%s", v);
     return 0;
@@ -402,8 +411,7 @@ static const flag flags[] = {
      .help = "Name sent as SNI and checked against the certificate; default: the target's host."},
     {"tls.min-version", NULL, "VERSION", F_ENUM, AT(tls.min_version), .def = 0, .names = tls_version_names,
      .help = "Oldest TLS version accepted: 1.2 or 1.3."},
-    {"tls.insecure-skip-verify", "REDIS_EXPORTER_SKIP_TLS_VERIFICATION", NULL, F_SWITCH,
-     AT(tls.insecure_skip_verify),
+    {"tls.insecure-skip-verify", "REDIS_EXPORTER_SKIP_TLS_VERIFICATION", NULL, F_SWITCH, AT(tls.insecure_skip_verify),
      .help = "Do not verify the server's certificate (logged as a warning; for tests only)."},
     {"poll.interval", NULL, "DURATION", F_DURATION, AT(poll_interval), 0.01, DAY, 1,
      .help = "How often each Redis is polled (INFO)."},
@@ -416,10 +424,10 @@ static const flag flags[] = {
      .help = "Longest wait between reconnect attempts."},
     {"poll.max-reply-bytes", NULL, "BYTES", F_COUNT, AT(max_reply_bytes), 1024, 1073741824.0, 1048576,
      .help = "Largest INFO reply accepted; a larger one fails the poll (too_large)."},
-    {"web.listen-address", "REDIS_EXPORTER_WEB_LISTEN_ADDRESS", "HOST:PORT", F_CUSTOM, .custom_def = "127.0.0.1:39121", .parse = p_listen,
-     .help = "Where /metrics is served. Use :39121 for every interface."},
-    {"web.telemetry-path", "REDIS_EXPORTER_WEB_TELEMETRY_PATH", "PATH", F_CUSTOM, .custom_def = "/metrics", .parse = p_path,
-     .help = "Path of the metrics page."},
+    {"web.listen-address", "REDIS_EXPORTER_WEB_LISTEN_ADDRESS", "HOST:PORT", F_CUSTOM, .custom_def = "127.0.0.1:39121",
+     .parse = p_listen, .help = "Where /metrics is served. Use :39121 for every interface."},
+    {"web.telemetry-path", "REDIS_EXPORTER_WEB_TELEMETRY_PATH", "PATH", F_CUSTOM, .custom_def = "/metrics",
+     .parse = p_path, .help = "Path of the metrics page."},
     {"web.config.file", NULL, "FILE", F_CUSTOM, .parse = p_web_config,
      .help = "TLS, basic auth and headers for the HTTP server (exporter-toolkit format); re-read on SIGHUP and "
              "when it or its files change."},
@@ -431,8 +439,8 @@ static const flag flags[] = {
      .help = "debug, info, warn or error."},
     {"log.format", NULL, "FORMAT", F_ENUM, AT(log_format), .def = LOG_LOGFMT, .names = format_names,
      .help = "logfmt or json."},
-    {"diagnose.memory-warning", NULL, "RATIO", F_NUMBER, TH(memory_warning), 0.01, 10,
-     DIAGNOSE_DEFAULT_MEMORY_WARNING, .help = "used/maxmemory from which memory_near_limit is a warning."},
+    {"diagnose.memory-warning", NULL, "RATIO", F_NUMBER, TH(memory_warning), 0.01, 10, DIAGNOSE_DEFAULT_MEMORY_WARNING,
+     .help = "used/maxmemory from which memory_near_limit is a warning."},
     {"diagnose.memory-critical", NULL, "RATIO", F_NUMBER, TH(memory_critical), 0.01, 10,
      DIAGNOSE_DEFAULT_MEMORY_CRITICAL, .help = "used/maxmemory from which memory_near_limit is critical."},
     {"diagnose.fragmentation-ratio", NULL, "RATIO", F_NUMBER, TH(fragmentation_ratio), 1, 100,
@@ -495,24 +503,39 @@ static void describe_default(const flag *f, char *out, size_t cap)
 {
     out[0] = '\0';
     switch (f->kind) {
-    case F_DURATION: snprintf(out, cap, "%gs", f->def); break;
-    case F_NUMBER: snprintf(out, cap, "%g", f->def); break;
-    case F_COUNT: snprintf(out, cap, "%.0f", f->def); break;
+    case F_DURATION:
+        snprintf(out, cap, "%gs", f->def);
+        break;
+    case F_NUMBER:
+        snprintf(out, cap, "%g", f->def);
+        break;
+    case F_COUNT:
+        snprintf(out, cap, "%.0f", f->def);
+        break;
     case F_BYTES:
         if (f->def >= 1048576 && fmod(f->def, 1048576) == 0) snprintf(out, cap, "%gmb", f->def / 1048576);
         else snprintf(out, cap, "%.0f", f->def);
         break;
-    case F_ENUM: snprintf(out, cap, "%s", f->names[(int)f->def]); break;
-    case F_CUSTOM: if (f->custom_def) snprintf(out, cap, "%s", f->custom_def); break;
-    case F_SWITCH: case F_PATH: case F_NAME: break;
+    case F_ENUM:
+        snprintf(out, cap, "%s", f->names[(int)f->def]);
+        break;
+    case F_CUSTOM:
+        if (f->custom_def) snprintf(out, cap, "%s", f->custom_def);
+        break;
+    case F_SWITCH:
+    case F_PATH:
+    case F_NAME:
+        break;
     }
 }
 
 void config_usage(FILE *out)
 {
-    fprintf(out, "Usage: redis_memory_exporter [FLAGS]\n"
-                 "       redis_memory_exporter doctor [FLAGS]   one-shot diagnosis of --redis.addr (or of a saved INFO: --doctor.from-file)\n\n"
-                 "Flags (--flag=value or --flag value):\n");
+    fprintf(out,
+            "Usage: redis_memory_exporter [FLAGS]\n"
+            "       redis_memory_exporter doctor [FLAGS]   one-shot diagnosis of --redis.addr (or of a saved INFO: "
+            "--doctor.from-file)\n\n"
+            "Flags (--flag=value or --flag value):\n");
     for (size_t i = 0; i < N_FLAGS; i++) {
         char left[64], def[64];
         snprintf(left, sizeof left, "--%s%s%s", flags[i].name, flags[i].arg ? "=" : "",
@@ -557,26 +580,33 @@ static int parse_value(config *c, const flag *f, const char *v, char *err, size_
     unsigned long n;
     switch (f->kind) {
     case F_DURATION:
-        if (config_parse_duration(v, &d)) return fmt_error(err, errlen, "'%.64s' is not a duration with a unit (e.g. 1s, 500ms, 2m)", v);
+        if (config_parse_duration(v, &d))
+            return fmt_error(err, errlen, "'%.64s' is not a duration with a unit (e.g. 1s, 500ms, 2m)", v);
         if (d < f->min || d > f->max) return fmt_error(err, errlen, "must be from %gms to %gs", f->min * 1000, f->max);
         *(double *)dst = d;
         return 0;
     case F_NUMBER:
-        if (parse_number(v, f->min, f->max, &d)) return fmt_error(err, errlen, "'%.64s' must be a number from %g to %g", v, f->min, f->max);
+        if (parse_number(v, f->min, f->max, &d))
+            return fmt_error(err, errlen, "'%.64s' must be a number from %g to %g", v, f->min, f->max);
         *(double *)dst = d;
         return 0;
     case F_BYTES:
-        if (config_parse_bytes(v, &d)) return fmt_error(err, errlen, "'%.64s' is not a size (e.g. 1048576, 512kb, 100mb)", v);
+        if (config_parse_bytes(v, &d))
+            return fmt_error(err, errlen, "'%.64s' is not a size (e.g. 1048576, 512kb, 100mb)", v);
         if (d < f->min || d > f->max) return fmt_error(err, errlen, "must be from %.0f to %.0f bytes", f->min, f->max);
         *(double *)dst = d;
         return 0;
     case F_COUNT:
-        if (parse_count(v, f->min, f->max, &n)) return fmt_error(err, errlen, "must be a whole number from %.0f to %.0f", f->min, f->max);
+        if (parse_count(v, f->min, f->max, &n))
+            return fmt_error(err, errlen, "must be a whole number from %.0f to %.0f", f->min, f->max);
         *(unsigned long *)dst = n;
         return 0;
     case F_ENUM:
         for (int i = 0; f->names[i]; i++)
-            if (strcmp(v, f->names[i]) == 0) { *(int *)dst = i; return 0; }
+            if (strcmp(v, f->names[i]) == 0) {
+                *(int *)dst = i;
+                return 0;
+            }
         char list[128] = "";
         for (int i = 0; f->names[i]; i++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", f->names[i]);
@@ -589,7 +619,7 @@ static int parse_value(config *c, const flag *f, const char *v, char *err, size_
         return 0;
     case F_PATH: {
         if (strlen(v) >= CONFIG_PATH_MAX) return fmt_error(err, errlen, "path too long");
-        FILE *fp = safefile_open(v, err, errlen);   /* readable now, and a regular file */
+        FILE *fp = safefile_open(v, err, errlen); /* readable now, and a regular file */
         if (!fp) return -1;
         fclose(fp);
         snprintf(dst, CONFIG_PATH_MAX, "%s", v);
@@ -613,10 +643,22 @@ static void set_defaults(config *c)
         const flag *f = &flags[i];
         void *dst = (char *)c + f->offset;
         switch (f->kind) {
-        case F_DURATION: case F_NUMBER: case F_BYTES: *(double *)dst = f->def; break;
-        case F_COUNT: *(unsigned long *)dst = (unsigned long)f->def; break;
-        case F_ENUM: *(int *)dst = (int)f->def; break;
-        case F_SWITCH: case F_CUSTOM: case F_PATH: case F_NAME: break;
+        case F_DURATION:
+        case F_NUMBER:
+        case F_BYTES:
+            *(double *)dst = f->def;
+            break;
+        case F_COUNT:
+            *(unsigned long *)dst = (unsigned long)f->def;
+            break;
+        case F_ENUM:
+            *(int *)dst = (int)f->def;
+            break;
+        case F_SWITCH:
+        case F_CUSTOM:
+        case F_PATH:
+        case F_NAME:
+            break;
         }
     }
 }
@@ -673,16 +715,20 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
         const flag *f = find_flag(name, nlen);
         if (!f) {
             if (nlen == 14 && memcmp(name, "redis.password", 14) == 0)
-                fmt_error(err, errlen, "--redis.password: not accepted on the command line; use REDIS_PASSWORD or --redis.password-file");
-            else
-                fmt_error(err, errlen, "--%.*s: unknown flag (see --help)", (int)(nlen > 64 ? 64 : nlen), name);
+                fmt_error(
+                    err, errlen,
+                    "--redis.password: not accepted on the command line; use REDIS_PASSWORD or --redis.password-file");
+            else fmt_error(err, errlen, "--%.*s: unknown flag (see --help)", (int)(nlen > 64 ? 64 : nlen), name);
             goto bad;
         }
         const char *value = "";
         if (f->arg) {
             if (eq) value = eq + 1;
             else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) value = argv[++i];
-            else { fmt_error(err, errlen, "--%s: needs a value (--%s=VALUE)", f->name, f->name); goto bad; }
+            else {
+                fmt_error(err, errlen, "--%s: needs a value (--%s=VALUE)", f->name, f->name);
+                goto bad;
+            }
         } else if (eq) {
             fmt_error(err, errlen, "--%s: takes no value", f->name);
             goto bad;
@@ -725,7 +771,8 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
      * guesses (they then change when the process restarts). */
     if (c->sampler_hash_keys && c->hash_secret_len == 0) {
         if (getrandom(c->hash_secret, 32, 0) != 32) {
-            fmt_error(err, errlen, "--sampler.hash-keys: no random key could be made; give --sampler.hash-keys-secret-file");
+            fmt_error(err, errlen,
+                      "--sampler.hash-keys: no random key could be made; give --sampler.hash-keys-secret-file");
             goto bad;
         }
         c->hash_secret_len = 32;
@@ -734,10 +781,11 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
         /* Name the flag the user gave: a warning raised past the default critical is the
          * warning's mistake (or a missing critical), not the critical's. */
         if (c->thresholds.memory_critical == DIAGNOSE_DEFAULT_MEMORY_CRITICAL)
-            fmt_error(err, errlen, "--diagnose.memory-warning: %g is above --diagnose.memory-critical (%g); give that "
-                      "too", c->thresholds.memory_warning, c->thresholds.memory_critical);
-        else
-            fmt_error(err, errlen, "--diagnose.memory-critical: must not be below --diagnose.memory-warning");
+            fmt_error(err, errlen,
+                      "--diagnose.memory-warning: %g is above --diagnose.memory-critical (%g); give that "
+                      "too",
+                      c->thresholds.memory_warning, c->thresholds.memory_critical);
+        else fmt_error(err, errlen, "--diagnose.memory-critical: must not be below --diagnose.memory-warning");
         goto bad;
     }
     if (c->n_watch_items > c->watch_max) {
@@ -756,14 +804,13 @@ int config_parse(config *c, int argc, char **argv, char *err, size_t errlen)
     }
     if (!c->tls.cert_file[0] != !c->tls.key_file[0]) {
         fmt_error(err, errlen, "--tls.%s: needs --tls.%s too", c->tls.cert_file[0] ? "cert-file" : "key-file",
-             c->tls.cert_file[0] ? "key-file" : "cert-file");
+                  c->tls.cert_file[0] ? "key-file" : "cert-file");
         goto bad;
     }
     /* auto: a single Redis watched on its own, not a targets file's fleet; the doctor shows
      * no per-command series, so it never asks */
     c->collect_commandstats = c->mode != CONFIG_MODE_DOCTOR &&
-                              (c->commandstats_mode == 1 ||
-                               (c->commandstats_mode == 0 && c->n_targets == 1 && !c->targets_file[0]));
+        (c->commandstats_mode == 1 || (c->commandstats_mode == 0 && c->n_targets == 1 && !c->targets_file[0]));
     if (c->poll_timeout > c->poll_interval * 10) {
         fmt_error(err, errlen, "--poll.timeout: must not exceed 10 x --poll.interval");
         goto bad;

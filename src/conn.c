@@ -30,19 +30,19 @@
 
 struct conn {
     struct bufferevent *bev;
-    struct event *read_ev;        /* plain sockets once up: reads without the bufferevent */
-    resp *reader;                 /* bounded RESP reader */
-    struct event *deferred_ev;    /* reports a connect error found inside conn_open */
+    struct event *read_ev;     /* plain sockets once up: reads without the bufferevent */
+    resp *reader;              /* bounded RESP reader */
+    struct event *deferred_ev; /* reports a connect error found inside conn_open */
     conn_handlers h;
     void *arg;
-    conn_tag *queue;              /* ring of the tags of the replies still to come */
+    conn_tag *queue; /* ring of the tags of the replies still to come */
     size_t q_head, q_len, q_cap;
-    bool opening;                 /* inside conn_open: events are deferred */
-    bool in_callback;             /* inside a handler: conn_free is deferred */
-    bool dead;                    /* conn_free was called inside a handler */
-    bool up;                      /* the socket connected (and the TLS handshake ended) */
-    bool tls;                     /* bev is an OpenSSL bufferevent */
-    bool got_data;                /* a byte came from the server on this connection */
+    bool opening;     /* inside conn_open: events are deferred */
+    bool in_callback; /* inside a handler: conn_free is deferred */
+    bool dead;        /* conn_free was called inside a handler */
+    bool up;          /* the socket connected (and the TLS handshake ended) */
+    bool tls;         /* bev is an OpenSSL bufferevent */
+    bool got_data;    /* a byte came from the server on this connection */
     bool has_deferred;
     conn_event deferred;
     char deferred_detail[128];
@@ -92,7 +92,8 @@ static bool emit(conn *c, conn_event ev, const char *detail)
 
 static void on_deferred(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd; (void)what;
+    (void)fd;
+    (void)what;
     conn *c = arg;
     emit(c, c->deferred, c->deferred_detail);
 }
@@ -188,7 +189,7 @@ static void read_directly(conn *c)
     evutil_socket_t fd = bufferevent_getfd(c->bev);
     if (c->tls || fd < 0) return;
     c->read_ev = event_new(bufferevent_get_base(c->bev), fd, EV_READ | EV_PERSIST, on_sock_read, c);
-    if (!c->read_ev) return;   /* the bufferevent goes on reading */
+    if (!c->read_ev) return; /* the bufferevent goes on reading */
     bufferevent_disable(c->bev, EV_READ);
     event_add(c->read_ev, NULL);
 }
@@ -245,7 +246,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) return;
-    int sock_err = EVUTIL_SOCKET_ERROR();   /* before anything else can change it */
+    int sock_err = EVUTIL_SOCKET_ERROR(); /* before anything else can change it */
     /* Over TLS a self-connection shows as a failed handshake (its ClientHello comes back
      * to it), not as a connect. */
     if (c->tls && !c->up && self_connected(bev)) {
@@ -275,8 +276,9 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
          * wants a client certificate says so after the handshake, and its alert can be
          * lost to the reset that follows it. */
         if (c->up && !c->got_data) {
-            emit(c, CONN_TLS, "the server closed the connection right after the TLS handshake, before any reply "
-                              "(does it require a client certificate? --tls.cert-file and --tls.key-file)");
+            emit(c, CONN_TLS,
+                 "the server closed the connection right after the TLS handshake, before any reply "
+                 "(does it require a client certificate? --tls.cert-file and --tls.key-file)");
             return;
         }
     }
@@ -293,8 +295,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 
 /* The bufferevent for addr: plain, or TLS with a session from tls. NULL with the reason
  * in why when the TLS session cannot be made. */
-static struct bufferevent *make_bev(conn *c, struct event_base *base, const config_target *addr,
-                                    struct tls_client *tls, char *why, size_t cap)
+static struct bufferevent *make_bev(conn *c, struct event_base *base, const config_target *addr, struct tls_client *tls,
+                                    char *why, size_t cap)
 {
     if (!addr->tls || addr->kind != CONFIG_ADDR_TCP) return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!tls) {
@@ -317,8 +319,8 @@ static struct bufferevent *make_bev(conn *c, struct event_base *base, const conf
     return bev;
 }
 
-conn *conn_open(struct event_base *base, struct evdns_base *dns, const config_target *addr,
-                struct tls_client *tls, const conn_handlers *h, void *arg)
+conn *conn_open(struct event_base *base, struct evdns_base *dns, const config_target *addr, struct tls_client *tls,
+                const conn_handlers *h, void *arg)
 {
     conn *c = xcalloc(1, sizeof *c);
     c->h = *h;
@@ -355,8 +357,7 @@ conn *conn_open(struct event_base *base, struct evdns_base *dns, const config_ta
         rc = bufferevent_socket_connect_hostname(c->bev, dns, AF_UNSPEC, addr->host, addr->port);
     }
     /* A failure may already have been reported (and deferred) through on_event. */
-    if (rc < 0 && !c->has_deferred)
-        emit(c, CONN_CONNECT_FAILED, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    if (rc < 0 && !c->has_deferred) emit(c, CONN_CONNECT_FAILED, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
     c->opening = false;
     return c;
 }
@@ -377,7 +378,7 @@ static size_t send_now(conn *c, const char *cmd, size_t len)
 void conn_send(conn *c, int argc, const char **argv, const size_t *lens, conn_tag tag)
 {
     if (c->q_len == c->q_cap) {
-        if (c->q_cap == QUEUE_MAX) abort();   /* the callers' sizes make this impossible */
+        if (c->q_cap == QUEUE_MAX) abort(); /* the callers' sizes make this impossible */
         conn_tag *grown = xcalloc(c->q_cap * 2, sizeof *grown);
         for (size_t i = 0; i < c->q_len; i++) grown[i] = c->queue[(c->q_head + i) % c->q_cap];
         free(c->queue);
@@ -390,14 +391,13 @@ void conn_send(conn *c, int argc, const char **argv, const size_t *lens, conn_ta
     if (len < 0 || !cmd) abort();
     size_t sent = send_now(c, cmd, (size_t)len);
     if (sent < (size_t)len) bufferevent_write(c->bev, cmd + sent, (size_t)len - sent);
-    explicit_bzero(cmd, (size_t)len);   /* it may hold the password */
+    explicit_bzero(cmd, (size_t)len); /* it may hold the password */
     free(cmd);
     c->queue[(c->q_head + c->q_len) % c->q_cap] = tag;
     c->q_len++;
 }
 
 void conn_allow_bytes(conn *c, size_t n) { resp_allow(c->reader, n); }
-
 
 struct evdns_base *conn_resolver_new(struct event_base *base)
 {

@@ -36,7 +36,6 @@ static void wiping_free(void *q)
     free(p);
 }
 
-
 void credmap_free(credmap *m)
 {
     for (size_t i = 0; i < m->n; i++) {
@@ -67,7 +66,8 @@ int credmap_parse(const char *text, size_t len, credmap *m, char *err, size_t er
     const char *key;
     json_t *value;
     size_t k = 0;
-    json_object_foreach(root, key, value) {
+    json_object_foreach(root, key, value)
+    {
         k++;
         credmap_entry *e = &m->e[m->n];
         char why[200];

@@ -20,9 +20,9 @@
 
 struct creds {
     const config *cfg;
-    char *password;              /* owned: the one password; NULL = none */
-    credmap map;                 /* owned */
-    double last_auth_reload;     /* monotonic */
+    char *password;          /* owned: the one password; NULL = none */
+    credmap map;             /* owned */
+    double last_auth_reload; /* monotonic */
 };
 
 static void wipe_free(char *s)

@@ -52,10 +52,7 @@ static double value_or_nan(const info_sample *s, info_num f)
 }
 
 /* A counter went down: only a reset (RESETSTAT, restart, failover) does that. */
-static bool went_down(double before, double now)
-{
-    return !isnan(before) && !isnan(now) && now < before;
-}
+static bool went_down(double before, double now) { return !isnan(before) && !isnan(now) && now < before; }
 
 bool derive_push(derive_history *h, const info_sample *s, double now)
 {
@@ -78,7 +75,7 @@ bool derive_push(derive_history *h, const info_sample *s, double now)
         if (went_down(h->last.evicted, p.evicted) || went_down(h->last.expired, p.expired) ||
             went_down(h->last.oom, p.oom))
             reset = true;
-        if (now <= h->last.t) reset = true;  /* the caller's clock must move forward */
+        if (now <= h->last.t) reset = true; /* the caller's clock must move forward */
     }
     if (reset) {
         ring_clear(&h->rate);
@@ -122,10 +119,17 @@ static bool trend_slope(const derive_history *h, double now_t, double *slope)
     for (size_t i = 0; i < h->trend.count; i++) {
         const derive_trend_point *p = &h->trend_pts[ring_slot(&h->trend, i)];
         if (isnan(p->used) || p->t < now_t - window) continue;
-        if (n == 0) { t0 = p->t; tmin = p->t; }
+        if (n == 0) {
+            t0 = p->t;
+            tmin = p->t;
+        }
         tmax = p->t;
-        double t = p->t - t0;  /* centred near 0 for precision */
-        n++; st += t; su += p->used; stt += t * t; stu += t * p->used;
+        double t = p->t - t0; /* centred near 0 for precision */
+        n++;
+        st += t;
+        su += p->used;
+        stt += t * t;
+        stu += t * p->used;
     }
     /* At least five points over a third of the window, or the forecast is noise. */
     if (n < 5 || tmax - tmin < window / 3) return false;
@@ -146,7 +150,7 @@ static bool grew_recently(const derive_history *h, double max)
         const derive_trend_point *p = &h->trend_pts[ring_slot(&h->trend, i)];
         if (isnan(p->used) || p->t < now_t - RECENT_SECONDS) continue;
         /* the oldest point inside the window; it must span most of it */
-        if (now_t - p->t < RECENT_SECONDS * 0.5) return true;   /* too young to tell: trust the fit */
+        if (now_t - p->t < RECENT_SECONDS * 0.5) return true; /* too young to tell: trust the fit */
         return h->last_used - p->used > max / 10000.0;
     }
     return true;
@@ -164,13 +168,18 @@ derive_policy derive_policy_of(const char *policy)
 bool derive_db_evictable(derive_policy p, const info_db *db, double *out)
 {
     switch (p) {
-    case DERIVE_POLICY_NOEVICTION: *out = 0; return true;
-    case DERIVE_POLICY_ALLKEYS: *out = db->keys; return true;
+    case DERIVE_POLICY_NOEVICTION:
+        *out = 0;
+        return true;
+    case DERIVE_POLICY_ALLKEYS:
+        *out = db->keys;
+        return true;
     case DERIVE_POLICY_VOLATILE:
         if (!db->has_expires) return false;
         *out = db->expires;
         return true;
-    case DERIVE_POLICY_UNKNOWN: break;
+    case DERIVE_POLICY_UNKNOWN:
+        break;
     }
     return false;
 }

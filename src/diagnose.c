@@ -48,26 +48,26 @@ diagnose_thresholds diagnose_default_thresholds(void)
 
 /* The fixed thresholds, each named once (the others are flags: diagnose_thresholds). */
 #define MIB (1024.0 * 1024)
-#define HOLDER_SHARE 0.25          /* a holder owns the advice from this share of used memory ... */
-#define HOLDER_MIN_BYTES MIB       /* ... and this many bytes */
-#define NOT_DATA_DATA_SHARE 0.25   /* memory_not_data: the data at most this share of used memory */
-#define CALM_SHARE 0.5             /* without pressure a holder is a finding from this share ... */
+#define HOLDER_SHARE 0.25           /* a holder owns the advice from this share of used memory ... */
+#define HOLDER_MIN_BYTES MIB        /* ... and this many bytes */
+#define NOT_DATA_DATA_SHARE 0.25    /* memory_not_data: the data at most this share of used memory */
+#define CALM_SHARE 0.5              /* without pressure a holder is a finding from this share ... */
 #define CALM_MIN_BYTES (1024 * MIB) /* ... and this many bytes */
-#define ENGINE_RSS_SHARE 0.5       /* script engines that hold this share of RSS ... */
+#define ENGINE_RSS_SHARE 0.5        /* script engines that hold this share of RSS ... */
 #define ENGINE_MIN_BYTES (32 * MIB) /* ... and this many bytes are a finding without pressure */
-#define BIG_INPUT_BYTES MIB        /* a query buffer this large is a command still arriving */
-#define LONG_OUTPUT_ENTRIES 10000  /* an output list this long (16 KiB blocks on 3.2+) is a client not reading */
-#define PEAK_SHARE 0.5             /* RSS beyond used memory is kept after a peak when peak - used covers this share */
-#define KEPT_HOST_SHARE 0.5        /* kept memory matters (warning) once RSS is this share of the host */
-#define GROWTH_HEADROOM 1.5        /* a higher limit leaves room for 50 % more than today */
-#define FORK_HOST_SHARE 0.9        /* the limit plus a fork's copy above this share of the host */
+#define BIG_INPUT_BYTES MIB         /* a query buffer this large is a command still arriving */
+#define LONG_OUTPUT_ENTRIES 10000   /* an output list this long (16 KiB blocks on 3.2+) is a client not reading */
+#define PEAK_SHARE 0.5              /* RSS beyond used memory is kept after a peak when peak - used covers this share */
+#define KEPT_HOST_SHARE 0.5         /* kept memory matters (warning) once RSS is this share of the host */
+#define GROWTH_HEADROOM 1.5         /* a higher limit leaves room for 50 % more than today */
+#define FORK_HOST_SHARE 0.9         /* the limit plus a fork's copy above this share of the host */
 
 /* What holds memory that evicting keys cannot free. */
 typedef struct holder {
     diagnose_id id;
-    const char *words;   /* with its verb: "client buffers hold", "the script cache holds" */
+    const char *words; /* with its verb: "client buffers hold", "the script cache holds" */
     double bytes;
-    bool estimated;   /* bytes from what the version reports instead of a byte count */
+    bool estimated; /* bytes from what the version reports instead of a byte count */
 } holder;
 
 typedef struct ctx {
@@ -76,19 +76,19 @@ typedef struct ctx {
     const info_sample *s;
     const derived *d;
     const memmodel *m;
-    bool replica;         /* a replica that ignores its limit */
+    bool replica; /* a replica that ignores its limit */
     double used, max, ratio;
     bool at_limit, oom_now, oom_inferred, has_oom_count, pressure;
     double oom_count;
     diagnose_severity pressure_sev;
     holder holders[6];
     size_t n_holders;
-    const holder *hold;   /* owns the advice under pressure; NULL when none does */
+    const holder *hold; /* owns the advice under pressure; NULL when none does */
     char used_h[32], max_h[32], hold_h[32];
 } ctx;
 
 typedef struct verdict {
-    diagnose_severity severity;   /* DIAGNOSE_OK: the row is not active */
+    diagnose_severity severity; /* DIAGNOSE_OK: the row is not active */
     int cause;
 } verdict;
 
@@ -127,7 +127,7 @@ static bool has(const ctx *c, memmodel_cmd cmd) { return memmodel_has(c->m, cmd)
 static const char *persist(const ctx *c)
 {
     return has(c, MEMMODEL_CMD_CONFIG_REWRITE) ? "then `CONFIG REWRITE` to keep it"
-                                              : "then the same line in redis.conf to keep it";
+                                               : "then the same line in redis.conf to keep it";
 }
 
 /* A new limit as a fix prints it: the command, and how it outlives a restart. Every fix
@@ -243,8 +243,10 @@ static void say_what_grows(const ctx *c, char *dst, size_t cap)
     }
     if (c->d->has_time_to_full && data_growth < c->d->growth_rate * 3600 / 2) {
         fmt_bytes(c->d->growth_rate * 3600, grew, sizeof grew);
-        add_say(dst, cap, "; the keys explain under half of used_memory's growth (%s an hour): the rest is "
-                "outside the data (client buffers, replication backlog, scripts)", grew);
+        add_say(dst, cap,
+                "; the keys explain under half of used_memory's growth (%s an hour): the rest is "
+                "outside the data (client buffers, replication backlog, scripts)",
+                grew);
     }
 }
 
@@ -297,7 +299,8 @@ static void client_holders(ctx *c)
     if (memmodel_unexplained(m, &unexplained)) estimate = unexplained;
     else estimate = c->max > 0 && c->used > c->max ? c->used - c->max : 0;
     if (m->has_biggest_input && m->biggest_input >= BIG_INPUT_BYTES)
-        add_holder(c, DIAGNOSE_CLIENT_QUERY_BUFFERS, "client query buffers hold", fmax(estimate, m->biggest_input), true);
+        add_holder(c, DIAGNOSE_CLIENT_QUERY_BUFFERS, "client query buffers hold", fmax(estimate, m->biggest_input),
+                   true);
     else if (m->has_longest_output && m->longest_output >= LONG_OUTPUT_ENTRIES)
         add_holder(c, DIAGNOSE_CLIENT_OUTPUT_BUFFERS, "client output buffers hold", estimate, true);
 }
@@ -307,14 +310,15 @@ static void find_holders(ctx *c)
     const memmodel *m = c->m;
     double v;
     client_holders(c);
-    if (memmodel_used(m, MEMMODEL_CLUSTER_LINKS, &v)) add_holder(c, DIAGNOSE_CLUSTER_LINKS, "cluster bus links hold", v, false);
+    if (memmodel_used(m, MEMMODEL_CLUSTER_LINKS, &v))
+        add_holder(c, DIAGNOSE_CLUSTER_LINKS, "cluster bus links hold", v, false);
     if (memmodel_used(m, MEMMODEL_REPLICATION, &v))
         add_holder(c, DIAGNOSE_REPLICATION_BACKLOG, "the replication backlog and replica buffers hold", v, false);
-    if (memmodel_used(m, MEMMODEL_SCRIPTS, &v)) add_holder(c, DIAGNOSE_SCRIPT_CACHE, "the script cache holds", v, false);
+    if (memmodel_used(m, MEMMODEL_SCRIPTS, &v))
+        add_holder(c, DIAGNOSE_SCRIPT_CACHE, "the script cache holds", v, false);
     /* Last, so that a named holder of the same size wins. */
     double data;
-    if (memmodel_unexplained(m, &v) && memmodel_used(m, MEMMODEL_DATA, &data) &&
-        data <= NOT_DATA_DATA_SHARE * c->used)
+    if (memmodel_unexplained(m, &v) && memmodel_used(m, MEMMODEL_DATA, &data) && data <= NOT_DATA_DATA_SHARE * c->used)
         add_holder(c, DIAGNOSE_MEMORY_NOT_DATA, "overhead that is not data holds", v, false);
     for (size_t i = 0; i < c->n_holders; i++) {
         const holder *h = &c->holders[i];
@@ -358,9 +362,10 @@ static void build_ctx(ctx *c, const diagnose_input *in, const diagnose_threshold
 /* The fix of a limit finding when a holder owns the memory. */
 static void say_holder_first(const ctx *c, char *fix, size_t cap, const char *lead)
 {
-    say(fix, cap, "%s%s %s%s, which no eviction frees: free that first (see %s). Evicting, deleting or a higher "
-        "limit would not stop it growing.", lead, c->hold->words, c->hold->estimated ? "about " : "", c->hold_h,
-        diagnose_id_name(c->hold->id));
+    say(fix, cap,
+        "%s%s %s%s, which no eviction frees: free that first (see %s). Evicting, deleting or a higher "
+        "limit would not stop it growing.",
+        lead, c->hold->words, c->hold->estimated ? "about " : "", c->hold_h, diagnose_id_name(c->hold->id));
 }
 
 /* ---- the rows: what holds memory that eviction cannot free ---- */
@@ -387,9 +392,11 @@ static verdict decide_backlog(const ctx *c) { return decide_holder(c, DIAGNOSE_R
 /* How to find and disconnect the client, in this version's words. */
 static void say_find_client(const ctx *c, char *fix, size_t cap, const char *column)
 {
-    add_say(fix, cap, "Find the client: `CLIENT LIST`%s (%s is its buffer; tot-mem, where shown, all it holds). "
-            "Disconnect it: %s. ", has(c, MEMMODEL_CMD_CLIENT_LIST_TYPE) ? " (or `CLIENT LIST TYPE normal`)" : "",
-            column, has(c, MEMMODEL_CMD_CLIENT_KILL_ID) ? "`CLIENT KILL ID <id>`" : "`CLIENT KILL <addr:port>`");
+    add_say(fix, cap,
+            "Find the client: `CLIENT LIST`%s (%s is its buffer; tot-mem, where shown, all it holds). "
+            "Disconnect it: %s. ",
+            has(c, MEMMODEL_CMD_CLIENT_LIST_TYPE) ? " (or `CLIENT LIST TYPE normal`)" : "", column,
+            has(c, MEMMODEL_CMD_CLIENT_KILL_ID) ? "`CLIENT KILL ID <id>`" : "`CLIENT KILL <addr:port>`");
 }
 
 /* The client CLIENT LIST showed holding the most (the target asks while a client buffer
@@ -413,9 +420,11 @@ static bool say_culprit(const ctx *c, diagnose_text *t, bool output)
         fmt_bytes(k->tot_mem, tot, sizeof tot);
         snprintf(all, sizeof all, ", %s in all", tot);
     }
-    add_say(t->fix, sizeof t->fix, "The client holding the most is id %llu (addr %s%s%s, last command %s, %s of %s%s): "
-            "disconnect it with `%s`. ", k->id, k->addr, k->name[0] ? ", name " : "", k->name,
-            k->cmd[0] ? k->cmd : "unknown", held, output ? "omem" : "qbuf", all, kill);
+    add_say(t->fix, sizeof t->fix,
+            "The client holding the most is id %llu (addr %s%s%s, last command %s, %s of %s%s): "
+            "disconnect it with `%s`. ",
+            k->id, k->addr, k->name[0] ? ", name " : "", k->name, k->cmd[0] ? k->cmd : "unknown", held,
+            output ? "omem" : "qbuf", all, kill);
     for (size_t i = 1; i < n; i++) {
         fmt_bytes(list[i].bytes, held, sizeof held);
         add_say(t->fix, sizeof t->fix, "%s id %llu (%s)%s", i == 1 ? "Next:" : ",", list[i].id, held,
@@ -433,20 +442,25 @@ static void explain_query(const ctx *c, const diagnose_finding *f, diagnose_text
     fmt_bytes(m->has_recent_input ? m->recent_input : m->biggest_input, big, sizeof big);
     fmt_bytes(h ? h->bytes : 0, held, sizeof held);
     if (h && !h->estimated)
-        say(t->summary, sizeof t->summary, "client query buffers (mem_clients_normal) hold %s of used_memory %s (%.0f %%); "
-            "the largest query buffer lately is %s (client_recent_max_input_buffer)", held, c->used_h,
-            100.0 * h->bytes / fmax(c->used, 1), big);
+        say(t->summary, sizeof t->summary,
+            "client query buffers (mem_clients_normal) hold %s of used_memory %s (%.0f %%); "
+            "the largest query buffer lately is %s (client_recent_max_input_buffer)",
+            held, c->used_h, 100.0 * h->bytes / fmax(c->used, 1), big);
     else
-        say(t->summary, sizeof t->summary, "client_biggest_input_buf is %s: a client is sending a command that has not "
+        say(t->summary, sizeof t->summary,
+            "client_biggest_input_buf is %s: a client is sending a command that has not "
             "arrived whole (or faster than Redis reads); used_memory %s is %.0f %% of maxmemory %s, about %s of it not "
-            "data (this version has no byte count for client buffers)", big, c->used_h, c->ratio * 100, c->max_h, held);
+            "data (this version has no byte count for client buffers)",
+            big, c->used_h, c->ratio * 100, c->max_h, held);
     t->fix[0] = '\0';
     if (!say_culprit(c, t, false)) say_find_client(c, t->fix, sizeof t->fix, "qbuf");
     if (has(c, MEMMODEL_CMD_QUERY_BUFFER_LIMIT))
         add_say(t->fix, sizeof t->fix, "Cap one client's query buffer: `CONFIG SET client-query-buffer-limit 64mb`%s. ",
-                has(c, MEMMODEL_CMD_MAXMEMORY_CLIENTS) ? "; all clients together: `CONFIG SET maxmemory-clients 10%`" : "");
+                has(c, MEMMODEL_CMD_MAXMEMORY_CLIENTS) ? "; all clients together: `CONFIG SET maxmemory-clients 10%`"
+                                                       : "");
     else
-        add_say(t->fix, sizeof t->fix, "This version caps a query buffer only at its fixed 1 GB (a setting for it comes "
+        add_say(t->fix, sizeof t->fix,
+                "This version caps a query buffer only at its fixed 1 GB (a setting for it comes "
                 "with 4.0): fix the client that sends it. ");
     add_say(t->fix, sizeof t->fix, "Evicting keys or raising the limit frees none of this.");
 }
@@ -460,18 +474,24 @@ static void explain_output(const ctx *c, const diagnose_finding *f, diagnose_tex
     fmt_bytes(h ? h->bytes : 0, held, sizeof held);
     fmt_bytes(m->recent_output, big, sizeof big);
     if (h && !h->estimated)
-        say(t->summary, sizeof t->summary, "client buffers (mem_clients_normal) hold %s of used_memory %s (%.0f %%)%s%s",
-            held, c->used_h, 100.0 * h->bytes / fmax(c->used, 1),
-            m->has_recent_output ? "; the largest output buffer lately is " : "", m->has_recent_output ? big : "");
+        say(t->summary, sizeof t->summary,
+            "client buffers (mem_clients_normal) hold %s of used_memory %s (%.0f %%)%s%s", held, c->used_h,
+            100.0 * h->bytes / fmax(c->used, 1), m->has_recent_output ? "; the largest output buffer lately is " : "",
+            m->has_recent_output ? big : "");
     else
-        say(t->summary, sizeof t->summary, "client_longest_output_list is %.0f entries: a client (a subscriber, a MONITOR) "
+        say(t->summary, sizeof t->summary,
+            "client_longest_output_list is %.0f entries: a client (a subscriber, a MONITOR) "
             "does not read its replies; about %s of used_memory %s is not data (this version has no byte count for "
-            "client buffers)", m->longest_output, held, c->used_h);
+            "client buffers)",
+            m->longest_output, held, c->used_h);
     t->fix[0] = '\0';
-    if (!say_culprit(c, t, true)) say_find_client(c, t->fix, sizeof t->fix, "omem; sub or psub above 0 is a subscriber");
+    if (!say_culprit(c, t, true))
+        say_find_client(c, t->fix, sizeof t->fix, "omem; sub or psub above 0 is a subscriber");
     if (has(c, MEMMODEL_CMD_OUTPUT_BUFFER_LIMIT))
-        add_say(t->fix, sizeof t->fix, "Then cap what one slow client may hold: `CONFIG SET client-output-buffer-limit "
-                "\"pubsub 8mb 2mb 60\"`%s. ", has(c, MEMMODEL_CMD_MAXMEMORY_CLIENTS) ? "; and `CONFIG SET maxmemory-clients 10%`" : "");
+        add_say(t->fix, sizeof t->fix,
+                "Then cap what one slow client may hold: `CONFIG SET client-output-buffer-limit "
+                "\"pubsub 8mb 2mb 60\"`%s. ",
+                has(c, MEMMODEL_CMD_MAXMEMORY_CLIENTS) ? "; and `CONFIG SET maxmemory-clients 10%`" : "");
     add_say(t->fix, sizeof t->fix, "Changing the eviction policy frees none of this.");
 }
 
@@ -481,9 +501,10 @@ static void explain_links(const ctx *c, const diagnose_finding *f, diagnose_text
     const holder *h = holder_of(c, DIAGNOSE_CLUSTER_LINKS);
     char held[32];
     fmt_bytes(h ? h->bytes : 0, held, sizeof held);
-    say(t->summary, sizeof t->summary, "Cluster bus links (mem_cluster_links) hold %s of used_memory %s (%.0f %%)", held,
-        c->used_h, 100.0 * (h ? h->bytes : 0) / fmax(c->used, 1));
-    say(t->fix, sizeof t->fix, "`CLUSTER LINKS` shows each link's send-buffer-allocated. Cap it: `CONFIG SET "
+    say(t->summary, sizeof t->summary, "Cluster bus links (mem_cluster_links) hold %s of used_memory %s (%.0f %%)",
+        held, c->used_h, 100.0 * (h ? h->bytes : 0) / fmax(c->used, 1));
+    say(t->fix, sizeof t->fix,
+        "`CLUSTER LINKS` shows each link's send-buffer-allocated. Cap it: `CONFIG SET "
         "cluster-link-sendbuf-limit 67108864` (a link past it is freed and reconnects), then `CONFIG REWRITE`. If "
         "PUBLISH is the load, sharded Pub/Sub (SSUBSCRIBE/SPUBLISH) sends each message within one shard instead of to "
         "every node. Evicting keys frees none of this.");
@@ -500,15 +521,21 @@ static void explain_backlog(const ctx *c, const diagnose_finding *f, diagnose_te
     fmt_bytes(bufs, bufs_h, sizeof bufs_h);
     /* A backlog a quarter of today's, at least 1 MiB and at most a tenth of the limit. */
     snprintf(want_h, sizeof want_h, "%.0fmb", fmax(1, floor(fmin(backlog / 4, c->max / 10) / MIB)));
-    say(t->summary, sizeof t->summary, "the replication backlog holds %s and replica output buffers %s: %.0f %% of "
-        "used_memory %s", backlog_h, bufs_h, 100.0 * (backlog + bufs) / fmax(c->used, 1), c->used_h);
+    say(t->summary, sizeof t->summary,
+        "the replication backlog holds %s and replica output buffers %s: %.0f %% of "
+        "used_memory %s",
+        backlog_h, bufs_h, 100.0 * (backlog + bufs) / fmax(c->used, 1), c->used_h);
     if (backlog >= bufs)
-        say(t->fix, sizeof t->fix, "Shrink the backlog: `CONFIG SET repl-backlog-size %s` (%s). Replicas stay in sync; "
+        say(t->fix, sizeof t->fix,
+            "Shrink the backlog: `CONFIG SET repl-backlog-size %s` (%s). Replicas stay in sync; "
             "one cut off for longer than the smaller backlog covers needs a full resync. Evicting keys frees none of "
-            "this.", want_h, persist(c));
+            "this.",
+            want_h, persist(c));
     else
-        say(t->fix, sizeof t->fix, "A replica is not keeping up: `INFO replication` (its offset lag) and `CLIENT LIST%s` "
-            "(omem). Cap what it may hold: `CONFIG SET client-output-buffer-limit \"%s 256mb 64mb 60\"`; a replica past "
+        say(t->fix, sizeof t->fix,
+            "A replica is not keeping up: `INFO replication` (its offset lag) and `CLIENT LIST%s` "
+            "(omem). Cap what it may hold: `CONFIG SET client-output-buffer-limit \"%s 256mb 64mb 60\"`; a replica "
+            "past "
             "it is disconnected and resyncs. Evicting keys frees none of this.",
             has(c, MEMMODEL_CMD_CLIENT_LIST_TYPE) ? " TYPE replica" : "", c->m->version >= 500 ? "replica" : "slave");
 }
@@ -541,14 +568,19 @@ static void explain_scripts(const ctx *c, const diagnose_finding *f, diagnose_te
     fmt_bytes(c->m->rss, rss_h, sizeof rss_h);
     if (has_n) snprintf(n_h, sizeof n_h, " in %.0f cached scripts", n_scripts);
     if (f->cause == SCRIPT_CAUSE_ENGINE)
-        say(t->summary, sizeof t->summary, "the Lua engine holds %s of RSS %s%s (%s: outside used_memory %s, so it is "
-            "not fragmentation)", engines_h, rss_h, n_h, c->m->version >= 700 ? "used_memory_vm_eval" : "used_memory_lua",
-            c->used_h);
+        say(t->summary, sizeof t->summary,
+            "the Lua engine holds %s of RSS %s%s (%s: outside used_memory %s, so it is "
+            "not fragmentation)",
+            engines_h, rss_h, n_h, c->m->version >= 700 ? "used_memory_vm_eval" : "used_memory_lua", c->used_h);
     else
-        say(t->summary, sizeof t->summary, "the script cache holds %s%s (%.0f %% of used_memory %s); the Lua engine holds "
-            "%s more outside it", cache_h, n_h, 100.0 * cache / fmax(c->used, 1), c->used_h, engines_h);
-    say(t->fix, sizeof t->fix, "`SCRIPT FLUSH` empties the cache and the engine (no key is touched; clients that use "
-        "EVALSHA reload their scripts on NOSCRIPT). Then find the code that builds script text per call and pass values "
+        say(t->summary, sizeof t->summary,
+            "the script cache holds %s%s (%.0f %% of used_memory %s); the Lua engine holds "
+            "%s more outside it",
+            cache_h, n_h, 100.0 * cache / fmax(c->used, 1), c->used_h, engines_h);
+    say(t->fix, sizeof t->fix,
+        "`SCRIPT FLUSH` empties the cache and the engine (no key is touched; clients that use "
+        "EVALSHA reload their scripts on NOSCRIPT). Then find the code that builds script text per call and pass "
+        "values "
         "as KEYS and ARGV, so one script serves every call%s.",
         has(c, MEMMODEL_CMD_FUNCTION_LOAD) ? " (or load it once with `FUNCTION LOAD`)" : "");
 }
@@ -575,7 +607,8 @@ static void explain_not_data(const ctx *c, const diagnose_finding *f, diagnose_t
     fmt_bytes(h ? h->bytes : 0, held, sizeof held);
     fmt_bytes(data, data_h, sizeof data_h);
     /* the parts this INFO does not report: where the memory may be */
-    static const memmodel_part parts[] = {MEMMODEL_CLIENTS, MEMMODEL_REPLICATION, MEMMODEL_SCRIPTS, MEMMODEL_CLUSTER_LINKS};
+    static const memmodel_part parts[] = {MEMMODEL_CLIENTS, MEMMODEL_REPLICATION, MEMMODEL_SCRIPTS,
+                                          MEMMODEL_CLUSTER_LINKS};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         double v;
         if (parts[i] == MEMMODEL_CLUSTER_LINKS && c->m->version < 700) continue;
@@ -585,10 +618,12 @@ static void explain_not_data(const ctx *c, const diagnose_finding *f, diagnose_t
     say(t->summary, sizeof t->summary, "%s of used_memory %s is not data (the dataset is %s, %.0f %%)%s%s%s", held,
         c->used_h, data_h, 100.0 * data / fmax(c->used, 1), unknown[0] ? "; not reported here: " : "", unknown,
         unknown[0] ? "" : "; no reported part explains it");
-    say(t->fix, sizeof t->fix, "Find what holds it: `INFO clients` (client_biggest_input_buf, client_longest_output_list) "
+    say(t->fix, sizeof t->fix,
+        "Find what holds it: `INFO clients` (client_biggest_input_buf, client_longest_output_list) "
         "and `CLIENT LIST` (qbuf, omem of each client); `INFO replication` (repl_backlog_size); %s Then free that "
         "(disconnect the client, shrink the backlog, `SCRIPT FLUSH`). Evicting keys, TTLs or a higher limit free none "
-        "of it.", has(c, MEMMODEL_CMD_MEMORY_USAGE) ? "`MEMORY STATS` for every part." : "`INFO memory` again over time.");
+        "of it.",
+        has(c, MEMMODEL_CMD_MEMORY_USAGE) ? "`MEMORY STATS` for every part." : "`INFO memory` again over time.");
 }
 
 /* ---- the rows: the limit and what happens at it ---- */
@@ -605,8 +640,8 @@ static verdict decide_near_limit(const ctx *c)
 {
     bool soon_full = c->d->has_time_to_full && c->d->time_to_full < 3600;
     if (!c->d->has_used_ratio || (c->ratio < c->th->memory_warning && !soon_full)) return none;
-    return (verdict){c->ratio >= c->th->memory_critical && !is_cache(c) && !c->replica ? DIAGNOSE_CRITICAL
-                                                                                       : DIAGNOSE_WARNING, 0};
+    return (verdict){
+        c->ratio >= c->th->memory_critical && !is_cache(c) && !c->replica ? DIAGNOSE_CRITICAL : DIAGNOSE_WARNING, 0};
 }
 
 /* The fix when neither a holder nor the policy is the answer: a higher limit where the
@@ -615,13 +650,16 @@ static void say_more_room(const ctx *c, char *fix, size_t cap)
 {
     char want[32], cmd[128];
     if (higher_limit(c, want, sizeof want))
-        say(fix, cap, "If the host has the RAM: %s. Otherwise free memory: give keys a TTL (`EXPIRE key seconds`) or "
-            "delete what is not needed (`%s key`).", set_limit(c, want, cmd, sizeof cmd), delete_cmd(c));
+        say(fix, cap,
+            "If the host has the RAM: %s. Otherwise free memory: give keys a TTL (`EXPIRE key seconds`) or "
+            "delete what is not needed (`%s key`).",
+            set_limit(c, want, cmd, sizeof cmd), delete_cmd(c));
     else
-        say(fix, cap, "A higher limit does not fit this host's RAM (%s, with RSS at %.2f x used memory and room for a "
+        say(fix, cap,
+            "A higher limit does not fit this host's RAM (%s, with RSS at %.2f x used memory and room for a "
             "fork): free memory instead (give keys a TTL: `EXPIRE key seconds`; delete what is not needed: `%s key`), "
-            "move part of the data to another instance, or add RAM.", want,
-            c->m->has_rss && c->used > 0 ? c->m->rss / c->used : 1.0, delete_cmd(c));
+            "move part of the data to another instance, or add RAM.",
+            want, c->m->has_rss && c->used > 0 ? c->m->rss / c->used : 1.0, delete_cmd(c));
 }
 
 /* ---- a watched key that only grows ---- */
@@ -661,53 +699,62 @@ static void explain_growing(const ctx *c, const diagnose_finding *f, diagnose_te
     if (!w) return;
     char mem[32] = "?";
     if (w->has_memory) fmt_bytes(w->memory, mem, sizeof mem);
-    say(t->summary, sizeof t->summary, "watched %s db%d \"%s\" grew from %.0f to %.0f entries over the last %.0f min, "
-        "at every check (%s now); used_memory is %.1f %% of maxmemory %s", w->type, w->db, w->name, w->grew_from,
-        w->size, w->window / 60, mem, c->ratio * 100, c->max_h);
+    say(t->summary, sizeof t->summary,
+        "watched %s db%d \"%s\" grew from %.0f to %.0f entries over the last %.0f min, "
+        "at every check (%s now); used_memory is %.1f %% of maxmemory %s",
+        w->type, w->db, w->name, w->grew_from, w->size, w->window / 60, mem, c->ratio * 100, c->max_h);
     const char *key = typable(w->name) ? w->name : "<key>";
     double keep = fmax(1, floor(w->grew_from));
     if (strcmp(w->type, "stream") == 0)
-        say(t->fix, sizeof t->fix, "A stream written without a cap keeps every entry. If old entries may go: `XTRIM %s "
+        say(t->fix, sizeof t->fix,
+            "A stream written without a cap keeps every entry. If old entries may go: `XTRIM %s "
             "MAXLEN ~ %.0f` keeps the newest %.0f (its length %.0f min ago) and frees the rest; then cap it where it "
             "is written: `XADD %s MAXLEN ~ %.0f * field value`. If every entry must stay, its readers are behind: "
-            "start or scale them (`XINFO GROUPS %s` shows each group's lag).", key, keep, keep, w->window / 60, key,
-            keep, key);
+            "start or scale them (`XINFO GROUPS %s` shows each group's lag).",
+            key, keep, keep, w->window / 60, key, keep, key);
     else if (strcmp(w->type, "list") == 0)
-        say(t->fix, sizeof t->fix, "A queue that is written faster than it is consumed: start or scale its consumers "
+        say(t->fix, sizeof t->fix,
+            "A queue that is written faster than it is consumed: start or scale its consumers "
             "(the clients that LPOP/RPOP/BLMOVE `%s`; `CLIENT LIST` shows who runs which command). If its entries may "
-            "be dropped, cap it where it is written (`LTRIM` after each push).", key);
+            "be dropped, cap it where it is written (`LTRIM` after each push).",
+            key);
     else
-        say(t->fix, sizeof t->fix, "Find what writes `%s` and why nothing removes from it (`MEMORY USAGE %s` shows its "
-            "size); cap or expire it where it is written (`EXPIRE %s seconds`).", key, key, key);
+        say(t->fix, sizeof t->fix,
+            "Find what writes `%s` and why nothing removes from it (`MEMORY USAGE %s` shows its "
+            "size); cap or expire it where it is written (`EXPIRE %s seconds`).",
+            key, key, key);
 }
 
 static void explain_near_limit(const ctx *c, const diagnose_finding *f, diagnose_text *t)
 {
     (void)f;
     const derived *d = c->d;
-    say(t->summary, sizeof t->summary, "used_memory %s is %.1f %% of maxmemory %s%s%s", c->used_h, c->ratio * 100, c->max_h,
-        c->ratio > 1 ? ": past the limit, not near it" : "",
+    say(t->summary, sizeof t->summary, "used_memory %s is %.1f %% of maxmemory %s%s%s", c->used_h, c->ratio * 100,
+        c->max_h, c->ratio > 1 ? ": past the limit, not near it" : "",
         c->m->max_from == MEMMODEL_FROM_CONFIG ? " (maxmemory from the pasted CONFIG GET: this INFO has none)" : "");
     if (d->has_time_to_full)
         add_say(t->summary, sizeof t->summary, "; at the recent growth it is full in %.0f min", d->time_to_full / 60);
     say_what_grows(c, t->summary, sizeof t->summary);
     say_what_expires(c, t->summary, sizeof t->summary);
     if (c->replica)
-        add_say(t->summary, sizeof t->summary, "; this replica ignores maxmemory (replica-ignore-maxmemory yes) until it "
+        add_say(t->summary, sizeof t->summary,
+                "; this replica ignores maxmemory (replica-ignore-maxmemory yes) until it "
                 "is promoted");
     char want[32], cmd[128];
     bool fits = higher_limit(c, want, sizeof want);
     set_limit(c, fits ? want : "<the primary's>", cmd, sizeof cmd);
     if (c->replica)
-        say(t->fix, sizeof t->fix, "Nothing is evicted or rejected here now: the primary decides. But once promoted this "
+        say(t->fix, sizeof t->fix,
+            "Nothing is evicted or rejected here now: the primary decides. But once promoted this "
             "replica enforces its own limit at once. Give it at least the primary's maxmemory%s%s%s: %s.",
             fits ? " (and no less than " : "", fits ? want : "", fits ? ")" : "", cmd);
-    else if (c->hold)
-        say_holder_first(c, t->fix, sizeof t->fix, "Of it, ");
+    else if (c->hold) say_holder_first(c, t->fix, sizeof t->fix, "Of it, ");
     else if (is_cache(c))
-        say(t->fix, sizeof t->fix, "%s evicts at the limit by design: nothing to fix while evictions do not cost hits "
-            "(compare redis_evicted_keys_per_second with the keyspace hit ratio).%s%s%s", c->m->policy ? c->m->policy
-            : "allkeys-*", fits ? " If they do and the host has the RAM: " : " A higher limit would not fit this host's RAM.",
+        say(t->fix, sizeof t->fix,
+            "%s evicts at the limit by design: nothing to fix while evictions do not cost hits "
+            "(compare redis_evicted_keys_per_second with the keyspace hit ratio).%s%s%s",
+            c->m->policy ? c->m->policy : "allkeys-*",
+            fits ? " If they do and the host has the RAM: " : " A higher limit would not fit this host's RAM.",
             fits ? cmd : "", fits ? "." : "");
     else {
         say_more_room(c, t->fix, sizeof t->fix);
@@ -715,8 +762,10 @@ static void explain_near_limit(const ctx *c, const diagnose_finding *f, diagnose
         double data = 0;
         if (!memmodel_used(c->m, MEMMODEL_DATA, &data) || data <= 0) data = fmax(c->used, 1);
         if (ns)
-            add_say(t->fix, sizeof t->fix, " The largest namespace is %s:* (%.0f %% of the data, %.0f %% of its keys "
-                    "with a TTL).", ns->name, fmin(100, 100 * ns->bytes / data), 100 * ns->ttl_ratio);
+            add_say(t->fix, sizeof t->fix,
+                    " The largest namespace is %s:* (%.0f %% of the data, %.0f %% of its keys "
+                    "with a TTL).",
+                    ns->name, fmin(100, 100 * ns->bytes / data), 100 * ns->ttl_ratio);
     }
 }
 
@@ -735,16 +784,22 @@ static void explain_noeviction(const ctx *c, const diagnose_finding *f, diagnose
         c->m->policy_from == MEMMODEL_FROM_CONFIG ? " (from the pasted CONFIG GET)" : "", c->ratio * 100, c->max_h);
     char want[32], cmd[128];
     if (c->hold)
-        say(t->fix, sizeof t->fix, "Do not change the policy for this: %s %s%s, and an evicting policy would delete "
-            "keys without freeing it. Free that first (see %s).", c->hold->words, c->hold->estimated ? "about " : "",
-            c->hold_h, diagnose_id_name(c->hold->id));
+        say(t->fix, sizeof t->fix,
+            "Do not change the policy for this: %s %s%s, and an evicting policy would delete "
+            "keys without freeing it. Free that first (see %s).",
+            c->hold->words, c->hold->estimated ? "about " : "", c->hold_h, diagnose_id_name(c->hold->id));
     else if (higher_limit(c, want, sizeof want))
-        say(t->fix, sizeof t->fix, "If the data is a cache that can be rebuilt: `CONFIG SET maxmemory-policy allkeys-lru`. "
-            "If every key must stay: %s and plan capacity.", set_limit(c, want, cmd, sizeof cmd));
+        say(t->fix, sizeof t->fix,
+            "If the data is a cache that can be rebuilt: `CONFIG SET maxmemory-policy allkeys-lru`. "
+            "If every key must stay: %s and plan capacity.",
+            set_limit(c, want, cmd, sizeof cmd));
     else
-        say(t->fix, sizeof t->fix, "If the data is a cache that can be rebuilt: `CONFIG SET maxmemory-policy allkeys-lru`. "
-            "If every key must stay: a higher limit does not fit this host's RAM (%s): move part of the data to another "
-            "instance or add RAM.", want);
+        say(t->fix, sizeof t->fix,
+            "If the data is a cache that can be rebuilt: `CONFIG SET maxmemory-policy allkeys-lru`. "
+            "If every key must stay: a higher limit does not fit this host's RAM (%s): move part of the data to "
+            "another "
+            "instance or add RAM.",
+            want);
 }
 
 /* Under volatile-* eviction reaches only keys with a TTL. Where the sampler measured their
@@ -779,17 +834,22 @@ static void explain_volatile(const ctx *c, const diagnose_finding *f, diagnose_t
     if (known) {
         char reach[32];
         fmt_bytes(ttl->ttl_bytes, reach, sizeof reach);
-        say(t->summary, sizeof t->summary, "maxmemory-policy is %s, which evicts only keys with a TTL, and they hold "
+        say(t->summary, sizeof t->summary,
+            "maxmemory-policy is %s, which evicts only keys with a TTL, and they hold "
             "about %s (%.1f %% of the sampled data, %.1f %% of maxmemory): that is all eviction can free; used_memory "
-            "is %.1f %% of maxmemory", policy, reach, 100 * ttl->ttl_bytes / (ttl->ttl_bytes + ttl->persistent_bytes),
+            "is %.1f %% of maxmemory",
+            policy, reach, 100 * ttl->ttl_bytes / (ttl->ttl_bytes + ttl->persistent_bytes),
             100 * ttl->ttl_bytes / c->max, c->ratio * 100);
     } else
-        say(t->summary, sizeof t->summary, "maxmemory-policy is %s but only %.0f of %.0f keys (%.2f %%) have a TTL; "
-            "used_memory is %.1f %% of maxmemory", policy, d->expires_total, d->keys_total,
-            100.0 * d->expires_total / d->keys_total, c->ratio * 100);
+        say(t->summary, sizeof t->summary,
+            "maxmemory-policy is %s but only %.0f of %.0f keys (%.2f %%) have a TTL; "
+            "used_memory is %.1f %% of maxmemory",
+            policy, d->expires_total, d->keys_total, 100.0 * d->expires_total / d->keys_total, c->ratio * 100);
     if (c->hold) {
-        say(t->fix, sizeof t->fix, "Not now: %s %s, which no eviction frees (see %s). Later, give keys a TTL when "
-            "writing them (`SET key value EX seconds`).", c->hold->words, c->hold_h, diagnose_id_name(c->hold->id));
+        say(t->fix, sizeof t->fix,
+            "Not now: %s %s, which no eviction frees (see %s). Later, give keys a TTL when "
+            "writing them (`SET key value EX seconds`).",
+            c->hold->words, c->hold_h, diagnose_id_name(c->hold->id));
         return;
     }
     /* the namespace that holds the data without TTLs, named with the pattern that lists
@@ -797,13 +857,17 @@ static void explain_volatile(const ctx *c, const diagnose_finding *f, diagnose_t
     const diagnose_namespace *ns = nameable_namespace(c, true);
     double data = 0;
     if (!memmodel_used(c->m, MEMMODEL_DATA, &data) || data <= 0) data = fmax(c->used, 1);
-    bool named = ns && say(t->fix, sizeof t->fix,
-        "%s:* holds %.0f %% of the data and %.0f %% of its keys have a TTL: give them one where they are written (`SET "
-        "key value EX seconds`); list the ones there now with `redis-cli --scan --pattern '%s:*'` and `EXPIRE` each. Or "
-        "let Redis evict any key: `CONFIG SET maxmemory-policy allkeys-lru`.", ns->name, fmin(100, 100 * ns->bytes / data),
-        100 * ns->ttl_ratio, ns->name);
+    bool named = ns &&
+        say(t->fix, sizeof t->fix,
+            "%s:* holds %.0f %% of the data and %.0f %% of its keys have a TTL: give them one where they are written "
+            "(`SET "
+            "key value EX seconds`); list the ones there now with `redis-cli --scan --pattern '%s:*'` and `EXPIRE` "
+            "each. Or "
+            "let Redis evict any key: `CONFIG SET maxmemory-policy allkeys-lru`.",
+            ns->name, fmin(100, 100 * ns->bytes / data), 100 * ns->ttl_ratio, ns->name);
     if (!named)
-        say(t->fix, sizeof t->fix, "Give keys a TTL when writing them (`SET key value EX seconds`, or `EXPIRE key "
+        say(t->fix, sizeof t->fix,
+            "Give keys a TTL when writing them (`SET key value EX seconds`, or `EXPIRE key "
             "seconds`), or let Redis evict any key: `CONFIG SET maxmemory-policy allkeys-lru`.");
 }
 
@@ -822,28 +886,36 @@ static verdict decide_oom(const ctx *c)
 static void explain_oom(const ctx *c, const diagnose_finding *f, diagnose_text *t)
 {
     if (f->cause == OOM_INFERRED)
-        say(t->summary, sizeof t->summary, "used_memory %s has reached maxmemory %s and the policy cannot evict: writes "
-            "are being rejected (inferred; this server has no INFO errorstats)", c->used_h, c->max_h);
+        say(t->summary, sizeof t->summary,
+            "used_memory %s has reached maxmemory %s and the policy cannot evict: writes "
+            "are being rejected (inferred; this server has no INFO errorstats)",
+            c->used_h, c->max_h);
     else if (f->cause == OOM_SINCE_START)
-        say(t->summary, sizeof t->summary, "errorstat_OOM: %.0f command%s rejected since the server started or CONFIG "
-            "RESETSTAT%s", c->oom_count, c->oom_count == 1 ? "" : "s",
-            f->severity == DIAGNOSE_CRITICAL ? "; still at the limit" : "");
+        say(t->summary, sizeof t->summary,
+            "errorstat_OOM: %.0f command%s rejected since the server started or CONFIG "
+            "RESETSTAT%s",
+            c->oom_count, c->oom_count == 1 ? "" : "s", f->severity == DIAGNOSE_CRITICAL ? "; still at the limit" : "");
     else
         say(t->summary, sizeof t->summary, "%.1f commands per second rejected with OOM (errorstat_OOM total %.0f)",
             c->d->oom_rate, c->oom_count);
     char want[32], cmd[128];
     if (c->hold)
-        say(t->fix, sizeof t->fix, "Free what %s now (%s%s; see %s): deleting keys or raising the limit would not stop "
-            "it growing.", c->hold->words, c->hold->estimated ? "about " : "", c->hold_h, diagnose_id_name(c->hold->id));
+        say(t->fix, sizeof t->fix,
+            "Free what %s now (%s%s; see %s): deleting keys or raising the limit would not stop "
+            "it growing.",
+            c->hold->words, c->hold->estimated ? "about " : "", c->hold_h, diagnose_id_name(c->hold->id));
     else if (!c->d->max_configured)
-        say(t->fix, sizeof t->fix, "No maxmemory is set now: these were rejected under an earlier limit (or "
+        say(t->fix, sizeof t->fix,
+            "No maxmemory is set now: these were rejected under an earlier limit (or "
             "maxmemory-clients). Nothing to raise; if a limit comes back, size it from used_memory_peak.");
     else if (higher_limit(c, want, sizeof want))
-        say(t->fix, sizeof t->fix, "Free memory now (`%s key` for large or unneeded keys) or raise the limit: %s. Then "
-            "fix the cause named by the other findings (policy, TTLs, large keys).", delete_cmd(c),
-            set_limit(c, want, cmd, sizeof cmd));
+        say(t->fix, sizeof t->fix,
+            "Free memory now (`%s key` for large or unneeded keys) or raise the limit: %s. Then "
+            "fix the cause named by the other findings (policy, TTLs, large keys).",
+            delete_cmd(c), set_limit(c, want, cmd, sizeof cmd));
     else
-        say(t->fix, sizeof t->fix, "Free memory now (`%s key` for large or unneeded keys); a higher limit does not fit "
+        say(t->fix, sizeof t->fix,
+            "Free memory now (`%s key` for large or unneeded keys); a higher limit does not fit "
             "this host's RAM (%s). Then fix the cause named by the other findings (policy, TTLs, large keys).",
             delete_cmd(c), want);
 }
@@ -870,9 +942,10 @@ static void explain_large(const ctx *c, const diagnose_finding *f, diagnose_text
         n == 1 ? "" : "s", limit_h, k->db, k->name, k->type, size_h);
     say(t->fix, sizeof t->fix, "Inspect it: `SELECT %d`, then ", k->db);
     if (has(c, MEMMODEL_CMD_MEMORY_USAGE)) add_say(t->fix, sizeof t->fix, "`MEMORY USAGE \"%s\"` and ", k->name);
-    add_say(t->fix, sizeof t->fix, "`TYPE \"%s\"`. Split it into smaller keys or trim it (LTRIM, HDEL, SREM, "
-            "ZREMRANGEBYRANK, XTRIM); delete it%s: `%s \"%s\"`.", k->name,
-            has(c, MEMMODEL_CMD_UNLINK) ? " without blocking" : "", delete_cmd(c), k->name);
+    add_say(t->fix, sizeof t->fix,
+            "`TYPE \"%s\"`. Split it into smaller keys or trim it (LTRIM, HDEL, SREM, "
+            "ZREMRANGEBYRANK, XTRIM); delete it%s: `%s \"%s\"`.",
+            k->name, has(c, MEMMODEL_CMD_UNLINK) ? " without blocking" : "", delete_cmd(c), k->name);
 }
 
 /* ---- the rows: RSS beyond used memory ---- */
@@ -883,7 +956,7 @@ static bool rss_excess_matters(const ctx *c, double *excess)
 {
     *excess = memmodel_rss_excess(c->m);
     return c->used > 0 && *excess >= c->th->fragmentation_min_bytes &&
-           (c->used + *excess) / c->used >= c->th->fragmentation_ratio;
+        (c->used + *excess) / c->used >= c->th->fragmentation_ratio;
 }
 
 enum { FRAG_UNKNOWN, FRAG_ALLOCATOR, FRAG_RETAINED, FRAG_OUTSIDE };
@@ -892,7 +965,10 @@ enum { FRAG_UNKNOWN, FRAG_ALLOCATOR, FRAG_RETAINED, FRAG_OUTSIDE };
  * figures (5.0+); FRAG_UNKNOWN where it does not. */
 static int rss_cause(const ctx *c)
 {
-    static const struct { memmodel_rss_part part; int cause; } parts[] = {
+    static const struct {
+        memmodel_rss_part part;
+        int cause;
+    } parts[] = {
         {MEMMODEL_ALLOC_FRAG, FRAG_ALLOCATOR}, {MEMMODEL_ALLOC_RSS, FRAG_RETAINED}, {MEMMODEL_OUTSIDE, FRAG_OUTSIDE}};
     int cause = FRAG_UNKNOWN;
     double best = 0, v;
@@ -911,7 +987,7 @@ static bool kept_after_peak(const ctx *c, double excess)
 {
     int cause = rss_cause(c);
     return c->m->has_peak && c->m->peak - c->used >= PEAK_SHARE * excess &&
-           (cause == FRAG_UNKNOWN || cause == FRAG_RETAINED);
+        (cause == FRAG_UNKNOWN || cause == FRAG_RETAINED);
 }
 
 static verdict decide_kept(const ctx *c)
@@ -930,23 +1006,29 @@ static void explain_kept(const ctx *c, const diagnose_finding *f, diagnose_text 
     fmt_bytes(c->m->rss, rss_h, sizeof rss_h);
     fmt_bytes(excess, excess_h, sizeof excess_h);
     fmt_bytes(c->m->host, host_h, sizeof host_h);
-    say(t->summary, sizeof t->summary, "used_memory %s is %.0f %% of its peak %s, and RSS %s still holds %s beyond it: "
-        "memory freed since the peak that the allocator keeps for reuse", c->used_h,
-        100.0 * c->used / fmax(c->m->peak, 1), peak_h, rss_h, excess_h);
+    say(t->summary, sizeof t->summary,
+        "used_memory %s is %.0f %% of its peak %s, and RSS %s still holds %s beyond it: "
+        "memory freed since the peak that the allocator keeps for reuse",
+        c->used_h, 100.0 * c->used / fmax(c->m->peak, 1), peak_h, rss_h, excess_h);
     if (f->severity == DIAGNOSE_WARNING)
-        add_say(t->summary, sizeof t->summary, "; RSS is %.0f %% of the host's RAM %s", 100.0 * c->m->rss / c->m->host, host_h);
+        add_say(t->summary, sizeof t->summary, "; RSS is %.0f %% of the host's RAM %s", 100.0 * c->m->rss / c->m->host,
+                host_h);
     if (has(c, MEMMODEL_CMD_MEMORY_PURGE)) {
-        say(t->fix, sizeof t->fix, "`MEMORY PURGE` asks jemalloc to give back the pages it can now (no key is touched). ");
+        say(t->fix, sizeof t->fix,
+            "`MEMORY PURGE` asks jemalloc to give back the pages it can now (no key is touched). ");
         if (memmodel_rss(c->m, MEMMODEL_ALLOC_FRAG, &frag) && frag >= 0.5 * excess)
-            add_say(t->fix, sizeof t->fix, "Most of it is fragmentation, which purging cannot return: `CONFIG SET "
+            add_say(t->fix, sizeof t->fix,
+                    "Most of it is fragmentation, which purging cannot return: `CONFIG SET "
                     "activedefrag yes` moves the data together (Redis's own jemalloc builds; Debian's refuse it). ");
-        add_say(t->fix, sizeof t->fix, "What stays goes with a restart in a quiet hour (persistence on) or a failover to "
+        add_say(t->fix, sizeof t->fix,
+                "What stays goes with a restart in a quiet hour (persistence on) or a failover to "
                 "a freshly started replica. Size the host for the peak, not for today.");
     } else {
-        say(t->fix, sizeof t->fix, "This server (%s) cannot give it back while it runs: restart it in a quiet hour with "
+        say(t->fix, sizeof t->fix,
+            "This server (%s) cannot give it back while it runs: restart it in a quiet hour with "
             "persistence on, or fail over to a freshly started replica. Until then Redis reuses it before it asks for "
-            "more. Size the host for the peak, not for today.", c->m->allocator == MEMMODEL_ALLOC_JEMALLOC
-            ? "before 4.0" : "its allocator");
+            "more. Size the host for the peak, not for today.",
+            c->m->allocator == MEMMODEL_ALLOC_JEMALLOC ? "before 4.0" : "its allocator");
     }
 }
 
@@ -963,15 +1045,19 @@ static void say_defrag(const ctx *c, char *fix, size_t cap)
     double on = 0;
     bool known = srvconf_get(c->in->conf, SRVCONF_ACTIVEDEFRAG, &on);
     if (!has(c, MEMMODEL_CMD_ACTIVEDEFRAG))
-        add_say(fix, cap, "This server has no active defrag (it needs 4.0+ and jemalloc): restart it in a quiet hour "
+        add_say(fix, cap,
+                "This server has no active defrag (it needs 4.0+ and jemalloc): restart it in a quiet hour "
                 "with persistence on, or fail over to a freshly started replica.");
     else if (known && on)
-        add_say(fix, cap, "Active defrag is already on: give it more CPU (`CONFIG SET active-defrag-cycle-max 50`), or "
+        add_say(fix, cap,
+                "Active defrag is already on: give it more CPU (`CONFIG SET active-defrag-cycle-max 50`), or "
                 "fail over to a freshly started replica.");
     else
-        add_say(fix, cap, "`CONFIG SET activedefrag yes` (%s); builds linked to the system's jemalloc (Debian's, for "
+        add_say(fix, cap,
+                "`CONFIG SET activedefrag yes` (%s); builds linked to the system's jemalloc (Debian's, for "
                 "one) refuse it. For good: fail over to a freshly started replica, or restart in a quiet hour with "
-                "persistence on.", persist(c));
+                "persistence on.",
+                persist(c));
 }
 
 static void explain_frag(const ctx *c, const diagnose_finding *f, diagnose_text *t)
@@ -980,40 +1066,51 @@ static void explain_frag(const ctx *c, const diagnose_finding *f, diagnose_text 
     char excess_h[32], v_h[32];
     fmt_bytes(excess, excess_h, sizeof excess_h);
     info_get(c->s, INFO_MEM_FRAG_RATIO, &frag);
-    say(t->summary, sizeof t->summary, "RSS exceeds used memory by %s beyond the script engines (mem_fragmentation_ratio "
-        "%.2f)", excess_h, frag);
+    say(t->summary, sizeof t->summary,
+        "RSS exceeds used memory by %s beyond the script engines (mem_fragmentation_ratio "
+        "%.2f)",
+        excess_h, frag);
     t->fix[0] = '\0';
     switch (f->cause) {
     case FRAG_ALLOCATOR:
         memmodel_rss(c->m, MEMMODEL_ALLOC_FRAG, &v);
         fmt_bytes(v, v_h, sizeof v_h);
-        add_say(t->summary, sizeof t->summary, "; most of it is allocator fragmentation (allocator_frag_bytes %s): data "
-                "spread thinly over many pages", v_h);
+        add_say(t->summary, sizeof t->summary,
+                "; most of it is allocator fragmentation (allocator_frag_bytes %s): data "
+                "spread thinly over many pages",
+                v_h);
         say_defrag(c, t->fix, sizeof t->fix);
         /* the pages it keeps beside that are the part a purge can give back now */
         if (has(c, MEMMODEL_CMD_MEMORY_PURGE) && memmodel_rss(c->m, MEMMODEL_ALLOC_RSS, &v) && v >= 0.1 * excess) {
             fmt_bytes(v, v_h, sizeof v_h);
-            add_say(t->fix, sizeof t->fix, " `MEMORY PURGE` gives back the %s of pages it keeps resident now (no key is "
-                    "touched).", v_h);
+            add_say(t->fix, sizeof t->fix,
+                    " `MEMORY PURGE` gives back the %s of pages it keeps resident now (no key is "
+                    "touched).",
+                    v_h);
         }
         break;
     case FRAG_RETAINED:
         memmodel_rss(c->m, MEMMODEL_ALLOC_RSS, &v);
         fmt_bytes(v, v_h, sizeof v_h);
-        add_say(t->summary, sizeof t->summary, "; most of it is pages the allocator keeps resident after frees "
-                "(allocator_rss_bytes %s)", v_h);
+        add_say(t->summary, sizeof t->summary,
+                "; most of it is pages the allocator keeps resident after frees "
+                "(allocator_rss_bytes %s)",
+                v_h);
         if (has(c, MEMMODEL_CMD_MEMORY_PURGE))
-            add_say(t->fix, sizeof t->fix, "`MEMORY PURGE` gives those pages back now (no key is touched); they come back "
+            add_say(t->fix, sizeof t->fix,
+                    "`MEMORY PURGE` gives those pages back now (no key is touched); they come back "
                     "under churn, which is harmless while the host has the RAM.");
-        else
-            say_defrag(c, t->fix, sizeof t->fix);
+        else say_defrag(c, t->fix, sizeof t->fix);
         break;
     case FRAG_OUTSIDE:
         memmodel_rss(c->m, MEMMODEL_OUTSIDE, &v);
         fmt_bytes(v, v_h, sizeof v_h);
-        add_say(t->summary, sizeof t->summary, "; most of it is outside the allocator (rss_overhead_bytes less the Lua "
-                "engine: %s)", v_h);
-        add_say(t->fix, sizeof t->fix, "Not the allocator's: defrag and purging cannot free it. Look for modules "
+        add_say(t->summary, sizeof t->summary,
+                "; most of it is outside the allocator (rss_overhead_bytes less the Lua "
+                "engine: %s)",
+                v_h);
+        add_say(t->fix, sizeof t->fix,
+                "Not the allocator's: defrag and purging cannot free it. Look for modules "
                 "(`MODULE LIST`) and see which mapping holds it in /proc/<process_id>/smaps; a running fork's shared "
                 "pages count here until the save ends.");
         break;
@@ -1025,7 +1122,7 @@ static void explain_frag(const ctx *c, const diagnose_finding *f, diagnose_text 
     }
 }
 
-#define SWAP_EVIDENCE_BYTES MIB   /* VmSwap at least this: part of Redis is swapped out */
+#define SWAP_EVIDENCE_BYTES MIB /* VmSwap at least this: part of Redis is swapped out */
 
 enum { BELOW_UNKNOWN, BELOW_SWAPPED };
 
@@ -1049,19 +1146,25 @@ static void explain_rss_below(const ctx *c, const diagnose_finding *f, diagnose_
     double v;
     if (info_get(c->s, INFO_PROCESS_ID, &v)) snprintf(pid, sizeof pid, "%.0f", v);
     if (f->cause == BELOW_SWAPPED) {
-        say(t->summary, sizeof t->summary, "used_memory_rss %s is %s under used_memory %s and the process has %s "
-            "swapped out (VmSwap in /proc/%s/status): every access to those pages waits on the disk", rss_h, gap_h,
-            c->used_h, swap_h, pid);
-        say(t->fix, sizeof t->fix, "Give Redis RAM back: keep maxmemory well below the host's free RAM (%s), move "
+        say(t->summary, sizeof t->summary,
+            "used_memory_rss %s is %s under used_memory %s and the process has %s "
+            "swapped out (VmSwap in /proc/%s/status): every access to those pages waits on the disk",
+            rss_h, gap_h, c->used_h, swap_h, pid);
+        say(t->fix, sizeof t->fix,
+            "Give Redis RAM back: keep maxmemory well below the host's free RAM (%s), move "
             "other memory users off the host, or add RAM; `sysctl vm.swappiness=1` makes the kernel swap Redis last.",
             c->d->max_configured ? "lower it" : "set one");
         return;
     }
-    say(t->summary, sizeof t->summary, "RSS is below used memory: used_memory_rss %s is %s under used_memory %s: pages "
-        "swapped out or never touched; INFO cannot show which", rss_h, gap_h, c->used_h);
-    say(t->fix, sizeof t->fix, "Check the Redis process's swap: `grep VmSwap /proc/%s/status` on its host. Near 0: "
+    say(t->summary, sizeof t->summary,
+        "RSS is below used memory: used_memory_rss %s is %s under used_memory %s: pages "
+        "swapped out or never touched; INFO cannot show which",
+        rss_h, gap_h, c->used_h);
+    say(t->fix, sizeof t->fix,
+        "Check the Redis process's swap: `grep VmSwap /proc/%s/status` on its host. Near 0: "
         "nothing to do (untouched pages). If it is swapped: keep maxmemory well below the host's free RAM, set "
-        "vm.swappiness=1, or add RAM.", pid);
+        "vm.swappiness=1, or add RAM.",
+        pid);
 }
 
 /* ---- the rows: the host ---- */
@@ -1070,10 +1173,11 @@ static void explain_rss_below(const ctx *c, const diagnose_finding *f, diagnose_
 static bool forks_happen(const ctx *c)
 {
     double save_points = 0, aof = 0, slaves = 0, v;
-    bool saves = srvconf_get(c->in->conf, SRVCONF_SAVE, &save_points) ? save_points > 0
-               : (info_get(c->s, INFO_RDB_LAST_BGSAVE_TIME, &v) && v >= 0);
+    bool saves = srvconf_get(c->in->conf, SRVCONF_SAVE, &save_points)
+        ? save_points > 0
+        : (info_get(c->s, INFO_RDB_LAST_BGSAVE_TIME, &v) && v >= 0);
     return saves || (info_get(c->s, INFO_AOF_ENABLED, &aof) && aof > 0) ||
-           (info_get(c->s, INFO_CONNECTED_SLAVES, &slaves) && slaves > 0);
+        (info_get(c->s, INFO_CONNECTED_SLAVES, &slaves) && slaves > 0);
 }
 
 /* What a fork must fit beside: the limit, or today's RSS if larger. */
@@ -1086,7 +1190,8 @@ static verdict decide_fork(const ctx *c)
 {
     double cow = fork_copy(c->s);
     if (!forks_happen(c) || !c->m->has_host || fork_base(c) + cow <= FORK_HOST_SHARE * c->m->host) return none;
-    return (verdict){(c->m->has_rss ? c->m->rss : c->used) + cow > c->m->host ? DIAGNOSE_CRITICAL : DIAGNOSE_WARNING, 0};
+    return (verdict){(c->m->has_rss ? c->m->rss : c->used) + cow > c->m->host ? DIAGNOSE_CRITICAL : DIAGNOSE_WARNING,
+                     0};
 }
 
 static void explain_fork(const ctx *c, const diagnose_finding *f, diagnose_text *t)
@@ -1097,16 +1202,19 @@ static void explain_fork(const ctx *c, const diagnose_finding *f, diagnose_text 
     fmt_bytes(c->m->host, host_h, sizeof host_h);
     fmt_bytes(cow, cow_h, sizeof cow_h);
     fmt_bytes(base, base_h, sizeof base_h);
-    say(t->summary, sizeof t->summary, "%s %s plus the last fork's copy-on-write %s is %.0f %% of the host's RAM %s "
+    say(t->summary, sizeof t->summary,
+        "%s %s plus the last fork's copy-on-write %s is %.0f %% of the host's RAM %s "
         "(total_system_memory; a container's limit may be lower)",
         c->d->max_configured && c->max >= c->m->rss ? "maxmemory" : "used_memory_rss", base_h, cow_h,
         100.0 * (base + cow) / c->m->host, host_h);
     if (suggest_host_limit(c->m->has_rss ? c->m->rss : c->used, c->m->host, 0.85, cow, want_h, sizeof want_h))
-        say(t->fix, sizeof t->fix, "Leave room for the fork: %s; today's data fits in it. Also: vm.overcommit_memory=1 "
+        say(t->fix, sizeof t->fix,
+            "Leave room for the fork: %s; today's data fits in it. Also: vm.overcommit_memory=1 "
             "(sysctl) so the fork itself is allowed, and saves at quiet hours or on a replica.",
             set_limit(c, want_h, cmd, sizeof cmd));
     else
-        say(t->fix, sizeof t->fix, "The data leaves no room for a fork's copy on this host: take saves on a replica "
+        say(t->fix, sizeof t->fix,
+            "The data leaves no room for a fork's copy on this host: take saves on a replica "
             "(`CONFIG SET save \"\"` here only if a replica or AOF elsewhere keeps the data), add RAM, or split the "
             "data. Set vm.overcommit_memory=1 (sysctl) so the fork is allowed at all.");
 }
@@ -1129,18 +1237,23 @@ static void explain_no_limit(const ctx *c, const diagnose_finding *f, diagnose_t
     (void)f;
     char host_h[32], want_h[32], cmd[128];
     fmt_bytes(c->m->host, host_h, sizeof host_h);
-    say(t->summary, sizeof t->summary, "maxmemory is 0 (no limit) and used_memory %s is %.0f %% of the host's RAM %s "
-        "(total_system_memory: the host's, not a container's limit, which may be lower)", c->used_h,
-        100.0 * c->used / c->m->host, host_h);
+    say(t->summary, sizeof t->summary,
+        "maxmemory is 0 (no limit) and used_memory %s is %.0f %% of the host's RAM %s "
+        "(total_system_memory: the host's, not a container's limit, which may be lower)",
+        c->used_h, 100.0 * c->used / c->m->host, host_h);
     double need = fmax(c->used, c->m->has_rss ? c->m->rss : 0);
     if (suggest_host_limit(need, c->m->host, 0.75, forks_happen(c) ? fork_copy(c->s) : 0, want_h, sizeof want_h))
-        say(t->fix, sizeof t->fix, "Set a limit below the RAM, with room for a fork: %s; today's data fits, nothing is "
+        say(t->fix, sizeof t->fix,
+            "Set a limit below the RAM, with room for a fork: %s; today's data fits, nothing is "
             "evicted now. At the limit %s. In a container, size it from the container's memory limit instead.",
-            set_limit(c, want_h, cmd, sizeof cmd), c->d->policy == DERIVE_POLICY_NOEVICTION
-            ? "noeviction (the default) refuses writes and keeps every key; a cache would rather `CONFIG SET "
-              "maxmemory-policy allkeys-lru`" : "the policy evicts");
+            set_limit(c, want_h, cmd, sizeof cmd),
+            c->d->policy == DERIVE_POLICY_NOEVICTION
+                ? "noeviction (the default) refuses writes and keeps every key; a cache would rather `CONFIG SET "
+                  "maxmemory-policy allkeys-lru`"
+                : "the policy evicts");
     else
-        say(t->fix, sizeof t->fix, "No limit fits below this host's RAM without evicting now: add RAM or move part of "
+        say(t->fix, sizeof t->fix,
+            "No limit fits below this host's RAM without evicting now: add RAM or move part of "
             "the data to another instance first, then set maxmemory.");
 }
 
@@ -1149,7 +1262,7 @@ static void explain_no_limit(const ctx *c, const diagnose_finding *f, diagnose_t
 typedef struct row {
     verdict (*decide)(const ctx *c);
     void (*explain)(const ctx *c, const diagnose_finding *f, diagnose_text *t);
-    bool symptom;   /* what a cause leads to: read after the causes of the same severity */
+    bool symptom; /* what a cause leads to: read after the causes of the same severity */
 } row;
 
 /* In the order of diagnose.h's table (the order of cause); the Cluster row is decided

@@ -14,11 +14,11 @@
 #include "topology.h"
 #include "xalloc.h"
 
-#define CLUSTER_INTERVAL 10.0     /* seconds between refreshes of a Cluster's nodes */
-#define SENTINEL_INTERVAL 2.0     /* a failover should show within a few seconds */
+#define CLUSTER_INTERVAL 10.0 /* seconds between refreshes of a Cluster's nodes */
+#define SENTINEL_INTERVAL 2.0 /* a failover should show within a few seconds */
 #define POKE_MIN_GAP 1.0
 #define MAX_REPLY_BYTES (8u << 20)
-#define REFUSED_LOGGED 64         /* refused addresses remembered for logging once each */
+#define REFUSED_LOGGED 64 /* refused addresses remembered for logging once each */
 
 enum { K_AUTH, K_SHARDS, K_NODES, K_MASTER, K_REPLICAS };
 
@@ -32,19 +32,19 @@ struct discoverer {
     discover_changed cb;
     void *arg;
     conn *c;
-    config_target via;            /* the node being asked this time */
+    config_target via; /* the node being asked this time */
     struct event *tick_ev, *deadline_ev;
     double last_refresh;
-    unsigned attempt;             /* which candidate (seed, then known nodes) */
-    tspec *list;                  /* owned: what was found last */
+    unsigned attempt; /* which candidate (seed, then known nodes) */
+    tspec *list;      /* owned: what was found last */
     size_t n;
-    topo_node master;             /* sentinel: the master, until the replicas answer */
+    topo_node master; /* sentinel: the master, until the replicas answer */
     bool have_master;
     bool logged_failure;
-    bool no_shards;               /* CLUSTER SHARDS refused (before 7.0, or an ACL): NODES */
-    netallow allow;               /* where its nodes may be: the seed's allow:, or its scope */
-    unsigned long long refused;   /* addresses named outside it (or not an address at all) */
-    unsigned long long logged[REFUSED_LOGGED];   /* hashes of the ones logged, so each is once */
+    bool no_shards;                            /* CLUSTER SHARDS refused (before 7.0, or an ACL): NODES */
+    netallow allow;                            /* where its nodes may be: the seed's allow:, or its scope */
+    unsigned long long refused;                /* addresses named outside it (or not an address at all) */
+    unsigned long long logged[REFUSED_LOGGED]; /* hashes of the ones logged, so each is once */
     size_t n_logged;
 };
 
@@ -266,8 +266,10 @@ static void on_event(void *arg, conn_event ev, const char *detail)
     if (ev == CONN_CONNECTED) return;
     char why[200];
     /* say what happened, as a poll does (an oversized reply was "connection lost") */
-    static const char *const what[] = {[CONN_CONNECT_FAILED] = "cannot connect", [CONN_CLOSED] = "connection lost",
-                                       [CONN_TLS] = "TLS", [CONN_PROTOCOL] = "not a RESP reply",
+    static const char *const what[] = {[CONN_CONNECT_FAILED] = "cannot connect",
+                                       [CONN_CLOSED] = "connection lost",
+                                       [CONN_TLS] = "TLS",
+                                       [CONN_PROTOCOL] = "not a RESP reply",
                                        [CONN_TOO_LARGE] = "reply too large (over 8 MiB)",
                                        [CONN_UNEXPECTED] = "data nobody asked for"};
     const char *kind = (size_t)ev < sizeof what / sizeof what[0] && what[ev] ? what[ev] : "connection lost";
@@ -277,14 +279,14 @@ static void on_event(void *arg, conn_event ev, const char *detail)
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd; (void)what;
+    (void)fd;
+    (void)what;
     failed(arg, "no answer in time");
 }
 
-
 static void refresh(discoverer *d)
 {
-    if (d->c) return;   /* one at a time */
+    if (d->c) return; /* one at a time */
     d->last_refresh = clock_mono();
     /* The seed first; after a failure the nodes found before, one by one (Cluster only:
      * a sentinel's replicas are not sentinels). */
@@ -295,9 +297,9 @@ static void refresh(discoverer *d)
     conn_allow_bytes(d->c, MAX_REPLY_BYTES);
     /* The addr's user@ wins, but not over a sentinel's own user (sentinel_user:). */
     const char *user = d->seed.sentinel_user && d->cred ? d->cred->user
-                       : d->via.user[0]              ? d->via.user
-                       : d->cred                     ? d->cred->user
-                                                     : NULL;
+        : d->via.user[0]                                ? d->via.user
+        : d->cred                                       ? d->cred->user
+                                                        : NULL;
     if (d->cred && d->cred->password && d->cred->password[0]) {
         if (user && *user) ask(d, 3, (const char *[]){"AUTH", user, d->cred->password}, K_AUTH);
         else ask(d, 2, (const char *[]){"AUTH", d->cred->password}, K_AUTH);
@@ -316,13 +318,14 @@ static void refresh(discoverer *d)
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd; (void)what;
+    (void)fd;
+    (void)what;
     refresh(arg);
 }
 
 discoverer *discover_new(struct event_base *base, struct evdns_base *dns, const tspec *seed,
-                         const target_credentials *cred, struct tls_client *tls, double timeout,
-                         discover_changed cb, void *arg)
+                         const target_credentials *cred, struct tls_client *tls, double timeout, discover_changed cb,
+                         void *arg)
 {
     discoverer *d = xcalloc(1, sizeof *d);
     d->base = base;

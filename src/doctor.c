@@ -40,7 +40,8 @@ static void on_notify(target *t, void *arg)
 
 static void on_overall_deadline(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd; (void)what;
+    (void)fd;
+    (void)what;
     run *r = arg;
     event_base_loopbreak(r->base);
 }
@@ -57,7 +58,7 @@ static int from_file(const config *cfg, buf *out)
     char problem[600 + CONFIG_PATH_MAX] = "";
     int status = SUMMARY_UNKNOWN;
     report *rep = xcalloc(1, sizeof *rep);
-    rep->keys = &sampler_none;   /* no key sampling from a file */
+    rep->keys = &sampler_none; /* no key sampling from a file */
     info_sample_init(&rep->sample);
     size_t len = 0;
     /* the same careful read as every file the exporter takes: a FIFO or a device is
@@ -70,8 +71,10 @@ static int from_file(const config *cfg, buf *out)
     }
     double used;
     if (info_parse(&rep->sample, text, len) == 0 || !info_get(&rep->sample, INFO_USED_MEMORY, &used)) {
-        snprintf(problem, sizeof problem, "%s has no INFO memory section (used_memory): save the output of "
-                 "redis-cli INFO (or INFO everything)", path);
+        snprintf(problem, sizeof problem,
+                 "%s has no INFO memory section (used_memory): save the output of "
+                 "redis-cli INFO (or INFO everything)",
+                 path);
         goto out;
     }
     srvconf_parse_pasted(&rep->config, text, len);
@@ -142,7 +145,7 @@ int doctor_run(const config *cfg)
     o.cred = &cred;
     o.tls = tls;
     o.sampler_on = true;
-    o.sampler.keys_per_second = 1e9;   /* no budget: one check, as fast as Redis answers */
+    o.sampler.keys_per_second = 1e9; /* no budget: one check, as fast as Redis answers */
     o.sampler.max_keys = cfg->doctor_max_keys;
     o.sampler.one_shot = true;
     o.one_shot = true;
@@ -157,9 +160,11 @@ int doctor_run(const config *cfg)
     const report *rep = target_report(t);
     if (!rep->has_sample || !rep->health.last_ok) {
         reason = rep->health.last_error == POLLERR_NONE ? "timeout" : pollerr_name(rep->health.last_error);
-        if (rep->health.last_error == POLLERR_NONE) snprintf(problem, sizeof problem, "the poll failed (no answer in time)");
-        else snprintf(problem, sizeof problem, "the poll failed (%s): %s", pollerr_name(rep->health.last_error),
-                      rep->health.last_detail);
+        if (rep->health.last_error == POLLERR_NONE)
+            snprintf(problem, sizeof problem, "the poll failed (no answer in time)");
+        else
+            snprintf(problem, sizeof problem, "the poll failed (%s): %s", pollerr_name(rep->health.last_error),
+                     rep->health.last_detail);
         goto out;
     }
     status = summary_status(rep);

@@ -13,7 +13,10 @@ void fmt_bytes(double bytes, char *out, size_t cap)
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     int u = 0;
     double v = bytes;
-    while (fabs(v) >= 1024 && u < 4) { v /= 1024; u++; }
+    while (fabs(v) >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
     if (u == 0) snprintf(out, cap, "%.0f B", v);
     else snprintf(out, cap, "%.1f %s", v, units[u]);
 }
@@ -25,10 +28,19 @@ size_t fmt_utf8_len(const unsigned char *s)
     size_t n;
     unsigned min;
     unsigned cp;
-    if ((s[0] & 0xE0) == 0xC0) { n = 2; cp = s[0] & 0x1F; min = 0x80; }
-    else if ((s[0] & 0xF0) == 0xE0) { n = 3; cp = s[0] & 0x0F; min = 0x800; }
-    else if ((s[0] & 0xF8) == 0xF0) { n = 4; cp = s[0] & 0x07; min = 0x10000; }
-    else return 0;
+    if ((s[0] & 0xE0) == 0xC0) {
+        n = 2;
+        cp = s[0] & 0x1F;
+        min = 0x80;
+    } else if ((s[0] & 0xF0) == 0xE0) {
+        n = 3;
+        cp = s[0] & 0x0F;
+        min = 0x800;
+    } else if ((s[0] & 0xF8) == 0xF0) {
+        n = 4;
+        cp = s[0] & 0x07;
+        min = 0x10000;
+    } else return 0;
     for (size_t i = 1; i < n; i++) {
         if ((s[i] & 0xC0) != 0x80) return 0;
         cp = (cp << 6) | (s[i] & 0x3F);
@@ -41,10 +53,17 @@ void fmt_json_string(buf *b, const char *s)
 {
     buf_putc(b, '"');
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;) {
-        if (*p == '"' || *p == '\\') { buf_putc(b, '\\'); buf_putc(b, (char)*p++); continue; }
-        if (*p < 0x20 || *p == 0x7f) { buf_printf(b, "\\u%04x", *p++); continue; }
+        if (*p == '"' || *p == '\\') {
+            buf_putc(b, '\\');
+            buf_putc(b, (char)*p++);
+            continue;
+        }
+        if (*p < 0x20 || *p == 0x7f) {
+            buf_printf(b, "\\u%04x", *p++);
+            continue;
+        }
         size_t n = fmt_utf8_len(p);
-        if (n == 0) {   /* JSON is UTF-8: a stray byte becomes U+FFFD */
+        if (n == 0) { /* JSON is UTF-8: a stray byte becomes U+FFFD */
             buf_puts(b, "\xEF\xBF\xBD");
             p++;
             continue;
@@ -65,12 +84,23 @@ void fmt_html(buf *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '<': buf_puts(b, "&lt;"); break;
-        case '>': buf_puts(b, "&gt;"); break;
-        case '&': buf_puts(b, "&amp;"); break;
-        case '"': buf_puts(b, "&quot;"); break;
-        case '\'': buf_puts(b, "&#39;"); break;
-        default: buf_putc(b, *s);
+        case '<':
+            buf_puts(b, "&lt;");
+            break;
+        case '>':
+            buf_puts(b, "&gt;");
+            break;
+        case '&':
+            buf_puts(b, "&amp;");
+            break;
+        case '"':
+            buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            buf_puts(b, "&#39;");
+            break;
+        default:
+            buf_putc(b, *s);
         }
     }
 }

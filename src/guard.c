@@ -16,7 +16,9 @@ size_t guard_pick(guard_entry *e, size_t n, double now, const guard_limits *l)
     size_t marked = 0, open = 0;
     for (size_t i = 0; i < n; i++) {
         if (e[i].cut) continue;
-        double limit = e[i].phase == GUARD_WAITING ? l->waiting : e[i].phase == GUARD_READING ? l->reading : l->answering;
+        double limit = e[i].phase == GUARD_WAITING ? l->waiting
+            : e[i].phase == GUARD_READING          ? l->reading
+                                                   : l->answering;
         if (now - e[i].since > limit) {
             e[i].cut = true;
             marked++;
@@ -51,7 +53,7 @@ long guard_client_victim(const guard_entry *e, size_t n, unsigned long long clie
 struct guard_conn {
     guard_entry e;
     int fd;
-    guard_conn *prev, *next;     /* accept order: head is the oldest */
+    guard_conn *prev, *next; /* accept order: head is the oldest */
 };
 
 struct guard {
@@ -62,7 +64,7 @@ struct guard {
     bool stopping;
     guard_conn *head, *tail;
     size_t n;
-    guard_entry *scratch;        /* reaper's copy for guard_pick */
+    guard_entry *scratch; /* reaper's copy for guard_pick */
     size_t scratch_cap;
 };
 
@@ -92,7 +94,10 @@ static void *reaper_main(void *arg)
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 100 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000) { ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
         pthread_cond_timedwait(&g->wake, &g->lock, &ts);
         if (!g->stopping) reap(g);
     }

@@ -9,7 +9,7 @@
  * touch only their site (immutable but for webauth's own locked cache), the published
  * snapshot (through snapshot_current, which takes a reference under a short mutex) and the
  * guard (its own mutex). http_start, http_reload and http_stop run on the main thread. */
-#define _GNU_SOURCE 1   /* sched_getaffinity, CPU_COUNT */
+#define _GNU_SOURCE 1 /* sched_getaffinity, CPU_COUNT */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -40,21 +40,21 @@ typedef struct site site;
 typedef enum MHD_Result (*route_fn)(struct MHD_Connection *conn, const site *s);
 
 typedef struct route {
-    const char *path;    /* exact match */
+    const char *path; /* exact match */
     route_fn handle;
-    bool open;           /* answered without basic auth (liveness probes) */
+    bool open; /* answered without basic auth (liveness probes) */
 } route;
 
 struct site {
     http_server *h;
     struct MHD_Daemon *daemon;
-    webcfg web;          /* empty without --web.config.file */
+    webcfg web; /* empty without --web.config.file */
     webauth *auth;
 };
 
 struct http_server {
     const config *cfg;
-    guard *guard;        /* deadlines and reserved capacity for every connection */
+    guard *guard; /* deadlines and reserved capacity for every connection */
     route routes[6];
     size_t n_routes;
     site *site;          /* the one serving */
@@ -81,8 +81,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, const site *s, unsigne
 static enum MHD_Result send_static(struct MHD_Connection *conn, const site *s, unsigned status, const char *text,
                                    const char *allow)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text,
-                                                             MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_PERSISTENT);
     if (!r) return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
     if (allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
@@ -112,8 +112,8 @@ static enum MHD_Result send_owned(struct MHD_Connection *conn, const site *site_
 /* The snapshot serves targets as up whose data has gone stale since (their polls, or the
  * loop, stalled): this request gets its own copy with those targets down. Rare, so made
  * per request and not compressed. */
-static enum MHD_Result send_marked_down(struct MHD_Connection *conn, const site *site_, snapshot *s,
-                                        snapshot_part part, const char *type, const char *const *stale, size_t k)
+static enum MHD_Result send_marked_down(struct MHD_Connection *conn, const site *site_, snapshot *s, snapshot_part part,
+                                        const char *type, const char *const *stale, size_t k)
 {
     size_t len;
     const char *text = snapshot_body(s, SNAPSHOT_TEXT, false, &len);
@@ -133,13 +133,13 @@ static enum MHD_Result send_marked_down(struct MHD_Connection *conn, const site 
 
 /* Sends a part of the published snapshot without copying it; the response holds a
  * snapshot reference until libmicrohttpd is done with the bytes. */
-static enum MHD_Result send_part(struct MHD_Connection *conn, const site *site_, snapshot_part part,
-                                 const char *type, bool allow_gzip)
+static enum MHD_Result send_part(struct MHD_Connection *conn, const site *site_, snapshot_part part, const char *type,
+                                 bool allow_gzip)
 {
     snapshot *s = snapshot_current();
     if (!s) return send_static(conn, site_, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n", NULL);
     bool gzip = allow_gzip &&
-                negotiate_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+        negotiate_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
     if (part != SNAPSHOT_LANDING) {
         const char *const *stale;
         size_t k = snapshot_stale(s, clock_mono(), &stale);
@@ -147,12 +147,12 @@ static enum MHD_Result send_part(struct MHD_Connection *conn, const site *site_,
     }
     size_t len;
     const char *body = snapshot_body(s, part, gzip, &len);
-    if (gzip && !body) {  /* compression failed: fall back to plain bytes */
+    if (gzip && !body) { /* compression failed: fall back to plain bytes */
         gzip = false;
         body = snapshot_body(s, part, false, &len);
     }
-    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
-        len, (void *)(uintptr_t)body, on_response_done, s);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)(uintptr_t)body, on_response_done, s);
     if (!r) {
         snapshot_drop(s);
         return MHD_NO;
@@ -186,7 +186,8 @@ static enum MHD_Result route_health(struct MHD_Connection *conn, const site *s)
     snapshot *snap = snapshot_current();
     bool alive = snap && snapshot_alive(snap, clock_mono());
     snapshot_drop(snap);
-    if (!alive) return send_static(conn, s, MHD_HTTP_SERVICE_UNAVAILABLE, "stalled: the polling loop made no progress\n", NULL);
+    if (!alive)
+        return send_static(conn, s, MHD_HTTP_SERVICE_UNAVAILABLE, "stalled: the polling loop made no progress\n", NULL);
     return send_static(conn, s, MHD_HTTP_OK, "ok\n", NULL);
 }
 
@@ -273,7 +274,8 @@ static bool host_ok(const char *h)
 static enum MHD_Result route_discovery(struct MHD_Connection *conn, const site *s)
 {
     const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-    if (!host_ok(host)) return send_static(conn, s, MHD_HTTP_BAD_REQUEST, "a Host header (host:port) is needed\n", NULL);
+    if (!host_ok(host))
+        return send_static(conn, s, MHD_HTTP_BAD_REQUEST, "a Host header (host:port) is needed\n", NULL);
     snapshot *snap = snapshot_current();
     if (!snap) return send_static(conn, s, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n", NULL);
     size_t len;
@@ -319,7 +321,8 @@ static void client_of(struct MHD_Connection *conn, char *out, size_t cap)
     snprintf(out, cap, "?");
     if (!ci || !ci->client_addr) return;
     const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET) inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)cap);
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)cap);
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)cap);
 }
@@ -370,10 +373,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return &uri_seen;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)con_cls; (void)toe;
+    (void)con_cls;
+    (void)toe;
     const site *s = cls;
     guard_conn *gc = conn_guard(conn);
     if (gc) guard_move(s->h->guard, gc, GUARD_WAITING);
@@ -388,7 +391,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
-    (void)version; (void)upload_data;
+    (void)version;
+    (void)upload_data;
     const site *s = cls;
     if (*con_cls != &request_seen) {
         /* The headers are in: from now on the answering deadline applies. */
@@ -397,10 +401,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (gc) guard_move(s->h->guard, gc, GUARD_ANSWERING);
         if (!client_cert_ok(conn, s)) {
             log_kv(LOG_DEBUG, "http: client certificate refused", NULL);
-            return MHD_NO;   /* the connection closes without an answer */
+            return MHD_NO; /* the connection closes without an answer */
         }
         if (!is_get(method)) {
-            *upload_data_size = 0;   /* a body, if any, is not read; the connection closes */
+            *upload_data_size = 0; /* a body, if any, is not read; the connection closes */
             return send_static(conn, s, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", "GET, HEAD");
         }
         /* The first call only announces the request: answering it from the second call,
@@ -410,7 +414,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (!is_get(method)) {
         *upload_data_size = 0;
-        return MHD_YES;   /* the 405 is queued already */
+        return MHD_YES; /* the 405 is queued already */
     }
     if (*upload_data_size != 0) {
         /* a GET with a body (chunked or not): the body means nothing here; it is read and
@@ -426,16 +430,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             /* this address spent its uncached checks (or bcrypt stayed busy): a guesser is
              * slowed down here, and a right password remembered once is never asked again */
             static const char busy[] = "too many password checks from this address: try again in a few seconds\n";
-            struct MHD_Response *resp = MHD_create_response_from_buffer(sizeof busy - 1, (void *)(uintptr_t)busy,
-                                                                        MHD_RESPMEM_PERSISTENT);
+            struct MHD_Response *resp =
+                MHD_create_response_from_buffer(sizeof busy - 1, (void *)(uintptr_t)busy, MHD_RESPMEM_PERSISTENT);
             if (!resp) return MHD_NO;
             MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "10");
             return queue(conn, s, MHD_HTTP_TOO_MANY_REQUESTS, resp);
         }
         if (auth != WEBAUTH_OK) {
             static const char msg[] = "authentication required\n";
-            struct MHD_Response *resp = MHD_create_response_from_buffer(sizeof msg - 1, (void *)(uintptr_t)msg,
-                                                                        MHD_RESPMEM_PERSISTENT);
+            struct MHD_Response *resp =
+                MHD_create_response_from_buffer(sizeof msg - 1, (void *)(uintptr_t)msg, MHD_RESPMEM_PERSISTENT);
             if (!resp) return MHD_NO;
             for (size_t k = 0; k < s->web.n_headers; k++)
                 MHD_add_response_header(resp, s->web.headers[k].name, s->web.headers[k].value);
@@ -522,7 +526,7 @@ static site *site_start(http_server *h, webcfg *web, int listen_fd)
     OPT(MHD_OPTION_URI_LOG_CALLBACK, on_uri, s);
     OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, s);
     OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
-    OPT(MHD_OPTION_CONNECTION_TIMEOUT, 10, NULL);   /* seconds without progress */
+    OPT(MHD_OPTION_CONNECTION_TIMEOUT, 10, NULL); /* seconds without progress */
     /* Requests here are a GET line and a few headers: 16 KiB per connection (half the
      * default) is plenty, and what a flood of connections costs halves with it. */
     OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, 16 * 1024, NULL);
@@ -541,8 +545,8 @@ static site *site_start(http_server *h, webcfg *web, int listen_fd)
     }
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-    s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, s, MHD_OPTION_ARRAY,
-                                 opts, MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts,
+                                 MHD_OPTION_END);
     if (!s->daemon) {
         char where[300];
         snprintf(where, sizeof where, "%s:%d", cfg->listen_host[0] ? cfg->listen_host : "*", cfg->listen_port);
@@ -587,8 +591,8 @@ static int load_web(const config *cfg, webcfg *web)
         if (!web->tls || tls_pair_ok(web, err, sizeof err) == 0) return 0;
         webcfg_free(web);
     }
-    log_kv(LOG_ERROR, "web config not loaded; the running settings stay", "file", cfg->web_config_file, "detail",
-           err, NULL);
+    log_kv(LOG_ERROR, "web config not loaded; the running settings stay", "file", cfg->web_config_file, "detail", err,
+           NULL);
     return -1;
 }
 
@@ -606,7 +610,10 @@ http_server *http_start(const config *cfg)
      * oldest first, before they can fill it. */
     /* The per-client limit is the guard's, not libmicrohttpd's: at it, the client's oldest
      * idle connection is cut instead of the new one refused. */
-    guard_limits gl = {.waiting = 10, .reading = 5, .answering = 30, .max = cfg->max_connections,
+    guard_limits gl = {.waiting = 10,
+                       .reading = 5,
+                       .answering = 30,
+                       .max = cfg->max_connections,
                        .reserve = cfg->max_connections / 10 > 2 ? cfg->max_connections / 10 : 2,
                        .per_client = cfg->max_connections_per_client};
     h->guard = guard_new(&gl);
@@ -670,7 +677,7 @@ bool http_config_changed(const http_server *h)
 
 void http_stop(http_server *h)
 {
-    if (!h) return;   /* h->site may be NULL after a failed reload */
+    if (!h) return; /* h->site may be NULL after a failed reload */
     site_free(h->site);
     guard_free(h->guard);
     free(h);

@@ -18,10 +18,7 @@ const info_num_desc info_num_table[INFO_NUM_COUNT] = {INFO_NUMERIC_FIELDS(INFO_D
 const info_text_desc info_text_table[INFO_TEXT_COUNT] = {INFO_TEXT_FIELDS(INFO_DESC_TEXT)};
 #undef INFO_DESC_TEXT
 
-void info_sample_init(info_sample *s)
-{
-    memset(s, 0, sizeof *s);
-}
+void info_sample_init(info_sample *s) { memset(s, 0, sizeof *s); }
 
 void info_sample_free(info_sample *s)
 {
@@ -73,8 +70,7 @@ static bool parse_number(const char *p, const char *end, double *out)
     /* strtod would accept "inf", "nan" and hex; INFO has none of them. */
     for (size_t i = 0; i < n; i++) {
         char c = tmp[i];
-        if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'))
-            return false;
+        if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) return false;
     }
     char *stop;
     double v = strtod(tmp, &stop);
@@ -100,12 +96,13 @@ typedef struct key_index {
 static unsigned key_bucket(const char *k, size_t klen)
 {
     return ((unsigned)klen * 31u + (unsigned char)k[0] * 7u + (unsigned char)k[klen - 1] * 3u +
-            (unsigned char)k[klen / 2]) & (KEY_BUCKETS - 1);
+            (unsigned char)k[klen / 2]) &
+        (KEY_BUCKETS - 1);
 }
 
 static void key_index_build(key_index *x)
 {
-    memset(x->head, 0xff, sizeof x->head);   /* -1: empty */
+    memset(x->head, 0xff, sizeof x->head); /* -1: empty */
     for (int id = INFO_NUM_COUNT + INFO_TEXT_COUNT - 1; id >= 0; id--) {
         const char *key = id < INFO_NUM_COUNT ? info_num_table[id].key : info_text_table[id - INFO_NUM_COUNT].key;
         size_t len = id < INFO_NUM_COUNT ? info_num_table[id].keylen : info_text_table[id - INFO_NUM_COUNT].keylen;
@@ -124,8 +121,7 @@ static bool subfield(const char *v, const char *end, const char *name, double *o
         const char *comma = memchr(p, ',', (size_t)(end - p));
         const char *item_end = comma ? comma : end;
         const char *eq = memchr(p, '=', (size_t)(item_end - p));
-        if (eq && (size_t)(eq - p) == nlen && memcmp(p, name, nlen) == 0)
-            return parse_number(eq + 1, item_end, out);
+        if (eq && (size_t)(eq - p) == nlen && memcmp(p, name, nlen) == 0) return parse_number(eq + 1, item_end, out);
         p = item_end + 1;
     }
     return false;
@@ -144,7 +140,10 @@ static void add_db(info_sample *s, const char *k, size_t klen, const char *v, co
     db.has_expires = subfield(v, end, "expires", &db.expires);
     db.has_avg_ttl = subfield(v, end, "avg_ttl", &db.avg_ttl_ms);
     for (size_t i = 0; i < s->n_dbs; i++) {
-        if (s->dbs[i].index == db.index) { s->dbs[i] = db; return; }
+        if (s->dbs[i].index == db.index) {
+            s->dbs[i] = db;
+            return;
+        }
     }
     if (s->n_dbs == s->cap_dbs) {
         s->cap_dbs = s->cap_dbs ? s->cap_dbs * 2 : 16;
@@ -196,7 +195,7 @@ static void add_cmdstat(info_sample *s, const char *name, size_t nlen, const cha
     }
     memcpy(c.name, name, nlen);
     c.name[nlen] = '\0';
-    c.usec /= 1e6;   /* seconds from here on, as INFO_USEC fields */
+    c.usec /= 1e6; /* seconds from here on, as INFO_USEC fields */
     s->cmds[s->n_cmds++] = c;
 }
 
@@ -220,8 +219,7 @@ static void unique_cmds(info_sample *s)
     s->n_cmds = k;
 }
 
-static bool parse_line(info_sample *s, const key_index *x, const char *k, size_t klen, const char *v,
-                       const char *end)
+static bool parse_line(info_sample *s, const key_index *x, const char *k, size_t klen, const char *v, const char *end)
 {
     int found = -1;
     for (int id = x->head[key_bucket(k, klen)]; id >= 0 && found < 0; id = x->next[id]) {
@@ -293,12 +291,16 @@ size_t info_parse(info_sample *s, const char *text, size_t len)
         if (n == 0) {
             /* blank */
         } else if (p[0] == '#') {
-            if (section_is(p, n, "Errorstats")) { s->has_errorstats = true; known++; }
-            else if (section_is(p, n, "Keyspace")) { s->has_keyspace = true; known++; }
+            if (section_is(p, n, "Errorstats")) {
+                s->has_errorstats = true;
+                known++;
+            } else if (section_is(p, n, "Keyspace")) {
+                s->has_keyspace = true;
+                known++;
+            }
         } else {
             const char *colon = memchr(p, ':', n);
-            if (colon && colon > p && parse_line(s, &x, p, (size_t)(colon - p), colon + 1, line_end))
-                known++;
+            if (colon && colon > p && parse_line(s, &x, p, (size_t)(colon - p), colon + 1, line_end)) known++;
         }
         p = next;
     }
@@ -346,9 +348,15 @@ void info_text_set(info_sample *s, info_text f, const char *v, size_t n)
 bool info_error_count(const info_sample *s, const char *name, double *out)
 {
     for (size_t i = 0; i < s->n_errs; i++) {
-        if (strcmp(s->errs[i].name, name) == 0) { *out = s->errs[i].count; return true; }
+        if (strcmp(s->errs[i].name, name) == 0) {
+            *out = s->errs[i].count;
+            return true;
+        }
     }
-    if (s->has_errorstats) { *out = 0; return true; }
+    if (s->has_errorstats) {
+        *out = 0;
+        return true;
+    }
     return false;
 }
 

@@ -27,8 +27,9 @@
 #define CHART_POINTS (DERIVE_TREND_POINTS + 1)
 #define CHART_W 360.0
 #define CHART_H 90.0
-#define FINDINGS_HEAD "<table class=\"findings\"><tr><th>severity</th><th>target</th><th>finding</th><th>what</th>" \
-                      "<th>fix</th></tr>\n"
+#define FINDINGS_HEAD \
+    "<table class=\"findings\"><tr><th>severity</th><th>target</th><th>finding</th><th>what</th>" \
+    "<th>fix</th></tr>\n"
 
 /* One colour per part of memmodel.h's used_memory parts, in its order. */
 static const char *const part_colors[MEMMODEL_USED_COUNT] = {"#3b7dd8", "#d8453b", "#e0a030", "#8e5bd0",
@@ -89,7 +90,7 @@ static void put_bar(buf *out, const report *r)
     bool over = used > scale;
     buf_printf(out, "<div class=\"bar%s\" role=\"img\" aria-label=\"used memory %.1f %% of %s\">", over ? " over" : "",
                100.0 * used / scale, limit ? "maxmemory" : "the host's RAM (no maxmemory)");
-    double v, left = scale;   /* room left in the bar: parts past the limit are cut */
+    double v, left = scale; /* room left in the bar: parts past the limit are cut */
     for (int p = 0; p < MEMMODEL_USED_COUNT; p++) {
         if (!memmodel_used(&m, (memmodel_part)p, &v) || v <= 0) continue;
         double w = fmin(v, left);
@@ -103,7 +104,8 @@ static void put_bar(buf *out, const report *r)
     }
     if (limit) buf_puts(out, "<i style=\"left:80%\" title=\"80 % of maxmemory\"></i>");
     buf_puts(out, "</div>\n<p class=\"legend\">");
-    if (over) buf_printf(out, "<span class=\"problem\">%.0f %% of maxmemory: past the limit</span>", 100.0 * used / scale);
+    if (over)
+        buf_printf(out, "<span class=\"problem\">%.0f %% of maxmemory: past the limit</span>", 100.0 * used / scale);
     else if (!limit) buf_puts(out, "<span class=\"note\">no maxmemory: the bar is the host's RAM</span>");
     for (int p = 0; p < MEMMODEL_USED_COUNT; p++) {
         if (!memmodel_used(&m, (memmodel_part)p, &v) || v <= 0) continue;
@@ -129,12 +131,14 @@ static void put_chart(buf *out, const report *r)
     top *= 1.1;
     double span = t[n - 1] - t[0];
     if (top <= 0 || span <= 0) return;
-    buf_printf(out, "<svg class=\"chart\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+    buf_printf(out,
+               "<svg class=\"chart\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
                "aria-label=\"used memory over the last %.0f s\" xmlns=\"http://www.w3.org/2000/svg\">",
                CHART_W, CHART_H, CHART_W, CHART_H, span);
     if (limit) {
         double y = CHART_H - CHART_H * max / top;
-        buf_printf(out, "<line class=\"limit\" x1=\"0\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#a00\" "
+        buf_printf(out,
+                   "<line class=\"limit\" x1=\"0\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#a00\" "
                    "stroke-dasharray=\"6 4\"/><text x=\"4\" y=\"%.1f\" font-size=\"10\" fill=\"#a00\">maxmemory ",
                    CHART_W, y, y, y > 12 ? y - 3 : y + 11);
         put_bytes(out, max);
@@ -143,8 +147,9 @@ static void put_chart(buf *out, const report *r)
     buf_puts(out, "<polyline class=\"used\" fill=\"none\" stroke=\"#3b7dd8\" stroke-width=\"2\" points=\"");
     for (size_t i = 0; i < n; i++)
         buf_printf(out, "%s%.1f,%.1f", i ? " " : "", CHART_W * (t[i] - t[0]) / span, CHART_H - CHART_H * u[i] / top);
-    buf_printf(out, "\"/><text x=\"%.0f\" y=\"%.0f\" font-size=\"10\" text-anchor=\"end\" fill=\"#333\">now: ",
-               CHART_W - 4, CHART_H - 4);
+    buf_printf(out,
+               "\"/><text x=\"%.0f\" y=\"%.0f\" font-size=\"10\" text-anchor=\"end\" fill=\"#333\">now: ", CHART_W - 4,
+               CHART_H - 4);
     put_bytes(out, u[n - 1]);
     buf_printf(out, "</text><text x=\"4\" y=\"%.0f\" font-size=\"10\" fill=\"#333\">%.0f s ago</text></svg>\n",
                CHART_H - 4, span);
@@ -155,10 +160,10 @@ static void put_chart(buf *out, const report *r)
 static void put_state(buf *out, const render_view *t, const char *tag)
 {
     diagnose_severity worst = t->up ? (diagnose_severity)t->r->diagnosis.worst : DIAGNOSE_OK;
-    const char *cls = !t->up                       ? "down"
-                      : worst == DIAGNOSE_CRITICAL ? "critical"
-                      : worst == DIAGNOSE_WARNING  ? "warning"
-                                                   : "up";
+    const char *cls = !t->up         ? "down"
+        : worst == DIAGNOSE_CRITICAL ? "critical"
+        : worst == DIAGNOSE_WARNING  ? "warning"
+                                     : "up";
     buf_printf(out, "<%s class=\"%s\">", tag, cls);
     fmt_html(out, t->state);
     if (worst >= DIAGNOSE_WARNING) buf_printf(out, ", %s", diagnose_severity_name(worst));
@@ -244,8 +249,9 @@ static void put_card(buf *out, const render_view *t)
     buf_puts(out, when);
     buf_puts(out, "</td></tr></table>\n");
     if (r->keys->n_namespaces > 0) {
-        buf_printf(out, "<table class=\"namespaces\"><tr><th>namespace</th><th>memory (est.)</th><th>keys (est.)"
-                        "</th><th>with a TTL</th><th>never expires</th><th>growth an hour</th></tr>");
+        buf_printf(out,
+                   "<table class=\"namespaces\"><tr><th>namespace</th><th>memory (est.)</th><th>keys (est.)"
+                   "</th><th>with a TTL</th><th>never expires</th><th>growth an hour</th></tr>");
         for (size_t i = 0; i < r->keys->n_namespaces; i++) {
             const diagnose_namespace *ns = &r->keys->namespaces[i];
             buf_puts(out, "<tr><td>");
@@ -268,11 +274,13 @@ static void put_card(buf *out, const render_view *t)
             }
             buf_puts(out, "</td></tr>");
         }
-        buf_printf(out, "</table>\n<p class=\"note\">Estimated from %.0f sampled keys.</p>\n", r->keys->namespace_basis);
+        buf_printf(out, "</table>\n<p class=\"note\">Estimated from %.0f sampled keys.</p>\n",
+                   r->keys->namespace_basis);
     }
     if (r->n_watched > 0) {
-        buf_puts(out, "<table class=\"watched\"><tr><th>watched key</th><th>type</th><th>length</th><th>memory</th>"
-                      "</tr>");
+        buf_puts(out,
+                 "<table class=\"watched\"><tr><th>watched key</th><th>type</th><th>length</th><th>memory</th>"
+                 "</tr>");
         for (size_t i = 0; i < r->n_watched && i < LANDING_WATCHED_ROWS; i++) {
             const diagnose_watched *w = &r->watched[i];
             buf_printf(out, "<tr><td>db%d ", w->db);
@@ -287,8 +295,10 @@ static void put_card(buf *out, const render_view *t)
         }
         buf_puts(out, "</table>\n");
         if (r->n_watched > LANDING_WATCHED_ROWS)
-            buf_printf(out, "<p class=\"note\">And %zu more: redis_key_size and redis_key_memory_usage_bytes have "
-                            "them all.</p>\n", r->n_watched - LANDING_WATCHED_ROWS);
+            buf_printf(out,
+                       "<p class=\"note\">And %zu more: redis_key_size and redis_key_memory_usage_bytes have "
+                       "them all.</p>\n",
+                       r->n_watched - LANDING_WATCHED_ROWS);
     }
     char expiry[200];
     diagnose_ttl_split ttl = sampler_ttl_split(r->keys);
@@ -302,11 +312,13 @@ static void put_card(buf *out, const render_view *t)
         /* it was on: the flag is not the answer, what Redis refused is */
         buf_puts(out, "<p class=\"note\">The large-key check was switched off: Redis answered ");
         fmt_html(out, r->keys->off_reason);
-        buf_puts(out, ". If an ACL refuses it, give the exporter's user <code class=\"cmd\">+select +scan +type +pttl "
-                      "+memory|usage %R~*</code> (read-only key access), then restart the exporter.</p>\n");
+        buf_puts(out,
+                 ". If an ACL refuses it, give the exporter's user <code class=\"cmd\">+select +scan +type +pttl "
+                 "+memory|usage %R~*</code> (read-only key access), then restart the exporter.</p>\n");
     } else if (!r->keys->active && r->keys->sampled == 0) {
-        buf_puts(out, "<p class=\"note\">The large-key check is off, so large keys are not looked for: start the "
-                      "exporter with <code class=\"cmd\">--sampler.keys-per-second=100</code> to turn it on.</p>\n");
+        buf_puts(out,
+                 "<p class=\"note\">The large-key check is off, so large keys are not looked for: start the "
+                 "exporter with <code class=\"cmd\">--sampler.keys-per-second=100</code> to turn it on.</p>\n");
     }
     buf_puts(out, "</div>\n");
 }
@@ -346,7 +358,7 @@ static int by_attention(const void *a, const void *b)
     const render_view *x = *(const render_view *const *)a, *y = *(const render_view *const *)b;
     int rx = attention_rank(x), ry = attention_rank(y);
     if (rx != ry) return rx < ry ? -1 : 1;
-    if (rx == 1) {   /* written so that a NaN from a lying server falls through to the order given */
+    if (rx == 1) { /* written so that a NaN from a lying server falls through to the order given */
         double fx = x->r->derived.used_ratio, fy = y->r->derived.used_ratio;
         if (fx > fy) return -1;
         if (fx < fy) return 1;
@@ -377,7 +389,8 @@ static void put_findings(buf *out, const render_view *const *order, size_t n, co
             snprintf(who, sizeof who, "cluster %s", c->cluster);
             if (shown++ == 0) buf_puts(out, FINDINGS_HEAD);
             put_finding(out, who, diagnose_id_name(DIAGNOSE_SHARD_NEAR_LIMIT_ALONE),
-                        diagnose_severity_name(c->severity), summary, diagnose_why(DIAGNOSE_SHARD_NEAR_LIMIT_ALONE), fix);
+                        diagnose_severity_name(c->severity), summary, diagnose_why(DIAGNOSE_SHARD_NEAR_LIMIT_ALONE),
+                        fix);
         }
         for (size_t i = 0; i < n && shown < LANDING_MAX_ROWS; i++) {
             const report *r = order[i]->r;
@@ -387,7 +400,7 @@ static void put_findings(buf *out, const render_view *const *order, size_t n, co
             diagnose_result dr;
             diagnose_text text[DIAGNOSE_COUNT];
             size_t seq[DIAGNOSE_COUNT];
-            observe_explain(r, &dr, text);   /* the words, made only for the page */
+            observe_explain(r, &dr, text); /* the words, made only for the page */
             diagnose_reading_order(&dr, seq);
             for (size_t k = 0; k < dr.n; k++) {
                 const diagnose_finding *f = &dr.findings[seq[k]];
@@ -411,17 +424,20 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
     for (size_t i = 0; i < n; i++) order[i] = &targets[i];
     qsort(order, n, sizeof *order, by_attention);
 
-    buf_printf(out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>redis_memory_exporter</title>\n"
-                    "<style>%s</style></head><body>\n<h1>redis_memory_exporter</h1>\n"
-                    "<p>Prometheus exporter for Redis memory: used memory against maxmemory, where it goes, "
-                    "evictions, OOM rejections, fragmentation.</p>\n<p>Version ", style);
+    buf_printf(out,
+               "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>redis_memory_exporter</title>\n"
+               "<style>%s</style></head><body>\n<h1>redis_memory_exporter</h1>\n"
+               "<p>Prometheus exporter for Redis memory: used memory against maxmemory, where it goes, "
+               "evictions, OOM rejections, fragmentation.</p>\n<p>Version ",
+               style);
     fmt_html(out, e->build->version);
     buf_puts(out, " (");
     fmt_html(out, e->build->revision);
     buf_printf(out, "), polling every %g s.</p>\n<p><a href=\"", e->poll_interval);
     fmt_html(out, telemetry_path);
-    buf_puts(out, "\">Metrics</a> &middot; <a href=\"/healthz\">Health</a></p>\n"
-                  "<h2>Targets</h2>\n");
+    buf_puts(out,
+             "\">Metrics</a> &middot; <a href=\"/healthz\">Health</a></p>\n"
+             "<h2>Targets</h2>\n");
     if (e->has_reload && !e->reload_ok) {
         buf_puts(out, "<p class=\"problem\">The targets file was not used: ");
         fmt_html(out, e->reload_error && e->reload_error[0] ? e->reload_error : "it could not be read");
@@ -440,8 +456,9 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
                    n - up, with, critical);
         buf_puts(out, "<p class=\"note\">Targets that are not up first, then the fullest against maxmemory.</p>\n");
     }
-    buf_puts(out, "<table><tr><th>address</th><th>state</th><th>last error</th>"
-                  "<th>used / maxmemory</th><th>policy</th></tr>\n");
+    buf_puts(out,
+             "<table><tr><th>address</th><th>state</th><th>last error</th>"
+             "<th>used / maxmemory</th><th>policy</th></tr>\n");
     for (size_t i = 0; i < n && i < LANDING_MAX_ROWS; i++) {
         const render_view *t = order[i];
         const report *r = t->r;
@@ -476,7 +493,8 @@ void landing_render(buf *out, const render_view *targets, size_t n, const render
     }
     buf_puts(out, "</table>\n");
     if (n > LANDING_MAX_ROWS)
-        buf_printf(out, "<p>&hellip; and %zu more targets: <a href=\"/discovery\">/discovery</a> lists every one.</p>\n",
+        buf_printf(out,
+                   "<p>&hellip; and %zu more targets: <a href=\"/discovery\">/discovery</a> lists every one.</p>\n",
                    n - LANDING_MAX_ROWS);
     put_findings(out, order, n, e);
     buf_puts(out, "<h2>Memory by target</h2>\n");

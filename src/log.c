@@ -34,13 +34,19 @@ static void put_value(buf *b, const char *v)
     if (quote) buf_putc(b, '"');
     for (const unsigned char *p = (const unsigned char *)v; *p;) {
         size_t n = 1;
-        if (*p == '"' || *p == '\\') { buf_putc(b, '\\'); buf_putc(b, (char)*p); }
-        else if (*p == '\n') buf_puts(b, "\\n");
+        if (*p == '"' || *p == '\\') {
+            buf_putc(b, '\\');
+            buf_putc(b, (char)*p);
+        } else if (*p == '\n') buf_puts(b, "\\n");
         else if (*p == '\r') buf_puts(b, "\\r");
         else if (*p == '\t') buf_puts(b, "\\t");
         else if (*p < 0x20 || *p == 0x7f) buf_printf(b, "\\u%04x", *p);
-        else if ((n = fmt_utf8_len(p)) == 0) { buf_puts(b, "\xEF\xBF\xBD"); n = 1; }   /* lines stay UTF-8 */
-        else buf_append(b, (const char *)p, n);
+        else if ((n = fmt_utf8_len(p)) == 0) {
+            buf_puts(b, "\xEF\xBF\xBD");
+            n = 1;
+        } /* lines stay UTF-8 */
+        else
+            buf_append(b, (const char *)p, n);
         p += n;
     }
     if (quote) buf_putc(b, '"');

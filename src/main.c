@@ -44,7 +44,8 @@ typedef struct daemon_parts {
 /* SIGHUP: re-read what can change without a restart; Redis connections stay. */
 static void on_hangup(evutil_socket_t sig, short what, void *arg)
 {
-    (void)sig; (void)what;
+    (void)sig;
+    (void)what;
     daemon_parts *d = arg;
     log_kv(LOG_INFO, "SIGHUP: reloading", NULL);
     collector_reload(d->col);
@@ -55,7 +56,9 @@ static void on_hangup(evutil_socket_t sig, short what, void *arg)
  * allocator's arenas; hand them back to the system once a minute. */
 static void on_trim(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd; (void)what; (void)arg;
+    (void)fd;
+    (void)what;
+    (void)arg;
     malloc_trim(0);
 }
 
@@ -63,7 +66,8 @@ static void on_trim(evutil_socket_t fd, short what, void *arg)
  * is served without a signal. */
 static void on_web_check(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd; (void)what;
+    (void)fd;
+    (void)what;
     daemon_parts *d = arg;
     if (http_config_changed(d->http)) http_reload(d->http);
 }
@@ -88,10 +92,10 @@ static int serve(const config *cfg, const render_build *build)
     if (!base) goto out;
     col = collector_new(base, cfg, build);
     if (!col) {
-        status = 2;   /* a targets file, password map or TLS file that cannot be used: the configuration's fault */
+        status = 2; /* a targets file, password map or TLS file that cannot be used: the configuration's fault */
         goto out;
     }
-    collector_start(col);   /* publishes a first snapshot: the server never answers empty */
+    collector_start(col); /* publishes a first snapshot: the server never answers empty */
     http = http_start(cfg);
     if (!http) goto out;
     sigterm = evsignal_new(base, SIGTERM, on_signal, base);
@@ -125,7 +129,7 @@ out:
     if (sighup) event_free(sighup);
     if (web_check) event_free(web_check);
     if (trim) event_free(trim);
-    http_stop(http);          /* first: no handler runs after this */
+    http_stop(http); /* first: no handler runs after this */
     collector_free(col);
     snapshot_clear();
     if (base) event_base_free(base);
@@ -156,8 +160,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (cfg.show_version) {
-        printf("redis_memory_exporter %s (revision %s; hiredis %s, libevent %s, libmicrohttpd %s)\n",
-               build.version, build.revision, build.hiredis, build.libevent, build.libmicrohttpd);
+        printf("redis_memory_exporter %s (revision %s; hiredis %s, libevent %s, libmicrohttpd %s)\n", build.version,
+               build.revision, build.hiredis, build.libevent, build.libmicrohttpd);
         config_free(&cfg);
         return 0;
     }

@@ -46,7 +46,8 @@ bool memmodel_rss(const memmodel *m, memmodel_rss_part p, double *bytes)
 bool memmodel_has(const memmodel *m, memmodel_cmd c)
 {
     if (m->version < cmd_since[c]) return false;
-    if (c == MEMMODEL_CMD_MEMORY_PURGE || c == MEMMODEL_CMD_ACTIVEDEFRAG) return m->allocator == MEMMODEL_ALLOC_JEMALLOC;
+    if (c == MEMMODEL_CMD_MEMORY_PURGE || c == MEMMODEL_CMD_ACTIVEDEFRAG)
+        return m->allocator == MEMMODEL_ALLOC_JEMALLOC;
     return true;
 }
 
@@ -78,11 +79,14 @@ static bool parse_version(const char *v, unsigned *out)
  * the server is: each row is a field and the version that brought it. */
 static unsigned version_floor(const info_sample *s, const char *allocator)
 {
-    static const struct { info_num f; unsigned since; } rows[] = {
-        {INFO_USED_MEMORY_VM_EVAL, 700}, {INFO_MEM_CLUSTER_LINKS, 700}, {INFO_USED_MEMORY_FUNCTIONS, 700},
-        {INFO_CLIENT_MAX_INPUT_BUFFER, 500}, {INFO_MEM_CLIENTS_NORMAL, 500}, {INFO_ALLOC_FRAG_RATIO, 500},
-        {INFO_USED_MEMORY_DATASET, 400}, {INFO_USED_MEMORY_OVERHEAD, 400}, {INFO_MAXMEMORY, 302},
-        {INFO_TOTAL_SYSTEM_MEMORY, 302}, {INFO_USED_MEMORY_LUA, 206},
+    static const struct {
+        info_num f;
+        unsigned since;
+    } rows[] = {
+        {INFO_USED_MEMORY_VM_EVAL, 700},     {INFO_MEM_CLUSTER_LINKS, 700},    {INFO_USED_MEMORY_FUNCTIONS, 700},
+        {INFO_CLIENT_MAX_INPUT_BUFFER, 500}, {INFO_MEM_CLIENTS_NORMAL, 500},   {INFO_ALLOC_FRAG_RATIO, 500},
+        {INFO_USED_MEMORY_DATASET, 400},     {INFO_USED_MEMORY_OVERHEAD, 400}, {INFO_MAXMEMORY, 302},
+        {INFO_TOTAL_SYSTEM_MEMORY, 302},     {INFO_USED_MEMORY_LUA, 206},
     };
     unsigned floor_v = 0;
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
@@ -201,7 +205,8 @@ void memmodel_build(memmodel *m, const info_sample *s, const memstats *st)
     if (info_get(s, INFO_MAXMEMORY, &m->max) && m->max >= 0)
         m->max_from = s->from_config & INFO_FROM_CONFIG_MAXMEMORY ? MEMMODEL_FROM_CONFIG : MEMMODEL_FROM_INFO;
     m->policy = info_text_get(s, INFO_MAXMEMORY_POLICY);
-    if (m->policy) m->policy_from = s->from_config & INFO_FROM_CONFIG_POLICY ? MEMMODEL_FROM_CONFIG : MEMMODEL_FROM_INFO;
+    if (m->policy)
+        m->policy_from = s->from_config & INFO_FROM_CONFIG_POLICY ? MEMMODEL_FROM_CONFIG : MEMMODEL_FROM_INFO;
     const char *allocator = info_text_get(s, INFO_MEM_ALLOCATOR);
     m->allocator = allocator_of(allocator);
     m->version_known = parse_version(info_text_get(s, INFO_REDIS_VERSION), &m->version);

@@ -48,11 +48,14 @@ static bool reply_number(const redisReply *r, double *out)
 {
     char *end;
     switch (r->type) {
-    case REDIS_REPLY_INTEGER: *out = (double)r->integer; return true;
+    case REDIS_REPLY_INTEGER:
+        *out = (double)r->integer;
+        return true;
     case REDIS_REPLY_STRING:
         *out = strtod(r->str, &end);
         return end != r->str && *end == '\0' && isfinite(*out);
-    default: return false;
+    default:
+        return false;
     }
 }
 

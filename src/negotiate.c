@@ -100,7 +100,6 @@ bool negotiate_gzip(const char *accept_encoding)
     const char *p = accept_encoding;
     element el;
     while (next_element(&p, &el))
-        if ((token_is(el.type, el.type_end, "gzip") || token_is(el.type, el.type_end, "*")) && el.q > 0)
-            return true;
+        if ((token_is(el.type, el.type_end, "gzip") || token_is(el.type, el.type_end, "*")) && el.q > 0) return true;
     return false;
 }

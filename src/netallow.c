@@ -44,12 +44,12 @@ bool netallow_host_ok(const char *host)
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)host[i];
         if (ch == '.') {
-            if (label == 0) return false;   /* an empty label: "..", ".x" */
+            if (label == 0) return false; /* an empty label: "..", ".x" */
             label = 0;
         } else if (isalnum(ch) || ch == '-' || ch == '_') {
             if (++label > 63) return false;
         } else {
-            return false;                   /* '/', ':', space, control bytes, ... */
+            return false; /* '/', ':', space, control bytes, ... */
         }
     }
     return true;
@@ -111,11 +111,17 @@ int netallow_add(netallow *a, const char *entry, char *err, size_t errlen)
 /* The networks a seed at family/addr may lead to: its own kind of network. */
 static void add_scope(netallow *a, uint8_t family, const uint8_t *addr)
 {
-    static const struct { uint8_t family; const char *net; unsigned prefix; } loopback[] = {
-        {4, "127.0.0.0", 8}, {6, "::1", 128}};
-    static const struct { uint8_t family; const char *net; unsigned prefix; } private_nets[] = {
-        {4, "10.0.0.0", 8}, {4, "172.16.0.0", 12}, {4, "192.168.0.0", 16}, {4, "100.64.0.0", 10},
-        {6, "fc00::", 7}, {6, "fe80::", 10}};
+    static const struct {
+        uint8_t family;
+        const char *net;
+        unsigned prefix;
+    } loopback[] = {{4, "127.0.0.0", 8}, {6, "::1", 128}};
+    static const struct {
+        uint8_t family;
+        const char *net;
+        unsigned prefix;
+    } private_nets[] = {{4, "10.0.0.0", 8},    {4, "172.16.0.0", 12}, {4, "192.168.0.0", 16},
+                        {4, "100.64.0.0", 10}, {6, "fc00::", 7},      {6, "fe80::", 10}};
     uint8_t b[16], fam;
     for (size_t i = 0; i < 2; i++) {
         parse_ip(loopback[i].net, &fam, b);
@@ -143,7 +149,7 @@ static void add_scope(netallow *a, uint8_t family, const uint8_t *addr)
         }
         return;
     }
-    add_net(a, family, addr, family == 4 ? 24 : 64);   /* a public address: its own neighbours */
+    add_net(a, family, addr, family == 4 ? 24 : 64); /* a public address: its own neighbours */
 }
 
 void netallow_default(netallow *a, const char *seed_host)

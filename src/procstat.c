@@ -71,7 +71,7 @@ void procstat_read(const char *procfs, procstat_sample *out)
         while ((e = readdir(d)) != NULL)
             if (e->d_name[0] != '.') n++;
         closedir(d);
-        out->open_fds = n - 1;  /* the directory stream's own descriptor */
+        out->open_fds = n - 1; /* the directory stream's own descriptor */
     }
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) out->max_fds = (double)rl.rlim_cur;

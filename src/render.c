@@ -20,18 +20,18 @@ typedef struct label {
 /* One metric family being written: the header goes out before the first sample. */
 typedef struct family {
     buf *out;
-    const char *name;   /* the sample name */
-    const char *type;   /* "gauge", "counter", "histogram" */
+    const char *name; /* the sample name */
+    const char *type; /* "gauge", "counter", "histogram" */
     const char *help;
     bool started;
-    struct label_cache *lc;   /* may be NULL */
+    struct label_cache *lc; /* may be NULL */
 } family;
 
 /* The labels every series of one target starts with (addr="…" and its spec's labels),
  * escaped once per piece and kept once: each series has RENDER_LABELS_MARK in their place
  * (a piece has about a hundred series, and every target keeps its piece). */
 typedef struct label_cache {
-    const report *r;          /* whose labels text holds; NULL: none yet */
+    const report *r; /* whose labels text holds; NULL: none yet */
     buf text;
 } label_cache;
 
@@ -72,9 +72,21 @@ void render_label_value(buf *out, const char *s)
         while (*p >= 0x20 && *p < 0x7f && *p != '\\' && *p != '"') p++;
         if (p > run) buf_append(out, (const char *)run, (size_t)(p - run));
         if (!*p) return;
-        if (*p == '\\') { buf_puts(out, "\\\\"); p++; continue; }
-        if (*p == '"') { buf_puts(out, "\\\""); p++; continue; }
-        if (*p == '\n') { buf_puts(out, "\\n"); p++; continue; }
+        if (*p == '\\') {
+            buf_puts(out, "\\\\");
+            p++;
+            continue;
+        }
+        if (*p == '"') {
+            buf_puts(out, "\\\"");
+            p++;
+            continue;
+        }
+        if (*p == '\n') {
+            buf_puts(out, "\\n");
+            p++;
+            continue;
+        }
         /* Other control bytes (a terminal escape, a NUL-less \r) are not passed on. */
         size_t n = (*p < 0x20 || *p == 0x7f) ? 0 : fmt_utf8_len(p);
         if (n == 0) {
@@ -157,7 +169,7 @@ static family fam(rctx *c, const char *name, const char *type, const char *help)
     if (c->offs) c->offs[c->idx] = (render_off)(c->out->len - c->start);
     c->idx++;
     if (c->mode == R_HEADERS) family_header(&f);
-    f.started = true;   /* the header is written (R_HEADERS) or belongs elsewhere (R_SAMPLES) */
+    f.started = true; /* the header is written (R_HEADERS) or belongs elsewhere (R_SAMPLES) */
     return f;
 }
 
@@ -188,14 +200,46 @@ static void put_histogram(family *f, const report *r, const histo *h, label *lab
 /* A per-target value: computed by a small function so that one loop serves many rows. */
 typedef bool (*target_value_fn)(const derived *d, double *v);
 
-static bool v_max_configured(const derived *d, double *v) { *v = d->max_configured; return true; }
-static bool v_used_ratio(const derived *d, double *v) { *v = d->used_ratio; return d->has_used_ratio; }
-static bool v_peak_ratio(const derived *d, double *v) { *v = d->peak_ratio; return d->has_peak_ratio; }
-static bool v_time_to_full(const derived *d, double *v) { *v = d->time_to_full; return d->has_time_to_full; }
-static bool v_eviction_possible(const derived *d, double *v) { *v = d->eviction_possible; return d->has_eviction_possible; }
-static bool v_evicted_rate(const derived *d, double *v) { *v = d->evicted_rate; return d->has_evicted_rate; }
-static bool v_expired_rate(const derived *d, double *v) { *v = d->expired_rate; return d->has_expired_rate; }
-static bool v_oom_rate(const derived *d, double *v) { *v = d->oom_rate; return d->has_oom_rate; }
+static bool v_max_configured(const derived *d, double *v)
+{
+    *v = d->max_configured;
+    return true;
+}
+static bool v_used_ratio(const derived *d, double *v)
+{
+    *v = d->used_ratio;
+    return d->has_used_ratio;
+}
+static bool v_peak_ratio(const derived *d, double *v)
+{
+    *v = d->peak_ratio;
+    return d->has_peak_ratio;
+}
+static bool v_time_to_full(const derived *d, double *v)
+{
+    *v = d->time_to_full;
+    return d->has_time_to_full;
+}
+static bool v_eviction_possible(const derived *d, double *v)
+{
+    *v = d->eviction_possible;
+    return d->has_eviction_possible;
+}
+static bool v_evicted_rate(const derived *d, double *v)
+{
+    *v = d->evicted_rate;
+    return d->has_evicted_rate;
+}
+static bool v_expired_rate(const derived *d, double *v)
+{
+    *v = d->expired_rate;
+    return d->has_expired_rate;
+}
+static bool v_oom_rate(const derived *d, double *v)
+{
+    *v = d->oom_rate;
+    return d->has_oom_rate;
+}
 
 static const struct derived_row {
     const char *name;
@@ -204,30 +248,39 @@ static const struct derived_row {
 } derived_rows[] = {
     {"redis_memory_max_configured", "1 when maxmemory is set (> 0), 0 when Redis has no memory limit.",
      v_max_configured},
-    {"redis_memory_used_ratio", "used_memory divided by maxmemory; absent when maxmemory is 0.",
-     v_used_ratio},
+    {"redis_memory_used_ratio", "used_memory divided by maxmemory; absent when maxmemory is 0.", v_used_ratio},
     {"redis_memory_used_peak_ratio", "used_memory_peak divided by maxmemory; absent when maxmemory is 0.",
      v_peak_ratio},
     {"redis_memory_time_to_full_seconds",
      "Seconds until used_memory reaches maxmemory at the recent growth rate (least squares); absent "
-     "when usage is flat or shrinking or there is no limit.", v_time_to_full},
+     "when usage is flat or shrinking or there is no limit.",
+     v_time_to_full},
     {"redis_memory_eviction_possible",
      "1 when maxmemory_policy can evict some key now (allkeys-* with keys, volatile-* with keys that "
-     "have a TTL), 0 when writes will fail at the limit instead.", v_eviction_possible},
-    {"redis_evicted_keys_per_second", "Evictions per second over the exporter's recent poll window (INFO evicted_keys).",
-     v_evicted_rate},
-    {"redis_expired_keys_per_second", "Expirations per second over the exporter's recent poll window (INFO expired_keys).",
-     v_expired_rate},
+     "have a TTL), 0 when writes will fail at the limit instead.",
+     v_eviction_possible},
+    {"redis_evicted_keys_per_second",
+     "Evictions per second over the exporter's recent poll window (INFO evicted_keys).", v_evicted_rate},
+    {"redis_expired_keys_per_second",
+     "Expirations per second over the exporter's recent poll window (INFO expired_keys).", v_expired_rate},
     {"redis_oom_rejections_per_second",
-     "Commands rejected with OOM per second over the exporter's recent poll window (INFO errorstat_OOM).",
-     v_oom_rate},
+     "Commands rejected with OOM per second over the exporter's recent poll window (INFO errorstat_OOM).", v_oom_rate},
 };
 
 /* Keyspace rows: value of one db line. */
 typedef bool (*db_value_fn)(const derived *d, const info_db *db, double *v);
-static bool db_keys(const derived *t, const info_db *db, double *v) { (void)t; *v = db->keys; return true; }
+static bool db_keys(const derived *t, const info_db *db, double *v)
+{
+    (void)t;
+    *v = db->keys;
+    return true;
+}
 static bool db_expires(const derived *t, const info_db *db, double *v)
-{ (void)t; *v = db->expires; return db->has_expires; }
+{
+    (void)t;
+    *v = db->expires;
+    return db->has_expires;
+}
 static bool db_persistent(const derived *t, const info_db *db, double *v)
 {
     (void)t;
@@ -236,9 +289,15 @@ static bool db_persistent(const derived *t, const info_db *db, double *v)
     return db->has_expires;
 }
 static bool db_avg_ttl(const derived *t, const info_db *db, double *v)
-{ (void)t; *v = db->avg_ttl_ms / 1000.0; return db->has_avg_ttl; }
+{
+    (void)t;
+    *v = db->avg_ttl_ms / 1000.0;
+    return db->has_avg_ttl;
+}
 static bool db_evictable(const derived *t, const info_db *db, double *v)
-{ return derive_db_evictable(t->policy, db, v); }
+{
+    return derive_db_evictable(t->policy, db, v);
+}
 
 static const struct db_row {
     const char *name;
@@ -248,18 +307,18 @@ static const struct db_row {
     {"redis_db_keys", "Keys in the database (INFO keyspace keys).", db_keys},
     {"redis_db_keys_expiring", "Keys with a TTL (INFO keyspace expires).", db_expires},
     {"redis_db_keys_persistent", "Keys without a TTL: keys minus expires (INFO keyspace).", db_persistent},
-    {"redis_db_avg_ttl_seconds", "Average TTL of keys with a TTL, in seconds (INFO keyspace avg_ttl).",
-     db_avg_ttl},
+    {"redis_db_avg_ttl_seconds", "Average TTL of keys with a TTL, in seconds (INFO keyspace avg_ttl).", db_avg_ttl},
     {"redis_db_keys_evictable",
      "Keys the current maxmemory_policy may evict: all keys under allkeys-*, keys with a TTL under "
-     "volatile-*, none under noeviction.", db_evictable},
+     "volatile-*, none under noeviction.",
+     db_evictable},
 };
 
 /* INFO commandstats, as redis_exporter's families (names, label and units), one row each.
  * Absent unless --collect.commandstats asked for the section. */
 typedef struct cmd_row {
     const char *name, *help;
-    bool split_only;          /* rejected_calls / failed_calls: Redis 7.0+ */
+    bool split_only; /* rejected_calls / failed_calls: Redis 7.0+ */
     double (*value)(const info_cmdstat *);
 } cmd_row;
 static double cmd_calls(const info_cmdstat *x) { return x->calls; }
@@ -273,8 +332,10 @@ static const cmd_row cmd_rows[] = {
     {"redis_commands_rejected_calls_total",
      "Calls refused before running, per command: OOM, ACL, wrong arity... (INFO commandstats rejected_calls, 7.0+).",
      true, cmd_rejected},
-    {"redis_commands_failed_calls_total", "Calls that ran and failed, per command (INFO commandstats failed_calls, "
-     "7.0+).", true, cmd_failed},
+    {"redis_commands_failed_calls_total",
+     "Calls that ran and failed, per command (INFO commandstats failed_calls, "
+     "7.0+).",
+     true, cmd_failed},
 };
 
 static void render_commandstats(rctx *c, const render_view *ts, size_t n)
@@ -295,10 +356,9 @@ static void render_commandstats(rctx *c, const render_view *ts, size_t n)
 
 static void render_redis(rctx *c, const render_view *ts, size_t n)
 {
-    family f = fam(c, "redis_up", "gauge",
-                   "1 when the exporter's last poll of this Redis succeeded and is recent, else 0.");
-    for (size_t i = 0; i < n; i++)
-        family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].up);
+    family f =
+        fam(c, "redis_up", "gauge", "1 when the exporter's last poll of this Redis succeeded and is recent, else 0.");
+    for (size_t i = 0; i < n; i++) family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].up);
 
     for (int k = 0; k < INFO_NUM_COUNT; k++) {
         const info_num_desc *d = &info_num_table[k];
@@ -433,7 +493,8 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
         if (!ts[i].up) continue;
         for (size_t k = 0; k < ts[i].r->diagnosis.n; k++) {
             const diagnose_finding *df = &ts[i].r->diagnosis.findings[k];
-            label l[3] = {{"addr", ts[i].r->addr}, {"id", diagnose_id_name(df->id)},
+            label l[3] = {{"addr", ts[i].r->addr},
+                          {"id", diagnose_id_name(df->id)},
                           {"severity", diagnose_severity_name(df->severity)}};
             family_sample(&f, NULL, ts[i].r, l, 3, 1);
         }
@@ -455,7 +516,7 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
 
     static const struct {
         const char *name, *help;
-        size_t has, value;   /* offsets of the bool and the double in diagnose_watched */
+        size_t has, value; /* offsets of the bool and the double in diagnose_watched */
     } watch_rows[] = {
         {"redis_key_size",
          "Length of a watched key (--keys.watch): LLEN, XLEN, SCARD, ZCARD, HLEN or STRLEN by its type; no "
@@ -483,11 +544,12 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
     static const struct {
         const char *name, *help;
         size_t offset;
-        bool growth;   /* only where two whole cycles measured it */
+        bool growth; /* only where two whole cycles measured it */
     } ns_rows[] = {
         {"redis_key_namespace_bytes",
          "Estimated memory (MEMORY USAGE) of the keys in a namespace (key names up to "
-         "--sampler.namespace-separator), from the key sampler's last whole cycle (before one ends, the keys seen so far "
+         "--sampler.namespace-separator), from the key sampler's last whole cycle (before one ends, the keys seen so "
+         "far "
          "scaled to the keyspace); the "
          "largest 10. namespace=\"\" holds the keys without the separator.",
          offsetof(diagnose_namespace, bytes), false},
@@ -559,7 +621,7 @@ static void render_redis(rctx *c, const render_view *ts, size_t n)
             if (!v && k == INFO_REDIS_MODE) v = info_text_get(&ts[i].r->sample, INFO_SERVER_MODE);
             /* its own version beside the redis_version it reports; Redis has none */
             if (!v && k == INFO_VALKEY_VERSION) continue;
-            if (k == INFO_ROLE && ts[i].r->role_label) continue;   /* every series has it already */
+            if (k == INFO_ROLE && ts[i].r->role_label) continue; /* every series has it already */
             l[nl++] = (label){info_text_table[k].label, v ? v : ""};
         }
         family_sample(&f, NULL, ts[i].r, l, nl, 1);
@@ -594,7 +656,8 @@ static void render_target_health(rctx *c, const render_view *ts, size_t n)
         if (ts[i].r->loading.active && ts[i].r->loading.has_progress)
             family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->loading.progress);
 
-    f = fam(c, "redis_loading_eta_seconds", "gauge", "Seconds Redis expects loading to take still (INFO loading_eta_seconds).");
+    f = fam(c, "redis_loading_eta_seconds", "gauge",
+            "Seconds Redis expects loading to take still (INFO loading_eta_seconds).");
     for (size_t i = 0; i < n; i++)
         if (ts[i].r->loading.active && ts[i].r->loading.has_eta)
             family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->loading.eta);
@@ -610,8 +673,9 @@ static void render_target_health(rctx *c, const render_view *ts, size_t n)
 }
 
 const char *const render_label_names[] = {
-    "addr", "db", "err", "cmd", "key", "type", "le", "ttl_le", "id", "severity", "reason", "part", "namespace", "seed",
-    "version", "revision", "hiredis", "libevent", "libmicrohttpd", NULL};
+    "addr",    "db",       "err",      "cmd",      "key",           "type",      "le",
+    "ttl_le",  "id",       "severity", "reason",   "part",          "namespace", "seed",
+    "version", "revision", "hiredis",  "libevent", "libmicrohttpd", NULL};
 
 /* The exporter's own series. */
 static void render_self(rctx *c, size_t n, const render_exporter *e)
@@ -645,15 +709,19 @@ static void render_self(rctx *c, size_t n, const render_exporter *e)
             family_sample(&f, NULL, NULL, l, 1, e->refused[i].refused);
         }
     }
-    f = fam(c, "redis_memory_exporter_targets", "gauge", "Targets this exporter polls (its share, with --targets.shard).");
+    f = fam(c, "redis_memory_exporter_targets", "gauge",
+            "Targets this exporter polls (its share, with --targets.shard).");
     family_sample(&f, NULL, NULL, NULL, 0, (double)n);
 
     f = fam(c, "redis_memory_exporter_build_info", "gauge",
             "Constant 1, labelled with the exporter's version and revision and the library versions it "
             "was built with.");
     const render_build *b = e->build;
-    label bl[5] = {{"version", b->version}, {"revision", b->revision}, {"hiredis", b->hiredis},
-                   {"libevent", b->libevent}, {"libmicrohttpd", b->libmicrohttpd}};
+    label bl[5] = {{"version", b->version},
+                   {"revision", b->revision},
+                   {"hiredis", b->hiredis},
+                   {"libevent", b->libevent},
+                   {"libmicrohttpd", b->libmicrohttpd}};
     family_sample(&f, NULL, NULL, bl, 5, 1);
 
     const procstat_sample *p = e->proc;
@@ -684,8 +752,7 @@ static void render_self(rctx *c, size_t n, const render_exporter *e)
     }
 }
 
-void render_metrics(buf *out, render_format fmt, const render_view *targets, size_t n,
-                    const render_exporter *e)
+void render_metrics(buf *out, render_format fmt, const render_view *targets, size_t n, const render_exporter *e)
 {
     if (fmt == RENDER_OPENMETRICS) {
         buf text;
@@ -810,7 +877,8 @@ void render_mark_down(buf *out, const char *text, size_t len, const char *const 
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *next = nl ? nl + 1 : end;
         const char *brace = memchr(p, '{', (size_t)(next - p));
-        bool redis = next - p > 6 && memcmp(p, "redis_", 6) == 0 && !(next - p > 22 && memcmp(p, "redis_memory_exporter_", 22) == 0);
+        bool redis = next - p > 6 && memcmp(p, "redis_", 6) == 0 &&
+            !(next - p > 22 && memcmp(p, "redis_memory_exporter_", 22) == 0);
         if (p[0] != '#' && redis && brace && (size_t)(next - brace) > sizeof head - 1 &&
             memcmp(brace, head, sizeof head - 1) == 0) {
             /* The addr label's value, up to its closing (unescaped) quote. */
@@ -856,7 +924,7 @@ static bool is_counter_type(const char *line, const char *end, const char *name,
     static const char head[] = "# TYPE ", tail[] = " counter";
     size_t hl = sizeof head - 1, tl = sizeof tail - 1;
     return (size_t)(end - line) == hl + nlen + tl && memcmp(line, head, hl) == 0 &&
-           memcmp(line + hl, name, nlen) == 0 && memcmp(line + hl + nlen, tail, tl) == 0;
+        memcmp(line + hl, name, nlen) == 0 && memcmp(line + hl + nlen, tail, tl) == 0;
 }
 
 void render_openmetrics_from_text(buf *out, const char *text, size_t len)
@@ -881,7 +949,7 @@ void render_openmetrics_from_text(buf *out, const char *text, size_t len)
                 type_end = nl2 ? nl2 : end;
             }
             bool strip = nlen > 6 && memcmp(name + nlen - 6, "_total", 6) == 0 && type_line < end &&
-                         is_counter_type(type_line, type_end, name, nlen);
+                is_counter_type(type_line, type_end, name, nlen);
             buf_append(out, p, 7);
             buf_append(out, name, strip ? nlen - 6 : nlen);
             if (help && sp) {

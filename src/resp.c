@@ -12,21 +12,21 @@
 
 struct resp {
     redisReader *reader;
-    redisReplyObjectFunctions *made_by;   /* hiredis's own object functions, wrapped below */
-    size_t allowance;             /* bytes that may still arrive */
-    size_t max_elements;          /* array elements one reply may declare, all levels */
-    size_t elements;              /* declared so far by the reply being read */
-    bool refused;                 /* a hook refused a reply as too large */
+    redisReplyObjectFunctions *made_by; /* hiredis's own object functions, wrapped below */
+    size_t allowance;                   /* bytes that may still arrive */
+    size_t max_elements;                /* array elements one reply may declare, all levels */
+    size_t elements;                    /* declared so far by the reply being read */
+    bool refused;                       /* a hook refused a reply as too large */
     char why[128];
 };
 
 static void *hook_array(const redisReadTask *task, int elements)
 {
     resp *r = task->privdata;
-    if (!task->parent) r->elements = 0;   /* a new reply starts */
+    if (!task->parent) r->elements = 0; /* a new reply starts */
     if (elements < 0 || (size_t)elements > r->max_elements - r->elements) {
         r->refused = true;
-        return NULL;                      /* the reader fails with "Out of memory" */
+        return NULL; /* the reader fails with "Out of memory" */
     }
     r->elements += (size_t)elements;
     return r->made_by->createArray(task, elements);
@@ -84,7 +84,7 @@ void resp_allow(resp *r, size_t n)
 resp_status resp_feed(resp *r, const char *bytes, size_t n)
 {
     if (n > r->allowance) {
-        r->why[0] = '\0';   /* the owner knows its own byte limit best */
+        r->why[0] = '\0'; /* the owner knows its own byte limit best */
         return RESP_TOO_LARGE;
     }
     r->allowance -= n;

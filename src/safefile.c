@@ -18,7 +18,7 @@ static void id_of(const struct stat *st, safefile_id *id)
 bool safefile_same(const safefile_id *a, const safefile_id *b)
 {
     return a->known && b->known && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+        a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
 
 bool safefile_look(const char *path, safefile_id *id)
@@ -53,7 +53,7 @@ char *safefile_read(const char *path, size_t max, size_t *len, safefile_id *id, 
     if (id) memset(id, 0, sizeof *id);
     int fd = open_regular(path, &before, err, errlen);
     if (fd < 0) {
-        if (id) safefile_look(path, id);   /* a refused FIFO is remembered too */
+        if (id) safefile_look(path, id); /* a refused FIFO is remembered too */
         return NULL;
     }
     if (id) id_of(&before, id);
@@ -73,13 +73,13 @@ char *safefile_read(const char *path, size_t max, size_t *len, safefile_id *id, 
         n += (size_t)k;
     }
     bool stable = fstat(fd, &after) == 0 && n == (size_t)before.st_size && after.st_size == before.st_size &&
-                  after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec;
+        after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec;
     close(fd);
     struct stat named;
     /* ... and the name still leads to the file that was read (not replaced meanwhile) */
     stable = stable && stat(path, &named) == 0 && named.st_ino == before.st_ino && named.st_dev == before.st_dev;
     if (!stable) {
-        if (id) id->known = false;   /* nothing settled was seen: look again next time */
+        if (id) id->known = false; /* nothing settled was seen: look again next time */
         explicit_bzero(text, n);
         free(text);
         fmt_error(err, errlen, "%s changed while it was read: read again at the next look", path);

@@ -22,7 +22,7 @@ typedef struct step_key {
     double bytes;
     bool has_bytes;
     bool has_ttl;
-    double ttl_s;                 /* seconds left, when has_ttl */
+    double ttl_s; /* seconds left, when has_ttl */
 } step_key;
 
 const double sampler_ttl_le[SAMPLER_TTL_BUCKETS] = {300, 3600, 86400, 604800, INFINITY};
@@ -34,7 +34,7 @@ const char *const sampler_ttl_le_text[SAMPLER_TTL_BUCKETS] = {"300", "3600", "86
 typedef struct ns_count {
     char name[80];
     double keys, bytes, with_ttl;
-    double by_ttl[SAMPLER_TTL_BUCKETS + 1];   /* bytes per TTL bucket (not cumulative), then none */
+    double by_ttl[SAMPLER_TTL_BUCKETS + 1]; /* bytes per TTL bucket (not cumulative), then none */
 } ns_count;
 
 /* One namespace's estimated bytes at the end of its last whole cycles, oldest first. */
@@ -48,36 +48,38 @@ struct sampler {
     sampler_opts o;
     step_key step[SAMPLER_STEP_MAX_KEYS];
     size_t step_n;
-    size_t left;                  /* replies the step in flight still waits for */
-    int scan_db;                  /* db being scanned, -1 before the first step */
-    int step_db;                  /* db the step in flight SELECTed */
+    size_t left; /* replies the step in flight still waits for */
+    int scan_db; /* db being scanned, -1 before the first step */
+    int step_db; /* db the step in flight SELECTed */
     char cursor[32];
-    double tokens;                /* key budget */
-    double tokens_at;             /* when tokens were last topped up */
-    double baseline_poll;         /* a low-water mark of poll duration */
+    double tokens;        /* key budget */
+    double tokens_at;     /* when tokens were last topped up */
+    double baseline_poll; /* a low-water mark of poll duration */
     diagnose_key cycle_top[SAMPLER_MAX_TOP_KEYS], prev_top[SAMPLER_MAX_TOP_KEYS];
     size_t n_cycle_top, n_prev_top;
     unsigned long sampled_this_run;
     bool off;
-    bool cycle_ending;            /* the last db's SCAN is over; its backlog is not yet sampled */
+    bool cycle_ending; /* the last db's SCAN is over; its backlog is not yet sampled */
     /* Every key a SCAN reply returns is sampled: those the budget does not allow now wait
      * here (copied) for the next steps, and no new SCAN goes out before they are done. */
-    char *bl_bytes;               /* the key names, back to back */
+    char *bl_bytes; /* the key names, back to back */
     size_t bl_used, bl_cap;
-    struct { size_t off, len; } bl[SAMPLER_BACKLOG_MAX];
-    size_t bl_n;                  /* keys in the backlog */
-    size_t bl_done;               /* of which sampled (steps completed) */
-    size_t bl_sent;               /* of which asked for (steps in flight included) */
+    struct {
+        size_t off, len;
+    } bl[SAMPLER_BACKLOG_MAX];
+    size_t bl_n;    /* keys in the backlog */
+    size_t bl_done; /* of which sampled (steps completed) */
+    size_t bl_sent; /* of which asked for (steps in flight included) */
     int bl_db;
-    char db_arg[16], count_arg[16], samples_arg[16];   /* argv storage */
+    char db_arg[16], count_arg[16], samples_arg[16]; /* argv storage */
     /* Namespaces: this cycle's counts, and the last whole cycle's (the published ones). */
-    ns_count ns_cur[SAMPLER_NS_TRACKED + 1], ns_done[SAMPLER_NS_TRACKED + 1];   /* + "(other)" */
+    ns_count ns_cur[SAMPLER_NS_TRACKED + 1], ns_done[SAMPLER_NS_TRACKED + 1]; /* + "(other)" */
     size_t n_ns_cur, n_ns_done;
-    ns_count all_cur, all_done;         /* every key of each cycle (TTL split, basis) */
-    ns_history hist[SAMPLER_NS_TRACKED + 1];   /* of the namespaces in the last whole cycle */
+    ns_count all_cur, all_done;              /* every key of each cycle (TTL split, basis) */
+    ns_history hist[SAMPLER_NS_TRACKED + 1]; /* of the namespaces in the last whole cycle */
     size_t n_hist;
-    double keys_total;                  /* the keyspace's size in the last INFO */
-    double now;                         /* the caller's time at the last sampler_begin */
+    double keys_total; /* the keyspace's size in the last INFO */
+    double now;        /* the caller's time at the last sampler_begin */
     sampler_summary sum;
 };
 
@@ -112,7 +114,7 @@ void sampler_display_name(const char *key, size_t len, const unsigned char *secr
         unsigned mac_len = 0;
         if (!HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)key, len, mac, &mac_len) ||
             mac_len < 8) {
-            snprintf(out, cap, "hash:unavailable");   /* never the name itself */
+            snprintf(out, cap, "hash:unavailable"); /* never the name itself */
             return;
         }
         snprintf(out, cap, "hash:%02x%02x%02x%02x%02x%02x%02x%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
@@ -122,7 +124,11 @@ void sampler_display_name(const char *key, size_t len, const unsigned char *secr
     size_t o = 0;
     for (size_t i = 0; i < len && o + 5 < cap; i++) {
         unsigned char c = (unsigned char)key[i];
-        if (o >= 64) { snprintf(out + o, cap - o, "..."); o += 3; break; }
+        if (o >= 64) {
+            snprintf(out + o, cap - o, "...");
+            o += 3;
+            break;
+        }
         if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') out[o++] = (char)c;
         else o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
     }
@@ -148,8 +154,10 @@ static void top_insert(diagnose_key *top, size_t *n, size_t cap, const diagnose_
 static void publish_top(sampler *s)
 {
     s->sum.n_largest = 0;
-    for (size_t i = 0; i < s->n_prev_top; i++) top_insert(s->sum.largest, &s->sum.n_largest, s->o.top_n, &s->prev_top[i]);
-    for (size_t i = 0; i < s->n_cycle_top; i++) top_insert(s->sum.largest, &s->sum.n_largest, s->o.top_n, &s->cycle_top[i]);
+    for (size_t i = 0; i < s->n_prev_top; i++)
+        top_insert(s->sum.largest, &s->sum.n_largest, s->o.top_n, &s->prev_top[i]);
+    for (size_t i = 0; i < s->n_cycle_top; i++)
+        top_insert(s->sum.largest, &s->sum.n_largest, s->o.top_n, &s->cycle_top[i]);
 }
 
 static void count_into(ns_count *c, const step_key *k)
@@ -174,7 +182,7 @@ static void count_namespace(sampler *s, const step_key *k)
         memset(c, 0, sizeof *c);
         snprintf(c->name, sizeof c->name, "%s", k->ns);
     }
-    if (!c) {   /* past the tracked ones: one shared bucket, kept last */
+    if (!c) { /* past the tracked ones: one shared bucket, kept last */
         c = &s->ns_cur[SAMPLER_NS_TRACKED];
         snprintf(c->name, sizeof c->name, "(other)");
     }
@@ -297,7 +305,7 @@ static void keyspace_size(sampler *s, const info_sample *keyspace)
 
 static void record_key(sampler *s, const step_key *k)
 {
-    if (!k->has_bytes) return;   /* gone between SCAN and MEMORY USAGE */
+    if (!k->has_bytes) return; /* gone between SCAN and MEMORY USAGE */
     if (s->o.ns_separator) count_namespace(s, k);
     count_into(&s->all_cur, k);
     histo_observe(&s->sum.sizes, k->bytes);
@@ -349,8 +357,9 @@ static size_t ask_backlog(sampler *s, size_t want, sampler_cmd *out, size_t cap)
                                      s->o.hash_secret_len, sk->ns, sizeof sk->ns);
         }
         int slot = (int)s->step_n++;
-        out[k++] = cmd(SAMPLER_MEMORY_USAGE, slot, 5, (const char *[]){"MEMORY", "USAGE", key, "SAMPLES", s->samples_arg},
-                       (const size_t[]){6, 5, len, 7, strlen(s->samples_arg)});
+        out[k++] =
+            cmd(SAMPLER_MEMORY_USAGE, slot, 5, (const char *[]){"MEMORY", "USAGE", key, "SAMPLES", s->samples_arg},
+                (const size_t[]){6, 5, len, 7, strlen(s->samples_arg)});
         out[k++] = cmd(SAMPLER_TYPE, slot, 2, (const char *[]){"TYPE", key}, (const size_t[]){4, len});
         out[k++] = cmd(SAMPLER_PTTL, slot, 2, (const char *[]){"PTTL", key}, (const size_t[]){4, len});
         s->tokens -= 1;
@@ -366,8 +375,8 @@ static size_t allowance(const sampler *s)
     return s->tokens >= 1 ? (size_t)s->tokens : 1;
 }
 
-size_t sampler_begin(sampler *s, const info_sample *keyspace, double poll_duration, double now,
-                     sampler_cmd *out, size_t cap)
+size_t sampler_begin(sampler *s, const info_sample *keyspace, double poll_duration, double now, sampler_cmd *out,
+                     size_t cap)
 {
     if (s->off || s->left > 0 || cap < 4) return 0;
     keyspace_size(s, keyspace);
@@ -384,7 +393,7 @@ size_t sampler_begin(sampler *s, const info_sample *keyspace, double poll_durati
         if (s->tokens < 1) return 0;
     }
     s->step_n = 0;
-    if (s->bl_sent < s->bl_n) {   /* keys from an earlier SCAN first */
+    if (s->bl_sent < s->bl_n) { /* keys from an earlier SCAN first */
         snprintf(s->db_arg, sizeof s->db_arg, "%d", s->bl_db);
         out[0] = cmd(SAMPLER_SELECT, 0, 2, (const char *[]){"SELECT", s->db_arg}, NULL);
         s->left = 1;
@@ -393,7 +402,7 @@ size_t sampler_begin(sampler *s, const info_sample *keyspace, double poll_durati
     if (s->scan_db < 0) {
         s->scan_db = next_db(keyspace, -1);
         strcpy(s->cursor, "0");
-        if (s->scan_db < 0) {   /* empty keyspace: a cycle with nothing in it */
+        if (s->scan_db < 0) { /* empty keyspace: a cycle with nothing in it */
             s->sum.cycle_done = true;
             return 0;
         }
@@ -416,7 +425,7 @@ size_t sampler_on_scan(sampler *s, const info_sample *keyspace, const char *curs
     keyspace_size(s, keyspace);
     if (strcmp(s->cursor, "0") == 0) {
         int next = next_db(keyspace, s->scan_db);
-        if (next < 0) s->cycle_ending = true;   /* ends once these keys are sampled too */
+        if (next < 0) s->cycle_ending = true; /* ends once these keys are sampled too */
         s->scan_db = next;
     }
     /* The backlog is empty here (no SCAN goes out before it is): take every key. */
@@ -424,7 +433,7 @@ size_t sampler_on_scan(sampler *s, const info_sample *keyspace, const char *curs
     s->bl_db = s->step_db;
     for (size_t i = 0; i < n; i++) {
         if (s->bl_n == SAMPLER_BACKLOG_MAX) {
-            s->sum.skipped += (double)(n - i);   /* only a server lying about COUNT gets here */
+            s->sum.skipped += (double)(n - i); /* only a server lying about COUNT gets here */
             break;
         }
         if (s->bl_used + keys[i].len > s->bl_cap) {
@@ -500,7 +509,7 @@ void sampler_abort_step(sampler *s)
 {
     s->left = 0;
     s->step_n = 0;
-    s->bl_sent = s->bl_done;   /* the keys asked for but not answered are asked again */
+    s->bl_sent = s->bl_done; /* the keys asked for but not answered are asked again */
 }
 
 size_t sampler_pending(const sampler *s) { return s->left; }

@@ -16,28 +16,28 @@
 
 struct snapshot {
     atomic_int refs;
-    const char **fresh_addr;          /* sorted by fresh_until, soonest stale first */
+    const char **fresh_addr; /* sorted by fresh_until, soonest stale first */
     double *fresh_until;
     size_t n_fresh;
-    char *addr_store;                 /* the copied addr strings */
+    char *addr_store; /* the copied addr strings */
     double alive_until;
     char *body[SNAPSHOT_PARTS];
     size_t len[SNAPSHOT_PARTS];
-    pthread_mutex_t gz_lock;          /* guards the lazily made bodies (OpenMetrics, gzip) */
+    pthread_mutex_t gz_lock; /* guards the lazily made bodies (OpenMetrics, gzip) */
     char *gz[SNAPSHOT_PARTS];
     size_t gz_len[SNAPSHOT_PARTS];
     bool gz_tried[SNAPSHOT_PARTS];
     /* What the text is made of (snapshot_set_pieces); NULL headers = given whole. */
     snapshot_piece *headers;
     size_t n_fam;
-    snapshot_piece **pieces;          /* references, one per target */
-    render_piece *views;              /* the same as render_assemble takes them */
-    char *names;                      /* the targets' addrs, copied */
-    const char **addr;                /* sorted */
+    snapshot_piece **pieces; /* references, one per target */
+    render_piece *views;     /* the same as render_assemble takes them */
+    char *names;             /* the targets' addrs, copied */
+    const char **addr;       /* sorted */
     size_t n_targets;
-    char *self;                       /* the exporter's own series */
+    char *self; /* the exporter's own series */
     size_t self_len;
-    snapshot *next_dropped;           /* in the dropped list (snapshot_drop); slot_lock */
+    snapshot *next_dropped; /* in the dropped list (snapshot_drop); slot_lock */
 };
 
 /* One block: this header, the offsets, then the text and a NUL. Every target keeps one,
@@ -45,7 +45,7 @@ struct snapshot {
 struct snapshot_piece {
     atomic_int refs;
     size_t len;
-    const char *data;        /* inside the block */
+    const char *data; /* inside the block */
     render_off offs[];
 };
 
@@ -75,9 +75,9 @@ void snapshot_piece_unref(snapshot_piece *p)
 }
 
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
-static snapshot *slot;      /* the one published snapshot; guarded by slot_lock */
-static snapshot *dropped;   /* last references dropped by serving threads; slot_lock */
-static size_t n_dropped;    /* slot_lock */
+static snapshot *slot;    /* the one published snapshot; guarded by slot_lock */
+static snapshot *dropped; /* last references dropped by serving threads; slot_lock */
+static size_t n_dropped;  /* slot_lock */
 
 static int by_until(const void *a, const void *b)
 {
@@ -240,7 +240,10 @@ static char *gzip_bytes(const char *in, size_t n, size_t *out_len)
     if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return NULL;
     uLong cap = deflateBound(&z, (uLong)n) + 32;
     char *out = malloc(cap);
-    if (!out) { deflateEnd(&z); return NULL; }
+    if (!out) {
+        deflateEnd(&z);
+        return NULL;
+    }
     z.next_in = (Bytef *)(uintptr_t)in;
     z.avail_in = (uInt)n;
     z.next_out = (Bytef *)out;
@@ -248,7 +251,10 @@ static char *gzip_bytes(const char *in, size_t n, size_t *out_len)
     int rc = deflate(&z, Z_FINISH);
     *out_len = z.total_out;
     deflateEnd(&z);
-    if (rc != Z_STREAM_END) { free(out); return NULL; }
+    if (rc != Z_STREAM_END) {
+        free(out);
+        return NULL;
+    }
     /* deflateBound is about the input's size: give the unused tail back. */
     char *fit = realloc(out, *out_len ? *out_len : 1);
     return fit ? fit : out;

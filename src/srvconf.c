@@ -13,8 +13,9 @@
 const srvconf_desc srvconf_table[SRVCONF_COUNT] = {SRVCONF_PARAMS(SRVCONF_DESC)};
 #undef SRVCONF_DESC
 
-const char *const srvconf_policy_names[] = {"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
-                                           "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", NULL};
+const char *const srvconf_policy_names[] = {"noeviction",      "allkeys-lru",  "allkeys-lfu",
+                                            "allkeys-random",  "volatile-lru", "volatile-lfu",
+                                            "volatile-random", "volatile-ttl", NULL};
 
 static bool policy_index(const char *v, double *out)
 {

@@ -12,10 +12,7 @@ static const char *const status_names[] = {"healthy", "warning", "critical", "un
 
 int summary_status(const report *r) { return diagnose_exit_status(r->diagnosis.worst); }
 
-static void json_field(buf *b, const char *name)
-{
-    buf_printf(b, ",\"%s\":", name);
-}
+static void json_field(buf *b, const char *name) { buf_printf(b, ",\"%s\":", name); }
 
 static void json_info(buf *b, const report *r, const char *name, info_num f)
 {
@@ -40,7 +37,7 @@ static void json_commands(buf *b, const char *fix)
     bool is_cmd;
     for (const char *cur = fix, *p; (p = fmt_fix_piece(&cur, &n, &is_cmd)) != NULL;) {
         if (!is_cmd) continue;
-        char cmd[sizeof ((diagnose_text *)0)->fix];
+        char cmd[sizeof((diagnose_text *)0)->fix];
         snprintf(cmd, sizeof cmd, "%.*s", (int)n, p);
         if (k++) buf_putc(b, ',');
         fmt_json_string(b, cmd);
@@ -83,7 +80,7 @@ void summary_json(buf *b, const report *r)
     fmt_json_string(b, info_text_get(s, INFO_MAXMEMORY_POLICY));
     json_field(b, "keys");
     if (s->has_keyspace) fmt_json_number(b, d->keys_total);
-    else buf_puts(b, "null");   /* no Keyspace section: unknown, not 0 */
+    else buf_puts(b, "null"); /* no Keyspace section: unknown, not 0 */
     json_field(b, "keys_with_ttl");
     if (s->has_keyspace) fmt_json_number(b, d->expires_total);
     else buf_puts(b, "null");
@@ -262,7 +259,7 @@ void summary_text(buf *b, const report *r)
     memmodel m;
     memmodel_build(&m, s, &r->mstats);
     char server[80] = "Redis ?";
-    if (!info_server_words(s, server, sizeof server) && m.version > 0)   /* a paste without its Server section */
+    if (!info_server_words(s, server, sizeof server) && m.version > 0) /* a paste without its Server section */
         snprintf(server, sizeof server, "Redis ? (%u.%u or later, from its fields)", m.version / 100, m.version % 100);
     buf_printf(b, "redis_memory_exporter doctor: %s (%s%s%s)\n\n", r->addr, server, role ? ", " : "", role ? role : "");
     double frag = 0, oom = 0;
@@ -276,8 +273,10 @@ void summary_text(buf *b, const report *r)
     if (r->mstats.known && r->mstats.has_bytes_per_key) {
         fmt_bytes(r->mstats.bytes_per_key, a, sizeof a);
         fmt_bytes(memstats_hashtable_total(&r->mstats), p, sizeof p);
-        buf_printf(b, "  per key        %s of used memory (startup excluded) per key; the keyspace's hash tables "
-                      "take %s (MEMORY STATS)\n", a, p);
+        buf_printf(b,
+                   "  per key        %s of used memory (startup excluded) per key; the keyspace's hash tables "
+                   "take %s (MEMORY STATS)\n",
+                   a, p);
     }
     double clients, max_out;
     if (info_get(s, INFO_MEM_CLIENTS_NORMAL, &clients)) {
@@ -292,25 +291,22 @@ void summary_text(buf *b, const report *r)
     buf_printf(b, "  policy         %s", policy ? policy : "not reported");
     if (d->has_eviction_possible)
         buf_printf(b, " (eviction possible now: %s)",
-                   d->eviction_possible ? "yes"
-                   : d->policy == DERIVE_POLICY_ALLKEYS ? "not yet, no keys"
-                   : d->policy == DERIVE_POLICY_VOLATILE && d->keys_total == 0 ? "not yet, no keys"
-                   : "no");
+                   d->eviction_possible                                            ? "yes"
+                       : d->policy == DERIVE_POLICY_ALLKEYS                        ? "not yet, no keys"
+                       : d->policy == DERIVE_POLICY_VOLATILE && d->keys_total == 0 ? "not yet, no keys"
+                                                                                   : "no");
     if (s->has_keyspace)
         buf_printf(b, "\n  keys           %.0f, of which %.0f with a TTL and %.0f without\n", d->keys_total,
                    d->expires_total, d->keys_total - d->expires_total);
-    else
-        buf_puts(b, "\n  keys           not known: no Keyspace section in this INFO\n");
+    else buf_puts(b, "\n  keys           not known: no Keyspace section in this INFO\n");
     double on;
     if (info_get(s, INFO_MEM_FRAG_RATIO, &frag))
         buf_printf(b, "  fragmentation  ratio %.2f, activedefrag %s\n", frag,
                    srvconf_get(&r->config, SRVCONF_ACTIVEDEFRAG, &on) ? (on ? "yes" : "no")
-                   : r->config.refused                                 ? "unknown (CONFIG GET not allowed)"
+                       : r->config.refused                            ? "unknown (CONFIG GET not allowed)"
                                                                       : "unknown");
-    if (info_error_count(s, "OOM", &oom))
-        buf_printf(b, "  OOM rejections %.0f since start or CONFIG RESETSTAT\n", oom);
-    else
-        buf_puts(b, "  OOM rejections not counted by this server (INFO errorstats needs Redis 6.2+)\n");
+    if (info_error_count(s, "OOM", &oom)) buf_printf(b, "  OOM rejections %.0f since start or CONFIG RESETSTAT\n", oom);
+    else buf_puts(b, "  OOM rejections not counted by this server (INFO errorstats needs Redis 6.2+)\n");
     if (r->keys->active || r->keys->sampled > 0) {
         buf_printf(b, "  largest keys   (%.0f sampled with SCAN + MEMORY USAGE)\n", r->keys->sampled);
         /* Only keys that matter: five 280-byte keys are not "largest keys" to act on. */
@@ -349,10 +345,14 @@ void summary_text(buf *b, const report *r)
         if (expiry[0]) buf_printf(b, "  expiry         %s\n", expiry);
     } else {
         if (r->keys->off_reason[0])
-            buf_printf(b, "  largest keys   not sampled: Redis refused the large-key check (%s); an ACL user needs "
-                          "+select +scan +type +pttl +memory|usage %%R~*\n", r->keys->off_reason);   /* the doctor starts anew */
+            buf_printf(b,
+                       "  largest keys   not sampled: Redis refused the large-key check (%s); an ACL user needs "
+                       "+select +scan +type +pttl +memory|usage %%R~*\n",
+                       r->keys->off_reason); /* the doctor starts anew */
         else
-            buf_puts(b, "  largest keys   not sampled: the large-key check did not run (no MEMORY USAGE, or a saved INFO)\n");
+            buf_puts(
+                b,
+                "  largest keys   not sampled: the large-key check did not run (no MEMORY USAGE, or a saved INFO)\n");
     }
     diagnose_result dr;
     diagnose_text text[DIAGNOSE_COUNT];
@@ -365,15 +365,17 @@ void summary_text(buf *b, const report *r)
         size_t i = order[k];
         const diagnose_finding *f = &dr.findings[i];
         buf_printf(b, "\n  [%s] %s\n    %s\n    Why: %s\n    Fix: %s\n",
-                   f->severity == DIAGNOSE_CRITICAL ? "CRITICAL" : f->severity == DIAGNOSE_WARNING ? "WARNING" : "INFO",
-                   diagnose_id_name(f->id), text[i].summary,
-                   diagnose_why(f->id), text[i].fix);
+                   f->severity == DIAGNOSE_CRITICAL      ? "CRITICAL"
+                       : f->severity == DIAGNOSE_WARNING ? "WARNING"
+                                                         : "INFO",
+                   diagnose_id_name(f->id), text[i].summary, diagnose_why(f->id), text[i].fix);
     }
     if (dr.n > 0 && r->config.refused)
-        buf_puts(b, "\n  Note: CONFIG is not allowed here (an ACL, a renamed command or a managed service): make the\n"
-                    "  CONFIG SET changes above in the service's own settings instead (ElastiCache and MemoryDB\n"
-                    "  parameter groups, Azure's Advanced settings, Memorystore's configuration, Redis Cloud's\n"
-                    "  database settings).\n");
+        buf_puts(b,
+                 "\n  Note: CONFIG is not allowed here (an ACL, a renamed command or a managed service): make the\n"
+                 "  CONFIG SET changes above in the service's own settings instead (ElastiCache and MemoryDB\n"
+                 "  parameter groups, Azure's Advanced settings, Memorystore's configuration, Redis Cloud's\n"
+                 "  database settings).\n");
     int status = summary_status(r);
     buf_printf(b, "\nResult: %s (exit %d)\n", verdict[status], status);
 }

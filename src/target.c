@@ -36,47 +36,53 @@ enum { K_AUTH, K_SETNAME, K_CONFIG, K_MEMSTATS, K_CLIENTS, K_INFO, K_SAMPLER, K_
 
 /* What a server refused once and is never asked again. */
 enum {
-    REFUSED_MULTI_INFO = 1 << 0,   /* a fork that reports 7.x but takes one section per INFO */
-    REFUSED_SETNAME = 1 << 1,      /* an ACL without CLIENT */
-    REFUSED_CONFIG = 1 << 2,       /* CONFIG renamed or forbidden (managed services) */
-    REFUSED_MEMSTATS = 1 << 3,     /* MEMORY STATS refused (an ACL, a managed service) */
-    REFUSED_CLIENTLIST = 1 << 4,   /* CLIENT LIST refused */
+    REFUSED_MULTI_INFO = 1 << 0, /* a fork that reports 7.x but takes one section per INFO */
+    REFUSED_SETNAME = 1 << 1,    /* an ACL without CLIENT */
+    REFUSED_CONFIG = 1 << 2,     /* CONFIG renamed or forbidden (managed services) */
+    REFUSED_MEMSTATS = 1 << 3,   /* MEMORY STATS refused (an ACL, a managed service) */
+    REFUSED_CLIENTLIST = 1 << 4, /* CLIENT LIST refused */
 };
 
 /* ---- the state machine ------------------------------------------------------------- */
 
 typedef enum target_event {
-    EV_TICK,        /* the poll timer fired (and, in BACKOFF, the wait is over) */
-    EV_CONNECTED,   /* the socket is up */
-    EV_SUCCESS,     /* every INFO reply of the poll arrived and parsed */
-    EV_SOFT_FAIL,   /* an error reply (LOADING, other): the connection stays */
-    EV_HARD_FAIL,   /* connect, AUTH, timeout, protocol, too large, closed mid-poll */
-    EV_DROPPED,     /* the connection went away between polls */
+    EV_TICK,      /* the poll timer fired (and, in BACKOFF, the wait is over) */
+    EV_CONNECTED, /* the socket is up */
+    EV_SUCCESS,   /* every INFO reply of the poll arrived and parsed */
+    EV_SOFT_FAIL, /* an error reply (LOADING, other): the connection stays */
+    EV_HARD_FAIL, /* connect, AUTH, timeout, protocol, too large, closed mid-poll */
+    EV_DROPPED,   /* the connection went away between polls */
     EV_COUNT
 } target_event;
 
 typedef enum action {
     A_NONE,
-    A_CONNECT,      /* open a connection and queue the poll behind it */
-    A_POLL,         /* send a poll on the open connection */
-    A_CLOSE,        /* close the connection */
+    A_CONNECT, /* open a connection and queue the poll behind it */
+    A_POLL,    /* send a poll on the open connection */
+    A_CLOSE,   /* close the connection */
 } action;
 
 typedef struct transition {
-    unsigned char next;   /* a target_phase, or STAY */
+    unsigned char next; /* a target_phase, or STAY */
     unsigned char act;
 } transition;
 
 #define STAY TARGET_PHASES
-#define T(n, a) {n, a}
+#define T(n, a) \
+    { \
+        n, a \
+    }
 #define KEEP T(STAY, A_NONE)
 static const transition fsm[TARGET_PHASES][EV_COUNT] = {
     /*                     TICK                             CONNECTED                 SUCCESS                 SOFT_FAIL               HARD_FAIL                        DROPPED */
-    [TARGET_DISCONNECTED] = {T(TARGET_CONNECTING, A_CONNECT), KEEP,                     KEEP,                   KEEP,                   KEEP,                            KEEP},
-    [TARGET_CONNECTING] =   {KEEP,                            T(TARGET_POLLING, A_NONE), KEEP,                  T(TARGET_IDLE, A_NONE), T(TARGET_BACKOFF, A_CLOSE),      T(TARGET_BACKOFF, A_CLOSE)},
-    [TARGET_POLLING] =      {KEEP,                            KEEP,                     T(TARGET_IDLE, A_NONE), T(TARGET_IDLE, A_NONE), T(TARGET_BACKOFF, A_CLOSE),      T(TARGET_BACKOFF, A_CLOSE)},
-    [TARGET_IDLE] =         {T(TARGET_POLLING, A_POLL),       KEEP,                     KEEP,                   KEEP,                   T(TARGET_BACKOFF, A_CLOSE),      T(TARGET_DISCONNECTED, A_CLOSE)},
-    [TARGET_BACKOFF] =      {T(TARGET_CONNECTING, A_CONNECT), KEEP,                     KEEP,                   KEEP,                   KEEP,                            KEEP},
+    [TARGET_DISCONNECTED] = {T(TARGET_CONNECTING, A_CONNECT), KEEP, KEEP, KEEP, KEEP, KEEP},
+    [TARGET_CONNECTING] = {KEEP, T(TARGET_POLLING, A_NONE), KEEP, T(TARGET_IDLE, A_NONE), T(TARGET_BACKOFF, A_CLOSE),
+                           T(TARGET_BACKOFF, A_CLOSE)},
+    [TARGET_POLLING] = {KEEP, KEEP, T(TARGET_IDLE, A_NONE), T(TARGET_IDLE, A_NONE), T(TARGET_BACKOFF, A_CLOSE),
+                        T(TARGET_BACKOFF, A_CLOSE)},
+    [TARGET_IDLE] = {T(TARGET_POLLING, A_POLL), KEEP, KEEP, KEEP, T(TARGET_BACKOFF, A_CLOSE),
+                     T(TARGET_DISCONNECTED, A_CLOSE)},
+    [TARGET_BACKOFF] = {T(TARGET_CONNECTING, A_CONNECT), KEEP, KEEP, KEEP, KEEP, KEEP},
 };
 #undef KEEP
 #undef T
@@ -89,14 +95,14 @@ struct target {
     void *notify_arg;
 
     target_phase phase;
-    conn *conn;                   /* NULL when disconnected */
-    struct event *tick_ev;        /* next scheduled poll */
-    struct event *deadline_ev;    /* the in-flight poll's deadline */
-    const struct timeval *deadline_tv;   /* the poll timeout as one of libevent's common
+    conn *conn;                        /* NULL when disconnected */
+    struct event *tick_ev;             /* next scheduled poll */
+    struct event *deadline_ev;         /* the in-flight poll's deadline */
+    const struct timeval *deadline_tv; /* the poll timeout as one of libevent's common
                                             timeouts: every target's deadline has the same
                                             length, so they wait in one queue, not in the
                                             timer heap (two heap operations a poll fewer) */
-    struct timeval deadline_tv_plain;   /* the same as a plain timeout, if that fails */
+    struct timeval deadline_tv_plain;  /* the same as a plain timeout, if that fails */
 
     unsigned poll_seq;            /* number of the current poll; INFO replies carry it */
     unsigned step_seq;            /* number of the current sampler step */
@@ -111,18 +117,18 @@ struct target {
     bool slow_poll;               /* the poll under way asks the once-a-minute things too */
     bool holds_slot;              /* a connect slot of opts.gate while connecting */
 
-    sampler *smp;                 /* NULL unless the key sampler is on */
-    watch *watch;                 /* NULL unless keys are watched; its steps and the
+    sampler *smp;                   /* NULL unless the key sampler is on */
+    watch *watch;                   /* NULL unless keys are watched; its steps and the
                                      sampler's never overlap (each SELECTs its db) */
-    diagnose_clients *clients_next;   /* the CLIENT LIST in flight's, moved to rep.clients */
-    size_t clients_left;          /* its replies still awaited */
-    double next_clients_check;    /* monotonic */
-    info_sample *scratch;         /* filled by the poll in flight; NULL between polls (a
+    diagnose_clients *clients_next; /* the CLIENT LIST in flight's, moved to rep.clients */
+    size_t clients_left;            /* its replies still awaited */
+    double next_clients_check;      /* monotonic */
+    info_sample *scratch;           /* filled by the poll in flight; NULL between polls (a
                                      fleet holds one per poll in flight, not per target) */
     derive_history history;
     report rep;
-    pollerr logged_error;         /* last state logged, to log each change once */
-    unsigned long long logged_detail;   /* ... and a hash of what it said (only "the same
+    pollerr logged_error;             /* last state logged, to log each change once */
+    unsigned long long logged_detail; /* ... and a hash of what it said (only "the same
                                            as before?" is asked of it) */
     bool logged_once;
 };
@@ -176,14 +182,21 @@ static void fire(target *t, target_event ev)
     transition tr = fsm[t->phase][ev];
     target_phase was = t->phase;
     if (tr.next == TARGET_CONNECTING && was != TARGET_CONNECTING && t->opts.gate) {
-        t->opts.gate->busy++;   /* the connect's slot, held until it is up or has failed */
+        t->opts.gate->busy++; /* the connect's slot, held until it is up or has failed */
         t->holds_slot = true;
     }
     switch ((action)tr.act) {
-    case A_NONE: break;
-    case A_CLOSE: close_connection(t); break;
-    case A_CONNECT: start_connect(t); break;
-    case A_POLL: send_poll(t, false); break;
+    case A_NONE:
+        break;
+    case A_CLOSE:
+        close_connection(t);
+        break;
+    case A_CONNECT:
+        start_connect(t);
+        break;
+    case A_POLL:
+        send_poll(t, false);
+        break;
     }
     if (tr.next != STAY) t->phase = (target_phase)tr.next;
     if (t->holds_slot && t->phase != TARGET_CONNECTING) {
@@ -205,9 +218,9 @@ static void log_transition(target *t, pollerr now, const char *detail)
 {
     /* A change of reason, or of what the same reason says (a TLS failure that was an
      * unknown CA and is now a refused client certificate), is news; the same again is not. */
-    bool same = t->logged_once && t->logged_error == now &&
-                (now == POLLERR_LOADING || t->logged_detail == hash_text(detail));
-    if (same) {   /* (loading's progress changes every poll: that is not news) */
+    bool same =
+        t->logged_once && t->logged_error == now && (now == POLLERR_LOADING || t->logged_detail == hash_text(detail));
+    if (same) { /* (loading's progress changes every poll: that is not news) */
         if (now != POLLERR_NONE && log_enabled(LOG_DEBUG))
             log_kv(LOG_DEBUG, "poll failed again", "addr", t->rep.addr, "reason", pollerr_name(now), "detail",
                    detail ? detail : "", NULL);
@@ -232,11 +245,11 @@ static void log_transition(target *t, pollerr now, const char *detail)
 static void read_swap(target *t)
 {
     const config_target *a = t->opts.addr;
-    bool local = a->kind == CONFIG_ADDR_UNIX || strcmp(a->host, "localhost") == 0 ||
-                 strncmp(a->host, "127.", 4) == 0 || strcmp(a->host, "::1") == 0;
+    bool local = a->kind == CONFIG_ADDR_UNIX || strcmp(a->host, "localhost") == 0 || strncmp(a->host, "127.", 4) == 0 ||
+        strcmp(a->host, "::1") == 0;
     double pid;
     t->rep.has_swap = local && info_get(&t->rep.sample, INFO_PROCESS_ID, &pid) &&
-                      procstat_server_swap("/proc", (long)pid, &t->rep.swap_bytes);
+        procstat_server_swap("/proc", (long)pid, &t->rep.swap_bytes);
 }
 
 /* The one place the report's findings are made. */
@@ -263,7 +276,10 @@ static bool sampler_role_ok(const target *t)
 {
     if (!t->opts.sampler_roles) return true;
     const char *role = info_text_get(&t->rep.sample, INFO_ROLE);
-    unsigned r = !role ? 0 : !strcmp(role, "master") ? TSPEC_ROLE_PRIMARY : !strcmp(role, "slave") ? TSPEC_ROLE_REPLICA : 0;
+    unsigned r = !role            ? 0
+        : !strcmp(role, "master") ? TSPEC_ROLE_PRIMARY
+        : !strcmp(role, "slave")  ? TSPEC_ROLE_REPLICA
+                                  : 0;
     return (r & t->opts.sampler_roles) != 0;
 }
 
@@ -271,8 +287,7 @@ static void sampler_try(target *t)
 {
     if (!t->smp || !t->conn || !sampler_role_ok(t) || (t->watch && watch_pending(t->watch) > 0)) return;
     sampler_cmd cmds[SAMPLER_MAX_CMDS];
-    size_t n = sampler_begin(t->smp, &t->rep.sample, t->rep.health.poll_duration, clock_mono(), cmds,
-                             SAMPLER_MAX_CMDS);
+    size_t n = sampler_begin(t->smp, &t->rep.sample, t->rep.health.poll_duration, clock_mono(), cmds, SAMPLER_MAX_CMDS);
     if (n == 0) return;
     t->step_seq++;
     /* A step and a poll share the reply limit. */
@@ -347,7 +362,7 @@ static void clients_try(target *t)
 static void finish_poll(target *t, bool ok)
 {
     drop_scratch(t);
-    t->rep.version++;   /* health changed, whatever else did */
+    t->rep.version++; /* health changed, whatever else did */
     event_del(t->deadline_ev);
     t->rep.health.has_poll_duration = true;
     t->rep.health.poll_duration = clock_mono() - t->poll_started;
@@ -388,8 +403,7 @@ static void poll_succeed(target *t)
         if (ld->has_eta) snprintf(eta, sizeof eta, ", about %.0f s left", ld->eta);
         if (ld->has_progress)
             snprintf(why, sizeof why, "server is loading its dataset (%.0f %% loaded%s)", ld->progress * 100, eta);
-        else
-            snprintf(why, sizeof why, "server is loading its dataset");
+        else snprintf(why, sizeof why, "server is loading its dataset");
         poll_fail(t, POLLERR_LOADING, why);
         return;
     }
@@ -431,7 +445,7 @@ static void forget_refusals_if_new(target *t, const char *user, const char *pass
     unsigned long long h = hash_text(user) * 31 + hash_text(password);
     if (h == t->cred_hash) return;
     t->cred_hash = h;
-    t->refused &= REFUSED_MULTI_INFO;   /* the server's own limit, not the user's */
+    t->refused &= REFUSED_MULTI_INFO; /* the server's own limit, not the user's */
     t->rep.config.refused = false;
     t->next_slow_check = 0;
 }
@@ -467,8 +481,8 @@ static void send_poll(target *t, bool fresh)
         send_cmd(t, 3, (const char *[]){"CONFIG", "GET", srvconf_table[p].name}, K_CONFIG);
     if (slow_due && !(t->refused & REFUSED_MEMSTATS)) send_cmd(t, 2, (const char *[]){"MEMORY", "STATS"}, K_MEMSTATS);
     /* persistence: "loading" is there (a half-loaded dataset is never served as up). */
-    const char *sections[10] = {"server",   "clients",  "memory",     "persistence",
-                                "stats",    "keyspace", "errorstats", "replication"};
+    const char *sections[10] = {"server", "clients",  "memory",     "persistence",
+                                "stats",  "keyspace", "errorstats", "replication"};
     size_t n = 8;
     if (t->opts.commandstats) sections[n++] = "commandstats";
     if (multi_info(t)) {
@@ -500,13 +514,14 @@ static pollerr classify_error(const char *msg)
 static void describe_info_error(const char *msg, pollerr e, bool have_password, char *out, size_t cap)
 {
     if (strncmp(msg, "NOAUTH", 6) == 0 && !have_password)
-        snprintf(out, cap, "NOAUTH: this Redis needs a password; give one with --redis.password-file, "
-                           "REDIS_PASSWORD or password_file in the targets file");
+        snprintf(out, cap,
+                 "NOAUTH: this Redis needs a password; give one with --redis.password-file, "
+                 "REDIS_PASSWORD or password_file in the targets file");
     else if (e == POLLERR_NOPERM)
-        snprintf(out, cap, "NOPERM: the ACL user may not run INFO; allow it: ACL SETUSER <user> +info "
-                           "+config|get +memory|stats +client|setname");
-    else
-        snprintf(out, cap, "%.100s", msg);
+        snprintf(out, cap,
+                 "NOPERM: the ACL user may not run INFO; allow it: ACL SETUSER <user> +info "
+                 "+config|get +memory|stats +client|setname");
+    else snprintf(out, cap, "%.100s", msg);
 }
 
 static bool is_error(const redisReply *r) { return r->type == REDIS_REPLY_ERROR; }
@@ -514,10 +529,7 @@ static bool is_error(const redisReply *r) { return r->type == REDIS_REPLY_ERROR;
 /* A refusal is remembered only when the server knew who asked: NOAUTH says the connection
  * was not authenticated yet (no password given, or one given after start), and the same
  * command may well be allowed once it is. */
-static bool is_refusal(const redisReply *r)
-{
-    return is_error(r) && !(r->str && strncmp(r->str, "NOAUTH", 6) == 0);
-}
+static bool is_refusal(const redisReply *r) { return is_error(r) && !(r->str && strncmp(r->str, "NOAUTH", 6) == 0); }
 
 /* Sampler replies: errors switch the sampler off, they never fail a poll. */
 static void on_sampler_reply(target *t, conn_tag tag, const redisReply *r)
@@ -531,7 +543,8 @@ static void on_sampler_reply(target *t, conn_tag tag, const redisReply *r)
         bad = why;
     } else {
         switch ((sampler_reply)(tag.kind - K_SAMPLER)) {
-        case SAMPLER_SELECT: break;
+        case SAMPLER_SELECT:
+            break;
         case SAMPLER_SCAN: {
             if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
                 r->element[1]->type != REDIS_REPLY_ARRAY) {
@@ -545,9 +558,9 @@ static void on_sampler_reply(target *t, conn_tag tag, const redisReply *r)
                 if (keys->element[i]->type == REDIS_REPLY_STRING)
                     names[n++] = (sampler_name){keys->element[i]->str, keys->element[i]->len};
             sampler_cmd cmds[SAMPLER_MAX_CMDS];
-            size_t k = sampler_on_scan(t->smp, &t->rep.sample, r->element[0]->str, r->element[0]->len, names, n,
-                                       cmds, SAMPLER_MAX_CMDS);
-            free(names);   /* the sampler copied the keys: cmds point into its own storage */
+            size_t k = sampler_on_scan(t->smp, &t->rep.sample, r->element[0]->str, r->element[0]->len, names, n, cmds,
+                                       SAMPLER_MAX_CMDS);
+            free(names); /* the sampler copied the keys: cmds point into its own storage */
             send_sampler_cmds(t, cmds, k);
             break;
         }
@@ -555,7 +568,8 @@ static void on_sampler_reply(target *t, conn_tag tag, const redisReply *r)
             if (r->type == REDIS_REPLY_INTEGER) sampler_on_bytes(t->smp, tag.slot, (double)r->integer);
             break;
         case SAMPLER_PTTL:
-            if (r->type == REDIS_REPLY_INTEGER && r->integer >= -1) sampler_on_ttl(t->smp, tag.slot, (double)r->integer);
+            if (r->type == REDIS_REPLY_INTEGER && r->integer >= -1)
+                sampler_on_ttl(t->smp, tag.slot, (double)r->integer);
             break;
         case SAMPLER_TYPE:
             if (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_STRING)
@@ -591,13 +605,13 @@ static void on_watch_reply(target *t, conn_tag tag, const redisReply *r)
     if (!watch_reply_in(t->watch)) return;
     t->rep.watched = watch_keys(t->watch, &t->rep.n_watched);
     update_report(t);
-    watch_try(t);   /* the rest of the round, as the budget allows */
+    watch_try(t); /* the rest of the round, as the budget allows */
     if (watch_pending(t->watch) == 0) sampler_try(t);
 }
 
 static void on_clients_reply(target *t, const redisReply *r)
 {
-    if (t->clients_left == 0) return;   /* of a connection since closed */
+    if (t->clients_left == 0) return; /* of a connection since closed */
     if (is_refusal(r)) t->refused |= REFUSED_CLIENTLIST;
     else if (r->type == REDIS_REPLY_STRING || r->type == 14 /* RESP3 verbatim */)
         clientlist_add(t->clients_next, r->str, r->len);
@@ -622,18 +636,18 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
     case K_CONFIG:
         if (is_refusal(r)) {
             if (!(t->refused & REFUSED_CONFIG))
-                log_kv(LOG_INFO, "CONFIG GET is not allowed; settings unknown (asked once only)", "addr",
-                       t->rep.addr, NULL);
+                log_kv(LOG_INFO, "CONFIG GET is not allowed; settings unknown (asked once only)", "addr", t->rep.addr,
+                       NULL);
             t->refused |= REFUSED_CONFIG;
             memset(&t->rep.config, 0, sizeof t->rep.config);
             t->rep.config.refused = true;
         } else {
-            srvconf_read_reply(&t->rep.config, r);   /* an empty array: no such parameter here */
+            srvconf_read_reply(&t->rep.config, r); /* an empty array: no such parameter here */
         }
         return;
     case K_MEMSTATS:
         if (is_refusal(r)) {
-            t->refused |= REFUSED_MEMSTATS;   /* asked once: no log line, INFO says the rest */
+            t->refused |= REFUSED_MEMSTATS; /* asked once: no log line, INFO says the rest */
             memset(&t->rep.mstats, 0, sizeof t->rep.mstats);
         } else {
             memstats_read_reply(&t->rep.mstats, r);
@@ -647,12 +661,12 @@ static void on_reply(void *arg, conn_tag tag, redisReply *r)
         snprintf(detail, sizeof detail, "%.100s", r->str ? r->str : "");
         /* Redis's own reason, in words (its text never carries the password) */
         if (strstr(detail, "without any password configured"))
-            poll_fail(t, POLLERR_AUTH, "authentication rejected: this Redis has no password (AUTH called without any "
-                                       "password configured); give the exporter none");
+            poll_fail(t, POLLERR_AUTH,
+                      "authentication rejected: this Redis has no password (AUTH called without any "
+                      "password configured); give the exporter none");
         else if (strncmp(detail, "WRONGPASS", 9) == 0 || strstr(detail, "invalid password"))
             poll_fail(t, POLLERR_AUTH, "authentication rejected: wrong user or password (WRONGPASS)");
-        else
-            poll_fail(t, POLLERR_AUTH, classify_error(detail) == POLLERR_AUTH ? "authentication rejected" : detail);
+        else poll_fail(t, POLLERR_AUTH, classify_error(detail) == POLLERR_AUTH ? "authentication rejected" : detail);
         return;
     case K_INFO:
         break;
@@ -731,14 +745,15 @@ static void start_connect(target *t)
 {
     static const conn_handlers handlers = {on_reply, on_conn_event};
     t->conn = conn_open(t->base, t->dns, t->opts.addr, t->opts.tls, &handlers, t);
-    send_poll(t, true);   /* buffered until the connection is up */
+    send_poll(t, true); /* buffered until the connection is up */
 }
 
 /* ---- timers ------------------------------------------------------------------------ */
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd; (void)what;
+    (void)fd;
+    (void)what;
     target *t = arg;
     char detail[160];
     /* A plain port sent a TLS hello waits for a line that never comes: say so. */
@@ -762,7 +777,7 @@ void target_ticks_init(target_ticks *k, struct event_base *base, double interval
 static const struct timeval *tick_queue(const target_ticks *k, double wait)
 {
     if (!k) return NULL;
-    double early = k->interval - wait;   /* how late the tick that set this one came */
+    double early = k->interval - wait; /* how late the tick that set this one came */
     if (early < -1e-6) return NULL;
     long i = early <= 0 ? 0 : (long)(early * 1000);
     return i < TARGET_TICK_QUEUES ? k->q[i] : NULL;
@@ -770,7 +785,8 @@ static const struct timeval *tick_queue(const target_ticks *k, double wait)
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd; (void)what;
+    (void)fd;
+    (void)what;
     target *t = arg;
     double now = clock_mono();
     double late = now - t->next_due;
@@ -804,23 +820,25 @@ target_opts target_opts_of(const config *cfg, const config_target *addr)
         .role_label = cfg->labels_role,
         .watch_items = cfg->watch_items,
         .n_watch = cfg->n_watch_items,
-        .watch = {.interval = cfg->watch_interval, .keys_per_second = cfg->watch_keys_per_second,
+        .watch = {.interval = cfg->watch_interval,
+                  .keys_per_second = cfg->watch_keys_per_second,
                   .growth_window = cfg->watch_growth_window},
         .sampler_on = cfg->sampler_keys_per_second > 0,
-        .sampler = {
-            .keys_per_second = cfg->sampler_keys_per_second,
-            .top_n = cfg->sampler_top_n,
-            .memory_samples = cfg->sampler_memory_samples,
-            .hash_keys = cfg->sampler_hash_keys,
-            .ns_separator = cfg->sampler_ns_separator,
-            .hash_secret = cfg->hash_secret,
-            .hash_secret_len = cfg->hash_secret_len,
-        },
+        .sampler =
+            {
+                .keys_per_second = cfg->sampler_keys_per_second,
+                .top_n = cfg->sampler_top_n,
+                .memory_samples = cfg->sampler_memory_samples,
+                .hash_keys = cfg->sampler_hash_keys,
+                .ns_separator = cfg->sampler_ns_separator,
+                .hash_secret = cfg->hash_secret,
+                .hash_secret_len = cfg->hash_secret_len,
+            },
     };
 }
 
-target *target_new(struct event_base *base, struct evdns_base *dns, const target_opts *o,
-                   target_notify notify, void *arg)
+target *target_new(struct event_base *base, struct evdns_base *dns, const target_opts *o, target_notify notify,
+                   void *arg)
 {
     target *t = xcalloc(1, sizeof *t);
     t->base = base;
@@ -867,7 +885,7 @@ void target_start(target *t, double phase)
 void target_free(target *t)
 {
     if (!t) return;
-    if (t->holds_slot) t->opts.gate->busy--;   /* a target removed while connecting */
+    if (t->holds_slot) t->opts.gate->busy--; /* a target removed while connecting */
     close_connection(t);
     event_free(t->tick_ev);
     event_free(t->deadline_ev);

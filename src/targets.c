@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* targets: the targets file. See include/targets.h. */
-#define _GNU_SOURCE   /* qsort_r */
+#define _GNU_SOURCE /* qsort_r */
 #include "targets.h"
 
 #include <stdarg.h>
@@ -19,7 +19,7 @@ typedef struct ctx {
     const char *dir;
     char *err;
     size_t errlen;
-    char where[64];           /* "defaults" or "targets[3]", for errors */
+    char where[64]; /* "defaults" or "targets[3]", for errors */
 } ctx;
 
 static int fail(ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -68,10 +68,13 @@ static int tls_map(ctx *x, yaml_node_t *m, tspec *s)
     for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
         const char *k = scalar(node(x, p->key)), *v = scalar(node(x, p->value));
         if (!k) return fail(x, "tls: keys must be words");
-        if (!strcmp(k, "ca_file")) { if (path(x, "tls.ca_file", v, t->ca_file, sizeof t->ca_file)) return -1; }
-        else if (!strcmp(k, "cert_file")) { if (path(x, "tls.cert_file", v, t->cert_file, sizeof t->cert_file)) return -1; }
-        else if (!strcmp(k, "key_file")) { if (path(x, "tls.key_file", v, t->key_file, sizeof t->key_file)) return -1; }
-        else if (!strcmp(k, "server_name")) {
+        if (!strcmp(k, "ca_file")) {
+            if (path(x, "tls.ca_file", v, t->ca_file, sizeof t->ca_file)) return -1;
+        } else if (!strcmp(k, "cert_file")) {
+            if (path(x, "tls.cert_file", v, t->cert_file, sizeof t->cert_file)) return -1;
+        } else if (!strcmp(k, "key_file")) {
+            if (path(x, "tls.key_file", v, t->key_file, sizeof t->key_file)) return -1;
+        } else if (!strcmp(k, "server_name")) {
             if (!v || strlen(v) >= sizeof t->server_name) return fail(x, "tls.server_name: expected a name");
             snprintf(t->server_name, sizeof t->server_name, "%s", v);
         } else if (!strcmp(k, "min_version")) {
@@ -147,8 +150,10 @@ static int common_key(ctx *x, const char *k, yaml_node_t *vn, tspec *s)
         for (yaml_node_pair_t *p = vn->data.mapping.pairs.start; p < vn->data.mapping.pairs.top; p++) {
             const char *ln = scalar(node(x, p->key)), *lv = scalar(node(x, p->value));
             if (!tspec_label_name_ok(ln))
-                return fail(x, "labels: '%.40s' is not a label name this exporter can add (a Prometheus name, not "
-                               "__-prefixed, not one of its own like addr or role)", ln ? ln : "");
+                return fail(x,
+                            "labels: '%.40s' is not a label name this exporter can add (a Prometheus name, not "
+                            "__-prefixed, not one of its own like addr or role)",
+                            ln ? ln : "");
             if (!lv) return fail(x, "labels.%s: expected a value", ln);
             if (strlen(lv) > TARGETS_LABEL_VALUE_MAX)
                 return fail(x, "labels.%s: longer than %d bytes", ln, TARGETS_LABEL_VALUE_MAX);
@@ -209,7 +214,7 @@ static int allow_list(ctx *x, yaml_node_t *vn, tspec *s)
 static int item(ctx *x, yaml_node_t *m, const tspec *defaults, tspec *s)
 {
     if (m->type != YAML_MAPPING_NODE) return fail(x, "expected a map with addr:");
-    tspec_copy(s, defaults);   /* s->addr.user is the default user: user: may change it */
+    tspec_copy(s, defaults); /* s->addr.user is the default user: user: may change it */
     s->origin = TSPEC_FILE;
     const char *addr = NULL, *discover = NULL, *master = NULL, *sentinel_user = NULL, *sentinel_pw = NULL;
     for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
@@ -243,7 +248,7 @@ static int item(ctx *x, yaml_node_t *m, const tspec *defaults, tspec *s)
     config_target t;
     if (config_parse_target(addr, &t, why, sizeof why)) return fail(x, "addr: %s", why);
     if (!t.user[0]) snprintf(t.user, sizeof t.user, "%s", s->addr.user);
-    s->addr = t;   /* a rediss:// target without tls: uses the global --tls.* settings */
+    s->addr = t; /* a rediss:// target without tls: uses the global --tls.* settings */
     if ((sentinel_user || sentinel_pw) && (!discover || strcmp(discover, "sentinel") != 0))
         return fail(x, "%s: only with discover: sentinel", sentinel_user ? "sentinel_user" : "sentinel_password_file");
     if (sentinel_user) s->sentinel_user = xstrdup(sentinel_user);
@@ -327,18 +332,30 @@ static int parse_doc(ctx *x, targets_file *f)
     int rc = -1;
     if (defaults) {
         snprintf(x->where, sizeof x->where, "defaults");
-        if (defaults->type != YAML_MAPPING_NODE) { fail(x, "expected a map"); goto out; }
+        if (defaults->type != YAML_MAPPING_NODE) {
+            fail(x, "expected a map");
+            goto out;
+        }
         for (yaml_node_pair_t *p = defaults->data.mapping.pairs.start; p < defaults->data.mapping.pairs.top; p++) {
             const char *k = scalar(node(x, p->key));
             int r = k ? common_key(x, k, node(x, p->value), &def) : fail(x, "keys must be words");
             if (r < 0) goto out;
-            if (r > 0) { fail(x, "unknown key '%.40s'", k); goto out; }
+            if (r > 0) {
+                fail(x, "unknown key '%.40s'", k);
+                goto out;
+            }
         }
     }
     x->where[0] = '\0';
-    if (!list || list->type != YAML_SEQUENCE_NODE) { fail(x, "targets: expected a list"); goto out; }
+    if (!list || list->type != YAML_SEQUENCE_NODE) {
+        fail(x, "targets: expected a list");
+        goto out;
+    }
     size_t n = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
-    if (n > TARGETS_MAX) { fail(x, "targets: more than %d", TARGETS_MAX); goto out; }
+    if (n > TARGETS_MAX) {
+        fail(x, "targets: more than %d", TARGETS_MAX);
+        goto out;
+    }
     f->specs = xcalloc(n + 1, sizeof *f->specs);
     for (size_t i = 0; i < n; i++) {
         snprintf(x->where, sizeof x->where, "targets[%zu]", i);

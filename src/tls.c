@@ -35,8 +35,8 @@ typedef struct file_sig {
 struct tls_client {
     const config_tls *o;
     SSL_CTX *ctx;
-    file_sig sig[N_FILES];       /* of the files ctx was made from */
-    file_sig failed[N_FILES];    /* of files that did not load: logged once, not retried */
+    file_sig sig[N_FILES];    /* of the files ctx was made from */
+    file_sig failed[N_FILES]; /* of files that did not load: logged once, not retried */
     double last_check;
 };
 
@@ -80,7 +80,7 @@ static const char *ssl_reason(void)
 static int readable(const char *path, const char *what, char *err, size_t errlen)
 {
     char why[600];
-    FILE *f = safefile_open(path, why, sizeof why);   /* a FIFO is refused, never waited on */
+    FILE *f = safefile_open(path, why, sizeof why); /* a FIFO is refused, never waited on */
     if (!f) {
         snprintf(err, errlen, "%s: %s", what, why);
         return -1;
@@ -120,7 +120,8 @@ static SSL_CTX *make_ctx(const config_tls *o, char *err, size_t errlen)
             goto bad;
         }
         if (SSL_CTX_use_PrivateKey_file(ctx, o->key_file, SSL_FILETYPE_PEM) != 1) {
-            snprintf(err, errlen, "--tls.key-file %s: cannot be used with --tls.cert-file (%s)", o->key_file, ssl_reason());
+            snprintf(err, errlen, "--tls.key-file %s: cannot be used with --tls.cert-file (%s)", o->key_file,
+                     ssl_reason());
             goto bad;
         }
         if (SSL_CTX_check_private_key(ctx) != 1) {
@@ -147,8 +148,10 @@ tls_client *tls_client_new(const config_tls *o, char *err, size_t errlen)
     }
     t->last_check = clock_mono();
     if (o->insecure_skip_verify)
-        log_kv(LOG_WARN, "TLS to Redis without verifying the server (--tls.insecure-skip-verify): anyone on the path "
-                         "can read the password and the data", NULL);
+        log_kv(LOG_WARN,
+               "TLS to Redis without verifying the server (--tls.insecure-skip-verify): anyone on the path "
+               "can read the password and the data",
+               NULL);
     return t;
 }
 

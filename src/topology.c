@@ -48,7 +48,7 @@ static bool host_bytes_ok(const char *h, size_t n)
 static bool parse_node_addr(const char *a, size_t n, topo_node *o)
 {
     const char *at = memchr(a, '@', n);
-    if (!at) at = a + n;   /* Redis 3.x: "ip:port" */
+    if (!at) at = a + n; /* Redis 3.x: "ip:port" */
     const char *colon = NULL;
     for (const char *p = a; p < at; p++)
         if (*p == ':') colon = p;
@@ -114,7 +114,7 @@ int topology_cluster_nodes(const char *text, size_t len, topo_node *out, size_t 
         if (out[a].primary) continue;
         for (size_t b = 0; b < n; b++)
             if (out[b].primary && strcmp(out[b].id, out[a].primary_id) == 0)
-                memcpy(out[a].shard, out[b].shard, sizeof out[a].shard);   /* a != b: a replica, b a primary */
+                memcpy(out[a].shard, out[b].shard, sizeof out[a].shard); /* a != b: a replica, b a primary */
     }
     return (int)n;
 }
@@ -184,10 +184,10 @@ static bool shard_name(const redisReply *slots, char *out, size_t cap)
         return true;
     }
     const redisReply *a = slots->element[0], *b = slots->element[1];
-    if (a->type != REDIS_REPLY_INTEGER || b->type != REDIS_REPLY_INTEGER || a->integer < 0 ||
-        b->integer < a->integer || b->integer > 16383)
+    if (a->type != REDIS_REPLY_INTEGER || b->type != REDIS_REPLY_INTEGER || a->integer < 0 || b->integer < a->integer ||
+        b->integer > 16383)
         return false;
-    int lo = (int)a->integer, hi = (int)b->integer;   /* both within 0..16383 */
+    int lo = (int)a->integer, hi = (int)b->integer; /* both within 0..16383 */
     if (lo == hi) snprintf(out, cap, "%d", lo);
     else snprintf(out, cap, "%d-%d", lo, hi);
     return true;
@@ -219,7 +219,7 @@ int topology_cluster_shards(const redisReply *r, bool tls, topo_node *out, size_
             const redisReply *host = field(m, "hostname");
             if (!host || host->type != REDIS_REPLY_STRING || host->len == 0) host = field(m, "ip");
             const redisReply *port = tls && field(m, "tls-port") ? field(m, "tls-port") : field(m, "port");
-            if (!set_host_port(o, host, port)) continue;   /* no address (yet): not a target */
+            if (!set_host_port(o, host, port)) continue; /* no address (yet): not a target */
             text_to(field(m, "id"), o->id, sizeof o->id);
             o->primary = is_text(field(m, "role"), "master");
             o->failed = is_text(field(m, "health"), "fail") || is_text(field(m, "health"), "failed");
@@ -243,7 +243,7 @@ int topology_sentinel_replicas(const redisReply *r, topo_node *out, size_t cap)
         const redisReply *flags = field(m, "flags");
         if (flags && flags->type == REDIS_REPLY_STRING)
             o->failed = has_flag(flags->str, flags->len, "s_down") || has_flag(flags->str, flags->len, "o_down") ||
-                        has_flag(flags->str, flags->len, "disconnected");
+                has_flag(flags->str, flags->len, "disconnected");
         n++;
     }
     return (int)n;

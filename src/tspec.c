@@ -75,7 +75,7 @@ const char *tspec_share_key(const tspec *s)
 {
     if (s->origin == TSPEC_CLUSTER || s->discover == TSPEC_DISCOVER_CLUSTER) {
         const char *name = tspec_label_value(s, "cluster");
-        if (name) return name;   /* always there on a node: discovery sets it */
+        if (name) return name; /* always there on a node: discovery sets it */
     }
     return tspec_key(s);
 }
@@ -123,13 +123,13 @@ bool tspec_same_connection(const tspec *a, const tspec *b)
 bool tspec_same_target(const tspec *a, const tspec *b)
 {
     return tspec_same_connection(a, b) && a->keys_per_second == b->keys_per_second &&
-           a->sampler_roles == b->sampler_roles && same_str(a->watch, b->watch);
+        a->sampler_roles == b->sampler_roles && same_str(a->watch, b->watch);
 }
 
 bool tspec_equal(const tspec *a, const tspec *b)
 {
-    if (!tspec_same_target(a, b) || a->n_labels != b->n_labels ||
-        a->origin != b->origin || a->discover != b->discover || !same_str(a->master, b->master))
+    if (!tspec_same_target(a, b) || a->n_labels != b->n_labels || a->origin != b->origin ||
+        a->discover != b->discover || !same_str(a->master, b->master))
         return false;
     if (!a->allow != !b->allow || (a->allow && memcmp(a->allow, b->allow, sizeof *a->allow) != 0)) return false;
     for (size_t i = 0; i < a->n_labels; i++)

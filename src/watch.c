@@ -17,27 +17,27 @@ static const struct {
 };
 
 typedef struct key_state {
-    watch_item item;          /* key owned here */
-    size_t pos;               /* its place in the configured list */
+    watch_item item; /* key owned here */
+    size_t pos;      /* its place in the configured list */
     diagnose_watched pub;
-    const char *size_cmd;     /* from the type; NULL: none (or not typed yet) */
-    bool typed;               /* TYPE answered for the key as it is now */
-    bool visited_present;     /* this visit: not found missing */
+    const char *size_cmd; /* from the type; NULL: none (or not typed yet) */
+    bool typed;           /* TYPE answered for the key as it is now */
+    bool visited_present; /* this visit: not found missing */
     double hist_t[WATCH_HISTORY], hist_v[WATCH_HISTORY];
     size_t hist_n;
 } key_state;
 
 struct watch {
     watch_opts o;
-    key_state *keys;          /* sorted by db */
-    diagnose_watched *pub;    /* watch_keys' list, in the configured order */
-    size_t *order;            /* pub[i] is keys[order[i]] */
+    key_state *keys;       /* sorted by db */
+    diagnose_watched *pub; /* watch_keys' list, in the configured order */
+    size_t *order;         /* pub[i] is keys[order[i]] */
     size_t n;
-    size_t next;              /* the next key of the round */
-    size_t step_from, step_to;   /* keys of the step in flight */
-    size_t left;              /* replies it still waits for */
-    bool step_all_new;        /* every key of it was asked TYPE only: ask again at once */
-    double round_start;       /* when the round under way began; -1: wait for the next */
+    size_t next;               /* the next key of the round */
+    size_t step_from, step_to; /* keys of the step in flight */
+    size_t left;               /* replies it still waits for */
+    bool step_all_new;         /* every key of it was asked TYPE only: ask again at once */
+    double round_start;        /* when the round under way began; -1: wait for the next */
     double tokens, tokens_at, now;
     bool off;
     char db_arg[16];
@@ -139,7 +139,7 @@ watch *watch_new(const watch_opts *o, const watch_item *items, size_t n, double 
         sampler_display_name(items[i].key, items[i].len, NULL, 0, k->pub.name, sizeof k->pub.name);
         k->pos = i;
     }
-    qsort(w->keys, n, sizeof *w->keys, by_db);   /* steps go one db at a time */
+    qsort(w->keys, n, sizeof *w->keys, by_db); /* steps go one db at a time */
     for (size_t i = 0; i < n; i++) w->order[w->keys[i].pos] = i;
     w->tokens_at = now;
     w->round_start = now;
@@ -158,8 +158,8 @@ void watch_free(watch *w)
 
 static watch_cmd cmd(watch_reply kind, int slot, const char *verb, const key_state *k)
 {
-    return (watch_cmd){.argc = 2, .argv = {verb, k->item.key}, .lens = {strlen(verb), k->item.len}, .kind = kind,
-                       .slot = slot};
+    return (watch_cmd){
+        .argc = 2, .argv = {verb, k->item.key}, .lens = {strlen(verb), k->item.len}, .kind = kind, .slot = slot};
 }
 
 size_t watch_begin(watch *w, double now, watch_cmd *out, size_t cap)
@@ -169,14 +169,14 @@ size_t watch_begin(watch *w, double now, watch_cmd *out, size_t cap)
     w->tokens += (now - w->tokens_at) * w->o.keys_per_second;
     if (w->tokens > w->o.keys_per_second * 2) w->tokens = w->o.keys_per_second * 2;
     w->tokens_at = now;
-    if (w->next == 0 && now < w->round_start) return 0;   /* the next round is not due */
+    if (w->next == 0 && now < w->round_start) return 0; /* the next round is not due */
     if (w->tokens < 1) return 0;
     size_t want = w->tokens < WATCH_STEP_MAX_KEYS ? (size_t)w->tokens : WATCH_STEP_MAX_KEYS;
     int db = w->keys[w->next].item.db;
     snprintf(w->db_arg, sizeof w->db_arg, "%d", db);
     size_t k = 0;
-    out[k++] = (watch_cmd){.argc = 2, .argv = {"SELECT", w->db_arg}, .lens = {6, strlen(w->db_arg)},
-                           .kind = WATCH_SELECT};
+    out[k++] =
+        (watch_cmd){.argc = 2, .argv = {"SELECT", w->db_arg}, .lens = {6, strlen(w->db_arg)}, .kind = WATCH_SELECT};
     w->step_from = w->next;
     w->step_all_new = true;
     while (w->next < w->n && w->next - w->step_from < want && w->keys[w->next].item.db == db) {
@@ -187,8 +187,11 @@ size_t watch_begin(watch *w, double now, watch_cmd *out, size_t cap)
         } else {
             w->step_all_new = false;
             if (s->size_cmd) out[k++] = cmd(WATCH_SIZE, (int)w->next, s->size_cmd, s);
-            out[k++] = (watch_cmd){.argc = 3, .argv = {"MEMORY", "USAGE", s->item.key},
-                                   .lens = {6, 5, s->item.len}, .kind = WATCH_MEMORY, .slot = (int)w->next};
+            out[k++] = (watch_cmd){.argc = 3,
+                                   .argv = {"MEMORY", "USAGE", s->item.key},
+                                   .lens = {6, 5, s->item.len},
+                                   .kind = WATCH_MEMORY,
+                                   .slot = (int)w->next};
         }
         w->next++;
     }
@@ -271,7 +274,7 @@ bool watch_on_error(watch *w, int slot, const char *msg, char *why, size_t whyle
 {
     key_state *k = slot_key(w, slot);
     if (strncmp(msg, "WRONGTYPE", 9) == 0) {
-        if (k) gone(k);   /* its type changed since TYPE: ask again */
+        if (k) gone(k); /* its type changed since TYPE: ask again */
         return false;
     }
     bool news = !w->off;
@@ -288,7 +291,7 @@ static void judge_growth(const watch *w, key_state *k)
     p->growing = false;
     size_t first = k->hist_n;
     while (first > 0 && k->hist_t[first - 1] >= w->now - w->o.growth_window) first--;
-    if (first > 0) first--;   /* the point at (or just before) the window's start */
+    if (first > 0) first--; /* the point at (or just before) the window's start */
     if (k->hist_n < 4 || first + 3 >= k->hist_n) return;
     double span = k->hist_t[k->hist_n - 1] - k->hist_t[first];
     if (span < w->o.growth_window * 0.9) return;
@@ -312,7 +315,7 @@ bool watch_reply_in(watch *w)
     /* keys seen for the first time: their figures now, not a round later */
     if (w->step_all_new) w->next = w->step_from;
     w->step_from = w->step_to = 0;
-    if (w->next == w->n) {   /* a round is over: the next starts an interval after this one did */
+    if (w->next == w->n) { /* a round is over: the next starts an interval after this one did */
         w->next = 0;
         w->round_start += w->o.interval;
         if (w->round_start < w->now) w->round_start = w->now;
@@ -323,7 +326,7 @@ bool watch_reply_in(watch *w)
 void watch_abort(watch *w)
 {
     w->left = 0;
-    w->next = w->step_from;   /* those keys are asked again */
+    w->next = w->step_from; /* those keys are asked again */
     w->step_from = w->step_to = 0;
 }
 

@@ -17,20 +17,20 @@
 #define CACHE_SLOTS 64
 
 struct webauth {
-    webcfg_pair *users;            /* owned copies */
+    webcfg_pair *users; /* owned copies */
     size_t n;
-    pthread_mutex_t lock;          /* guards the two rings and runs */
-    pthread_mutex_t bcrypt_lock;   /* one bcrypt at a time; others do not wait for it */
+    pthread_mutex_t lock;        /* guards the two rings and runs */
+    pthread_mutex_t bcrypt_lock; /* one bcrypt at a time; others do not wait for it */
     struct ring {
         unsigned char digest[CACHE_SLOTS][SHA256_DIGEST_LENGTH];
         size_t n, next;
-    } good, bad;                   /* pairs that verified, pairs that failed */
-    unsigned long runs;            /* bcrypt runs */
+    } good, bad;        /* pairs that verified, pairs that failed */
+    unsigned long runs; /* bcrypt runs */
     struct budget {
-        unsigned long long who;    /* hash of the client's address; 0: free */
-        double since;              /* when its window started */
-        unsigned used;             /* uncached checks in it */
-    } budgets[WEBAUTH_CLIENTS];    /* guarded by lock */
+        unsigned long long who; /* hash of the client's address; 0: free */
+        double since;           /* when its window started */
+        unsigned used;          /* uncached checks in it */
+    } budgets[WEBAUTH_CLIENTS]; /* guarded by lock */
 };
 
 /* bcrypt of "x" with cost 10: what an unknown user's password is checked against. */
@@ -51,7 +51,8 @@ static bool same_users(const webauth *a, const webcfg_pair *users, size_t n)
 {
     if (a->n != n) return false;
     for (size_t i = 0; i < n; i++)
-        if (strcmp(a->users[i].name, users[i].name) != 0 || strcmp(a->users[i].value, users[i].value) != 0) return false;
+        if (strcmp(a->users[i].name, users[i].name) != 0 || strcmp(a->users[i].value, users[i].value) != 0)
+            return false;
     return true;
 }
 
@@ -59,7 +60,7 @@ webauth *webauth_new_from(webauth *old, const webcfg_pair *users, size_t n)
 {
     webauth *a = webauth_new(users, n);
     if (old && same_users(old, users, n)) {
-        pthread_mutex_lock(&old->lock);   /* the rings only; old is not changed */
+        pthread_mutex_lock(&old->lock); /* the rings only; old is not changed */
         a->good = old->good;
         a->bad = old->bad;
         pthread_mutex_unlock(&old->lock);
@@ -170,7 +171,10 @@ webauth_result webauth_check(webauth *a, const char *user, const char *password,
     const char *hash = dummy_hash;
     bool known = false;
     for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->users[i].name, user) == 0) { hash = a->users[i].value; known = true; }
+        if (strcmp(a->users[i].name, user) == 0) {
+            hash = a->users[i].value;
+            known = true;
+        }
     struct crypt_data *cd = xcalloc(1, sizeof *cd);
     const char *out = crypt_rn(password, hash, cd, sizeof *cd);
     size_t len = strlen(hash);

@@ -17,12 +17,12 @@
 
 typedef struct ctx {
     yaml_document_t *doc;
-    const char *dir;          /* the config file's directory, for relative paths */
+    const char *dir; /* the config file's directory, for relative paths */
     webcfg *c;
     char *err;
     size_t errlen;
-    int min_version, max_version;   /* 0 = TLS 1.0 ... 3 = TLS 1.3 */
-    char suites[384];               /* GnuTLS items for the cipher suites given */
+    int min_version, max_version; /* 0 = TLS 1.0 ... 3 = TLS 1.3 */
+    char suites[384];             /* GnuTLS items for the cipher suites given */
 } ctx;
 
 static int fail(ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -87,12 +87,17 @@ static int tls_version(ctx *x, const char *key, const char *v, int *out)
 {
     static const char *const names[] = {"TLS10", "TLS11", "TLS12", "TLS13"};
     for (int i = 0; i < 4; i++)
-        if (v && strcmp(v, names[i]) == 0) { *out = i; return 0; }
+        if (v && strcmp(v, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
     return fail(x, "tls_server_config.%s: '%.40s' is not TLS10, TLS11, TLS12 or TLS13", key, v ? v : "");
 }
 
 /* Go's names for the TLS 1.2 suites that GnuTLS can be told to use: key exchange, cipher. */
-static const struct suite { const char *go, *kx, *cipher; } suites[] = {
+static const struct suite {
+    const char *go, *kx, *cipher;
+} suites[] = {
     {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA", "AES-128-GCM"},
     {"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA", "AES-128-GCM"},
     {"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA", "AES-256-GCM"},
@@ -114,8 +119,10 @@ static int cipher_suites(ctx *x, yaml_node_t *seq)
         for (size_t i = 0; v && i < sizeof suites / sizeof suites[0]; i++)
             if (strcmp(v, suites[i].go) == 0) s = &suites[i];
         if (!s)
-            return fail(x, "tls_server_config.cipher_suites: '%.60s' cannot be chosen with GnuTLS here (use the "
-                           "ECDHE or RSA GCM / CHACHA20 suites)", v ? v : "");
+            return fail(x,
+                        "tls_server_config.cipher_suites: '%.60s' cannot be chosen with GnuTLS here (use the "
+                        "ECDHE or RSA GCM / CHACHA20 suites)",
+                        v ? v : "");
         size_t len = strlen(x->suites);
         snprintf(x->suites + len, sizeof x->suites - len, ":+%s:+%s", s->kx, s->cipher);
     }
@@ -140,14 +147,18 @@ static int tls_section(ctx *x, yaml_node_t *map)
         } else if (strcmp(k, "key_file") == 0) {
             if (!v || read_pem(x, k, v, &c->key_pem)) return v ? -1 : fail(x, "tls_server_config.key_file: a path");
         } else if (strcmp(k, "client_ca_file") == 0) {
-            if (!v || read_pem(x, k, v, &c->client_ca_pem)) return v ? -1 : fail(x, "tls_server_config.client_ca_file: a path");
+            if (!v || read_pem(x, k, v, &c->client_ca_pem))
+                return v ? -1 : fail(x, "tls_server_config.client_ca_file: a path");
             ca_file = v;
         } else if (strcmp(k, "client_auth_type") == 0) {
             size_t i = 0;
             while (i < 5 && !(v && strcmp(v, client_auth_names[i]) == 0)) i++;
-            if (i == 5) return fail(x, "tls_server_config.client_auth_type: '%.40s' is not one of NoClientCert, "
-                                       "RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven, "
-                                       "RequireAndVerifyClientCert", v ? v : "");
+            if (i == 5)
+                return fail(x,
+                            "tls_server_config.client_auth_type: '%.40s' is not one of NoClientCert, "
+                            "RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven, "
+                            "RequireAndVerifyClientCert",
+                            v ? v : "");
             c->client_auth = (webcfg_client_auth)i;
         } else if (strcmp(k, "min_version") == 0) {
             if (tls_version(x, k, v, &x->min_version)) return -1;
@@ -162,18 +173,19 @@ static int tls_section(ctx *x, yaml_node_t *map)
         }
     }
     if (!c->cert_pem || !c->key_pem) return fail(x, "tls_server_config: cert_file and key_file are both needed");
-    bool verifies = c->client_auth == WEBCFG_VERIFY_CLIENT_CERT_IF_GIVEN ||
-                    c->client_auth == WEBCFG_REQUIRE_AND_VERIFY_CLIENT_CERT;
-    if (verifies && !ca_file) return fail(x, "tls_server_config.client_ca_file: needed by client_auth_type %s",
-                                          client_auth_names[c->client_auth]);
+    bool verifies =
+        c->client_auth == WEBCFG_VERIFY_CLIENT_CERT_IF_GIVEN || c->client_auth == WEBCFG_REQUIRE_AND_VERIFY_CLIENT_CERT;
+    if (verifies && !ca_file)
+        return fail(x, "tls_server_config.client_ca_file: needed by client_auth_type %s",
+                    client_auth_names[c->client_auth]);
     if (x->min_version > x->max_version) return fail(x, "tls_server_config: min_version is above max_version");
     c->tls = true;
     return 0;
 }
 
 /* The headers the toolkit allows: security headers, nothing that changes the framing. */
-static const char *const allowed_headers[] = {"Strict-Transport-Security", "X-Content-Type-Options",
-                                              "X-Frame-Options", "X-XSS-Protection", "Content-Security-Policy"};
+static const char *const allowed_headers[] = {"Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options",
+                                              "X-XSS-Protection", "Content-Security-Policy"};
 
 static int http_section(ctx *x, yaml_node_t *map)
 {
@@ -181,7 +193,7 @@ static int http_section(ctx *x, yaml_node_t *map)
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         const char *k = scalar(node(x, p->key));
         yaml_node_t *vn = node(x, p->value);
-        if (k && strcmp(k, "http2") == 0) continue;   /* accepted; served as HTTP/1.1 */
+        if (k && strcmp(k, "http2") == 0) continue; /* accepted; served as HTTP/1.1 */
         if (!k || strcmp(k, "headers") != 0) return fail(x, "http_server_config: unknown key '%.60s'", k ? k : "");
         if (vn->type != YAML_MAPPING_NODE) return fail(x, "http_server_config.headers: must be a map");
         for (yaml_node_pair_t *h = vn->data.mapping.pairs.start; h < vn->data.mapping.pairs.top; h++) {
@@ -189,8 +201,9 @@ static int http_section(ctx *x, yaml_node_t *map)
             size_t i = 0;
             while (i < 5 && !(name && strcasecmp(name, allowed_headers[i]) == 0)) i++;
             if (i == 5)
-                return fail(x, "http_server_config.headers: '%.60s' may not be set (allowed: Strict-Transport-Security, "
-                               "X-Content-Type-Options, X-Frame-Options, X-XSS-Protection, Content-Security-Policy)",
+                return fail(x,
+                            "http_server_config.headers: '%.60s' may not be set (allowed: Strict-Transport-Security, "
+                            "X-Content-Type-Options, X-Frame-Options, X-XSS-Protection, Content-Security-Policy)",
                             name ? name : "");
             if (!value || strpbrk(value, "\r\n"))
                 return fail(x, "http_server_config.headers.%s: the value must be one line", name);
@@ -242,7 +255,7 @@ int webcfg_load(const char *path, webcfg *c, char *err, size_t errlen)
     else snprintf(dir, sizeof dir, ".");
     int rc = webcfg_parse(text, n, dir, c, err, errlen);
     free(text);
-    if (rc == 0) watch(c, path);   /* beside the certificate, key and CA it named */
+    if (rc == 0) watch(c, path); /* beside the certificate, key and CA it named */
     return rc;
 }
 
@@ -268,7 +281,7 @@ int webcfg_parse(const char *text, size_t len, const char *dir, webcfg *c, char 
     x.doc = &doc;
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root) {
-        rc = 0;   /* an empty file: plain HTTP, no authentication */
+        rc = 0; /* an empty file: plain HTTP, no authentication */
     } else if (root->type != YAML_MAPPING_NODE) {
         fail(&x, "%s: the top level must be a map", path);
     } else {
@@ -279,8 +292,9 @@ int webcfg_parse(const char *text, size_t len, const char *dir, webcfg *c, char 
             if (k && strcmp(k, "tls_server_config") == 0) rc = tls_section(&x, v);
             else if (k && strcmp(k, "http_server_config") == 0) rc = http_section(&x, v);
             else if (k && strcmp(k, "basic_auth_users") == 0) rc = users_section(&x, v);
-            else rc = fail(&x, "unknown key '%.60s' (expected tls_server_config, http_server_config, basic_auth_users)",
-                           k ? k : "");
+            else
+                rc = fail(&x, "unknown key '%.60s' (expected tls_server_config, http_server_config, basic_auth_users)",
+                          k ? k : "");
         }
     }
     if (rc == 0) make_priorities(&x);

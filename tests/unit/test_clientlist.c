@@ -24,7 +24,7 @@ static const char pubsub[] =
     "id=412 addr=127.0.0.1:40010 laddr=127.0.0.1:6379 fd=12 name=slow`$(rm) age=9 idle=9 flags=P db=0 sub=1 psub=0 "
     "qbuf=0 qbuf-free=0 omem=10485760 tot-mem=10507806 cmd=subscribe user=default\r\n"
     "id=413 addr=127.0.0.1:40012 laddr=127.0.0.1:6379 fd=13 name=fast age=9 idle=0 flags=P db=0 sub=1 psub=0 "
-    "qbuf=0 qbuf-free=0 omem=2048 cmd=subscribe user=default";   /* no tot-mem (before 6.0), no newline */
+    "qbuf=0 qbuf-free=0 omem=2048 cmd=subscribe user=default"; /* no tot-mem (before 6.0), no newline */
 
 static void test_ranks_and_leaves_out(void **state)
 {
@@ -38,7 +38,10 @@ static void test_ranks_and_leaves_out(void **state)
     /* by output buffer: the subscriber first; the replica (flags=S) and the exporter never */
     assert_int_equal(l.n_output, 2);
     assert_true(l.output[0].id == 412 && l.output[0].bytes == 10485760);
-    assert_string_equal(l.output[0].name, "slow?" "?" "?rm?");   /* `, $ and parentheses made safe */
+    assert_string_equal(l.output[0].name,
+                        "slow?"
+                        "?"
+                        "?rm?"); /* `, $ and parentheses made safe */
     assert_string_equal(l.output[0].addr, "127.0.0.1:40010");
     assert_string_equal(l.output[0].cmd, "subscribe");
     assert_true(l.output[0].has_tot_mem && l.output[0].tot_mem == 10507806);

@@ -76,7 +76,10 @@ static void test_targets(void **state)
 static void test_durations_and_sizes(void **state)
 {
     (void)state;
-    static const struct { const char *in; double want; } ok[] = {
+    static const struct {
+        const char *in;
+        double want;
+    } ok[] = {
         {"1s", 1}, {"250ms", 0.25}, {"2m", 120}, {"1h", 3600}, {"1.5s", 1.5}, {"0", 0},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -84,8 +87,8 @@ static void test_durations_and_sizes(void **state)
         assert_int_equal(config_parse_duration(ok[i].in, &d), 0);
         assert_true(d == ok[i].want);
     }
-    static const char *const bad[] = {"", "s", "1x", "-1s", "1 s", "abc", "nan", "inf", "infs", "1e999",
-                                        "500", "1.5" /* a bare number has no unit (issue 24) */};
+    static const char *const bad[] = {"",    "s",    "1x",    "-1s", "1 s", "abc", "nan",
+                                      "inf", "infs", "1e999", "500", "1.5" /* a bare number has no unit (issue 24) */};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         double d;
         if (config_parse_duration(bad[i], &d) == 0) fail_msg("duration '%s' accepted", bad[i]);
@@ -149,8 +152,9 @@ static void test_defaults_and_forms(void **state)
     /* The doctor checks one server: a second address is refused, named. */
     assert_int_equal(parse(&c, err, sizeof err, "doctor", "--redis.addr", "a:1", "--redis.addr=b:2", NULL), -1);
     assert_non_null(strstr(err, "--redis.addr: the doctor checks one address, 2 were given"));
-    assert_int_equal(parse(&c, err, sizeof err, "doctor", "--redis.addr=b:2",
-                           "--poll.interval=500ms", "--web.listen-address=:9999", "--output=json", NULL), 0);
+    assert_int_equal(parse(&c, err, sizeof err, "doctor", "--redis.addr=b:2", "--poll.interval=500ms",
+                           "--web.listen-address=:9999", "--output=json", NULL),
+                     0);
     assert_int_equal(c.mode, CONFIG_MODE_DOCTOR);
     assert_int_equal(c.n_targets, 1);
     assert_string_equal(c.targets[0].label, "b:2");
@@ -166,7 +170,10 @@ static void test_commandstats_auto(void **state)
 {
     (void)state;
     clear_env();
-    static const struct { const char *a, *b, *c; bool want; } cases[] = {
+    static const struct {
+        const char *a, *b, *c;
+        bool want;
+    } cases[] = {
         {"--redis.addr=a:1", NULL, NULL, true},
         {"--redis.addr=a:1", "--redis.addr=b:1", NULL, false},
         {"--redis.addr=a:1", "--redis.addr=b:1", "--collect.commandstats=true", true},
@@ -190,7 +197,10 @@ static void test_errors_name_the_flag(void **state)
 {
     (void)state;
     clear_env();
-    static const struct { const char *arg; const char *flag; } cases[] = {
+    static const struct {
+        const char *arg;
+        const char *flag;
+    } cases[] = {
         {"--nope", "--nope"},
         {"--poll.interval=fast", "--poll.interval"},
         {"--poll.timeout=1h", "--poll.timeout"},
@@ -217,8 +227,8 @@ static void test_errors_name_the_flag(void **state)
         {"--output=xml", "--output"},
         {"--tls.min-version=1.1", "--tls.min-version"},
         {"--tls.ca-file=/nonexistent/ca.pem", "--tls.ca-file"},
-        {"--tls.cert-file=/etc/hostname", "--tls.cert-file"},   /* without --tls.key-file */
-        {"--tls.key-file=/etc/hostname", "--tls.key-file"},     /* without --tls.cert-file */
+        {"--tls.cert-file=/etc/hostname", "--tls.cert-file"}, /* without --tls.key-file */
+        {"--tls.key-file=/etc/hostname", "--tls.key-file"},   /* without --tls.cert-file */
         {"--tls.insecure-skip-verify=yes", "--tls.insecure-skip-verify"},
         {"--redis.password-map-file=/nonexistent/map.json", "--redis.password-map-file"},
         /* issue 12: the warning raised past the default critical names the warning */
@@ -233,7 +243,8 @@ static void test_errors_name_the_flag(void **state)
         config c;
         char err[600] = "";
         if (parse(&c, err, sizeof err, cases[i].arg, NULL) != -1) fail_msg("%s accepted", cases[i].arg);
-        if (!strstr(err, cases[i].flag)) fail_msg("%s: message '%s' does not name %s", cases[i].arg, err, cases[i].flag);
+        if (!strstr(err, cases[i].flag))
+            fail_msg("%s: message '%s' does not name %s", cases[i].arg, err, cases[i].flag);
         assert_null(strstr(err, "topsecret"));
     }
     /* more watched keys than --keys.watch-max: refused, naming both */
@@ -249,7 +260,9 @@ static void test_errors_name_the_flag(void **state)
     }
     /* Issue 24's traps: a flag taken as the previous one's value, a daemon given the
      * doctor's flags (accepted and ignored before). */
-    static const struct { const char *a, *b, *flag; } pairs[] = {
+    static const struct {
+        const char *a, *b, *flag;
+    } pairs[] = {
         {"--redis.addr", "--log.level=debug", "--redis.addr"},
         {"--targets.file", "--poll.interval=1s", "--targets.file"},
         {"--poll.interval=500", "--log.level=info", "--poll.interval"},
@@ -260,7 +273,8 @@ static void test_errors_name_the_flag(void **state)
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
         config c;
         char err[600] = "";
-        if (parse(&c, err, sizeof err, pairs[i].a, pairs[i].b, NULL) != -1) fail_msg("%s %s accepted", pairs[i].a, pairs[i].b);
+        if (parse(&c, err, sizeof err, pairs[i].a, pairs[i].b, NULL) != -1)
+            fail_msg("%s %s accepted", pairs[i].a, pairs[i].b);
         if (!strstr(err, pairs[i].flag)) fail_msg("%s: message '%s' does not name %s", pairs[i].a, err, pairs[i].flag);
     }
     config c;
@@ -299,7 +313,7 @@ static void test_environment_and_password_file(void **state)
     char flag[64];
     snprintf(flag, sizeof flag, "--redis.password-file=%s", path);
     assert_int_equal(parse(&c, err, sizeof err, flag, NULL), 0);
-    assert_string_equal(c.password, "from-file");   /* the file wins over REDIS_PASSWORD */
+    assert_string_equal(c.password, "from-file"); /* the file wins over REDIS_PASSWORD */
     config_free(&c);
     assert_null(c.password);
     /* 1,023 bytes and a newline is the longest password; a NUL byte in it is refused (it
@@ -315,7 +329,7 @@ static void test_environment_and_password_file(void **state)
     config_free(&c);
     pf = fopen(path, "w");
     fwrite(pw, 1, 1023, pf);
-    fputs("pp\n", pf);   /* 1,025 bytes before the newline */
+    fputs("pp\n", pf); /* 1,025 bytes before the newline */
     fclose(pf);
     assert_int_equal(parse(&c, err, sizeof err, flag, NULL), -1);
     assert_non_null(strstr(err, "longer than 1023 bytes"));
@@ -341,7 +355,10 @@ static void test_switch_from_environment(void **state)
     clear_env();
     config c;
     char err[600];
-    static const struct { const char *v; int want; } cases[] = {
+    static const struct {
+        const char *v;
+        int want;
+    } cases[] = {
         {"false", 0}, {"0", 0}, {"no", 0}, {"true", 1}, {"1", 1}, {"yes", 1}, {"maybe", -1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -353,12 +370,13 @@ static void test_switch_from_environment(void **state)
             continue;
         }
         assert_int_equal(rc, 0);
-        if ((int)c.tls.insecure_skip_verify != cases[i].want) fail_msg("%s read as %d", cases[i].v, c.tls.insecure_skip_verify);
+        if ((int)c.tls.insecure_skip_verify != cases[i].want)
+            fail_msg("%s read as %d", cases[i].v, c.tls.insecure_skip_verify);
         config_free(&c);
     }
     setenv("REDIS_EXPORTER_SKIP_TLS_VERIFICATION", "false", 1);
     assert_int_equal(parse(&c, err, sizeof err, "--tls.insecure-skip-verify", NULL), 0);
-    assert_true(c.tls.insecure_skip_verify);   /* the flag beats the environment */
+    assert_true(c.tls.insecure_skip_verify); /* the flag beats the environment */
     config_free(&c);
     setenv("REDIS_EXPORTER_TLS_CA_CERT_FILE", "/etc/hostname", 1);
     assert_int_equal(parse(&c, err, sizeof err, "--tls.min-version=1.3", NULL), 0);
@@ -383,10 +401,14 @@ static void test_zero_memory_samples_is_kept(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_targets), cmocka_unit_test(test_durations_and_sizes),
-        cmocka_unit_test(test_defaults_and_forms), cmocka_unit_test(test_errors_name_the_flag),
-        cmocka_unit_test(test_environment_and_password_file), cmocka_unit_test(test_zero_memory_samples_is_kept),
-        cmocka_unit_test(test_switch_from_environment), cmocka_unit_test(test_commandstats_auto),
+        cmocka_unit_test(test_targets),
+        cmocka_unit_test(test_durations_and_sizes),
+        cmocka_unit_test(test_defaults_and_forms),
+        cmocka_unit_test(test_errors_name_the_flag),
+        cmocka_unit_test(test_environment_and_password_file),
+        cmocka_unit_test(test_zero_memory_samples_is_kept),
+        cmocka_unit_test(test_switch_from_environment),
+        cmocka_unit_test(test_commandstats_auto),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

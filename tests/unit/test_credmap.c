@@ -23,26 +23,27 @@ static const char *pw_for(const credmap *m, const char *addr)
 static void test_lookup(void **state)
 {
     (void)state;
-    static const char text[] =
-        "{\"redis://localhost:16380\": \"\",\n"
-        " \"redis://exporter@localhost:16385\": \"exporter-password\",\n"
-        " \"redis://localhost:16385\": \"default-password\",\n"
-        " \"rediss://Cache.Example:6380\": \"tls-password\",\n"
-        " \"unix:///run/redis.sock\": \"sock-password\",\n"
-        " \"10.0.0.1\": \"bare-password\"}";
+    static const char text[] = "{\"redis://localhost:16380\": \"\",\n"
+                               " \"redis://exporter@localhost:16385\": \"exporter-password\",\n"
+                               " \"redis://localhost:16385\": \"default-password\",\n"
+                               " \"rediss://Cache.Example:6380\": \"tls-password\",\n"
+                               " \"unix:///run/redis.sock\": \"sock-password\",\n"
+                               " \"10.0.0.1\": \"bare-password\"}";
     credmap m;
     char err[200];
     assert_int_equal(credmap_parse(text, sizeof text - 1, &m, err, sizeof err), 0);
     assert_int_equal(m.n, 6);
-    static const struct { const char *addr, *want; } cases[] = {
-        {"localhost:16380", "(no auth)"},              /* "" = no AUTH */
-        {"redis://exporter@localhost:16385", "exporter-password"},   /* the user's own entry */
-        {"localhost:16385", "default-password"},       /* no user: the entry without one */
-        {"redis://other@localhost:16385", "exporter-password"},   /* no entry for the user: the first */
-        {"cache.example:6380", "tls-password"},        /* host names ignore case; scheme does not matter */
-        {"rediss://cache.example:6380/2", "tls-password"},   /* nor the database */
+    static const struct {
+        const char *addr, *want;
+    } cases[] = {
+        {"localhost:16380", "(no auth)"},                          /* "" = no AUTH */
+        {"redis://exporter@localhost:16385", "exporter-password"}, /* the user's own entry */
+        {"localhost:16385", "default-password"},                   /* no user: the entry without one */
+        {"redis://other@localhost:16385", "exporter-password"},    /* no entry for the user: the first */
+        {"cache.example:6380", "tls-password"},                    /* host names ignore case; scheme does not matter */
+        {"rediss://cache.example:6380/2", "tls-password"},         /* nor the database */
         {"unix:///run/redis.sock", "sock-password"},
-        {"redis://10.0.0.1:6379", "bare-password"},    /* default port */
+        {"redis://10.0.0.1:6379", "bare-password"}, /* default port */
         {"localhost:16381", "(none)"},
         {"unix:///run/other.sock", "(none)"},
     };
@@ -64,13 +65,15 @@ static void test_lookup(void **state)
 static void test_errors_never_quote_a_password(void **state)
 {
     (void)state;
-    static const struct { const char *text, *want; } cases[] = {
-        {"{\"redis://h:1\": \"hunter2\",}", "line 1"},              /* trailing comma */
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"{\"redis://h:1\": \"hunter2\",}", "line 1"}, /* trailing comma */
         {"[\"hunter2\"]", "expected an object"},
         {"{\"redis://h:1\": 42}", "entry 1 (h:1): the password must be a string"},
         {"{\"redis://h:1\": \"a\", \"redis://admin:hunter2@h:2\": \"b\"}", "entry 2"},
         {"{\"ftp://h:1\": \"hunter2\"}", "entry 1"},
-        {"{\"redis://h:1\": \"hunter2\", \"redis://h:1\": \"x\"}", "line 1"},   /* duplicate key */
+        {"{\"redis://h:1\": \"hunter2\", \"redis://h:1\": \"x\"}", "line 1"}, /* duplicate key */
         {"{\"redis://h:1\": \"hun\\u0000ter2\"}", "line 1"},
         {"hunter2", "line 1"},
         {"", "line 1"},

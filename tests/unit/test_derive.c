@@ -32,7 +32,12 @@ static void test_ratio(void **state)
     info_sample_init(&s);
     derive_history h;
     derived d;
-    static const struct { const char *text; bool has; double ratio; bool configured; } cases[] = {
+    static const struct {
+        const char *text;
+        bool has;
+        double ratio;
+        bool configured;
+    } cases[] = {
         {"used_memory:800\nmaxmemory:1000\n", true, 0.8, true},
         {"used_memory:2000\nmaxmemory:1000\n", true, 2.0, true},
         {"used_memory:800\nmaxmemory:0\n", false, 0, false},
@@ -63,7 +68,7 @@ static void test_rates_and_resets(void **state)
     sample(&s, FMT, 100, 0, 0, "");
     derive_push(&h, &s, 100);
     derive_compute(&h, &s, h.last.t, &d);
-    assert_false(d.has_evicted_rate);                    /* one point: no rate yet */
+    assert_false(d.has_evicted_rate); /* one point: no rate yet */
     for (int t = 1; t <= 5; t++) {
         char oom[64];
         snprintf(oom, sizeof oom, "errorstat_OOM:count=%d\n", t * 3);
@@ -93,7 +98,7 @@ static void test_rates_and_resets(void **state)
     assert_false(derive_push(&h, &s, 109));
     sample(&s, "run_id:bbb\nuptime_in_seconds:2\nevicted_keys:1000002\n");
     assert_true(derive_push(&h, &s, 110));
-    assert_int_equal(h.resets, 3);   /* RESETSTAT, new run_id, uptime back */
+    assert_int_equal(h.resets, 3); /* RESETSTAT, new run_id, uptime back */
     info_sample_free(&s);
 }
 
@@ -203,13 +208,13 @@ static void test_time_to_full(void **state)
         sample(&s, "used_memory:%d\nmaxmemory:1000000000\n", 100000000 + t * 1000000);
         derive_push(&h, &s, t);
     }
-    for (int t = 202; t <= 230; t += 2) {   /* flat for 30 s: too soon to tell */
+    for (int t = 202; t <= 230; t += 2) { /* flat for 30 s: too soon to tell */
         sample(&s, "used_memory:300000000\nmaxmemory:1000000000\n");
         derive_push(&h, &s, t);
     }
     derive_compute(&h, &s, h.last.t, &d);
     assert_true(d.has_time_to_full);
-    for (int t = 232; t <= 264; t += 2) {   /* flat for over a minute: gone */
+    for (int t = 232; t <= 264; t += 2) { /* flat for over a minute: gone */
         sample(&s, "used_memory:300000000\nmaxmemory:1000000000\n");
         derive_push(&h, &s, t);
     }
@@ -229,11 +234,14 @@ static void test_time_to_full(void **state)
 static void test_policies(void **state)
 {
     (void)state;
-    static const struct { const char *policy; derive_policy want; } cases[] = {
+    static const struct {
+        const char *policy;
+        derive_policy want;
+    } cases[] = {
         {"noeviction", DERIVE_POLICY_NOEVICTION}, {"allkeys-lru", DERIVE_POLICY_ALLKEYS},
-        {"allkeys-lfu", DERIVE_POLICY_ALLKEYS}, {"allkeys-random", DERIVE_POLICY_ALLKEYS},
+        {"allkeys-lfu", DERIVE_POLICY_ALLKEYS},   {"allkeys-random", DERIVE_POLICY_ALLKEYS},
         {"volatile-lru", DERIVE_POLICY_VOLATILE}, {"volatile-ttl", DERIVE_POLICY_VOLATILE},
-        {"eviction", DERIVE_POLICY_UNKNOWN}, {NULL, DERIVE_POLICY_UNKNOWN},
+        {"eviction", DERIVE_POLICY_UNKNOWN},      {NULL, DERIVE_POLICY_UNKNOWN},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(derive_policy_of(cases[i].policy), cases[i].want);
@@ -248,7 +256,11 @@ static void test_policies(void **state)
     info_sample_init(&s);
     derive_history h;
     derived d;
-    static const struct { const char *text; bool has; bool possible; } ev[] = {
+    static const struct {
+        const char *text;
+        bool has;
+        bool possible;
+    } ev[] = {
         {"maxmemory_policy:noeviction\n# Keyspace\ndb0:keys=5,expires=5\n", true, false},
         {"maxmemory_policy:allkeys-lru\n# Keyspace\ndb0:keys=5,expires=0\n", true, true},
         {"maxmemory_policy:allkeys-lru\n# Keyspace\n", true, false},
@@ -270,8 +282,8 @@ static void test_policies(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ratio), cmocka_unit_test(test_rates_and_resets), cmocka_unit_test(test_rate_window),
-        cmocka_unit_test(test_rate_ring_spans_window),
+        cmocka_unit_test(test_ratio),        cmocka_unit_test(test_rates_and_resets),
+        cmocka_unit_test(test_rate_window),  cmocka_unit_test(test_rate_ring_spans_window),
         cmocka_unit_test(test_time_to_full), cmocka_unit_test(test_policies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,7 +15,9 @@
 static void test_fix_pieces(void **state)
 {
     (void)state;
-    static const struct { const char *fix, *want; } cases[] = {
+    static const struct {
+        const char *fix, *want;
+    } cases[] = {
         {"Run `CONFIG SET maxmemory 6mb` (then `CONFIG REWRITE` to keep it).",
          "p[Run ]c[CONFIG SET maxmemory 6mb]p[ (then ]c[CONFIG REWRITE]p[ to keep it).]"},
         {"`MEMORY PURGE`", "c[MEMORY PURGE]"},

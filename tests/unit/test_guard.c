@@ -34,7 +34,7 @@ static void test_reserve_cuts_oldest_idle_first(void **state)
     /* 10 open, max 10, reserve 2: two must go, the oldest that are not answering. */
     guard_entry e[10];
     for (int i = 0; i < 10; i++) e[i] = (guard_entry){GUARD_WAITING, 100 + i, false, 0};
-    e[0].phase = GUARD_ANSWERING;        /* the oldest is being answered: kept */
+    e[0].phase = GUARD_ANSWERING; /* the oldest is being answered: kept */
     e[2].phase = GUARD_READING;
     assert_int_equal(guard_pick(e, 10, 101, &lim), 2);
     assert_false(e[0].cut);
@@ -54,13 +54,12 @@ static void test_reserve_cuts_oldest_idle_first(void **state)
 static void test_client_limit_cuts_its_own_oldest_idle(void **state)
 {
     (void)state;
-    guard_entry e[6] = {
-        {GUARD_ANSWERING, 1, false, 7}, {GUARD_WAITING, 2, false, 9}, {GUARD_READING, 3, false, 7},
-        {GUARD_WAITING, 4, false, 7}, {GUARD_WAITING, 5, true, 7}, {GUARD_WAITING, 6, false, 7}};
-    assert_int_equal(guard_client_victim(e, 6, 7, 5), -1);   /* 4 held (one is cut): room */
-    assert_int_equal(guard_client_victim(e, 6, 7, 4), 2);    /* its oldest not answering */
-    assert_int_equal(guard_client_victim(e, 6, 9, 1), 1);    /* client 9's own, not 7's */
-    assert_int_equal(guard_client_victim(e, 6, 7, 0), -1);   /* no limit */
+    guard_entry e[6] = {{GUARD_ANSWERING, 1, false, 7}, {GUARD_WAITING, 2, false, 9}, {GUARD_READING, 3, false, 7},
+                        {GUARD_WAITING, 4, false, 7},   {GUARD_WAITING, 5, true, 7},  {GUARD_WAITING, 6, false, 7}};
+    assert_int_equal(guard_client_victim(e, 6, 7, 5), -1); /* 4 held (one is cut): room */
+    assert_int_equal(guard_client_victim(e, 6, 7, 4), 2);  /* its oldest not answering */
+    assert_int_equal(guard_client_victim(e, 6, 9, 1), 1);  /* client 9's own, not 7's */
+    assert_int_equal(guard_client_victim(e, 6, 7, 0), -1); /* no limit */
     guard_entry busy[2] = {{GUARD_ANSWERING, 1, false, 7}, {GUARD_ANSWERING, 2, false, 7}};
     assert_int_equal(guard_client_victim(busy, 2, 7, 2), 2); /* nothing idle: the new one goes */
 }

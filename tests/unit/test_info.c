@@ -88,12 +88,12 @@ static void test_every_fixture_parses(void **state)
 
 typedef struct fixture_fact {
     const char *file;
-    info_num field;       /* INFO_NUM_COUNT: no numeric check */
-    double value;         /* NAN: must be absent */
-    const char *policy;   /* NULL: not checked; "" : must be absent */
-    int n_dbs;            /* -1: not checked */
-    const char *err;      /* errorstat name to check, or NULL */
-    double err_count;     /* -1: must be unknown (no section) */
+    info_num field;     /* INFO_NUM_COUNT: no numeric check */
+    double value;       /* NAN: must be absent */
+    const char *policy; /* NULL: not checked; "" : must be absent */
+    int n_dbs;          /* -1: not checked */
+    const char *err;    /* errorstat name to check, or NULL */
+    double err_count;   /* -1: must be unknown (no section) */
 } fixture_fact;
 
 static const fixture_fact facts[] = {
@@ -160,7 +160,7 @@ static void test_keyspace_by_name(void **state)
                     "db0:subexpiry=1,expires=2,keys=5\r\ndb1:keys=9,expires=0,avg_ttl=-1\r\n";
     info_parse(&s, t, strlen(t));
     assert_int_equal(s.n_dbs, 3);
-    assert_int_equal(s.dbs[0].index, 0);   /* sorted */
+    assert_int_equal(s.dbs[0].index, 0); /* sorted */
     assert_true(s.dbs[0].keys == 5 && s.dbs[0].expires == 2 && !s.dbs[0].has_avg_ttl);
     assert_true(s.dbs[1].avg_ttl_ms == -1);
     assert_true(s.dbs[2].keys == 10 && s.dbs[2].expires == 4 && s.dbs[2].avg_ttl_ms == 1500);
@@ -198,7 +198,7 @@ static void test_errorstats(void **state)
     double c;
     const char *old = "used_memory:1\n";
     info_parse(&s, old, strlen(old));
-    assert_false(info_error_count(&s, "OOM", &c));        /* no section: unknown */
+    assert_false(info_error_count(&s, "OOM", &c)); /* no section: unknown */
     const char *t = "# Errorstats\nerrorstat_ERR:count=3\n";
     info_parse(&s, t, strlen(t));
     assert_true(info_error_count(&s, "OOM", &c) && c == 0); /* section without OOM: 0 */
@@ -221,18 +221,18 @@ static void test_commandstats(void **state)
     const char *t = "# Commandstats\n"
                     "cmdstat_set:calls=10,usec=2000000,usec_per_call=200000.00,rejected_calls=3,failed_calls=1\n"
                     "cmdstat_client|list:calls=2,usec=40,usec_per_call=20.00,rejected_calls=0,failed_calls=0\n"
-                    "cmdstat_get:calls=5,usec=50,usec_per_call=10.00\n"          /* 6.x: no split */
-                    "cmdstat_bad:usec=1\n"                                       /* no calls */
-                    "cmdstat_:calls=1,usec=1\n"                                  /* no name: not a cmdstat line */
-                    "cmdstat_set:calls=11,usec=1,rejected_calls=0,failed_calls=0\n";   /* repeated */
+                    "cmdstat_get:calls=5,usec=50,usec_per_call=10.00\n"              /* 6.x: no split */
+                    "cmdstat_bad:usec=1\n"                                           /* no calls */
+                    "cmdstat_:calls=1,usec=1\n"                                      /* no name: not a cmdstat line */
+                    "cmdstat_set:calls=11,usec=1,rejected_calls=0,failed_calls=0\n"; /* repeated */
     info_parse(&s, t, strlen(t));
     assert_int_equal(s.n_cmds, 3);
-    assert_string_equal(s.cmds[0].name, "client|list");   /* sorted by name */
+    assert_string_equal(s.cmds[0].name, "client|list"); /* sorted by name */
     assert_string_equal(s.cmds[1].name, "get");
     assert_string_equal(s.cmds[2].name, "set");
     assert_true(s.cmds[1].calls == 5 && s.cmds[1].usec == 50e-6 && !s.cmds[1].has_calls_split);
-    assert_true(s.cmds[2].calls == 10 || s.cmds[2].calls == 11);   /* one of the two, never both */
-    assert_int_equal(s.n_bad_values, 1);   /* the line without calls */
+    assert_true(s.cmds[2].calls == 10 || s.cmds[2].calls == 11); /* one of the two, never both */
+    assert_int_equal(s.n_bad_values, 1);                         /* the line without calls */
     info_sample_reset(&s);
     assert_int_equal(s.n_cmds, 0);
     char flood[64];
@@ -294,8 +294,16 @@ static void test_hostile_input(void **state)
 {
     (void)state;
     static const char *const inputs[] = {
-        "", "\n\n\r\n", "no colon here\n", ":\n", "db:keys=\n", "db99999999999999999999:keys=1\n",
-        "db1:keys\n", "db2:=,=,\n", "# \n#\n", "used_memory:inf\nused_memory_rss:nan\nmaxmemory:0x10\n",
+        "",
+        "\n\n\r\n",
+        "no colon here\n",
+        ":\n",
+        "db:keys=\n",
+        "db99999999999999999999:keys=1\n",
+        "db1:keys\n",
+        "db2:=,=,\n",
+        "# \n#\n",
+        "used_memory:inf\nused_memory_rss:nan\nmaxmemory:0x10\n",
     };
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
         info_sample s;
@@ -310,7 +318,10 @@ static void test_hostile_input(void **state)
      * and nothing is made up (every field present has its key at the start of a line). */
     char junk[8192];
     unsigned x = 12345;
-    for (size_t i = 0; i < sizeof junk; i++) { x = x * 1103515245 + 12345; junk[i] = (char)(x >> 16); }
+    for (size_t i = 0; i < sizeof junk; i++) {
+        x = x * 1103515245 + 12345;
+        junk[i] = (char)(x >> 16);
+    }
     static const char real[] = "\nused_memory:12345\r\n";
     memcpy(junk + 4000, real, sizeof real - 1);
     info_sample s;
@@ -376,7 +387,9 @@ static void test_hostile_input(void **state)
 static void test_server_words(void **state)
 {
     (void)state;
-    static const struct { const char *file, *want; } rows[] = {
+    static const struct {
+        const char *file, *want;
+    } rows[] = {
         {"valkey-8.0-unstable.txt", "Valkey 255.255.255"},
         {"redis-7.0.15-noeviction-oom.txt", "Redis 7.0.15"},
     };
@@ -390,7 +403,7 @@ static void test_server_words(void **state)
     }
     info_sample s;
     info_sample_init(&s);
-    info_parse(&s, "used_memory:1\r\n", 15);   /* a paste of INFO memory alone */
+    info_parse(&s, "used_memory:1\r\n", 15); /* a paste of INFO memory alone */
     assert_false(info_server_words(&s, out, sizeof out));
     info_sample_free(&s);
 }
@@ -400,8 +413,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_fixture_parses), cmocka_unit_test(test_fixture_facts),
         cmocka_unit_test(test_keyspace_by_name),     cmocka_unit_test(test_values),
-        cmocka_unit_test(test_errorstats), cmocka_unit_test(test_commandstats),
-        cmocka_unit_test(test_hostile_input), cmocka_unit_test(test_repeated_sections_keep_the_texts),
+        cmocka_unit_test(test_errorstats),           cmocka_unit_test(test_commandstats),
+        cmocka_unit_test(test_hostile_input),        cmocka_unit_test(test_repeated_sections_keep_the_texts),
         cmocka_unit_test(test_server_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

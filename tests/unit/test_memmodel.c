@@ -81,7 +81,8 @@ static void test_every_capture(void **state)
         struct dirent *e;
         while ((e = readdir(dir)) != NULL) {
             size_t l = strlen(e->d_name);
-            if ((l > 4 && strcmp(e->d_name + l - 4, ".txt") == 0) || (l > 5 && strcmp(e->d_name + l - 5, ".info") == 0)) {
+            if ((l > 4 && strcmp(e->d_name + l - 4, ".txt") == 0) ||
+                (l > 5 && strcmp(e->d_name + l - 5, ".info") == 0)) {
                 check_capture(dirs[d], e->d_name);
                 n++;
             }
@@ -99,21 +100,24 @@ static void test_unknown_is_not_zero(void **state)
     memmodel m;
     double v;
     model_of("redis_version:4.0.9\nused_memory:1000\nused_memory_overhead:600\nused_memory_dataset:400\n"
-             "used_memory_startup:100\n", &m, &s);
+             "used_memory_startup:100\n",
+             &m, &s);
     assert_true(m.has_breakdown);
-    assert_false(memmodel_used(&m, MEMMODEL_CLIENTS, &v));        /* 4.0 has no mem_clients_normal */
-    assert_true(memmodel_used(&m, MEMMODEL_OTHER, &v) && v == 500);   /* the unknown parts are in "other" */
+    assert_false(memmodel_used(&m, MEMMODEL_CLIENTS, &v));          /* 4.0 has no mem_clients_normal */
+    assert_true(memmodel_used(&m, MEMMODEL_OTHER, &v) && v == 500); /* the unknown parts are in "other" */
     assert_true(memmodel_unexplained(&m, &v) && v == 500);          /* no keyspace: nothing explains it */
     info_sample_free(&s);
     model_of("redis_version:7.4.2\nused_memory:551167304\nused_memory_overhead:636860908\n"
-             "used_memory_dataset:18446744073623858012\n", &m, &s);
+             "used_memory_dataset:18446744073623858012\n",
+             &m, &s);
     assert_false(m.has_breakdown);
     assert_false(memmodel_used(&m, MEMMODEL_DATA, &v));
     assert_false(memmodel_unexplained(&m, &v));
     info_sample_free(&s);
     /* a keyspace explains its own hash tables: 10 keys take at most 1,280 bytes */
     model_of("redis_version:7.0.15\nused_memory:100000\nused_memory_overhead:60000\nused_memory_dataset:40000\n"
-             "mem_clients_normal:0\nused_memory_startup:0\n# Keyspace\ndb0:keys=10,expires=0\n", &m, &s);
+             "mem_clients_normal:0\nused_memory_startup:0\n# Keyspace\ndb0:keys=10,expires=0\n",
+             &m, &s);
     assert_true(memmodel_unexplained(&m, &v) && v == 60000 - 1280);
     info_sample_free(&s);
 }
@@ -121,7 +125,11 @@ static void test_unknown_is_not_zero(void **state)
 static void test_versions_and_commands(void **state)
 {
     (void)state;
-    static const struct { const char *info; unsigned version; bool known, purge, unlink, clients_limit; } rows[] = {
+    static const struct {
+        const char *info;
+        unsigned version;
+        bool known, purge, unlink, clients_limit;
+    } rows[] = {
         {"redis_version:2.6.14\nmem_allocator:jemalloc-3.2.0\n", 206, true, false, false, false},
         {"redis_version:4.0.9\nmem_allocator:jemalloc-4.0.3\n", 400, true, true, true, false},
         {"redis_version:7.0.15\nmem_allocator:libc\n", 700, true, false, true, true},
@@ -165,7 +173,7 @@ static void test_config_stands_in(void **state)
     assert_true(m.max == 10485760);
     assert_int_equal(m.policy_from, MEMMODEL_FROM_CONFIG);
     assert_string_equal(m.policy, "volatile-ttl");
-    assert_true(m.version == 206);   /* a maxmemory from CONFIG GET says nothing of the version */
+    assert_true(m.version == 206); /* a maxmemory from CONFIG GET says nothing of the version */
     info_sample_free(&s);
     info_sample_init(&s);
     const char *recent = "redis_version:7.0.15\nused_memory:1\nmaxmemory:2000\nmaxmemory_policy:allkeys-lru\n";
@@ -191,7 +199,8 @@ static void test_engines_are_not_fragmentation(void **state)
     info_sample_free(&s);
     /* 7.0+: the EVAL and function engines, and what else lies outside the allocator */
     model_of("redis_version:7.0.15\nused_memory:1000000\nused_memory_rss:9000000\nused_memory_vm_total:3000000\n"
-             "allocator_frag_bytes:100000\nallocator_rss_bytes:200000\nrss_overhead_bytes:5000000\n", &m, &s);
+             "allocator_frag_bytes:100000\nallocator_rss_bytes:200000\nrss_overhead_bytes:5000000\n",
+             &m, &s);
     assert_true(memmodel_rss(&m, MEMMODEL_OUTSIDE, &v) && v == 2000000);
     assert_true(memmodel_rss(&m, MEMMODEL_ALLOC_RSS, &v) && v == 200000);
     assert_true(memmodel_rss_excess(&m) == 5000000);
@@ -201,8 +210,10 @@ static void test_engines_are_not_fragmentation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_capture), cmocka_unit_test(test_unknown_is_not_zero),
-        cmocka_unit_test(test_versions_and_commands), cmocka_unit_test(test_config_stands_in),
+        cmocka_unit_test(test_every_capture),
+        cmocka_unit_test(test_unknown_is_not_zero),
+        cmocka_unit_test(test_versions_and_commands),
+        cmocka_unit_test(test_config_stands_in),
         cmocka_unit_test(test_engines_are_not_fragmentation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,13 +12,18 @@
 static void test_accept(void **state)
 {
     (void)state;
-    static const struct { const char *accept; bool om; } cases[] = {
+    static const struct {
+        const char *accept;
+        bool om;
+    } cases[] = {
         {"application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
-         "text/plain;version=0.0.4;q=0.5,*/*;q=0.1", true},                       /* Prometheus 2 */
+         "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+         true}, /* Prometheus 2 */
         {"application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;"
          "version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,"
-         "*/*;q=0.1", true},                                                      /* Prometheus 3 */
-        {"*/*", false},                                                           /* curl */
+         "*/*;q=0.1",
+         true},         /* Prometheus 3 */
+        {"*/*", false}, /* curl */
         {NULL, false},
         {"", false},
         {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", false}, /* a browser */
@@ -38,9 +43,19 @@ static void test_accept(void **state)
 static void test_gzip(void **state)
 {
     (void)state;
-    static const struct { const char *ae; bool gzip; } cases[] = {
-        {"gzip", true}, {"gzip, deflate, br", true}, {"deflate, gzip;q=0.5", true}, {"gzip;q=0", false},
-        {"identity", false}, {NULL, false}, {"*", true}, {"GZIP", true}, {"x-gzip-ish", false},
+    static const struct {
+        const char *ae;
+        bool gzip;
+    } cases[] = {
+        {"gzip", true},
+        {"gzip, deflate, br", true},
+        {"deflate, gzip;q=0.5", true},
+        {"gzip;q=0", false},
+        {"identity", false},
+        {NULL, false},
+        {"*", true},
+        {"GZIP", true},
+        {"x-gzip-ish", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (negotiate_gzip(cases[i].ae) != cases[i].gzip)

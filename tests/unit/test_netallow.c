@@ -14,17 +14,25 @@
 static void test_host_ok(void **state)
 {
     (void)state;
-    static const struct { const char *host; bool ok; } rows[] = {
-        {"10.0.0.5", true}, {"::1", true}, {"fd00::7", true}, {"node-1.cache.internal", true}, {"redis_a", true},
-        {"/var/run/redis.sock", false}, {"/tmp/x", false}, {"", false}, {"a..b", false}, {".a", false},
-        {"a b", false}, {"a:b", false}, {"host\n", false}, {"[::1]", false}, {"x/24", false},
+    static const struct {
+        const char *host;
+        bool ok;
+    } rows[] = {
+        {"10.0.0.5", true}, {"::1", true},
+        {"fd00::7", true},  {"node-1.cache.internal", true},
+        {"redis_a", true},  {"/var/run/redis.sock", false},
+        {"/tmp/x", false},  {"", false},
+        {"a..b", false},    {".a", false},
+        {"a b", false},     {"a:b", false},
+        {"host\n", false},  {"[::1]", false},
+        {"x/24", false},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         if (netallow_host_ok(rows[i].host) != rows[i].ok) fail_msg("%s: expected %d", rows[i].host, rows[i].ok);
     char long_label[80];
     memset(long_label, 'a', 64);
     long_label[64] = '\0';
-    assert_false(netallow_host_ok(long_label));   /* a DNS label has at most 63 bytes */
+    assert_false(netallow_host_ok(long_label)); /* a DNS label has at most 63 bytes */
 }
 
 static void test_lists(void **state)
@@ -33,15 +41,21 @@ static void test_lists(void **state)
     netallow a = {0};
     char err[200];
     assert_int_equal(netallow_add(&a, "10.0.0.0/8", err, sizeof err), 0);
-    assert_int_equal(netallow_add(&a, "127.0.0.1", err, sizeof err), 0);   /* its /32 */
+    assert_int_equal(netallow_add(&a, "127.0.0.1", err, sizeof err), 0); /* its /32 */
     assert_int_equal(netallow_add(&a, "fd00::/8", err, sizeof err), 0);
     assert_int_equal(netallow_add(&a, "*.cache.internal", err, sizeof err), 0);
     assert_int_equal(netallow_add(&a, "Exact.Example.com", err, sizeof err), 0);
-    static const struct { const char *host; bool in; } rows[] = {
-        {"10.1.2.3", true}, {"11.0.0.1", false}, {"127.0.0.1", true}, {"127.0.0.2", false},
-        {"fd12::1", true}, {"fe80::1", false}, {"a.cache.internal", true}, {"A.B.CACHE.internal", true},
-        {"cache.internal", false}, {"evilcache.internal", false}, {"exact.example.com", true},
-        {"x.exact.example.com", false}, {"/tmp/sock", false},
+    static const struct {
+        const char *host;
+        bool in;
+    } rows[] = {
+        {"10.1.2.3", true},          {"11.0.0.1", false},
+        {"127.0.0.1", true},         {"127.0.0.2", false},
+        {"fd12::1", true},           {"fe80::1", false},
+        {"a.cache.internal", true},  {"A.B.CACHE.internal", true},
+        {"cache.internal", false},   {"evilcache.internal", false},
+        {"exact.example.com", true}, {"x.exact.example.com", false},
+        {"/tmp/sock", false},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         if (netallow_permits(&a, rows[i].host) != rows[i].in) fail_msg("%s: expected %d", rows[i].host, rows[i].in);
@@ -63,16 +77,28 @@ static void test_lists(void **state)
 static void test_default_scope(void **state)
 {
     (void)state;
-    static const struct { const char *seed, *host; bool in; } rows[] = {
-        {"127.0.0.1", "127.0.0.3", true}, {"127.0.0.1", "::1", true}, {"127.0.0.1", "10.0.0.1", false},
+    static const struct {
+        const char *seed, *host;
+        bool in;
+    } rows[] = {
+        {"127.0.0.1", "127.0.0.3", true},
+        {"127.0.0.1", "::1", true},
+        {"127.0.0.1", "10.0.0.1", false},
         {"127.0.0.1", "evil.example.com", false},
-        {"10.2.3.4", "192.168.1.1", true}, {"10.2.3.4", "172.20.0.1", true}, {"10.2.3.4", "8.8.8.8", false},
-        {"10.2.3.4", "127.0.0.1", false}, {"10.2.3.4", "node.internal", false},
-        {"203.0.113.7", "203.0.113.200", true}, {"203.0.113.7", "203.0.114.1", false},
+        {"10.2.3.4", "192.168.1.1", true},
+        {"10.2.3.4", "172.20.0.1", true},
+        {"10.2.3.4", "8.8.8.8", false},
+        {"10.2.3.4", "127.0.0.1", false},
+        {"10.2.3.4", "node.internal", false},
+        {"203.0.113.7", "203.0.113.200", true},
+        {"203.0.113.7", "203.0.114.1", false},
         {"203.0.113.7", "10.0.0.1", false},
         {"orders-0.cache.internal", "orders-1.cache.internal", true},
-        {"orders-0.cache.internal", "x.attacker.example", false}, {"orders-0.cache.internal", "10.4.5.6", true},
-        {"orders-0.cache.internal", "8.8.8.8", false}, {"redis", "redis", true}, {"redis", "other", false},
+        {"orders-0.cache.internal", "x.attacker.example", false},
+        {"orders-0.cache.internal", "10.4.5.6", true},
+        {"orders-0.cache.internal", "8.8.8.8", false},
+        {"redis", "redis", true},
+        {"redis", "other", false},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         netallow a;

@@ -33,7 +33,7 @@ static void test_parse(void **state)
     double b;
     assert_true(procstat_parse_vmswap("Name:\tredis-server\nVmRSS:\t  100 kB\nVmSwap:\t    2048 kB\n", &b));
     assert_true(b == 2048.0 * 1024);
-    assert_false(procstat_parse_vmswap("Name:\tredis-server\nVmRSS:\t  100 kB\n", &b));   /* a kernel thread */
+    assert_false(procstat_parse_vmswap("Name:\tredis-server\nVmRSS:\t  100 kB\n", &b)); /* a kernel thread */
     assert_false(procstat_parse_vmswap("VmSwap:\tlots\n", &b));
     assert_false(procstat_parse_vmswap("", &b));
 }
@@ -47,13 +47,13 @@ static void test_only_servers(void **state)
     put(dir, 10, "status", "Name:\tredis-server\nVmSwap:\t  512 kB\n");
     put(dir, 11, "comm", "valkey-server\n");
     put(dir, 11, "status", "VmSwap:\t0 kB\n");
-    put(dir, 12, "comm", "bash\n");   /* the pid INFO gave is someone else's here */
+    put(dir, 12, "comm", "bash\n"); /* the pid INFO gave is someone else's here */
     put(dir, 12, "status", "VmSwap:\t99999 kB\n");
     double b = -1;
     assert_true(procstat_server_swap(dir, 10, &b) && b == 512.0 * 1024);
     assert_true(procstat_server_swap(dir, 11, &b) && b == 0);
     assert_false(procstat_server_swap(dir, 12, &b));
-    assert_false(procstat_server_swap(dir, 13, &b));   /* no such process */
+    assert_false(procstat_server_swap(dir, 13, &b)); /* no such process */
     assert_false(procstat_server_swap(dir, 0, &b));
     /* the real thing: this process is no Redis */
     assert_false(procstat_server_swap("/proc", (long)getpid(), &b));

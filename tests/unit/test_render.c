@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for render: exact lines, family structure, escaping, numbers, stale targets,
  * OpenMetrics made from the text. */
-#define _GNU_SOURCE   /* memmem */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,7 +44,7 @@ static void make(world *w, const char *info, bool up)
     derive_push(&w->h, &w->r.sample, 1);
     derive_compute(&w->h, &w->r.sample, 1, &w->r.derived);
     histo_init(&w->lateness, histo_lateness_bounds, histo_lateness_n);
-    w->lateness.counts[0] = 1;   /* one poll within 1 ms, two within 5 ms */
+    w->lateness.counts[0] = 1; /* one poll within 1 ms, two within 5 ms */
     w->lateness.counts[1] = 2;
     w->t = (render_view){.r = &w->r, .state = up ? "up" : "backoff", .up = up};
     w->e = (render_exporter){.build = &build, .lateness = &w->lateness};
@@ -79,9 +79,11 @@ static void test_commandstats_and_network_lines(void **state)
 {
     (void)state;
     world w;
-    make(&w, "redis_version:7.0.15\ntotal_net_input_bytes:1234\ntotal_net_output_bytes:5678\n# Commandstats\n"
-             "cmdstat_set:calls=10,usec=2500000,usec_per_call=250000.00,rejected_calls=3,failed_calls=1\n"
-             "cmdstat_get:calls=5,usec=50,usec_per_call=10.00\n", true);
+    make(&w,
+         "redis_version:7.0.15\ntotal_net_input_bytes:1234\ntotal_net_output_bytes:5678\n# Commandstats\n"
+         "cmdstat_set:calls=10,usec=2500000,usec_per_call=250000.00,rejected_calls=3,failed_calls=1\n"
+         "cmdstat_get:calls=5,usec=50,usec_per_call=10.00\n",
+         true);
     char *t = render(&w, RENDER_TEXT);
     static const char *const lines[] = {
         "# TYPE redis_commands_total counter",
@@ -154,7 +156,11 @@ static void check_structure(const char *t, bool om)
         memcpy(line, p, n);
         line[n] = '\0';
         p = nl + 1;
-        if (strcmp(line, "# EOF") == 0) { assert_true(om); assert_int_equal(*p, '\0'); break; }
+        if (strcmp(line, "# EOF") == 0) {
+            assert_true(om);
+            assert_int_equal(*p, '\0');
+            break;
+        }
         char name[128];
         if (strncmp(line, "# HELP ", 7) == 0) {
             sscanf(line + 7, "%127s", name);
@@ -231,9 +237,9 @@ static void test_label_names_are_known(void **state)
                 for (int i = 0; i < INFO_TEXT_COUNT; i++)
                     known |= info_text_table[i].label && strcmp(info_text_table[i].label, name) == 0;
                 if (!known) fail_msg("label '%s' is not in render_label_names: %.*s", name, (int)(nl - line), line);
-                assert_false(tspec_label_name_ok(name));   /* and no user label may take it */
+                assert_false(tspec_label_name_ok(name)); /* and no user label may take it */
                 checked++;
-                p = eq + 2;                                 /* past =" */
+                p = eq + 2; /* past =" */
                 while (*p && !(*p == '"' && p[-1] != '\\')) p++;
                 p++;
                 if (*p == ',') p++;
@@ -254,8 +260,9 @@ static void test_openmetrics_transform(void **state)
     buf b;
     buf_init(&b);
     render_openmetrics_from_text(&b, text, strlen(text));
-    assert_string_equal(b.data, "# HELP a Says \\\"hi\\\" \\\\ there.\n# TYPE a counter\na_total 1\n"
-                                "# HELP b_total Not a counter.\n# TYPE b_total gauge\nb_total 2\n# EOF\n");
+    assert_string_equal(b.data,
+                        "# HELP a Says \\\"hi\\\" \\\\ there.\n# TYPE a counter\na_total 1\n"
+                        "# HELP b_total Not a counter.\n# TYPE b_total gauge\nb_total 2\n# EOF\n");
     buf_free(&b);
 }
 
@@ -277,12 +284,17 @@ static void test_down_target_has_no_redis_series(void **state)
 static void test_label_escaping(void **state)
 {
     (void)state;
-    static const struct { const char *in, *out; } cases[] = {
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
         {"plain", "plain"},
         {"a\"b", "a\\\"b"},
         {"back\\slash", "back\\\\slash"},
         {"new\nline", "new\\nline"},
-        {"bad\xff" "byte", "bad\xEF\xBF\xBD" "byte"},
+        {"bad\xff"
+         "byte",
+         "bad\xEF\xBF\xBD"
+         "byte"},
         {"over\xC0\xAFlong", "over\xEF\xBF\xBD\xEF\xBF\xBDlong"},
         {"caf\xC3\xA9", "caf\xC3\xA9"},
         {"esc\x1b[31mred\r\x7f", "esc\xEF\xBF\xBD[31mred\xEF\xBF\xBD\xEF\xBF\xBD"},
@@ -308,15 +320,27 @@ static void test_label_escaping(void **state)
 static void test_numbers(void **state)
 {
     (void)state;
-    static const struct { double v; const char *out; } cases[] = {
-        {0, "0"}, {1, "1"}, {-4096, "-4096"}, {4294967296.0, "4294967296"}, {0.1, "0.1"}, {1.25, "1.25"},
-        {1e21, "1e+21"}, {-0.5, "-0.5"}, {9007199254740993.0, "9007199254740992"}, {1.0 / 3, "0.3333333333333333"},
+    static const struct {
+        double v;
+        const char *out;
+    } cases[] = {
+        {0, "0"},
+        {1, "1"},
+        {-4096, "-4096"},
+        {4294967296.0, "4294967296"},
+        {0.1, "0.1"},
+        {1.25, "1.25"},
+        {1e21, "1e+21"},
+        {-0.5, "-0.5"},
+        {9007199254740993.0, "9007199254740992"},
+        {1.0 / 3, "0.3333333333333333"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         buf b;
         buf_init(&b);
         buf_put_double(&b, cases[i].v);
-        if (strcmp(b.data, cases[i].out) != 0) fail_msg("%.17g printed as %s, want %s", cases[i].v, b.data, cases[i].out);
+        if (strcmp(b.data, cases[i].out) != 0)
+            fail_msg("%.17g printed as %s, want %s", cases[i].v, b.data, cases[i].out);
         assert_true(strtod(b.data, NULL) == cases[i].v || isinf(cases[i].v));
         buf_free(&b);
     }
@@ -353,11 +377,12 @@ static void test_landing_escapes_html(void **state)
 static void test_landing_orders_by_attention(void **state)
 {
     (void)state;
-    static const struct { const char *addr, *info; bool up; } cases[] = {
-        {"a:1", "used_memory:5000\nmaxmemory:10000\n", true},
-        {"b:1", "used_memory:5000\nmaxmemory:10000\n", false},
-        {"c:1", "used_memory:9600\nmaxmemory:10000\n", true},
-        {"d:1", "used_memory:9000\nmaxmemory:0\n", true},
+    static const struct {
+        const char *addr, *info;
+        bool up;
+    } cases[] = {
+        {"a:1", "used_memory:5000\nmaxmemory:10000\n", true}, {"b:1", "used_memory:5000\nmaxmemory:10000\n", false},
+        {"c:1", "used_memory:9600\nmaxmemory:10000\n", true}, {"d:1", "used_memory:9000\nmaxmemory:0\n", true},
         {"e:1", "used_memory:5000\nmaxmemory:10000\n", true},
     };
     static const char *const want[] = {"b:1", "c:1", "a:1", "e:1", "d:1"};
@@ -367,7 +392,7 @@ static void test_landing_orders_by_attention(void **state)
     for (size_t i = 0; i < N; i++) {
         make(&w[i], cases[i].info, cases[i].up);
         w[i].r.addr = cases[i].addr;
-        views[i] = w[i].t;   /* its r points into w[i], which is static */
+        views[i] = w[i].t; /* its r points into w[i], which is static */
     }
     buf b;
     buf_init(&b);
@@ -404,7 +429,10 @@ static void test_landing_orders_by_attention(void **state)
 static void test_landing_bar_against_the_limit(void **state)
 {
     (void)state;
-    static const struct { const char *info; const char *want, *not; } cases[] = {
+    static const struct {
+        const char *info;
+        const char *want, *not ;
+    } cases[] = {
         {"redis_version:7.0.15\nused_memory:22500\nused_memory_dataset:20000\nused_memory_overhead:2500\n"
          "maxmemory:10000\nmaxmemory_policy:noeviction\n",
          "225 % of maxmemory: past the limit", NULL},
@@ -422,7 +450,7 @@ static void test_landing_bar_against_the_limit(void **state)
         buf_init(&b);
         landing_render(&b, &w.t, 1, &w.e, "/metrics");
         if (cases[i].want && !strstr(b.data, cases[i].want)) fail_msg("case %zu: no '%s'", i, cases[i].want);
-        if (cases[i].not && strstr(b.data, cases[i].not)) fail_msg("case %zu: '%s' shown", i, cases[i].not);
+        if (cases[i].not &&strstr(b.data, cases[i].not )) fail_msg("case %zu: '%s' shown", i, cases[i].not );
         if (i == 0) {
             assert_non_null(strstr(b.data, "class=\"bar over\""));
             assert_non_null(strstr(b.data, "<i style=\"left:80%\""));
@@ -437,8 +465,10 @@ static void test_landing_shows_findings_and_fixes(void **state)
 {
     (void)state;
     world w;
-    make(&w, "redis_version:7.0.15\nused_memory:9000\nmaxmemory:10000\nmaxmemory_policy:noeviction\n"
-             "# Errorstats\nerrorstat_OOM:count=3\n# Keyspace\ndb0:keys=5,expires=0,avg_ttl=0\n", true);
+    make(&w,
+         "redis_version:7.0.15\nused_memory:9000\nmaxmemory:10000\nmaxmemory_policy:noeviction\n"
+         "# Errorstats\nerrorstat_OOM:count=3\n# Keyspace\ndb0:keys=5,expires=0,avg_ttl=0\n",
+         true);
     diagnose_thresholds th = diagnose_default_thresholds();
     observe_opts o = {.thresholds = &th, .one_shot = true};
     observe(&w.h, &w.r, &o, 1);
@@ -466,8 +496,9 @@ static void test_landing_shows_findings_and_fixes(void **state)
     assert_non_null(strstr(b.data, "<td class=\"critical\">"));
     assert_non_null(strstr(b.data, "x:1 <span class=\"critical\">up, critical</span></h3>"));
     /* each command of a fix in its own element */
-    assert_non_null(strstr(b.data, "<td class=\"fix\">If the data is a cache that can be rebuilt: <code class=\"cmd\">"
-                                   "CONFIG SET maxmemory-policy allkeys-lru</code>"));
+    assert_non_null(strstr(b.data,
+                           "<td class=\"fix\">If the data is a cache that can be rebuilt: <code class=\"cmd\">"
+                           "CONFIG SET maxmemory-policy allkeys-lru</code>"));
     assert_null(strstr(b.data, "`"));
     assert_null(strstr(b.data, "No finding"));
     /* A target that is down shows no stale numbers and no findings. */
@@ -562,7 +593,7 @@ static void test_mark_down(void **state)
     world w, v;
     make(&w, INFO7, true);
     make(&v, INFO7, true);
-    v.r.addr = "y\"2";                 /* an addr that needs escaping in a label */
+    v.r.addr = "y\"2"; /* an addr that needs escaping in a label */
     render_view views[2] = {w.t, v.t};
     views[1].r = &v.r;
     buf b;
@@ -595,11 +626,18 @@ static void test_mark_down(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_landing_bar_against_the_limit), cmocka_unit_test(test_commandstats_and_network_lines),
-        cmocka_unit_test(test_exact_lines),          cmocka_unit_test(test_structure_both_formats),
-        cmocka_unit_test(test_openmetrics_transform), cmocka_unit_test(test_label_names_are_known), cmocka_unit_test(test_down_target_has_no_redis_series),
-        cmocka_unit_test(test_label_escaping),       cmocka_unit_test(test_numbers),
-        cmocka_unit_test(test_landing_escapes_html), cmocka_unit_test(test_pieces_make_the_whole), cmocka_unit_test(test_landing_shows_findings_and_fixes),
+        cmocka_unit_test(test_landing_bar_against_the_limit),
+        cmocka_unit_test(test_commandstats_and_network_lines),
+        cmocka_unit_test(test_exact_lines),
+        cmocka_unit_test(test_structure_both_formats),
+        cmocka_unit_test(test_openmetrics_transform),
+        cmocka_unit_test(test_label_names_are_known),
+        cmocka_unit_test(test_down_target_has_no_redis_series),
+        cmocka_unit_test(test_label_escaping),
+        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_landing_escapes_html),
+        cmocka_unit_test(test_pieces_make_the_whole),
+        cmocka_unit_test(test_landing_shows_findings_and_fixes),
         cmocka_unit_test(test_landing_orders_by_attention),
         cmocka_unit_test(test_mark_down),
     };

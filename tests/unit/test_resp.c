@@ -48,7 +48,7 @@ static void test_buffer_released(void **state)
     assert_int_equal(resp_feed(r, big, 4000), RESP_MORE);
     redisReply *rep;
     assert_int_equal(resp_next(r, &rep), RESP_MORE);
-    assert_true(resp_held(r) >= 4000);   /* a part: kept */
+    assert_true(resp_held(r) >= 4000); /* a part: kept */
     assert_int_equal(resp_feed(r, big + 4000, 7 + 8192 + 2 - 4000), RESP_MORE);
     assert_true(resp_held(r) >= 8192);
     assert_int_equal(resp_next(r, &rep), RESP_REPLY);
@@ -69,15 +69,15 @@ static void test_allowance(void **state)
     (void)state;
     resp *r = resp_new();
     resp_allow(r, 10);
-    assert_int_equal(feed(r, ":1\r\n"), RESP_MORE);        /* 4 of 10 */
+    assert_int_equal(feed(r, ":1\r\n"), RESP_MORE);         /* 4 of 10 */
     assert_int_equal(feed(r, "$100\r\nx"), RESP_TOO_LARGE); /* 4 + 7 = 11 */
     resp_free(r);
     r = resp_new();
     resp_allow(r, 10);
-    assert_int_equal(feed(r, ":1\r\n$100\r\n"), RESP_MORE);   /* exactly 10 */
+    assert_int_equal(feed(r, ":1\r\n$100\r\n"), RESP_MORE); /* exactly 10 */
     assert_int_equal(feed(r, "x"), RESP_TOO_LARGE);
     assert_string_equal(resp_error(r), "");
-    resp_allow(r, 10);                                        /* a new poll: room again */
+    resp_allow(r, 10); /* a new poll: room again */
     assert_int_equal(feed(r, "x"), RESP_MORE);
     resp_free(r);
 }
@@ -98,12 +98,12 @@ static void test_declared_sizes(void **state)
     r = resp_new();
     resp_allow(r, 40);
     assert_int_equal(feed(r, "*2\r\n*8\r\n"), RESP_MORE);
-    assert_int_equal(resp_next(r, &rep), RESP_MORE);        /* 2 + 8 = 10: allowed */
+    assert_int_equal(resp_next(r, &rep), RESP_MORE); /* 2 + 8 = 10: allowed */
     resp_free(r);
     r = resp_new();
     resp_allow(r, 40);
     assert_int_equal(feed(r, "*2\r\n*9\r\n"), RESP_MORE);
-    assert_int_equal(resp_next(r, &rep), RESP_TOO_LARGE);   /* 11 */
+    assert_int_equal(resp_next(r, &rep), RESP_TOO_LARGE); /* 11 */
     resp_free(r);
     /* The count starts again with each reply. */
     r = resp_new();
@@ -130,7 +130,7 @@ static void test_garbage_and_depth(void **state)
     r = resp_new();
     resp_allow(r, 1024);
     feed(r, "*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n");
-    assert_int_equal(resp_next(r, &rep), RESP_PROTOCOL);   /* deeper than hiredis takes */
+    assert_int_equal(resp_next(r, &rep), RESP_PROTOCOL); /* deeper than hiredis takes */
     resp_free(r);
     r = resp_new();
     resp_allow(r, 1024);
@@ -143,8 +143,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replies_in_pieces), cmocka_unit_test(test_buffer_released),
-        cmocka_unit_test(test_allowance),
-        cmocka_unit_test(test_declared_sizes), cmocka_unit_test(test_garbage_and_depth),
+        cmocka_unit_test(test_allowance),         cmocka_unit_test(test_declared_sizes),
+        cmocka_unit_test(test_garbage_and_depth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,10 +52,10 @@ static void answer_step_ttl(sampler *s, const info_sample *ks, const char *curso
                             const double *sizes, const double *ttls_ms)
 {
     sampler_cmd cmds[SAMPLER_MAX_CMDS];
-    assert_false(sampler_reply_in(s));            /* SELECT's OK */
+    assert_false(sampler_reply_in(s)); /* SELECT's OK */
     size_t k = sampler_on_scan(s, ks, cursor, strlen(cursor), keys, n, cmds, SAMPLER_MAX_CMDS);
     assert_int_equal(k, 3 * n);
-    bool done = sampler_reply_in(s);              /* the SCAN reply itself */
+    bool done = sampler_reply_in(s); /* the SCAN reply itself */
     for (size_t i = 0; i < k; i++) {
         if (cmds[i].kind == SAMPLER_MEMORY_USAGE) sampler_on_bytes(s, cmds[i].slot, sizes[cmds[i].slot]);
         else if (cmds[i].kind == SAMPLER_PTTL) sampler_on_ttl(s, cmds[i].slot, ttls_ms ? ttls_ms[cmds[i].slot] : -1);
@@ -95,7 +95,7 @@ static void test_a_step_asks_and_records(void **state)
     assert_cmd(&out[0], SAMPLER_MEMORY_USAGE, 5, (const char *[]){"MEMORY", "USAGE", "small", "SAMPLES", "5"});
     assert_cmd(&out[1], SAMPLER_TYPE, 2, (const char *[]){"TYPE", "small"});
     assert_cmd(&out[2], SAMPLER_PTTL, 2, (const char *[]){"PTTL", "small"});
-    assert_int_equal(out[3].lens[2], sizeof bin);   /* binary-safe: the NUL is sent */
+    assert_int_equal(out[3].lens[2], sizeof bin); /* binary-safe: the NUL is sent */
     assert_memory_equal(out[3].argv[2], bin, sizeof bin);
     assert_int_equal(out[3].slot, 1);
     assert_true(sampler_reply_in(s) == false);
@@ -109,12 +109,12 @@ static void test_a_step_asks_and_records(void **state)
     }
     const sampler_summary *sum = sampler_get_summary(s);
     assert_true(sum->sampled == 3);
-    assert_int_equal(sum->n_largest, 2);                      /* top_n = 2 */
+    assert_int_equal(sum->n_largest, 2); /* top_n = 2 */
     assert_string_equal(sum->largest[0].name, "big");
     assert_string_equal(sum->largest[0].type, "hash");
     assert_true(sum->largest[0].bytes == 5e6);
-    assert_string_equal(sum->largest[1].name, "b\\x00\\x22x");  /* printable, escaped */
-    assert_true(sum->sizes.counts[0] == 1 && sum->sizes.counts[1] == 1);   /* <= 1 KiB, <= 16 KiB */
+    assert_string_equal(sum->largest[1].name, "b\\x00\\x22x");           /* printable, escaped */
+    assert_true(sum->sizes.counts[0] == 1 && sum->sizes.counts[1] == 1); /* <= 1 KiB, <= 16 KiB */
     assert_true(histo_count(&sum->sizes) == 3 && sum->sizes.sum == 100 + 2048 + 5e6);
     assert_false(sum->cycle_done);
     /* 3 of 10 tokens spent, 7 left: more is wanted unless a poll is in flight. */
@@ -134,12 +134,12 @@ static void test_cycle_over_every_db(void **state)
     sampler_cmd out[SAMPLER_MAX_CMDS];
     double big[] = {7e6}, small[] = {10};
     assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, SAMPLER_MAX_CMDS), 2);
-    answer_step(s, &ks, "0", (sampler_name[]){{"a", 1}}, 1, big);      /* db0 done: on to db2 */
+    answer_step(s, &ks, "0", (sampler_name[]){{"a", 1}}, 1, big); /* db0 done: on to db2 */
     assert_false(sampler_get_summary(s)->cycle_done);
     assert_int_equal(sampler_begin(s, &ks, 0.001, 2, out, SAMPLER_MAX_CMDS), 2);
     assert_cmd(&out[0], SAMPLER_SELECT, 2, (const char *[]){"SELECT", "2"});
     assert_cmd(&out[1], SAMPLER_SCAN, 4, (const char *[]){"SCAN", "0", "COUNT", "64"});
-    answer_step(s, &ks, "0", (sampler_name[]){{"b", 1}}, 1, small);    /* db2 done: the cycle ends */
+    answer_step(s, &ks, "0", (sampler_name[]){{"b", 1}}, 1, small); /* db2 done: the cycle ends */
     const sampler_summary *sum = sampler_get_summary(s);
     assert_true(sum->cycle_done);
     assert_int_equal(sum->n_largest, 2);
@@ -161,12 +161,12 @@ static void test_errors_switch_it_off(void **state)
     sampler_cmd out[SAMPLER_MAX_CMDS];
     assert_true(sampler_get_summary(s)->active);
     assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, SAMPLER_MAX_CMDS), 2);
-    assert_true(sampler_on_error(s, "error reply NOPERM"));   /* news: the caller logs it */
-    assert_false(sampler_on_error(s, "error reply ERR"));     /* said once */
-    assert_string_equal(sampler_get_summary(s)->off_reason, "error reply NOPERM");   /* the first reason stays */
+    assert_true(sampler_on_error(s, "error reply NOPERM"));                        /* news: the caller logs it */
+    assert_false(sampler_on_error(s, "error reply ERR"));                          /* said once */
+    assert_string_equal(sampler_get_summary(s)->off_reason, "error reply NOPERM"); /* the first reason stays */
     assert_false(sampler_get_summary(s)->active);
     assert_false(sampler_reply_in(s));
-    assert_true(sampler_reply_in(s));        /* the step ends with nothing recorded */
+    assert_true(sampler_reply_in(s)); /* the step ends with nothing recorded */
     assert_false(sampler_wants_more(s, false));
     assert_int_equal(sampler_begin(s, &ks, 0.001, 100, out, SAMPLER_MAX_CMDS), 0);
     sampler_free(s);
@@ -179,11 +179,11 @@ static void test_slow_redis_pauses_the_daemon(void **state)
     info_sample ks = keyspace("db0:keys=5,expires=0,avg_ttl=0\r\n");
     sampler *s = sampler_new(&daemon_opts, 0);
     sampler_cmd out[SAMPLER_MAX_CMDS];
-    assert_int_equal(sampler_begin(s, &ks, 0.002, 1, out, SAMPLER_MAX_CMDS), 2);   /* baseline 2 ms */
-    sampler_abort_step(s);                                          /* connection lost */
+    assert_int_equal(sampler_begin(s, &ks, 0.002, 1, out, SAMPLER_MAX_CMDS), 2); /* baseline 2 ms */
+    sampler_abort_step(s);                                                       /* connection lost */
     assert_int_equal(sampler_pending(s), 0);
-    assert_int_equal(sampler_begin(s, &ks, 0.050, 2, out, SAMPLER_MAX_CMDS), 0);   /* 25 x slower: wait */
-    assert_int_equal(sampler_begin(s, &ks, 0.002, 3, out, SAMPLER_MAX_CMDS), 2);   /* back to normal */
+    assert_int_equal(sampler_begin(s, &ks, 0.050, 2, out, SAMPLER_MAX_CMDS), 0); /* 25 x slower: wait */
+    assert_int_equal(sampler_begin(s, &ks, 0.002, 3, out, SAMPLER_MAX_CMDS), 2); /* back to normal */
     sampler_free(s);
     info_sample_free(&ks);
 }
@@ -206,7 +206,7 @@ static void test_one_shot_stops_at_max_keys(void **state)
         if (out[i].kind == SAMPLER_MEMORY_USAGE) sampler_on_bytes(s, out[i].slot, 1);
         sampler_reply_in(s);
     }
-    assert_true(sampler_wants_more(s, true));   /* 1 of 2 keys: go on, polls do not matter */
+    assert_true(sampler_wants_more(s, true)); /* 1 of 2 keys: go on, polls do not matter */
     assert_int_equal(sampler_begin(s, &ks, 5.0, 0, out, SAMPLER_MAX_CMDS), 2);
     answer_step(s, &ks, "10", (sampler_name[]){{"y", 1}}, 1, (double[]){2});
     assert_false(sampler_wants_more(s, false)); /* 2 of 2: enough */
@@ -233,7 +233,7 @@ static void test_every_key_a_scan_returns_is_sampled(void **state)
     (void)state;
     /* Redis returns more keys than COUNT (it scans whole buckets): none may be dropped. */
     info_sample ks = keyspace("db0:keys=100,expires=0,avg_ttl=0\r\n");
-    sampler *s = sampler_new(&daemon_opts, 0);   /* 10 keys a second */
+    sampler *s = sampler_new(&daemon_opts, 0); /* 10 keys a second */
     sampler_cmd out[SAMPLER_MAX_CMDS];
     char names[100][8];
     sampler_name keys[100];
@@ -244,7 +244,7 @@ static void test_every_key_a_scan_returns_is_sampled(void **state)
     assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, SAMPLER_MAX_CMDS), 2);
     assert_false(sampler_reply_in(s));
     size_t k = sampler_on_scan(s, &ks, "0", 1, keys, 100, out, SAMPLER_MAX_CMDS);
-    assert_int_equal(k, 30);                         /* the budget: 10 keys now */
+    assert_int_equal(k, 30); /* the budget: 10 keys now */
     assert_false(sampler_reply_in(s));
     assert_true(answer_keys(s, out, 0, k));
     double now = 1;
@@ -254,18 +254,18 @@ static void test_every_key_a_scan_returns_is_sampled(void **state)
         size_t c = sampler_begin(s, &ks, 0.001, now, out, SAMPLER_MAX_CMDS);
         assert_true(c > 1);
         assert_int_equal(out[0].kind, SAMPLER_SELECT);
-        for (size_t i = 1; i < c; i++) assert_int_not_equal(out[i].kind, SAMPLER_SCAN);   /* no new SCAN yet */
-        if (!aborted && now == 4) {                  /* the connection drops mid-step */
+        for (size_t i = 1; i < c; i++) assert_int_not_equal(out[i].kind, SAMPLER_SCAN); /* no new SCAN yet */
+        if (!aborted && now == 4) { /* the connection drops mid-step */
             sampler_abort_step(s);
             aborted = true;
             continue;
         }
-        assert_false(sampler_reply_in(s));           /* SELECT */
+        assert_false(sampler_reply_in(s)); /* SELECT */
         assert_true(answer_keys(s, out, 1, c));
         assert_true(now < 100);
     }
     const sampler_summary *sum = sampler_get_summary(s);
-    assert_true(sum->sampled == 100);                /* every key, once: none lost to the drop */
+    assert_true(sum->sampled == 100); /* every key, once: none lost to the drop */
     assert_true(sum->skipped == 0);
     assert_string_equal(sum->largest[0].name, "big");
     sampler_free(s);
@@ -289,18 +289,18 @@ static void test_namespaces(void **state)
     for (int i = 0; i < 5; i++) keys[i] = (sampler_name){names[i], strlen(names[i])};
     assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, SAMPLER_MAX_CMDS), 2);
     assert_false(sampler_reply_in(s));
-    size_t k = sampler_on_scan(s, &ks, "5", 1, keys, 4, out, SAMPLER_MAX_CMDS);   /* 4 of 8 keys so far */
+    size_t k = sampler_on_scan(s, &ks, "5", 1, keys, 4, out, SAMPLER_MAX_CMDS); /* 4 of 8 keys so far */
     assert_false(sampler_reply_in(s));
     for (size_t i = 0; i < k; i++) {
         int slot = out[i].slot;
         if (out[i].kind == SAMPLER_MEMORY_USAGE) sampler_on_bytes(s, slot, sizes[slot]);
-        else if (out[i].kind == SAMPLER_PTTL) sampler_on_ttl(s, slot, slot == 3 ? 60000 : -1);   /* user:1 */
+        else if (out[i].kind == SAMPLER_PTTL) sampler_on_ttl(s, slot, slot == 3 ? 60000 : -1); /* user:1 */
         sampler_reply_in(s);
     }
     const sampler_summary *sum = sampler_get_summary(s);
     assert_int_equal(sum->n_namespaces, 2);
     assert_string_equal(sum->namespaces[0].name, "session");
-    assert_true(sum->namespaces[0].keys == 6 && sum->namespaces[0].bytes == 6000);   /* x 8/4 */
+    assert_true(sum->namespaces[0].keys == 6 && sum->namespaces[0].bytes == 6000); /* x 8/4 */
     assert_true(sum->namespaces[0].ttl_ratio == 0);
     assert_string_equal(sum->namespaces[1].name, "user");
     assert_true(sum->namespaces[1].ttl_ratio == 1);
@@ -312,7 +312,7 @@ static void test_namespaces(void **state)
     assert_true(sum->cycle_done);
     assert_int_equal(sum->n_namespaces, 3);
     assert_true(sum->namespaces[0].keys == 3 && sum->namespaces[0].bytes == 3000);
-    assert_string_equal(sum->namespaces[2].name, "");   /* keys without the separator */
+    assert_string_equal(sum->namespaces[2].name, ""); /* keys without the separator */
     assert_true(sum->namespace_basis == 5);
     sampler_free(s);
     info_sample_free(&ks);
@@ -337,12 +337,12 @@ static void test_bytes_by_ttl(void **state)
     const sampler_summary *sum = sampler_get_summary(s);
     assert_false(sum->has_ttl_bytes);
     assert_int_equal(sampler_begin(s, &ks, 0.001, 1, out, SAMPLER_MAX_CMDS), 2);
-    answer_step_ttl(s, &ks, "9", keys, 4, sizes, ttls);   /* 4 of 8 keys: x 2 */
+    answer_step_ttl(s, &ks, "9", keys, 4, sizes, ttls); /* 4 of 8 keys: x 2 */
     assert_true(sum->has_ttl_bytes);
     const double want_half[SAMPLER_TTL_BUCKETS] = {200, 600, 600, 1400, 1400};
     for (int b = 0; b < SAMPLER_TTL_BUCKETS; b++) assert_true(sum->ttl_bytes[b] == want_half[b]);
     assert_true(sum->persistent_bytes == 1600);
-    ks.dbs[0].keys = 4;   /* the cycle ends with these 4 keys: exact */
+    ks.dbs[0].keys = 4; /* the cycle ends with these 4 keys: exact */
     assert_int_equal(sampler_begin(s, &ks, 0.001, 2, out, SAMPLER_MAX_CMDS), 2);
     answer_step_ttl(s, &ks, "0", keys, 0, sizes, ttls);
     assert_true(sum->cycle_done);
@@ -417,11 +417,17 @@ static void test_display_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty_keyspace_is_a_whole_cycle), cmocka_unit_test(test_a_step_asks_and_records),
-        cmocka_unit_test(test_cycle_over_every_db),             cmocka_unit_test(test_errors_switch_it_off),
-        cmocka_unit_test(test_slow_redis_pauses_the_daemon),    cmocka_unit_test(test_one_shot_stops_at_max_keys),
-        cmocka_unit_test(test_display_names),       cmocka_unit_test(test_namespaces),       cmocka_unit_test(test_every_key_a_scan_returns_is_sampled),
-        cmocka_unit_test(test_bytes_by_ttl),        cmocka_unit_test(test_namespace_growth),
+        cmocka_unit_test(test_empty_keyspace_is_a_whole_cycle),
+        cmocka_unit_test(test_a_step_asks_and_records),
+        cmocka_unit_test(test_cycle_over_every_db),
+        cmocka_unit_test(test_errors_switch_it_off),
+        cmocka_unit_test(test_slow_redis_pauses_the_daemon),
+        cmocka_unit_test(test_one_shot_stops_at_max_keys),
+        cmocka_unit_test(test_display_names),
+        cmocka_unit_test(test_namespaces),
+        cmocka_unit_test(test_every_key_a_scan_returns_is_sampled),
+        cmocka_unit_test(test_bytes_by_ttl),
+        cmocka_unit_test(test_namespace_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

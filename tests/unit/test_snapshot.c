@@ -25,13 +25,13 @@ static snapshot *make(const snapshot_fresh *fresh, size_t n, double alive_until)
 static void test_stale_targets_at_serve_time(void **state)
 {
     (void)state;
-    char a[] = "a:1";   /* copied by the snapshot: changing it later changes nothing */
+    char a[] = "a:1"; /* copied by the snapshot: changing it later changes nothing */
     snapshot_fresh fresh[] = {{a, 5}, {"b:2", 3}, {"c:3", 10}};
     snapshot *s = make(fresh, 3, 20);
     a[0] = 'z';
     const char *const *addrs;
     assert_int_equal(snapshot_stale(s, 1, &addrs), 0);
-    assert_int_equal(snapshot_stale(s, 3, &addrs), 0);      /* fresh up to and at its bound */
+    assert_int_equal(snapshot_stale(s, 3, &addrs), 0); /* fresh up to and at its bound */
     assert_int_equal(snapshot_stale(s, 4, &addrs), 1);
     assert_string_equal(addrs[0], "b:2");
     assert_int_equal(snapshot_stale(s, 6, &addrs), 2);
@@ -40,7 +40,7 @@ static void test_stale_targets_at_serve_time(void **state)
     assert_true(snapshot_alive(s, 20));
     assert_false(snapshot_alive(s, 20.5));
     snapshot_unref(s);
-    s = make(NULL, 0, 1);                                  /* nobody up: nothing to go stale */
+    s = make(NULL, 0, 1); /* nobody up: nothing to go stale */
     assert_int_equal(snapshot_stale(s, 1e9, &addrs), 0);
     snapshot_unref(s);
 }
@@ -65,10 +65,10 @@ static void test_bodies_and_slot(void **state)
     assert_int_equal(z.total_out, strlen("# HELP a_total A.\n# TYPE a_total counter\na_total 1\n"));
     inflateEnd(&z);
     assert_null(snapshot_current());
-    snapshot_publish(s);                   /* the slot takes the reference */
+    snapshot_publish(s); /* the slot takes the reference */
     snapshot *cur = snapshot_current();
     assert_ptr_equal(cur, s);
-    snapshot_clear();                      /* cur still holds it: still readable */
+    snapshot_clear(); /* cur still holds it: still readable */
     assert_non_null(snapshot_body(cur, SNAPSHOT_LANDING, false, &len));
     assert_int_equal(len, 14);
     snapshot_unref(cur);
@@ -82,23 +82,23 @@ static void test_dropped_last_reference_is_freed_by_the_publisher(void **state)
     (void)state;
     snapshot *first = make(NULL, 0, 1);
     snapshot_publish(first);
-    snapshot *held = snapshot_current();         /* a request in flight */
-    snapshot_publish(make(NULL, 0, 1));          /* the slot lets go of the first */
+    snapshot *held = snapshot_current(); /* a request in flight */
+    snapshot_publish(make(NULL, 0, 1));  /* the slot lets go of the first */
     assert_int_equal(snapshot_dropped_waiting(), 0);
     size_t len;
     assert_non_null(snapshot_body(held, SNAPSHOT_TEXT, false, &len));
-    snapshot_drop(held);                         /* the last reference, on a serving thread */
+    snapshot_drop(held); /* the last reference, on a serving thread */
     assert_int_equal(snapshot_dropped_waiting(), 1);
     snapshot *cur = snapshot_current();
-    snapshot_drop(cur);                          /* not the last: the slot holds it */
+    snapshot_drop(cur); /* not the last: the slot holds it */
     assert_int_equal(snapshot_dropped_waiting(), 1);
-    snapshot_publish(make(NULL, 0, 1));          /* frees the dropped one and the old slot's */
+    snapshot_publish(make(NULL, 0, 1)); /* frees the dropped one and the old slot's */
     assert_int_equal(snapshot_dropped_waiting(), 0);
     cur = snapshot_current();
     snapshot_clear();
     snapshot_drop(cur);
     assert_int_equal(snapshot_dropped_waiting(), 1);
-    snapshot_clear();                            /* at shutdown too */
+    snapshot_clear(); /* at shutdown too */
     assert_int_equal(snapshot_dropped_waiting(), 0);
 }
 

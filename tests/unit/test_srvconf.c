@@ -20,7 +20,7 @@ static void test_values(void **state)
     assert_true(srvconf_get(&c, SRVCONF_MAXMEMORY, &v) && v == 104857600);
     assert_true(srvconf_set(&c, "activedefrag", "yes"));
     assert_true(srvconf_get(&c, SRVCONF_ACTIVEDEFRAG, &v) && v == 1);
-    assert_true(srvconf_set(&c, "slave-ignore-maxmemory", "no"));   /* the old name */
+    assert_true(srvconf_set(&c, "slave-ignore-maxmemory", "no")); /* the old name */
     assert_true(srvconf_get(&c, SRVCONF_REPLICA_IGNORE_MAXMEMORY, &v) && v == 0);
     assert_true(srvconf_set(&c, "save", "3600 1 300 100 60 10000"));
     assert_true(srvconf_get(&c, SRVCONF_SAVE, &v) && v == 3);
@@ -51,7 +51,7 @@ static void test_pasted(void **state)
     double v;
     assert_int_equal(srvconf_parse_pasted(&c, plain, strlen(plain)), 3);
     assert_true(srvconf_get(&c, SRVCONF_MAXMEMORY, &v) && v == 5242880);
-    assert_true(srvconf_get(&c, SRVCONF_MAXMEMORY_POLICY, &v) && v == 0);   /* noeviction */
+    assert_true(srvconf_get(&c, SRVCONF_MAXMEMORY_POLICY, &v) && v == 0); /* noeviction */
     assert_true(srvconf_get(&c, SRVCONF_SAVE, &v) && v == 0);
     memset(&c, 0, sizeof c);
     assert_int_equal(srvconf_parse_pasted(&c, tty, strlen(tty)), 2);
@@ -69,17 +69,17 @@ static void test_memstats(void **state)
     memstats_begin(&m);
     memstats_set(&m, "keys.bytes-per-key", 96);
     memstats_set(&m, "dataset.percentage", 62.5);
-    memstats_set(&m, "peak.allocated", 1e6);   /* not used: ignored */
+    memstats_set(&m, "peak.allocated", 1e6); /* not used: ignored */
     memstats_set_db(&m, 0, "overhead.hashtable.main", 1024);
     memstats_set_db(&m, 0, "overhead.hashtable.expires", 512);
     memstats_set_db(&m, 3, "overhead.hashtable.main", 72);
-    memstats_set_db(&m, 3, "keys", 2);   /* not an overhead */
+    memstats_set_db(&m, 3, "keys", 2); /* not an overhead */
     assert_true(m.known && m.bytes_per_key == 96 && m.dataset_ratio == 0.625);
     assert_int_equal(m.n_dbs, 2);
     assert_true(m.dbs[0].db == 0 && m.dbs[0].hashtable == 1536);
     assert_true(memstats_hashtable_total(&m) == 1608);
     for (int db = 10; db < 40; db++) memstats_set_db(&m, db, "overhead.hashtable.main", 1);
-    assert_int_equal(m.n_dbs, MEMSTATS_MAX_DBS);   /* bounded */
+    assert_int_equal(m.n_dbs, MEMSTATS_MAX_DBS); /* bounded */
     memstats_begin(&m);
     assert_true(m.known && !m.has_bytes_per_key && m.n_dbs == 0);
 }
@@ -87,7 +87,9 @@ static void test_memstats(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values), cmocka_unit_test(test_pasted), cmocka_unit_test(test_memstats),
+        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_pasted),
+        cmocka_unit_test(test_memstats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

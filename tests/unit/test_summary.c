@@ -46,7 +46,7 @@ static void make(report *r, const char *fixture, double key_bytes)
     char *text = slurp(fixture, &len);
     info_parse(&r->sample, text, len);
     free(text);
-    static sampler_summary keys;   /* what a sampler would hold: one large key */
+    static sampler_summary keys; /* what a sampler would hold: one large key */
     memset(&keys, 0, sizeof keys);
     keys.active = true;
     keys.sampled = 1;
@@ -76,7 +76,7 @@ static void test_observe_makes_the_findings(void **state)
     assert_true(r.derived.has_used_ratio && r.derived.used_ratio > 1);
     assert_true(has_finding(&r, DIAGNOSE_NOEVICTION_AT_LIMIT));
     assert_true(has_finding(&r, DIAGNOSE_OOM_REJECTIONS));
-    assert_true(has_finding(&r, DIAGNOSE_LARGE_KEYS));       /* from the sampled key */
+    assert_true(has_finding(&r, DIAGNOSE_LARGE_KEYS)); /* from the sampled key */
     assert_int_equal(summary_status(&r), 2);
     info_sample_free(&r.sample);
     make(&r, "redis-7.0.15-noeviction-oom.txt", 100);
@@ -103,7 +103,7 @@ static void test_json(void **state)
     assert_true(json_number_value(json_object_get(j, "maxmemory")) == 8388608);
     assert_true(json_number_value(json_object_get(j, "oom_rejections")) == 34814);
     assert_true(json_number_value(json_object_get(j, "keys")) == 25186);
-    assert_true(json_is_null(json_object_get(j, "activedefrag")));   /* CONFIG not asked */
+    assert_true(json_is_null(json_object_get(j, "activedefrag"))); /* CONFIG not asked */
     json_t *keys = json_object_get(j, "largest_keys");
     assert_int_equal(json_array_size(keys), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(keys, 0), "key")), "big\"one");
@@ -111,7 +111,7 @@ static void test_json(void **state)
     assert_int_equal(json_array_size(findings), r.diagnosis.n);
     diagnose_result again;
     diagnose_text text[DIAGNOSE_COUNT];
-    observe_explain(&r, &again, text);   /* the words, as the JSON got them */
+    observe_explain(&r, &again, text); /* the words, as the JSON got them */
     assert_int_equal(again.n, r.diagnosis.n);
     /* In reading order: the worst first, of one severity the cause (noeviction) before
      * what it leads to (near the limit, the rejections). */
@@ -141,8 +141,9 @@ static void test_json(void **state)
             rewrites |= strcmp(cmd, "CONFIG REWRITE") == 0;
         }
         /* every fix that changes the limit says how to keep it (7.0 has CONFIG REWRITE) */
-        if (sets_limit && !rewrites) fail_msg("%s: a new limit without CONFIG REWRITE: %s",
-                                              diagnose_id_name(r.diagnosis.findings[i].id), text[i].fix);
+        if (sets_limit && !rewrites)
+            fail_msg("%s: a new limit without CONFIG REWRITE: %s", diagnose_id_name(r.diagnosis.findings[i].id),
+                     text[i].fix);
     }
     assert_string_equal(json_string_value(json_object_get(json_array_get(findings, 0), "id")), "noeviction_at_limit");
     json_decref(j);
@@ -168,7 +169,9 @@ static void test_json(void **state)
     assert_string_equal(b.data, "null null 1.5");
     /* Strings from Redis are not always UTF-8; JSON must be. */
     buf_reset(&b);
-    fmt_json_string(&b, "n\xefo\"\x01" "caf\xc3\xa9");
+    fmt_json_string(&b,
+                    "n\xefo\"\x01"
+                    "caf\xc3\xa9");
     assert_string_equal(b.data, "\"n\xEF\xBF\xBDo\\\"\\u0001caf\xc3\xa9\"");
     buf_free(&b);
 }
@@ -191,7 +194,7 @@ static void test_text(void **state)
         "                 db0 \"big\"one\" hash 3.5 MiB\n",
         "  [CRITICAL] noeviction_at_limit\n",
         "  [WARNING] large_keys\n",
-        "of maxmemory 8.0 MiB: past the limit, not near it",   /* 100.2 % */
+        "of maxmemory 8.0 MiB: past the limit, not near it", /* 100.2 % */
         "\nResult: CRITICAL (exit 2)\n",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
@@ -216,8 +219,9 @@ static void test_text(void **state)
 
     buf_init(&b);
     summary_problem_text(&b, "h:1", "the poll failed (auth)");
-    assert_string_equal(b.data, "redis_memory_exporter doctor: h:1\n\nCould not check: the poll failed (auth).\n\n"
-                                "Result: could not check (exit 3)\n");
+    assert_string_equal(b.data,
+                        "redis_memory_exporter doctor: h:1\n\nCould not check: the poll failed (auth).\n\n"
+                        "Result: could not check (exit 3)\n");
     buf_free(&b);
 }
 

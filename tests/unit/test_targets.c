@@ -12,29 +12,28 @@
 
 #include "targets.h"
 
-static const char good[] =
-    "defaults:\n"
-    "  labels: {team: cache, env: dev}\n"
-    "  user: exporter\n"
-    "  password_file: secrets/pw\n"
-    "  sampler: {keys_per_second: 50}\n"
-    "targets:\n"
-    "  - addr: redis://a:6379\n"
-    "    labels: {env: prod}\n"
-    "  - addr: rediss://mon@b:6380/2\n"
-    "    password_file: /abs/pw\n"
-    "    tls: {ca_file: ca.pem, server_name: b.example, min_version: \"1.3\"}\n"
-    "  - addr: unix:///run/r.sock\n"
-    "    sampler: {keys_per_second: 0}\n"
-    "    watch: [db0=queue:jobs, db1=stream:events]\n"
-    "  - addr: seed:7000\n"
-    "    discover: cluster\n"
-    "    sampler: {keys_per_second: 200, roles: [replica]}\n"
-    "  - addr: s1:26379\n"
-    "    discover: sentinel\n"
-    "    master: mymaster\n"
-    "    sentinel_user: watcher\n"
-    "    sentinel_password_file: sentinel.pw\n";
+static const char good[] = "defaults:\n"
+                           "  labels: {team: cache, env: dev}\n"
+                           "  user: exporter\n"
+                           "  password_file: secrets/pw\n"
+                           "  sampler: {keys_per_second: 50}\n"
+                           "targets:\n"
+                           "  - addr: redis://a:6379\n"
+                           "    labels: {env: prod}\n"
+                           "  - addr: rediss://mon@b:6380/2\n"
+                           "    password_file: /abs/pw\n"
+                           "    tls: {ca_file: ca.pem, server_name: b.example, min_version: \"1.3\"}\n"
+                           "  - addr: unix:///run/r.sock\n"
+                           "    sampler: {keys_per_second: 0}\n"
+                           "    watch: [db0=queue:jobs, db1=stream:events]\n"
+                           "  - addr: seed:7000\n"
+                           "    discover: cluster\n"
+                           "    sampler: {keys_per_second: 200, roles: [replica]}\n"
+                           "  - addr: s1:26379\n"
+                           "    discover: sentinel\n"
+                           "    master: mymaster\n"
+                           "    sentinel_user: watcher\n"
+                           "    sentinel_password_file: sentinel.pw\n";
 
 static void test_good_file(void **state)
 {
@@ -45,8 +44,8 @@ static void test_good_file(void **state)
     assert_int_equal(f.n, 5);
     const tspec *a = &f.specs[0], *b = &f.specs[1], *u = &f.specs[2], *c = &f.specs[3], *s = &f.specs[4];
     assert_string_equal(tspec_key(a), "a:6379");
-    assert_string_equal(tspec_label_value(a, "env"), "prod");     /* the item wins */
-    assert_string_equal(tspec_label_value(a, "team"), "cache");   /* the default stays */
+    assert_string_equal(tspec_label_value(a, "env"), "prod");   /* the item wins */
+    assert_string_equal(tspec_label_value(a, "team"), "cache"); /* the default stays */
     assert_string_equal(a->addr.user, "exporter");
     assert_string_equal(a->password_file, "/etc/rme/secrets/pw");
     assert_true(a->keys_per_second == 50);
@@ -55,7 +54,7 @@ static void test_good_file(void **state)
     assert_int_equal(a->discover, TSPEC_DISCOVER_NONE);
 
     assert_true(b->addr.tls);
-    assert_string_equal(b->addr.user, "mon");                      /* user@ beats user: */
+    assert_string_equal(b->addr.user, "mon"); /* user@ beats user: */
     assert_string_equal(b->password_file, "/abs/pw");
     assert_non_null(b->tls);
     assert_string_equal(b->tls->ca_file, "/etc/rme/ca.pem");
@@ -64,16 +63,16 @@ static void test_good_file(void **state)
 
     assert_int_equal(u->addr.kind, CONFIG_ADDR_UNIX);
     assert_true(u->keys_per_second == 0);
-    assert_string_equal(u->watch, "db0=queue:jobs,db1=stream:events");   /* --keys.watch's form */
+    assert_string_equal(u->watch, "db0=queue:jobs,db1=stream:events"); /* --keys.watch's form */
     assert_null(a->watch);
     assert_int_equal(c->discover, TSPEC_DISCOVER_CLUSTER);
     assert_true(c->keys_per_second == 200 && c->sampler_roles == TSPEC_ROLE_REPLICA);
-    assert_int_equal(a->sampler_roles, 0);   /* any role */
+    assert_int_equal(a->sampler_roles, 0); /* any role */
     assert_int_equal(s->discover, TSPEC_DISCOVER_SENTINEL);
     assert_string_equal(s->master, "mymaster");
     assert_string_equal(s->sentinel_user, "watcher");
     assert_string_equal(s->sentinel_password_file, "/etc/rme/sentinel.pw");
-    assert_string_equal(s->password_file, "/etc/rme/secrets/pw");   /* the masters' stays */
+    assert_string_equal(s->password_file, "/etc/rme/secrets/pw"); /* the masters' stays */
     assert_null(a->sentinel_user);
     assert_null(a->sentinel_password_file);
     tspec sc;
@@ -81,7 +80,7 @@ static void test_good_file(void **state)
     assert_true(tspec_equal(&sc, s));
     free(sc.sentinel_password_file);
     sc.sentinel_password_file = NULL;
-    assert_false(tspec_same_connection(&sc, s));   /* other credentials: a new connection */
+    assert_false(tspec_same_connection(&sc, s)); /* other credentials: a new connection */
     tspec_free(&sc);
 
     /* Copies are deep and equal; a label change keeps the connection, a user change not. */
@@ -101,7 +100,9 @@ static void test_good_file(void **state)
 static void test_mistakes_name_the_item(void **state)
 {
     (void)state;
-    static const struct { const char *text, *want; } cases[] = {
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
         {"targets:\n  - addr: a:1\n  - adr: b:2\n", "targets[1]: unknown key 'adr'"},
         {"targets:\n  - addr: a:1\n  - addr: a:1\n", "targets[1]: a:1 is listed twice"},
         {"targets:\n  - addr: ftp://a:1\n", "targets[0]: addr:"},
@@ -112,8 +113,10 @@ static void test_mistakes_name_the_item(void **state)
         {"targets:\n  - addr: a:1\n    discover: sentinel\n", "needs master"},
         {"targets:\n  - addr: a:1\n    master: m\n", "only with discover: sentinel"},
         {"targets:\n  - addr: a:1\n    discover: swarm\n", "cluster or sentinel"},
-        {"targets:\n  - addr: a:1\n    sentinel_password_file: p\n", "sentinel_password_file: only with discover: sentinel"},
-        {"targets:\n  - addr: a:1\n    discover: cluster\n    sentinel_user: u\n", "sentinel_user: only with discover: sentinel"},
+        {"targets:\n  - addr: a:1\n    sentinel_password_file: p\n",
+         "sentinel_password_file: only with discover: sentinel"},
+        {"targets:\n  - addr: a:1\n    discover: cluster\n    sentinel_user: u\n",
+         "sentinel_user: only with discover: sentinel"},
         {"defaults:\n  sentinel_user: u\ntargets: []\n", "defaults: unknown key 'sentinel_user'"},
         {"targets:\n  - addr: a:1\n    tls: {cert_file: c.pem}\n", "go together"},
         {"targets:\n  - addr: a:1\n    tls: {min_version: \"1.1\"}\n", "min_version"},
@@ -134,13 +137,15 @@ static void test_mistakes_name_the_item(void **state)
         {"targets:\n  - addr: a:1\n    discover: cluster\n    allow: [300.1.1.1/8]\n", "allow: '300.1.1.1/8'"},
         {"targets:\n  - addr: a:1\n    allow: [10.0.0.0/8]\n", "allow: only with discover"},
         {"targets:\n  - addr: a:1\n    discover: cluster\n    allow: []\n", "allow: empty"},
-        {"targets:\n  - addr: a:1\n  - addr: b:1\n  - addr: a:1\n", "targets[2]: a:1 is listed twice (also targets[0])"},
+        {"targets:\n  - addr: a:1\n  - addr: b:1\n  - addr: a:1\n",
+         "targets[2]: a:1 is listed twice (also targets[0])"},
         {"targets:\n  - addr: a:1\n    labels: {redis_mode: x}\n", "'redis_mode'"},
         {"targets:\n  - addr: a:1\n    labels: {mem_allocator: x}\n", "'mem_allocator'"},
         {"targets:\n  - addr: a:1\n    labels: {part: x}\n", "'part'"},
         {"targets:\n  - addr: a:1\n    labels: {namespace: x}\n", "'namespace'"},
         {"targets:\n  - addr: a:1\n    discover: cluster\n    labels: {a: 1, b: 1, c: 1, d: 1, e: 1, f: 1, g: 1, h: 1, "
-         "i: 1, j: 1, k: 1, l: 1, m: 1, n: 1}\n", "at most 13 on a discovering item"},
+         "i: 1, j: 1, k: 1, l: 1, m: 1, n: 1}\n",
+         "at most 13 on a discovering item"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         targets_file f;
@@ -161,7 +166,7 @@ static void test_yaml_bounds(void **state)
     (void)state;
     char *text = malloc(200000);
     assert_non_null(text);
-    for (int depth = 31; depth <= 32; depth++) {   /* targets: is one level, its list another */
+    for (int depth = 31; depth <= 32; depth++) { /* targets: is one level, its list another */
         int n = sprintf(text, "targets: ");
         for (int i = 0; i < depth; i++) text[n++] = '[';
         for (int i = 0; i < depth; i++) text[n++] = ']';
@@ -169,7 +174,7 @@ static void test_yaml_bounds(void **state)
         targets_file f;
         char err[300] = "";
         assert_int_equal(targets_parse(text, (size_t)n, "/d", &f, err, sizeof err), -1);
-        if (depth == 31) assert_null(strstr(err, "nested deeper"));   /* refused for its shape, not its depth */
+        if (depth == 31) assert_null(strstr(err, "nested deeper")); /* refused for its shape, not its depth */
         else assert_non_null(strstr(err, "nested deeper than 32 levels"));
     }
     int n = sprintf(text, "targets: ");
@@ -205,8 +210,8 @@ static void test_share_keys_keep_a_cluster_together(void **state)
     if (targets_parse(good, sizeof good - 1, "/etc/rme", &f, err, sizeof err)) fail_msg("%s", err);
     const tspec *a = &f.specs[0], *c = &f.specs[3], *s = &f.specs[4];
     assert_string_equal(tspec_share_key(a), "a:6379");
-    assert_string_equal(tspec_share_key(s), "s1:26379");     /* a Sentinel's nodes go one by one */
-    assert_string_equal(tspec_share_key(c), "seed:7000");    /* the cluster is named by its seed */
+    assert_string_equal(tspec_share_key(s), "s1:26379");  /* a Sentinel's nodes go one by one */
+    assert_string_equal(tspec_share_key(c), "seed:7000"); /* the cluster is named by its seed */
     /* A node found from that seed, as discovery makes it: another address, the seed's name. */
     tspec node;
     tspec_copy(&node, c);
@@ -238,7 +243,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_file),
         cmocka_unit_test(test_share_keys_keep_a_cluster_together),
-        cmocka_unit_test(test_mistakes_name_the_item), cmocka_unit_test(test_yaml_bounds),
+        cmocka_unit_test(test_mistakes_name_the_item),
+        cmocka_unit_test(test_yaml_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

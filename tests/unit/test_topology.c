@@ -18,8 +18,10 @@ static const char nodes[] =
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460\n"
     "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb 127.0.0.1:7001@17001,node-b.local master - 0 1 2 connected 5461-10922\n"
     "cccccccccccccccccccccccccccccccccccccccc 127.0.0.1:7002@17002 master,fail - 0 1 3 disconnected\n"
-    "dddddddddddddddddddddddddddddddddddddddd 127.0.0.1:7003@17003 slave aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 0 1 1 connected\n"
-    "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee 127.0.0.1:7004@17004 slave bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb 0 1 2 connected\n"
+    "dddddddddddddddddddddddddddddddddddddddd 127.0.0.1:7003@17003 slave aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 0 1 "
+    "1 connected\n"
+    "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee 127.0.0.1:7004@17004 slave bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb 0 1 "
+    "2 connected\n"
     "ffffffffffffffffffffffffffffffffffffffff 127.0.0.1:7005@17005 master - 0 1 7 connected 10923-16383 [42->-aaaa]\n"
     "9999999999999999999999999999999999999999 :0@0 master,noaddr - 0 0 0 connected\n";
 
@@ -34,15 +36,16 @@ static void test_cluster_nodes(void **state)
     assert_int_equal(n[0].port, 7000);
     assert_true(n[0].primary && !n[0].failed);
     assert_string_equal(n[0].shard, "0-5460");
-    assert_string_equal(n[1].host, "node-b.local");   /* the announced hostname */
+    assert_string_equal(n[1].host, "node-b.local"); /* the announced hostname */
     assert_true(n[2].failed);
     assert_string_equal(n[2].shard, "none");
     assert_false(n[3].primary);
-    assert_string_equal(n[3].shard, "0-5460");      /* a replica is in its primary's shard */
+    assert_string_equal(n[3].shard, "0-5460"); /* a replica is in its primary's shard */
     assert_string_equal(n[4].shard, "5461-10922");
     assert_string_equal(n[5].shard, "10923-16383");
     /* Redis 3 had no "@cport". */
-    static const char old[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 10.0.0.1:6379 myself,master - 0 0 1 connected 0-16383\n";
+    static const char old[] =
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 10.0.0.1:6379 myself,master - 0 0 1 connected 0-16383\n";
     assert_int_equal(topology_cluster_nodes(old, sizeof old - 1, n, 16, err, sizeof err), 1);
     assert_int_equal(n[0].port, 6379);
     static const char bad[] = "ERR This instance has cluster support disabled\n";
@@ -50,9 +53,10 @@ static void test_cluster_nodes(void **state)
     /* The cap bounds the output. */
     assert_int_equal(topology_cluster_nodes(nodes, sizeof nodes - 1, n, 2, err, sizeof err), 2);
     /* A host with a NUL or a control byte is no address (found by fuzz_topology): skipped. */
-    static const char odd[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 127.0.0.1:7000@17000,bad\001name master - 0 0 1 connected\n"
-                              "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb \000\0000.1:7001@17001 master - 0 0 1 connected\n"
-                              "cccccccccccccccccccccccccccccccccccccccc 127.0.0.1:7002@17002 master - 0 0 1 connected\n";
+    static const char odd[] =
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 127.0.0.1:7000@17000,bad\001name master - 0 0 1 connected\n"
+        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb \000\0000.1:7001@17001 master - 0 0 1 connected\n"
+        "cccccccccccccccccccccccccccccccccccccccc 127.0.0.1:7002@17002 master - 0 0 1 connected\n";
     assert_int_equal(topology_cluster_nodes(odd, sizeof odd - 1, n, 16, err, sizeof err), 1);
     assert_int_equal(n[0].port, 7002);
 }
@@ -109,28 +113,31 @@ static redisReply *with_fields(redisReply *node, size_t n, ...)
 static void test_cluster_shards(void **state)
 {
     (void)state;
-    redisReply *r = arr(4,
-        arr(4, str("slots"), arr(2, num(0), num(5460)), str("nodes"),
-            arr(2, shard_node("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "127.0.0.1", 7000, "master", "online"),
-                shard_node("dddddddddddddddddddddddddddddddddddddddd", "127.0.0.1", 7003, "replica", "online"))),
-        arr(4, str("slots"), arr(2, num(5461), num(10922)), str("nodes"),
-            arr(2, with_fields(shard_node("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "127.0.0.1", 7001, "master", "online"),
-                               4, str("hostname"), str("node-b.local"), str("tls-port"), num(17001)),
-                shard_node("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "127.0.0.1", 7004, "replica", "loading"))),
-        arr(4, str("slots"), arr(4, num(10923), num(16383), num(42), num(42)), str("nodes"),
-            arr(2, shard_node("ffffffffffffffffffffffffffffffffffffffff", "127.0.0.1", 7005, "master", "online"),
-                shard_node("cccccccccccccccccccccccccccccccccccccccc", "127.0.0.1", 7002, "replica", "failed"))),
-        arr(4, str("slots"), arr(0), str("nodes"),
-            arr(2, shard_node("9999999999999999999999999999999999999999", "", 0, "master", "online"),
-                shard_node("8888888888888888888888888888888888888888", "127.0.0.1", 7006, "master", "online"))));
+    redisReply *r =
+        arr(4,
+            arr(4, str("slots"), arr(2, num(0), num(5460)), str("nodes"),
+                arr(2, shard_node("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "127.0.0.1", 7000, "master", "online"),
+                    shard_node("dddddddddddddddddddddddddddddddddddddddd", "127.0.0.1", 7003, "replica", "online"))),
+            arr(4, str("slots"), arr(2, num(5461), num(10922)), str("nodes"),
+                arr(2,
+                    with_fields(
+                        shard_node("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "127.0.0.1", 7001, "master", "online"),
+                        4, str("hostname"), str("node-b.local"), str("tls-port"), num(17001)),
+                    shard_node("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "127.0.0.1", 7004, "replica", "loading"))),
+            arr(4, str("slots"), arr(4, num(10923), num(16383), num(42), num(42)), str("nodes"),
+                arr(2, shard_node("ffffffffffffffffffffffffffffffffffffffff", "127.0.0.1", 7005, "master", "online"),
+                    shard_node("cccccccccccccccccccccccccccccccccccccccc", "127.0.0.1", 7002, "replica", "failed"))),
+            arr(4, str("slots"), arr(0), str("nodes"),
+                arr(2, shard_node("9999999999999999999999999999999999999999", "", 0, "master", "online"),
+                    shard_node("8888888888888888888888888888888888888888", "127.0.0.1", 7006, "master", "online"))));
     topo_node n[16], m[16];
     char err[100];
     int k = topology_cluster_shards(r, false, n, 16, err, sizeof err);
-    assert_int_equal(k, 7);   /* the node without an address is skipped */
+    assert_int_equal(k, 7); /* the node without an address is skipped */
     int km = topology_cluster_nodes(nodes, sizeof nodes - 1, m, 16, err, sizeof err);
     /* every node CLUSTER NODES names with slots has the same address, role and shard here */
     for (int i = 0; i < km; i++) {
-        if (strcmp(m[i].id, "cccccccccccccccccccccccccccccccccccccccc") == 0) continue;   /* failed: no slots left */
+        if (strcmp(m[i].id, "cccccccccccccccccccccccccccccccccccccccc") == 0) continue; /* failed: no slots left */
         int found = 0;
         for (int j = 0; j < k; j++) {
             if (strcmp(n[j].id, m[i].id) != 0) continue;
@@ -144,7 +151,7 @@ static void test_cluster_shards(void **state)
     }
     assert_string_equal(n[1].shard, "0-5460");
     assert_true(n[5].failed);
-    assert_false(n[3].failed);   /* loading is not failed */
+    assert_false(n[3].failed); /* loading is not failed */
     assert_string_equal(n[6].shard, "none");
     /* A TLS seed reaches the nodes at their tls-port where they give one. */
     k = topology_cluster_shards(r, true, n, 16, err, sizeof err);
@@ -176,9 +183,10 @@ static void test_sentinel(void **state)
     assert_int_equal(topology_sentinel_master(nil, &m), -1);
     freeReplyObject(nil);
 
-    redisReply *reps = arr(2, arr(6, str("name"), str("127.0.0.1:6381"), str("ip"), str("127.0.0.1"), str("port"), str("6381")),
-                           arr(8, str("ip"), str("127.0.0.1"), str("port"), str("6379"), str("flags"), str("slave,s_down"),
-                               str("x"), str("y")));
+    redisReply *reps =
+        arr(2, arr(6, str("name"), str("127.0.0.1:6381"), str("ip"), str("127.0.0.1"), str("port"), str("6381")),
+            arr(8, str("ip"), str("127.0.0.1"), str("port"), str("6379"), str("flags"), str("slave,s_down"), str("x"),
+                str("y")));
     topo_node r[4];
     assert_int_equal(topology_sentinel_replicas(reps, r, 4), 2);
     assert_int_equal(r[0].port, 6381);
@@ -197,15 +205,15 @@ static void test_shard_spreads_and_moves_little(void **state)
         snprintf(key, sizeof key, "10.0.%d.%d:6379", i / 250, i % 250);
         unsigned a = shard_owner(key, 3), b = shard_owner(key, 4);
         assert_true(a < 3 && b < 4);
-        assert_int_equal(shard_owner(key, 3), a);   /* the same answer every time */
+        assert_int_equal(shard_owner(key, 3), a); /* the same answer every time */
         count[a]++;
         if (a != b) {
             moved++;
-            assert_int_equal(b, 3);   /* a target only ever moves to the new replica */
+            assert_int_equal(b, 3); /* a target only ever moves to the new replica */
         }
     }
     for (int i = 0; i < 3; i++) assert_true(count[i] > N / 3 - N / 15 && count[i] < N / 3 + N / 15);
-    assert_true(moved > N / 4 - N / 15 && moved < N / 4 + N / 15);   /* about 1/4 move to the 4th */
+    assert_true(moved > N / 4 - N / 15 && moved < N / 4 + N / 15); /* about 1/4 move to the 4th */
     assert_int_equal(shard_owner("x", 1), 0);
     assert_int_equal(shard_owner("x", 0), 0);
 }

@@ -24,16 +24,19 @@ static void test_parse(void **state)
     assert_string_equal(it[0].key, "queue:jobs");
     assert_int_equal(it[1].db, 12);
     assert_string_equal(it[1].key, "stream:events");
-    assert_int_equal(it[2].db, 0);   /* no dbN=: db0, as redis_exporter reads it */
+    assert_int_equal(it[2].db, 0); /* no dbN=: db0, as redis_exporter reads it */
     assert_string_equal(it[2].key, "plain");
     watch_items_free(it, n);
     /* "a=b" without a db prefix is a key with '=' in its name */
     assert_true(watch_parse("a=b", 10, &it, &n, err, sizeof err));
     assert_string_equal(it[0].key, "a=b");
     watch_items_free(it, n);
-    static const struct { const char *text, *why; size_t max; } bad[] = {
-        {"db0=", "empty key", 10},        {"dbx=k", "'dbx'", 10},  {"db=k", "'db'", 10},
-        {"a,,b", "empty key", 10},        {"a,", "at the end", 10}, {"a,b,c", "more than 2 keys", 2},
+    static const struct {
+        const char *text, *why;
+        size_t max;
+    } bad[] = {
+        {"db0=", "empty key", 10}, {"dbx=k", "'dbx'", 10},   {"db=k", "'db'", 10},
+        {"a,,b", "empty key", 10}, {"a,", "at the end", 10}, {"a,b,c", "more than 2 keys", 2},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
@@ -71,7 +74,7 @@ static void test_rounds(void **state)
     watch *w = watch_new(&opts, it, n, 0);
     watch_items_free(it, n);
     watch_cmd c[WATCH_MAX_CMDS];
-    assert_int_equal(watch_begin(w, 0, c, WATCH_MAX_CMDS), 0);   /* no budget at t = 0 */
+    assert_int_equal(watch_begin(w, 0, c, WATCH_MAX_CMDS), 0); /* no budget at t = 0 */
     /* First sight: TYPE only, db0's keys first (steps go one db at a time). */
     size_t k = watch_begin(w, 1, c, WATCH_MAX_CMDS);
     assert_int_equal(k, 3);
@@ -79,7 +82,7 @@ static void test_rounds(void **state)
     assert_string_equal(c[0].argv[1], "0");
     assert_string_equal(c[1].argv[0], "TYPE");
     assert_memory_equal(c[1].argv[1], "q", 1);
-    assert_int_equal(watch_begin(w, 1, c, WATCH_MAX_CMDS), 0);   /* one step at a time */
+    assert_int_equal(watch_begin(w, 1, c, WATCH_MAX_CMDS), 0); /* one step at a time */
     /* slots are the keys sorted by db: q, h, s. q is a list, h is missing, s a stream */
     double sizes[3] = {7, -1, 3};
     const char *by_slot[3] = {"list", "none", "stream"};
@@ -92,11 +95,11 @@ static void test_rounds(void **state)
     answer(w, c, k, by_slot, sizes);
     size_t m;
     const diagnose_watched *d = watch_keys(w, &m);
-    assert_int_equal(m, 3);   /* in the configured order: s, q, h */
+    assert_int_equal(m, 3); /* in the configured order: s, q, h */
     assert_string_equal(d[1].name, "q");
     assert_true(d[1].present && d[1].has_size && d[1].size == 7 && d[1].memory == 700);
     assert_string_equal(d[1].type, "list");
-    assert_false(d[2].present);   /* missing: no figures */
+    assert_false(d[2].present); /* missing: no figures */
     assert_false(d[2].has_size || d[2].has_memory);
     /* db1's key, then the round is over: the next one waits for its interval */
     k = watch_begin(w, 1.2, c, WATCH_MAX_CMDS);
@@ -141,7 +144,7 @@ static void test_budget(void **state)
         size_t k;
         while ((k = watch_begin(w, t, c, WATCH_MAX_CMDS)) > 0) {
             assert_true(k <= 1 + 2 * WATCH_STEP_MAX_KEYS);
-            for (size_t i = 1; i < k; i++) keys_asked += c[i].kind != WATCH_MEMORY;   /* one per key */
+            for (size_t i = 1; i < k; i++) keys_asked += c[i].kind != WATCH_MEMORY; /* one per key */
             rounds_of_type += c[1].kind == WATCH_TYPE;
             answer(w, c, k, types, sizes);
         }
@@ -172,12 +175,12 @@ static void test_growth(void **state)
         while ((k = watch_begin(w, t, c, WATCH_MAX_CMDS)) > 0) answer(w, c, k, types, sizes);
         sizes[0] += 10;
         const diagnose_watched *d = watch_keys(w, &m);
-        if (t < 140) assert_false(d[0].growing);   /* less than the 160 s window seen */
+        if (t < 140) assert_false(d[0].growing); /* less than the 160 s window seen */
         if (t > 200 && t < 300) {
             assert_true(d[0].growing);
             assert_true(d[0].window >= 144 && d[0].size - d[0].grew_from >= 280);
         }
-        if (t >= 300 && t < 305) sizes[0] -= 500;   /* consumers catch up once */
+        if (t >= 300 && t < 305) sizes[0] -= 500; /* consumers catch up once */
         if (t >= 305 && t < 305 + 160) assert_false(watch_keys(w, &m)[0].growing);
     }
     watch_free(w);

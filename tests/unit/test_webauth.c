@@ -46,9 +46,9 @@ static void test_checks_and_cache(void **state)
     assert_int_equal(webauth_check(a, "fast", NULL, "c", 1), NO);
     assert_int_equal(webauth_bcrypt_runs(a), 2);
     assert_int_equal(webauth_check(a, "fast", "fast-pw", "c", 1), OK);
-    assert_int_equal(webauth_check(a, "fast", "fast-pw", "c", 1), OK);   /* now from the cache */
+    assert_int_equal(webauth_check(a, "fast", "fast-pw", "c", 1), OK); /* now from the cache */
     assert_int_equal(webauth_bcrypt_runs(a), 3);
-    assert_int_equal(webauth_check(a, "fas", "tfast-pw", "c", 1), NO);  /* user/password split matters */
+    assert_int_equal(webauth_check(a, "fas", "tfast-pw", "c", 1), NO); /* user/password split matters */
     /* A pair that failed is remembered too: a scraper with a wrong password costs one
      * bcrypt, not one a scrape; a new guess still pays one. */
     assert_int_equal(webauth_check(a, "fast", "wrong", "c", 1), NO);
@@ -78,9 +78,9 @@ static void test_budget_per_address(void **state)
     }
     unsigned long runs = webauth_bcrypt_runs(a);
     assert_int_equal(webauth_check(a, "fast", "guess-x", "10.0.0.3", 101), BUSY);
-    assert_int_equal(webauth_bcrypt_runs(a), runs);                       /* no bcrypt for it */
-    assert_int_equal(webauth_check(a, "fast", "guess-0", "10.0.0.3", 101), NO);   /* remembered: free */
-    assert_int_equal(webauth_check(a, "fast", "fast-pw", "10.0.0.1", 101), OK);   /* another address */
+    assert_int_equal(webauth_bcrypt_runs(a), runs);                             /* no bcrypt for it */
+    assert_int_equal(webauth_check(a, "fast", "guess-0", "10.0.0.3", 101), NO); /* remembered: free */
+    assert_int_equal(webauth_check(a, "fast", "fast-pw", "10.0.0.1", 101), OK); /* another address */
     assert_int_equal(webauth_check(a, "fast", "guess-y", "10.0.0.3", 100 + WEBAUTH_BUDGET_SECONDS), NO);
     webauth_free(a);
 }
@@ -90,7 +90,7 @@ static atomic_int started;
 static void *slow_guess(void *arg)
 {
     atomic_store(&started, 1);
-    webauth_check(arg, "slow", "a guess", "10.0.0.3", 1);   /* a whole slow bcrypt */
+    webauth_check(arg, "slow", "a guess", "10.0.0.3", 1); /* a whole slow bcrypt */
     return NULL;
 }
 
@@ -121,10 +121,10 @@ static void test_reload_keeps_the_cache(void **state)
     assert_int_equal(webauth_check(a, "fast", "fast-pw", "c", 1), OK);
     webauth *b = webauth_new_from(a, users, 1);
     assert_int_equal(webauth_check(b, "fast", "fast-pw", "c", 1), OK);
-    assert_int_equal(webauth_bcrypt_runs(b), 0);   /* no bcrypt: carried over */
+    assert_int_equal(webauth_bcrypt_runs(b), 0); /* no bcrypt: carried over */
     webcfg_pair other[] = {{"fast", slow_hash}};
     webauth *c = webauth_new_from(b, other, 1);
-    assert_int_equal(webauth_check(c, "fast", "fast-pw", "c", 1), NO);   /* checked against the new hash */
+    assert_int_equal(webauth_check(c, "fast", "fast-pw", "c", 1), NO); /* checked against the new hash */
     assert_int_equal(webauth_bcrypt_runs(c), 1);
     webauth_free(a);
     webauth_free(b);
@@ -134,8 +134,10 @@ static void test_reload_keeps_the_cache(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_checks_and_cache), cmocka_unit_test(test_budget_per_address),
-        cmocka_unit_test(test_a_right_pair_waits_for_the_slot), cmocka_unit_test(test_reload_keeps_the_cache),
+        cmocka_unit_test(test_checks_and_cache),
+        cmocka_unit_test(test_budget_per_address),
+        cmocka_unit_test(test_a_right_pair_waits_for_the_slot),
+        cmocka_unit_test(test_reload_keeps_the_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
