@@ -16,7 +16,7 @@ build=(build-essential cmake pkg-config git libhiredis-dev libevent-dev libmicro
 # libFuzzer and clang's sanitizers link against libclang-rt-14-dev, so it is named here.
 test=(libcmocka-dev clang libclang-rt-14-dev prometheus-redis-exporter redis-server redis-sentinel redis-tools prometheus python3-pytest python3-redis python3-requests
       python3-yaml python3-prometheus-client yamllint curl procps chromium python3-pil jsonnet
-      debhelper dpkg-dev fakeroot lintian prometheus-alertmanager scdoc man-db)
+      debhelper dpkg-dev fakeroot lintian prometheus-alertmanager scdoc man-db clang-format)
 case "$what" in
   runtime) pkgs=("${runtime[@]}") ;;
   build)   pkgs=("${build[@]}") ;;

@@ -14,7 +14,8 @@ for pair in cc:build-essential cmake:cmake pkg-config:pkg-config clang:clang red
             redis-sentinel:redis-sentinel redis-cli:redis-tools prometheus:prometheus promtool:prometheus \
             prometheus-redis-exporter:prometheus-redis-exporter chromium:chromium jsonnet:jsonnet yamllint:yamllint \
             curl:curl dpkg-buildpackage:dpkg-dev lintian:lintian \
-            prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager scdoc:scdoc man:man-db; do
+            prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager scdoc:scdoc man:man-db \
+            clang-format:clang-format; do
   need_cmd "${pair%%:*}" "${pair#*:}"
 done
 # The test scripts run Debian's interpreter (python3 on the PATH may be another one).

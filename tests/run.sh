@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Sets up and runs the whole test suite on Debian 12: installs the packages, builds,
-# runs every ctest suite (cmocka unit tests, integration tests against a real
+# checks the C's format (tests/format.sh), runs every ctest suite (cmocka unit tests, integration tests against a real
 # redis-server, deployment checks with promtool and a real Prometheus), then the unit
 # and integration tests again under AddressSanitizer and UBSan.
 # Last, every libFuzzer harness replays its saved regressions and fuzzes for 10 s.
@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/install-deps.sh test
 bash tests/preflight.sh
+bash tests/format.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 
 # -DRME_TESTS=ON: the demo configures build/ without the tests, and the cache keeps that
