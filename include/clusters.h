@@ -5,7 +5,8 @@
  * group's primaries that are up and have a maxmemory, the fullest and the emptiest
  * used/maxmemory are found. One shard near its limit while every other primary is well
  * below it is a finding of its own: hot slots or large keys in that shard. Raising every
- * node's limit does not help; moving slots (or splitting the key) does. */
+ * node's limit does not help; moving slots (or splitting the key) does. The series are
+ * rendered with the exporter's own (render.c, from render_exporter.clusters). */
 #ifndef RME_CLUSTERS_H
 #define RME_CLUSTERS_H
 
@@ -35,8 +36,5 @@ size_t clusters_summarise(const render_view *targets, size_t n, const diagnose_t
                           size_t cap);
 /* The finding's text for people: what, and the fix. */
 void clusters_finding_text(const cluster_summary *c, char *summary, size_t scap, char *fix, size_t fcap);
-/* Appends the cluster series: redis_cluster_memory_used_ratio_max / _min and
- * redis_cluster_finding (exposition text, HELP and TYPE included). */
-void clusters_render(buf *out, const cluster_summary *c, size_t n);
 
 #endif

@@ -575,7 +575,6 @@ static void publish(collector *c)
     buf_reset(&c->self);
     buf_reset(&c->landing);
     render_exporter_metrics(&c->self, c->n, &ex);
-    clusters_render(&c->self, clusters, ex.n_clusters);
     landing_render(&c->landing, c->views, c->n, &ex, c->cfg->telemetry_path);
     free(refused);
     if (c->sd_stale || !c->sd_text) {

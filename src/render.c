@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clusters.h"
 #include "fmt.h"
 #include "memmodel.h"
 #include "xalloc.h"
@@ -338,294 +339,363 @@ static const cmd_row cmd_rows[] = {
      true, cmd_failed},
 };
 
-static void render_commandstats(rctx *c, const render_view *ts, size_t n)
+/* ---- a target's Redis series: one row per family, written for each target that is up
+ * (a stale target's series go away; redis_up alone is written for every target) ---- */
+
+/* Writes one target's samples of a family; arg is the row's own entry of its table. */
+typedef void (*up_writer)(family *f, const report *r, const void *arg);
+
+static void addr_sample(family *f, const report *r, double v)
 {
-    for (size_t r = 0; r < sizeof cmd_rows / sizeof cmd_rows[0]; r++) {
-        family f = fam(c, cmd_rows[r].name, "counter", cmd_rows[r].help);
-        for (size_t i = 0; i < n; i++) {
-            if (!ts[i].up) continue;
-            const info_sample *s = &ts[i].r->sample;
-            for (size_t k = 0; k < s->n_cmds; k++) {
-                if (cmd_rows[r].split_only && !s->cmds[k].has_calls_split) continue;
-                label l[2] = {{"addr", ts[i].r->addr}, {"cmd", s->cmds[k].name}};
-                family_sample(&f, NULL, ts[i].r, l, 2, cmd_rows[r].value(&s->cmds[k]));
-            }
-        }
+    family_sample(f, NULL, r, &(label){"addr", r->addr}, 1, v);
+}
+
+static void db_label(char *out, size_t cap, int db) { snprintf(out, cap, "db%d", db); }
+
+static void for_up(rctx *c, const render_view *ts, size_t n, const char *name, const char *type, const char *help,
+                   up_writer w, const void *arg)
+{
+    family f = fam(c, name, type, help);
+    for (size_t i = 0; i < n; i++)
+        if (ts[i].up) w(&f, ts[i].r, arg);
+}
+
+static void w_info_num(family *f, const report *r, const void *arg)
+{
+    double v;
+    if (info_get(&r->sample, (info_num)((const info_num_desc *)arg - info_num_table), &v)) addr_sample(f, r, v);
+}
+
+static void w_derived(family *f, const report *r, const void *arg)
+{
+    double v;
+    if (((const struct derived_row *)arg)->value(&r->derived, &v)) addr_sample(f, r, v);
+}
+
+static void w_db(family *f, const report *r, const void *arg)
+{
+    for (size_t d = 0; d < r->sample.n_dbs; d++) {
+        const info_db *db = &r->sample.dbs[d];
+        double v;
+        if (!((const struct db_row *)arg)->value(&r->derived, db, &v)) continue;
+        char dbname[24];
+        db_label(dbname, sizeof dbname, db->index);
+        label l[2] = {{"addr", r->addr}, {"db", dbname}};
+        family_sample(f, NULL, r, l, 2, v);
     }
+}
+
+static void w_commands(family *f, const report *r, const void *arg)
+{
+    const cmd_row *row = arg;
+    const info_sample *s = &r->sample;
+    for (size_t k = 0; k < s->n_cmds; k++) {
+        if (row->split_only && !s->cmds[k].has_calls_split) continue;
+        label l[2] = {{"addr", r->addr}, {"cmd", s->cmds[k].name}};
+        family_sample(f, NULL, r, l, 2, row->value(&s->cmds[k]));
+    }
+}
+
+static void w_srvconf(family *f, const report *r, const void *arg)
+{
+    double v;
+    if (srvconf_get(&r->config, (srvconf_param)((const srvconf_desc *)arg - srvconf_table), &v)) addr_sample(f, r, v);
+}
+
+static void w_errors(family *f, const report *r, const void *arg)
+{
+    (void)arg;
+    const info_sample *s = &r->sample;
+    bool oom_seen = false;
+    for (size_t e = 0; e < s->n_errs; e++) {
+        label l[2] = {{"addr", r->addr}, {"err", s->errs[e].name}};
+        family_sample(f, NULL, r, l, 2, s->errs[e].count);
+        if (strcmp(s->errs[e].name, "OOM") == 0) oom_seen = true;
+    }
+    if (s->has_errorstats && !oom_seen) {
+        label l[2] = {{"addr", r->addr}, {"err", "OOM"}};
+        family_sample(f, NULL, r, l, 2, 0);
+    }
+}
+
+static void w_defrag(family *f, const report *r, const void *arg)
+{
+    (void)arg;
+    double v;
+    if (srvconf_get(&r->config, SRVCONF_ACTIVEDEFRAG, &v)) addr_sample(f, r, v);
+}
+
+static void w_start_time(family *f, const report *r, const void *arg)
+{
+    (void)arg;
+    double up;
+    if (r->health.has_last_success && info_get(&r->sample, INFO_UPTIME, &up))
+        addr_sample(f, r, floor(r->health.last_success_real) - up);
+}
+
+static void w_bytes_per_key(family *f, const report *r, const void *arg)
+{
+    (void)arg;
+    if (r->mstats.has_bytes_per_key) addr_sample(f, r, r->mstats.bytes_per_key);
+}
+
+static void w_dataset_ratio(family *f, const report *r, const void *arg)
+{
+    (void)arg;
+    if (r->mstats.has_dataset_ratio) addr_sample(f, r, r->mstats.dataset_ratio);
+}
+
+static void w_db_hashtable(family *f, const report *r, const void *arg)
+{
+    (void)arg;
+    for (size_t k = 0; k < r->mstats.n_dbs; k++) {
+        char dbname[24];
+        db_label(dbname, sizeof dbname, r->mstats.dbs[k].db);
+        label l[2] = {{"addr", r->addr}, {"db", dbname}};
+        family_sample(f, NULL, r, l, 2, r->mstats.dbs[k].hashtable);
+    }
+}
+
+static void w_breakdown(family *f, const report *r, const void *arg)
+{
+    (void)arg;
+    memmodel m;
+    memmodel_build(&m, &r->sample, &r->mstats);
+    if (!m.has_breakdown) return;
+    for (int p = 0; p < MEMMODEL_USED_COUNT; p++) {
+        double v;
+        if (!memmodel_used(&m, (memmodel_part)p, &v)) continue;
+        label l[2] = {{"addr", r->addr}, {"part", memmodel_part_name((memmodel_part)p)}};
+        family_sample(f, NULL, r, l, 2, v);
+    }
+}
+
+static void w_findings(family *f, const report *r, const void *arg)
+{
+    (void)arg;
+    for (size_t k = 0; k < r->diagnosis.n; k++) {
+        const diagnose_finding *df = &r->diagnosis.findings[k];
+        label l[3] = {
+            {"addr", r->addr}, {"id", diagnose_id_name(df->id)}, {"severity", diagnose_severity_name(df->severity)}};
+        family_sample(f, NULL, r, l, 3, 1);
+    }
+}
+
+static void w_largest(family *f, const report *r, const void *arg)
+{
+    (void)arg;
+    for (size_t k = 0; k < r->keys->n_largest; k++) {
+        const diagnose_key *dk = &r->keys->largest[k];
+        char dbname[24];
+        db_label(dbname, sizeof dbname, dk->db);
+        label l[4] = {{"addr", r->addr}, {"db", dbname}, {"key", dk->name}, {"type", dk->type}};
+        family_sample(f, NULL, r, l, 4, dk->bytes);
+    }
+}
+
+/* A watched key's figure: where its "known" flag and its value are in diagnose_watched. */
+typedef struct watch_field {
+    size_t has, value;
+} watch_field;
+static const watch_field watch_size = {offsetof(diagnose_watched, has_size), offsetof(diagnose_watched, size)};
+static const watch_field watch_memory = {offsetof(diagnose_watched, has_memory), offsetof(diagnose_watched, memory)};
+
+static void w_watched(family *f, const report *r, const void *arg)
+{
+    const watch_field *wf = arg;
+    for (size_t k = 0; k < r->n_watched; k++) {
+        const diagnose_watched *w = &r->watched[k];
+        const char *base = (const char *)w;
+        bool has;
+        double v;
+        memcpy(&has, base + wf->has, sizeof has);
+        memcpy(&v, base + wf->value, sizeof v);
+        if (!w->present || !has) continue;
+        char dbname[24];
+        db_label(dbname, sizeof dbname, w->db);
+        label l[3] = {{"addr", r->addr}, {"db", dbname}, {"key", w->name}};
+        family_sample(f, NULL, r, l, 3, v);
+    }
+}
+
+/* A namespace's figure: its offset in diagnose_namespace, and whether it needs two whole
+ * cycles (the growth). */
+typedef struct ns_field {
+    size_t value;
+    bool growth;
+} ns_field;
+static const ns_field ns_bytes = {offsetof(diagnose_namespace, bytes), false};
+static const ns_field ns_keys = {offsetof(diagnose_namespace, keys), false};
+static const ns_field ns_ttl_ratio = {offsetof(diagnose_namespace, ttl_ratio), false};
+static const ns_field ns_persistent = {offsetof(diagnose_namespace, persistent_bytes), false};
+static const ns_field ns_growth = {offsetof(diagnose_namespace, growth_per_hour), true};
+
+static void w_namespace(family *f, const report *r, const void *arg)
+{
+    const ns_field *nf = arg;
+    for (size_t k = 0; k < r->keys->n_namespaces; k++) {
+        const diagnose_namespace *ns = &r->keys->namespaces[k];
+        if (nf->growth && !ns->has_growth) continue;
+        double v;
+        memcpy(&v, (const char *)ns + nf->value, sizeof v);
+        label l[2] = {{"addr", r->addr}, {"namespace", ns->name}};
+        family_sample(f, NULL, r, l, 2, v);
+    }
+}
+
+static void w_ttl_bytes(family *f, const report *r, const void *arg)
+{
+    (void)arg;
+    if (!r->keys->has_ttl_bytes) return;
+    for (size_t b = 0; b < SAMPLER_TTL_BUCKETS; b++) {
+        label l[2] = {{"addr", r->addr}, {"ttl_le", sampler_ttl_le_text[b]}};
+        family_sample(f, NULL, r, l, 2, r->keys->ttl_bytes[b]);
+    }
+}
+
+static void w_persistent(family *f, const report *r, const void *arg)
+{
+    (void)arg;
+    if (r->keys->has_ttl_bytes) addr_sample(f, r, r->keys->persistent_bytes);
+}
+
+static void w_key_sizes(family *f, const report *r, const void *arg)
+{
+    (void)arg;
+    if (!r->keys->active) return;
+    label l[2] = {{"addr", r->addr}}; /* put_histogram adds le in l[1] */
+    put_histogram(f, r, &r->keys->sizes, l, 1);
+}
+
+static void w_instance_info(family *f, const report *r, const void *arg)
+{
+    (void)arg;
+    label l[1 + INFO_TEXT_COUNT];
+    size_t nl = 0;
+    l[nl++] = (label){"addr", r->addr};
+    for (int k = 0; k < INFO_TEXT_COUNT; k++) {
+        if (!info_text_table[k].label) continue;
+        const char *v = info_text_get(&r->sample, (info_text)k);
+        /* Valkey says server_mode where Redis says redis_mode. */
+        if (!v && k == INFO_REDIS_MODE) v = info_text_get(&r->sample, INFO_SERVER_MODE);
+        /* its own version beside the redis_version it reports; Redis has none */
+        if (!v && k == INFO_VALKEY_VERSION) continue;
+        if (k == INFO_ROLE && r->role_label) continue; /* every series has it already */
+        l[nl++] = (label){info_text_table[k].label, v ? v : ""};
+    }
+    family_sample(f, NULL, r, l, nl, 1);
+}
+
+/* The families that are not made from another table, in the order they are served. */
+typedef struct up_row {
+    const char *name, *type, *help;
+    up_writer write;
+    const void *arg;
+} up_row;
+
+static const up_row errors_row = {
+    "redis_errors_total", "counter",
+    "Error replies by error prefix (INFO errorstats errorstat_<err>:count). The OOM series counts commands rejected "
+    "at maxmemory; it is 0 while the section has no OOM line.",
+    w_errors, NULL};
+
+static const up_row defrag_row = {
+    "redis_active_defrag_enabled", "gauge",
+    "1 when the activedefrag config is yes (CONFIG GET activedefrag, asked at most once a minute; absent where CONFIG "
+    "is renamed or forbidden).",
+    w_defrag, NULL};
+
+static const up_row late_rows[] = {
+    {"redis_start_time_seconds", "gauge",
+     "Unix time the Redis server started: the poll's time minus uptime_in_seconds.", w_start_time, NULL},
+    {"redis_memory_stats_bytes_per_key", "gauge",
+     "Average bytes per key, overhead included (MEMORY STATS keys.bytes-per-key, asked once a minute; absent where "
+     "MEMORY is refused).",
+     w_bytes_per_key, NULL},
+    {"redis_memory_stats_dataset_ratio", "gauge",
+     "Share of used memory (startup excluded) that is data (MEMORY STATS dataset.percentage / 100).", w_dataset_ratio,
+     NULL},
+    {"redis_memory_stats_db_hashtable_overhead_bytes", "gauge",
+     "Bytes of a db's own hash tables (keys, expires; MEMORY STATS db.N overhead.hashtable.*), first 16 dbs.",
+     w_db_hashtable, NULL},
+    {"redis_memory_breakdown_bytes", "gauge",
+     "Where used_memory goes; the parts sum to it. part: data (used_memory_dataset), client_buffers, replication "
+     "(backlog and replica buffers), aof_buffer, scripts, cluster_links, startup, other_overhead (keyspace hash tables "
+     "and the rest of used_memory_overhead). A part this server does not report has no series.",
+     w_breakdown, NULL},
+    {"redis_memory_finding", "gauge",
+     "1 for each active diagnosis finding (id one of:" DIAGNOSE_ID_LIST "). No series when healthy. The landing page "
+     "and the doctor command explain each and its fix.",
+     w_findings, NULL},
+    {"redis_key_sample_largest_bytes", "gauge",
+     "MEMORY USAGE of the largest keys the optional key sampler has seen (top N, refreshed every SCAN cycle); key "
+     "names are cut at 64 bytes or hashed with --sampler.hash-keys.",
+     w_largest, NULL},
+    {"redis_key_size", "gauge",
+     "Length of a watched key (--keys.watch): LLEN, XLEN, SCARD, ZCARD, HLEN or STRLEN by its type; no series while "
+     "the key is missing.",
+     w_watched, &watch_size},
+    {"redis_key_memory_usage_bytes", "gauge",
+     "MEMORY USAGE of a watched key (--keys.watch); no series while it is missing.", w_watched, &watch_memory},
+    {"redis_key_namespace_bytes", "gauge",
+     "Estimated memory (MEMORY USAGE) of the keys in a namespace (key names up to --sampler.namespace-separator), "
+     "from the key sampler's last whole cycle (before one ends, the keys seen so far scaled to the keyspace); the "
+     "largest 10. namespace=\"\" holds the keys without the separator.",
+     w_namespace, &ns_bytes},
+    {"redis_key_namespace_keys", "gauge", "Estimated number of keys in a namespace (see redis_key_namespace_bytes).",
+     w_namespace, &ns_keys},
+    {"redis_key_namespace_ttl_ratio", "gauge", "Share of a namespace's sampled keys that have a TTL.", w_namespace,
+     &ns_ttl_ratio},
+    {"redis_key_namespace_persistent_bytes", "gauge",
+     "Estimated memory of a namespace's keys without a TTL (see redis_key_namespace_bytes).", w_namespace,
+     &ns_persistent},
+    {"redis_key_namespace_growth_bytes_per_hour", "gauge",
+     "Growth of redis_key_namespace_bytes between the key sampler's whole cycles of the last hour (or its last two, "
+     "when a cycle takes longer), in bytes an hour; negative when it shrinks.",
+     w_namespace, &ns_growth},
+    {"redis_key_ttl_bytes", "gauge",
+     "Estimated memory of the keys whose TTL ends within ttl_le seconds (cumulative; +Inf: every key with a TTL), "
+     "from the key sampler's PTTL replies, counted like redis_key_namespace_bytes.",
+     w_ttl_bytes, NULL},
+    {"redis_key_persistent_bytes", "gauge",
+     "Estimated memory of the keys without a TTL (see redis_key_ttl_bytes): what neither expiry nor a volatile-* "
+     "policy frees.",
+     w_persistent, NULL},
+    {"redis_key_sample_size_bytes", "histogram",
+     "Sizes (MEMORY USAGE) of the keys the optional key sampler has looked at.", w_key_sizes, NULL},
+    {"redis_instance_info", "gauge",
+     "Constant 1, labelled with the server's version (and valkey_version on Valkey, whose redis_version is fixed at "
+     "7.2.4), mode, role, OS, maxmemory_policy and allocator (INFO server and memory).",
+     w_instance_info, NULL},
+};
+
+static void for_row(rctx *c, const render_view *ts, size_t n, const up_row *row)
+{
+    for_up(c, ts, n, row->name, row->type, row->help, row->write, row->arg);
 }
 
 static void render_redis(rctx *c, const render_view *ts, size_t n)
 {
     family f =
         fam(c, "redis_up", "gauge", "1 when the exporter's last poll of this Redis succeeded and is recent, else 0.");
-    for (size_t i = 0; i < n; i++) family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].up);
-
+    for (size_t i = 0; i < n; i++) addr_sample(&f, ts[i].r, ts[i].up);
     for (int k = 0; k < INFO_NUM_COUNT; k++) {
         const info_num_desc *d = &info_num_table[k];
-        if (!d->metric) continue;
-        f = fam(c, d->metric, d->kind == INFO_COUNTER ? "counter" : "gauge", d->help);
-        for (size_t i = 0; i < n; i++) {
-            double v;
-            if (ts[i].up && info_get(&ts[i].r->sample, (info_num)k, &v))
-                family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, v);
-        }
+        if (d->metric)
+            for_up(c, ts, n, d->metric, d->kind == INFO_COUNTER ? "counter" : "gauge", d->help, w_info_num, d);
     }
-
-    for (size_t r = 0; r < sizeof derived_rows / sizeof derived_rows[0]; r++) {
-        f = fam(c, derived_rows[r].name, "gauge", derived_rows[r].help);
-        for (size_t i = 0; i < n; i++) {
-            double v;
-            if (ts[i].up && derived_rows[r].value(&ts[i].r->derived, &v))
-                family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, v);
-        }
-    }
-
-    for (size_t r = 0; r < sizeof db_rows / sizeof db_rows[0]; r++) {
-        f = fam(c, db_rows[r].name, "gauge", db_rows[r].help);
-        for (size_t i = 0; i < n; i++) {
-            if (!ts[i].up) continue;
-            for (size_t d = 0; d < ts[i].r->sample.n_dbs; d++) {
-                const info_db *db = &ts[i].r->sample.dbs[d];
-                double v;
-                if (!db_rows[r].value(&ts[i].r->derived, db, &v)) continue;
-                char dbname[24];
-                snprintf(dbname, sizeof dbname, "db%d", db->index);
-                label l[2] = {{"addr", ts[i].r->addr}, {"db", dbname}};
-                family_sample(&f, NULL, ts[i].r, l, 2, v);
-            }
-        }
-    }
-
-    f = fam(c, "redis_errors_total", "counter",
-            "Error replies by error prefix (INFO errorstats errorstat_<err>:count). The OOM series counts "
-            "commands rejected at maxmemory; it is 0 while the section has no OOM line.");
-    for (size_t i = 0; i < n; i++) {
-        if (!ts[i].up) continue;
-        const info_sample *s = &ts[i].r->sample;
-        bool oom_seen = false;
-        for (size_t e = 0; e < s->n_errs; e++) {
-            label l[2] = {{"addr", ts[i].r->addr}, {"err", s->errs[e].name}};
-            family_sample(&f, NULL, ts[i].r, l, 2, s->errs[e].count);
-            if (strcmp(s->errs[e].name, "OOM") == 0) oom_seen = true;
-        }
-        if (s->has_errorstats && !oom_seen) {
-            label l[2] = {{"addr", ts[i].r->addr}, {"err", "OOM"}};
-            family_sample(&f, NULL, ts[i].r, l, 2, 0);
-        }
-    }
-
-    render_commandstats(c, ts, n);
-
-    f = fam(c, "redis_active_defrag_enabled", "gauge",
-            "1 when the activedefrag config is yes (CONFIG GET activedefrag, asked at most once a minute; "
-            "absent where CONFIG is renamed or forbidden).");
-    for (size_t i = 0; i < n; i++) {
-        double v;
-        if (ts[i].up && srvconf_get(&ts[i].r->config, SRVCONF_ACTIVEDEFRAG, &v))
-            family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, v);
-    }
-
-    for (int p = 0; p < SRVCONF_COUNT; p++) {
-        if (!srvconf_table[p].metric) continue;
-        f = fam(c, srvconf_table[p].metric, "gauge", srvconf_table[p].help);
-        for (size_t i = 0; i < n; i++) {
-            double v;
-            if (ts[i].up && srvconf_get(&ts[i].r->config, (srvconf_param)p, &v))
-                family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, v);
-        }
-    }
-
-    f = fam(c, "redis_start_time_seconds", "gauge",
-            "Unix time the Redis server started: the poll's time minus uptime_in_seconds.");
-    for (size_t i = 0; i < n; i++) {
-        double up;
-        if (ts[i].up && ts[i].r->health.has_last_success && info_get(&ts[i].r->sample, INFO_UPTIME, &up))
-            family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1,
-                          floor(ts[i].r->health.last_success_real) - up);
-    }
-
-    f = fam(c, "redis_memory_stats_bytes_per_key", "gauge",
-            "Average bytes per key, overhead included (MEMORY STATS keys.bytes-per-key, asked once a minute; absent "
-            "where MEMORY is refused).");
-    for (size_t i = 0; i < n; i++)
-        if (ts[i].up && ts[i].r->mstats.has_bytes_per_key)
-            family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->mstats.bytes_per_key);
-    f = fam(c, "redis_memory_stats_dataset_ratio", "gauge",
-            "Share of used memory (startup excluded) that is data (MEMORY STATS dataset.percentage / 100).");
-    for (size_t i = 0; i < n; i++)
-        if (ts[i].up && ts[i].r->mstats.has_dataset_ratio)
-            family_sample(&f, NULL, ts[i].r, &(label){"addr", ts[i].r->addr}, 1, ts[i].r->mstats.dataset_ratio);
-    f = fam(c, "redis_memory_stats_db_hashtable_overhead_bytes", "gauge",
-            "Bytes of a db's own hash tables (keys, expires; MEMORY STATS db.N overhead.hashtable.*), first 16 dbs.");
-    for (size_t i = 0; i < n; i++) {
-        if (!ts[i].up) continue;
-        const memstats *m = &ts[i].r->mstats;
-        for (size_t k = 0; k < m->n_dbs; k++) {
-            char dbname[24];
-            snprintf(dbname, sizeof dbname, "db%d", m->dbs[k].db);
-            label l[2] = {{"addr", ts[i].r->addr}, {"db", dbname}};
-            family_sample(&f, NULL, ts[i].r, l, 2, m->dbs[k].hashtable);
-        }
-    }
-
-    f = fam(c, "redis_memory_breakdown_bytes", "gauge",
-            "Where used_memory goes; the parts sum to it. part: data (used_memory_dataset), client_buffers, "
-            "replication (backlog and replica buffers), aof_buffer, scripts, cluster_links, startup, other_overhead "
-            "(keyspace hash tables and the rest of used_memory_overhead). A part this server does not report has "
-            "no series.");
-    for (size_t i = 0; i < n; i++) {
-        if (!ts[i].up) continue;
-        memmodel m;
-        memmodel_build(&m, &ts[i].r->sample, &ts[i].r->mstats);
-        if (!m.has_breakdown) continue;
-        for (int p = 0; p < MEMMODEL_USED_COUNT; p++) {
-            double v;
-            if (!memmodel_used(&m, (memmodel_part)p, &v)) continue;
-            label l[2] = {{"addr", ts[i].r->addr}, {"part", memmodel_part_name((memmodel_part)p)}};
-            family_sample(&f, NULL, ts[i].r, l, 2, v);
-        }
-    }
-
-    f = fam(c, "redis_memory_finding", "gauge",
-            "1 for each active diagnosis finding (id one of:" DIAGNOSE_ID_LIST "). No series when healthy. "
-            "The landing page and the doctor command explain each and its fix.");
-    for (size_t i = 0; i < n; i++) {
-        if (!ts[i].up) continue;
-        for (size_t k = 0; k < ts[i].r->diagnosis.n; k++) {
-            const diagnose_finding *df = &ts[i].r->diagnosis.findings[k];
-            label l[3] = {{"addr", ts[i].r->addr},
-                          {"id", diagnose_id_name(df->id)},
-                          {"severity", diagnose_severity_name(df->severity)}};
-            family_sample(&f, NULL, ts[i].r, l, 3, 1);
-        }
-    }
-
-    f = fam(c, "redis_key_sample_largest_bytes", "gauge",
-            "MEMORY USAGE of the largest keys the optional key sampler has seen (top N, refreshed every SCAN "
-            "cycle); key names are cut at 64 bytes or hashed with --sampler.hash-keys.");
-    for (size_t i = 0; i < n; i++) {
-        if (!ts[i].up) continue;
-        for (size_t k = 0; k < ts[i].r->keys->n_largest; k++) {
-            const diagnose_key *dk = &ts[i].r->keys->largest[k];
-            char dbname[24];
-            snprintf(dbname, sizeof dbname, "db%d", dk->db);
-            label l[4] = {{"addr", ts[i].r->addr}, {"db", dbname}, {"key", dk->name}, {"type", dk->type}};
-            family_sample(&f, NULL, ts[i].r, l, 4, dk->bytes);
-        }
-    }
-
-    static const struct {
-        const char *name, *help;
-        size_t has, value; /* offsets of the bool and the double in diagnose_watched */
-    } watch_rows[] = {
-        {"redis_key_size",
-         "Length of a watched key (--keys.watch): LLEN, XLEN, SCARD, ZCARD, HLEN or STRLEN by its type; no "
-         "series while the key is missing.",
-         offsetof(diagnose_watched, has_size), offsetof(diagnose_watched, size)},
-        {"redis_key_memory_usage_bytes", "MEMORY USAGE of a watched key (--keys.watch); no series while it is missing.",
-         offsetof(diagnose_watched, has_memory), offsetof(diagnose_watched, memory)},
-    };
-    for (size_t row = 0; row < sizeof watch_rows / sizeof watch_rows[0]; row++) {
-        f = fam(c, watch_rows[row].name, "gauge", watch_rows[row].help);
-        for (size_t i = 0; i < n; i++) {
-            if (!ts[i].up) continue;
-            for (size_t k = 0; k < ts[i].r->n_watched; k++) {
-                const diagnose_watched *w = &ts[i].r->watched[k];
-                const char *base = (const char *)w;
-                if (!w->present || !*(const bool *)(base + watch_rows[row].has)) continue;
-                char dbname[24];
-                snprintf(dbname, sizeof dbname, "db%d", w->db);
-                label l[3] = {{"addr", ts[i].r->addr}, {"db", dbname}, {"key", w->name}};
-                family_sample(&f, NULL, ts[i].r, l, 3, *(const double *)(base + watch_rows[row].value));
-            }
-        }
-    }
-
-    static const struct {
-        const char *name, *help;
-        size_t offset;
-        bool growth; /* only where two whole cycles measured it */
-    } ns_rows[] = {
-        {"redis_key_namespace_bytes",
-         "Estimated memory (MEMORY USAGE) of the keys in a namespace (key names up to "
-         "--sampler.namespace-separator), from the key sampler's last whole cycle (before one ends, the keys seen so "
-         "far "
-         "scaled to the keyspace); the "
-         "largest 10. namespace=\"\" holds the keys without the separator.",
-         offsetof(diagnose_namespace, bytes), false},
-        {"redis_key_namespace_keys", "Estimated number of keys in a namespace (see redis_key_namespace_bytes).",
-         offsetof(diagnose_namespace, keys), false},
-        {"redis_key_namespace_ttl_ratio", "Share of a namespace's sampled keys that have a TTL.",
-         offsetof(diagnose_namespace, ttl_ratio), false},
-        {"redis_key_namespace_persistent_bytes",
-         "Estimated memory of a namespace's keys without a TTL (see redis_key_namespace_bytes).",
-         offsetof(diagnose_namespace, persistent_bytes), false},
-        {"redis_key_namespace_growth_bytes_per_hour",
-         "Growth of redis_key_namespace_bytes between the key sampler's whole cycles of the last hour (or its "
-         "last two, when a cycle takes longer), in bytes an hour; negative when it shrinks.",
-         offsetof(diagnose_namespace, growth_per_hour), true},
-    };
-    for (size_t row = 0; row < sizeof ns_rows / sizeof ns_rows[0]; row++) {
-        f = fam(c, ns_rows[row].name, "gauge", ns_rows[row].help);
-        for (size_t i = 0; i < n; i++) {
-            if (!ts[i].up) continue;
-            for (size_t k = 0; k < ts[i].r->keys->n_namespaces; k++) {
-                const diagnose_namespace *ns = &ts[i].r->keys->namespaces[k];
-                if (ns_rows[row].growth && !ns->has_growth) continue;
-                label l[2] = {{"addr", ts[i].r->addr}, {"namespace", ns->name}};
-                family_sample(&f, NULL, ts[i].r, l, 2, *(const double *)((const char *)ns + ns_rows[row].offset));
-            }
-        }
-    }
-
-    f = fam(c, "redis_key_ttl_bytes", "gauge",
-            "Estimated memory of the keys whose TTL ends within ttl_le seconds (cumulative; +Inf: every key with a "
-            "TTL), from the key sampler's PTTL replies, counted like redis_key_namespace_bytes.");
-    for (size_t i = 0; i < n; i++) {
-        if (!ts[i].up || !ts[i].r->keys->has_ttl_bytes) continue;
-        for (size_t b = 0; b < SAMPLER_TTL_BUCKETS; b++) {
-            label l[2] = {{"addr", ts[i].r->addr}, {"ttl_le", sampler_ttl_le_text[b]}};
-            family_sample(&f, NULL, ts[i].r, l, 2, ts[i].r->keys->ttl_bytes[b]);
-        }
-    }
-    f = fam(c, "redis_key_persistent_bytes", "gauge",
-            "Estimated memory of the keys without a TTL (see redis_key_ttl_bytes): what neither expiry nor a "
-            "volatile-* policy frees.");
-    for (size_t i = 0; i < n; i++) {
-        if (!ts[i].up || !ts[i].r->keys->has_ttl_bytes) continue;
-        label l[1] = {{"addr", ts[i].r->addr}};
-        family_sample(&f, NULL, ts[i].r, l, 1, ts[i].r->keys->persistent_bytes);
-    }
-
-    f = fam(c, "redis_key_sample_size_bytes", "histogram",
-            "Sizes (MEMORY USAGE) of the keys the optional key sampler has looked at.");
-    for (size_t i = 0; i < n; i++) {
-        if (!ts[i].up || !ts[i].r->keys->active) continue;
-        label l[2] = {{"addr", ts[i].r->addr}};
-        put_histogram(&f, ts[i].r, &ts[i].r->keys->sizes, l, 1);
-    }
-
-    f = fam(c, "redis_instance_info", "gauge",
-            "Constant 1, labelled with the server's version (and valkey_version on Valkey, whose redis_version is "
-            "fixed at 7.2.4), mode, role, OS, maxmemory_policy and allocator "
-            "(INFO server and memory).");
-    for (size_t i = 0; i < n; i++) {
-        if (!ts[i].up) continue;
-        label l[1 + INFO_TEXT_COUNT];
-        size_t nl = 0;
-        l[nl++] = (label){"addr", ts[i].r->addr};
-        for (int k = 0; k < INFO_TEXT_COUNT; k++) {
-            if (!info_text_table[k].label) continue;
-            const char *v = info_text_get(&ts[i].r->sample, (info_text)k);
-            /* Valkey says server_mode where Redis says redis_mode. */
-            if (!v && k == INFO_REDIS_MODE) v = info_text_get(&ts[i].r->sample, INFO_SERVER_MODE);
-            /* its own version beside the redis_version it reports; Redis has none */
-            if (!v && k == INFO_VALKEY_VERSION) continue;
-            if (k == INFO_ROLE && ts[i].r->role_label) continue; /* every series has it already */
-            l[nl++] = (label){info_text_table[k].label, v ? v : ""};
-        }
-        family_sample(&f, NULL, ts[i].r, l, nl, 1);
-    }
+    for (size_t r = 0; r < sizeof derived_rows / sizeof derived_rows[0]; r++)
+        for_up(c, ts, n, derived_rows[r].name, "gauge", derived_rows[r].help, w_derived, &derived_rows[r]);
+    for (size_t r = 0; r < sizeof db_rows / sizeof db_rows[0]; r++)
+        for_up(c, ts, n, db_rows[r].name, "gauge", db_rows[r].help, w_db, &db_rows[r]);
+    for_row(c, ts, n, &errors_row);
+    for (size_t r = 0; r < sizeof cmd_rows / sizeof cmd_rows[0]; r++)
+        for_up(c, ts, n, cmd_rows[r].name, "counter", cmd_rows[r].help, w_commands, &cmd_rows[r]);
+    for_row(c, ts, n, &defrag_row);
+    for (int p = 0; p < SRVCONF_COUNT; p++)
+        if (srvconf_table[p].metric)
+            for_up(c, ts, n, srvconf_table[p].metric, "gauge", srvconf_table[p].help, w_srvconf, &srvconf_table[p]);
+    for (size_t r = 0; r < sizeof late_rows / sizeof late_rows[0]; r++) for_row(c, ts, n, &late_rows[r]);
 }
 
 /* The per-target series about polling. */
@@ -676,6 +746,42 @@ const char *const render_label_names[] = {
     "addr",    "db",       "err",      "cmd",      "key",           "type",      "le",
     "ttl_le",  "id",       "severity", "reason",   "part",          "namespace", "seed",
     "version", "revision", "hiredis",  "libevent", "libmicrohttpd", NULL};
+
+/* Each Cluster's fullest and emptiest primary, and the Cluster-wide finding (clusters.h). */
+static void render_clusters(rctx *c, const render_exporter *e)
+{
+    static const struct {
+        const char *name, *help;
+        size_t value;
+    } rows[] = {
+        {"redis_cluster_memory_used_ratio_max",
+         "The fullest Cluster primary's used_memory / maxmemory (primaries that are up and have a limit).",
+         offsetof(cluster_summary, max_ratio)},
+        {"redis_cluster_memory_used_ratio_min", "The emptiest Cluster primary's used_memory / maxmemory.",
+         offsetof(cluster_summary, min_ratio)},
+    };
+    if (e->n_clusters == 0) return;
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        family f = fam(c, rows[r].name, "gauge", rows[r].help);
+        for (size_t i = 0; i < e->n_clusters; i++) {
+            double v;
+            memcpy(&v, (const char *)&e->clusters[i] + rows[r].value, sizeof v);
+            family_sample(&f, NULL, NULL, &(label){"cluster", e->clusters[i].cluster}, 1, v);
+        }
+    }
+    family f = fam(c, "redis_cluster_finding", "gauge",
+                   "1 while a Cluster-wide finding holds: shard_near_limit_alone (one shard near its limit while the "
+                   "other primaries are well below it).");
+    for (size_t i = 0; i < e->n_clusters; i++) {
+        const cluster_summary *k = &e->clusters[i];
+        if (!k->imbalance) continue;
+        label l[4] = {{"cluster", k->cluster},
+                      {"id", diagnose_id_name(DIAGNOSE_SHARD_NEAR_LIMIT_ALONE)},
+                      {"shard", k->max_shard},
+                      {"severity", diagnose_severity_name(k->severity)}};
+        family_sample(&f, NULL, NULL, l, 4, 1);
+    }
+}
 
 /* The exporter's own series. */
 static void render_self(rctx *c, size_t n, const render_exporter *e)
@@ -750,6 +856,7 @@ static void render_self(rctx *c, size_t n, const render_exporter *e)
             family_sample(&f, NULL, NULL, NULL, 0, *(const double *)((const char *)p + rows[r].offset));
         }
     }
+    render_clusters(c, e);
 }
 
 void render_metrics(buf *out, render_format fmt, const render_view *targets, size_t n, const render_exporter *e)
