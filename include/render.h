@@ -70,34 +70,48 @@ typedef struct render_exporter {
  * In OpenMetrics the text ends with "# EOF\n". */
 void render_metrics(buf *out, render_format fmt, const render_view *targets, size_t n, const render_exporter *e);
 
+/* Appends what ends a whole exposition: "# EOF\n" in OpenMetrics, nothing in 0.0.4. */
+void render_end(buf *out, render_format fmt);
+
 /* The same text in parts, so that each target is formatted once per poll and the
- * whole (or one target's /scrape body) is put together by copying:
- *   render_target_families()  how many families a target's series come in (fixed);
- *   render_target_headers()   every such family's HELP and TYPE, family k at offs[k]
- *                             (offs has families + 1 entries; the last is the end);
+ * whole (or one target's /scrape body) is put together by copying, in either format:
+ *   render_target_layout()    how many families a target's series come in (fixed), and
+ *                             how many of them are Redis's (the first; the rest are
+ *                             about polling and stay when a target is served as down);
+ *   render_target_headers()   every such family's HELP and TYPE in one format, family
+ *                             k at offs[k] (offs has families + 1 entries);
  *   render_target_samples()   one target's samples, family k at offs[k] .. offs[k+1]
  *                             (relative to where the piece starts in out; offs has
  *                             families + 2 entries), each series with
  *                             RENDER_LABELS_MARK where its target's labels go, and those
- *                             labels once at offs[families] .. offs[families + 1];
+ *                             labels once at offs[families] .. offs[families + 1]. The
+ *                             samples are the same bytes in both formats;
  *   render_assemble()         for each family with a sample in any piece: its header,
- *                             then each piece's samples of it;
- *   render_exporter_metrics() the exporter's own series.
- * render_assemble(all targets) + render_exporter_metrics() == render_metrics(), byte for
- * byte (unit-tested). */
+ *                             then each piece's samples of it; a piece marked down gives
+ *                             what rendering its target as down would (redis_up 0 and
+ *                             the polling families), without rendering it again;
+ *   render_exporter_metrics() the exporter's own series, then render_end().
+ * render_assemble(all targets) + render_exporter_metrics() + render_end() ==
+ * render_metrics(), byte for byte, in both formats, with targets up and down
+ * (unit-tested). No exposition text is ever parsed back. */
 #define RENDER_LABELS_MARK '\x02' /* never in rendered text: label values lose control bytes */
 typedef uint32_t render_off;      /* an offset inside one piece: pieces are kilobytes, and
                                       every target keeps one with ~140 offsets */
 typedef struct render_piece {
     const char *data;       /* a render_target_samples piece */
     const render_off *offs; /* its families + 2 offsets */
+    bool down;              /* served as down: its data went stale after it was rendered */
 } render_piece;
-size_t render_target_families(void);
-void render_target_headers(buf *out, render_off *offs);
+typedef struct render_layout {
+    size_t n_fam;   /* families of a target's series */
+    size_t n_redis; /* of which the first n_redis are Redis's own (redis_up first) */
+} render_layout;
+render_layout render_target_layout(void);
+void render_target_headers(buf *out, render_off *offs, render_format fmt);
 void render_target_samples(buf *out, const render_view *t, render_off *offs);
-void render_assemble(buf *out, const char *headers, const render_off *hoffs, size_t n_fam, const render_piece *p,
-                     size_t n);
-void render_exporter_metrics(buf *out, size_t n_targets, const render_exporter *e);
+void render_assemble(buf *out, const char *headers, const render_off *hoffs, const render_layout *l,
+                     const render_piece *p, size_t n);
+void render_exporter_metrics(buf *out, size_t n_targets, const render_exporter *e, render_format fmt);
 
 /* Where the HTTP side puts the host Prometheus reached it by (a byte no JSON string
  * holds unescaped). */
@@ -106,17 +120,6 @@ void render_exporter_metrics(buf *out, size_t n_targets, const render_exporter *
  * target as its parameter and as its instance label (so each has its own up). The
  * targets' address is RENDER_DISCOVERY_HOST, replaced per request. */
 void render_discovery(buf *out, const render_view *targets, size_t n);
-
-/* Appends the OpenMetrics 1.0 form of a text exposition made by render_metrics: counter
- * family names lose "_total" in HELP and TYPE, HELP escapes quotes, "# EOF" ends it.
- * Lets the HTTP side make OpenMetrics on demand from a published body. */
-void render_openmetrics_from_text(buf *out, const char *text, size_t len);
-
-/* Appends a text exposition made by render_metrics with the targets addrs[0..n) served
- * as down: their redis_up is 0 and their other Redis series are left out, as if their
- * last poll had failed; the exporter's own series stay. For serving a snapshot whose
- * data went stale after it was made. */
-void render_mark_down(buf *out, const char *text, size_t len, const char *const *addrs, size_t n);
 
 /* Appends s as a label value: backslash, quote and newline escaped; other control bytes
  * and invalid UTF-8 replaced by U+FFFD. Exposed for the unit tests. */

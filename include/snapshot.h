@@ -7,8 +7,10 @@
  * Threading: the collector thread builds a snapshot and publishes it; HTTP threads take
  * a reference, send its bytes and drop the reference (snapshot_drop: the collector frees
  * what they let go of last). The slot's mutex is held only to swap or copy the pointer
- * (and to hand over a dropped snapshot), never while bytes are written. The gzip body is made once
- * per snapshot on first demand, under the snapshot's own mutex. */
+ * (and to hand over a dropped snapshot), never while bytes are written. A body made on
+ * first demand (the text and OpenMetrics put together from the pieces, a gzip form) is
+ * made by the serving thread that asks and installed with a compare-and-swap: no thread
+ * ever waits for another's work (two that race both make it, and one copy is kept). */
 #ifndef RME_SNAPSHOT_H
 #define RME_SNAPSHOT_H
 
@@ -20,7 +22,7 @@
 
 typedef enum snapshot_part {
     SNAPSHOT_TEXT,        /* exposition 0.0.4 */
-    SNAPSHOT_OPENMETRICS, /* OpenMetrics 1.0, made from the text on first demand */
+    SNAPSHOT_OPENMETRICS, /* OpenMetrics 1.0, put together from its own headers on first demand */
     SNAPSHOT_LANDING,     /* HTML */
     SNAPSHOT_DISCOVERY,   /* http_sd JSON with RENDER_DISCOVERY_HOST where the host goes */
     SNAPSHOT_PARTS
@@ -36,7 +38,8 @@ typedef struct snapshot_fresh {
 } snapshot_fresh;
 
 /* Creates a snapshot with one reference, taking ownership of the malloc'ed bodies.
- * bodies[SNAPSHOT_OPENMETRICS] may be NULL: it is then derived from the text. fresh[0..n)
+ * bodies[SNAPSHOT_TEXT] and [SNAPSHOT_OPENMETRICS] are NULL when the snapshot is given
+ * pieces (snapshot_set_pieces): they are put together on first demand. fresh[0..n)
  * lists the targets served as up (copied). alive_until is when the snapshot itself is
  * overdue: its maker publishes well before then unless its loop has stalled. */
 snapshot *snapshot_new(char *bodies[SNAPSHOT_PARTS], const size_t lens[SNAPSHOT_PARTS], const snapshot_fresh *fresh,
@@ -50,18 +53,32 @@ snapshot_piece *snapshot_piece_new(const char *data, size_t len, const render_of
 snapshot_piece *snapshot_piece_ref(snapshot_piece *p);
 void snapshot_piece_unref(snapshot_piece *p);
 
-/* Gives the snapshot, before it is published, what its text is made of: the families'
- * headers (n_fam of them), every target's piece (targets[i] is addrs[i], copied; sorted by
- * strcmp; references are taken) and the exporter's own series (self, owned from now).
- * SNAPSHOT_TEXT is then put together on first demand, and a /scrape body per request. */
-void snapshot_set_pieces(snapshot *s, snapshot_piece *headers, size_t n_fam, snapshot_piece *const *pieces,
-                         const char *const *addrs, size_t n, char *self, size_t self_len);
-/* Appends the /scrape body of addr (headers and its samples) to out; false when the
- * snapshot has no such target. */
-bool snapshot_scrape(snapshot *s, const char *addr, buf *out);
-/* The exporter's own series and the Cluster-level ones: all of the text that is no
- * target's. Valid while the caller holds a reference; NULL with *len 0 before pieces. */
-const char *snapshot_self(const snapshot *s, size_t *len);
+/* What a snapshot's exposition is made of, per render_format where the formats differ
+ * (the headers, the exporter's own series); the targets' pieces serve both. */
+typedef struct snapshot_text {
+    snapshot_piece *headers[2]; /* the families' HELP and TYPE (references are taken) */
+    render_layout layout;
+    snapshot_piece *const *pieces; /* every target's, pieces[i] of addrs[i] (copied), sorted
+                                      by strcmp (references are taken) */
+    const char *const *addrs;
+    size_t n;
+    char *self[2]; /* the exporter's own and the Cluster series (owned from now) */
+    size_t self_len[2];
+} snapshot_text;
+/* Gives the snapshot, before it is published, what its text is made of. SNAPSHOT_TEXT
+ * and SNAPSHOT_OPENMETRICS are then put together on first demand, a /scrape body per
+ * request. */
+void snapshot_set_pieces(snapshot *s, const snapshot_text *t);
+/* Appends the /scrape body of addr in fmt (headers, its samples, the format's end; as
+ * down, when down) to out; false when the snapshot has no such target. */
+bool snapshot_scrape(snapshot *s, const char *addr, render_format fmt, bool down, buf *out);
+/* The exporter's own series and the Cluster-level ones in fmt (without the format's end):
+ * all of the text that is no target's. Valid while the caller holds a reference; NULL
+ * with *len 0 before pieces. */
+const char *snapshot_self(const snapshot *s, render_format fmt, size_t *len);
+/* Appends the whole exposition of part (SNAPSHOT_TEXT or SNAPSHOT_OPENMETRICS) with the
+ * targets down[0..k) served as down, put together from the pieces (nothing parsed). */
+void snapshot_assemble_down(snapshot *s, snapshot_part part, const char *const *down, size_t k, buf *out);
 snapshot *snapshot_ref(snapshot *s);
 /* Drops a reference; the last one frees. NULL is ignored. */
 void snapshot_unref(snapshot *s);

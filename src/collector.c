@@ -109,22 +109,23 @@ struct collector {
     struct event *file_ev;     /* looks at the targets file */
     bool soon_pending;
     bool started;
-    double render_cost;      /* seconds the last publish took */
-    double last_poll_done;   /* monotonic: the last poll of any target that finished */
-    histo lateness;          /* poll lateness over all targets */
-    target_gate gate;        /* --poll.max-concurrent-connects, shared by every target */
-    target_ticks ticks;      /* the ticks' common timeouts, shared by every target */
-    buf self, landing, sd;   /* render buffers, sized from the previous round */
-    buf scratch;             /* one target's piece being rendered */
-    size_t n_fam;            /* families of a target's series */
-    render_off *offs;        /* n_fam + 2 (a piece: its families, then its labels) */
-    snapshot_piece *headers; /* their HELP and TYPE lines */
-    snapshot_piece **pieces; /* per publish: the targets' pieces (sorted, as entries) */
-    const char **addrs;      /* ... and their keys */
-    procstat_sample proc;    /* the process's figures, read at most every PROC_SECONDS */
-    double proc_at;          /* monotonic */
-    bool sd_stale;           /* the target set changed: /discovery is made again */
-    char *sd_text;           /* owned: the last /discovery body */
+    double render_cost;         /* seconds the last publish took */
+    double last_poll_done;      /* monotonic: the last poll of any target that finished */
+    histo lateness;             /* poll lateness over all targets */
+    target_gate gate;           /* --poll.max-concurrent-connects, shared by every target */
+    target_ticks ticks;         /* the ticks' common timeouts, shared by every target */
+    buf self[2], landing, sd;   /* render buffers, sized from the previous round (self: per
+                                 render_format) */
+    buf scratch;                /* one target's piece being rendered */
+    render_layout layout;       /* the families of a target's series */
+    render_off *offs;           /* n_fam + 2 (a piece: its families, then its labels) */
+    snapshot_piece *headers[2]; /* their HELP and TYPE lines, per render_format */
+    snapshot_piece **pieces;    /* per publish: the targets' pieces (sorted, as entries) */
+    const char **addrs;         /* ... and their keys */
+    procstat_sample proc;       /* the process's figures, read at most every PROC_SECONDS */
+    double proc_at;             /* monotonic */
+    bool sd_stale;              /* the target set changed: /discovery is made again */
+    char *sd_text;              /* owned: the last /discovery body */
     size_t sd_len;
 };
 
@@ -529,7 +530,7 @@ static void refresh_piece(collector *c, entry *e, const render_view *v)
     /* Copied to its exact size: the scratch buffer's capacity is a power of two, nearly
      * twice a piece, and every target keeps its piece. */
     snapshot_piece_unref(e->piece);
-    e->piece = snapshot_piece_new(c->scratch.data, c->scratch.len, c->offs, c->n_fam + 2);
+    e->piece = snapshot_piece_new(c->scratch.data, c->scratch.len, c->offs, c->layout.n_fam + 2);
     e->piece_version = v->r->version;
     e->piece_up = v->up;
 }
@@ -572,9 +573,11 @@ static void publish(collector *c)
     cluster_summary clusters[CLUSTERS_MAX];
     ex.n_clusters = clusters_summarise(c->views, c->n, &c->cfg->thresholds, clusters, CLUSTERS_MAX);
     ex.clusters = clusters;
-    buf_reset(&c->self);
+    for (int f = 0; f < 2; f++) {
+        buf_reset(&c->self[f]);
+        render_exporter_metrics(&c->self[f], c->n, &ex, (render_format)f);
+    }
     buf_reset(&c->landing);
-    render_exporter_metrics(&c->self, c->n, &ex);
     landing_render(&c->landing, c->views, c->n, &ex, c->cfg->telemetry_path);
     free(refused);
     if (c->sd_stale || !c->sd_text) {
@@ -588,14 +591,17 @@ static void publish(collector *c)
     size_t lens[SNAPSHOT_PARTS];
     bodies[SNAPSHOT_TEXT] = NULL; /* put together from the pieces when first asked for */
     lens[SNAPSHOT_TEXT] = 0;
-    bodies[SNAPSHOT_OPENMETRICS] = NULL; /* made from the text when first asked for */
+    bodies[SNAPSHOT_OPENMETRICS] = NULL; /* likewise, with its own headers */
     lens[SNAPSHOT_OPENMETRICS] = 0;
     bodies[SNAPSHOT_LANDING] = take(&c->landing, &lens[SNAPSHOT_LANDING]);
     bodies[SNAPSHOT_DISCOVERY] = xcalloc(1, c->sd_len + 1);
     memcpy(bodies[SNAPSHOT_DISCOVERY], c->sd_text, c->sd_len);
     lens[SNAPSHOT_DISCOVERY] = c->sd_len;
-    size_t self_len;
-    char *self = take(&c->self, &self_len);
+    snapshot_text text = {.layout = c->layout, .pieces = c->pieces, .addrs = c->addrs, .n = c->n};
+    for (int f = 0; f < 2; f++) {
+        text.headers[f] = c->headers[f];
+        text.self[f] = take(&c->self[f], &text.self_len[f]);
+    }
     /* Publishes come at least once an interval: one overdue by much more means the loop
      * is stuck, and /healthz says so (never sooner than ALIVE_MIN_SECONDS, so that a
      * slow render with many targets is not taken for a stall). */
@@ -608,7 +614,7 @@ static void publish(collector *c)
         if (c->last_poll_done + alive < until) until = c->last_poll_done + alive;
     }
     snapshot *snap = snapshot_new(bodies, lens, c->fresh, n_fresh, until);
-    snapshot_set_pieces(snap, c->headers, c->n_fam, c->pieces, c->addrs, c->n, self, self_len);
+    snapshot_set_pieces(snap, &text);
     snapshot_publish(snap);
     c->render_cost = clock_mono() - t0;
 }
@@ -739,17 +745,18 @@ collector *collector_new(struct event_base *base, const config *cfg, const rende
     c->soon_ev = evtimer_new(base, on_soon, c);
     c->file_ev = event_new(base, -1, EV_PERSIST, on_file_check, c);
     if (!c->periodic_ev || !c->soon_ev || !c->file_ev) abort();
-    buf_init(&c->self);
+    buf_init(&c->self[0]);
+    buf_init(&c->self[1]);
     buf_init(&c->landing);
     buf_init(&c->scratch);
     buf_init(&c->sd);
-    c->n_fam = render_target_families();
-    c->offs = xcalloc(c->n_fam + 2, sizeof *c->offs);
-    {
+    c->layout = render_target_layout();
+    c->offs = xcalloc(c->layout.n_fam + 2, sizeof *c->offs);
+    for (int f = 0; f < 2; f++) {
         buf h;
         buf_init(&h);
-        render_target_headers(&h, c->offs);
-        c->headers = snapshot_piece_new(h.data, h.len, c->offs, c->n_fam + 1);
+        render_target_headers(&h, c->offs, (render_format)f);
+        c->headers[f] = snapshot_piece_new(h.data, h.len, c->offs, c->layout.n_fam + 1);
         buf_free(&h);
     }
     if (cfg->targets_file[0]) {
@@ -802,13 +809,15 @@ void collector_free(collector *c)
     if (c->soon_ev) event_free(c->soon_ev);
     if (c->file_ev) event_free(c->file_ev);
     evdns_base_free(c->dns, 0);
-    buf_free(&c->self);
+    buf_free(&c->self[0]);
+    buf_free(&c->self[1]);
     buf_free(&c->landing);
     buf_free(&c->scratch);
     buf_free(&c->sd);
     free(c->sd_text);
     free(c->offs);
-    snapshot_piece_unref(c->headers);
+    snapshot_piece_unref(c->headers[0]);
+    snapshot_piece_unref(c->headers[1]);
     free(c->pieces);
     free(c->addrs);
     free(c);

@@ -110,23 +110,14 @@ static enum MHD_Result send_owned(struct MHD_Connection *conn, const site *site_
 }
 
 /* The snapshot serves targets as up whose data has gone stale since (their polls, or the
- * loop, stalled): this request gets its own copy with those targets down. Rare, so made
- * per request and not compressed. */
+ * loop, stalled): this request gets its own copy with those targets down, put together
+ * from the pieces. Rare, so made per request and not compressed. */
 static enum MHD_Result send_marked_down(struct MHD_Connection *conn, const site *site_, snapshot *s, snapshot_part part,
                                         const char *type, const char *const *stale, size_t k)
 {
-    size_t len;
-    const char *text = snapshot_body(s, SNAPSHOT_TEXT, false, &len);
     buf b;
     buf_init(&b);
-    render_mark_down(&b, text, len, stale, k);
-    if (part == SNAPSHOT_OPENMETRICS) {
-        buf om;
-        buf_init(&om);
-        render_openmetrics_from_text(&om, b.data, b.len);
-        buf_free(&b);
-        b = om;
-    }
+    snapshot_assemble_down(s, part, stale, k, &b);
     snapshot_drop(s);
     return send_owned(conn, site_, &b, type, "Accept, Accept-Encoding");
 }
@@ -206,36 +197,25 @@ static enum MHD_Result route_scrape(struct MHD_Connection *conn, const site *s)
     /* The target's own key (as /discovery gives it: "h:p/3" too), or any form
      * --redis.addr takes for it (redis://h:p, rediss://h:p, ...). */
     const char *key = want;
-    buf b;
-    buf_init(&b);
-    if (!snapshot_scrape(snap, key, &b)) {
-        if (config_parse_target(want, &t, why, sizeof why) != 0 || !snapshot_scrape(snap, t.label, &b)) {
-            snapshot_drop(snap);
-            buf_free(&b);
-            return send_static(conn, s, MHD_HTTP_NOT_FOUND, "not a target of this exporter\n", NULL);
-        }
-        key = t.label;
-    }
+    if (config_parse_target(want, &t, why, sizeof why) == 0) key = t.label;
     const char *const *stale;
     size_t k = snapshot_stale(snap, clock_mono(), &stale);
-    for (size_t i = 0; i < k; i++) {
-        if (strcmp(stale[i], key) != 0) continue;
-        buf down;
-        buf_init(&down);
-        render_mark_down(&down, b.data, b.len, &stale[i], 1);
-        buf_free(&b);
-        b = down;
-        break;
+    bool om = negotiate_openmetrics(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
+    buf b;
+    buf_init(&b);
+    /* its own key (what /discovery gives), else the label of the form it was given in */
+    bool found = false;
+    for (int pass = 0; pass < 2 && !found; pass++) {
+        const char *name = pass == 0 ? want : key;
+        if (pass == 1 && name == want) break;
+        bool down = false;
+        for (size_t i = 0; i < k && !down; i++) down = strcmp(stale[i], name) == 0;
+        found = snapshot_scrape(snap, name, om ? RENDER_OPENMETRICS : RENDER_TEXT, down, &b);
     }
     snapshot_drop(snap);
-    const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-    bool om = negotiate_openmetrics(accept);
-    if (om) {
-        buf o;
-        buf_init(&o);
-        render_openmetrics_from_text(&o, b.data, b.len);
+    if (!found) {
         buf_free(&b);
-        b = o;
+        return send_static(conn, s, MHD_HTTP_NOT_FOUND, "not a target of this exporter\n", NULL);
     }
     return send_owned(conn, s, &b, om ? RENDER_CONTENT_TYPE_OPENMETRICS : RENDER_CONTENT_TYPE_TEXT, "Accept");
 }
@@ -249,12 +229,13 @@ static enum MHD_Result route_exporter(struct MHD_Connection *conn, const site *s
     snapshot *snap = snapshot_current();
     if (!snap) return send_static(conn, s, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n", NULL);
     size_t len;
-    const char *self = snapshot_self(snap, &len);
     bool om = negotiate_openmetrics(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
+    render_format fmt = om ? RENDER_OPENMETRICS : RENDER_TEXT;
+    const char *self = snapshot_self(snap, fmt, &len);
     buf b;
     buf_init(&b);
-    if (om) render_openmetrics_from_text(&b, self ? self : "", len);
-    else buf_append(&b, self ? self : "", len);
+    buf_append(&b, self ? self : "", len);
+    render_end(&b, fmt);
     snapshot_drop(snap);
     return send_owned(conn, s, &b, om ? RENDER_CONTENT_TYPE_OPENMETRICS : RENDER_CONTENT_TYPE_TEXT, "Accept");
 }

@@ -21,6 +21,7 @@ typedef struct label {
 /* One metric family being written: the header goes out before the first sample. */
 typedef struct family {
     buf *out;
+    bool om;          /* OpenMetrics headers: a counter's family without _total, quotes escaped in HELP */
     const char *name; /* the sample name */
     const char *type; /* "gauge", "counter", "histogram" */
     const char *help;
@@ -36,28 +37,38 @@ typedef struct label_cache {
     buf text;
 } label_cache;
 
-static void put_help(buf *out, const char *help)
+static void put_help(buf *out, const char *help, bool om)
 {
     for (const char *p = help; *p;) {
         /* Runs of plain text go in one copy: HELP texts are long and rarely escaped. */
-        size_t run = strcspn(p, "\\\n");
+        size_t run = strcspn(p, om ? "\\\n\"" : "\\\n");
         buf_append(out, p, run);
         p += run;
         if (*p == '\\') buf_puts(out, "\\\\");
         else if (*p == '\n') buf_puts(out, "\\n");
+        else if (*p == '"') buf_puts(out, "\\\"");
         else break;
         p++;
     }
 }
 
+/* The family's name in its header: OpenMetrics names a counter's family without the
+ * _total its samples carry. */
+static void put_family_name(family *f)
+{
+    size_t n = strlen(f->name);
+    bool strip = f->om && strcmp(f->type, "counter") == 0 && n > 6 && strcmp(f->name + n - 6, "_total") == 0;
+    buf_append(f->out, f->name, strip ? n - 6 : n);
+}
+
 static void family_header(family *f)
 {
     buf_puts(f->out, "# HELP ");
-    buf_puts(f->out, f->name);
+    put_family_name(f);
     buf_putc(f->out, ' ');
-    put_help(f->out, f->help);
+    put_help(f->out, f->help, f->om);
     buf_puts(f->out, "\n# TYPE ");
-    buf_puts(f->out, f->name);
+    put_family_name(f);
     buf_putc(f->out, ' ');
     buf_puts(f->out, f->type);
     buf_putc(f->out, '\n');
@@ -157,6 +168,7 @@ typedef enum rmode { R_WHOLE, R_SAMPLES, R_HEADERS } rmode;
 typedef struct rctx {
     buf *out;
     rmode mode;
+    bool om;          /* OpenMetrics headers (the samples are the same bytes in both formats) */
     render_off *offs; /* R_SAMPLES, R_HEADERS: family k starts at offs[k] (from start) */
     size_t idx;       /* families seen */
     label_cache *lc;  /* one target's piece: its labels escaped once; else NULL */
@@ -165,7 +177,7 @@ typedef struct rctx {
 
 static family fam(rctx *c, const char *name, const char *type, const char *help)
 {
-    family f = {c->out, name, type, help, false, c->lc};
+    family f = {c->out, c->om, name, type, help, false, c->lc};
     if (c->mode == R_WHOLE) return f;
     if (c->offs) c->offs[c->idx] = (render_off)(c->out->len - c->start);
     c->idx++;
@@ -861,41 +873,41 @@ static void render_self(rctx *c, size_t n, const render_exporter *e)
 
 void render_metrics(buf *out, render_format fmt, const render_view *targets, size_t n, const render_exporter *e)
 {
-    if (fmt == RENDER_OPENMETRICS) {
-        buf text;
-        buf_init(&text);
-        render_metrics(&text, RENDER_TEXT, targets, n, e);
-        render_openmetrics_from_text(out, text.data, text.len);
-        buf_free(&text);
-        return;
-    }
-    rctx c = {out, R_WHOLE, NULL, 0, NULL, 0};
+    rctx c = {out, R_WHOLE, fmt == RENDER_OPENMETRICS, NULL, 0, NULL, 0};
     render_redis(&c, targets, n);
     render_target_health(&c, targets, n);
     render_self(&c, n, e);
+    render_end(out, fmt);
 }
 
-void render_exporter_metrics(buf *out, size_t n_targets, const render_exporter *e)
+void render_end(buf *out, render_format fmt)
 {
-    rctx c = {out, R_WHOLE, NULL, 0, NULL, 0};
+    if (fmt == RENDER_OPENMETRICS) buf_puts(out, "# EOF\n");
+}
+
+void render_exporter_metrics(buf *out, size_t n_targets, const render_exporter *e, render_format fmt)
+{
+    rctx c = {out, R_WHOLE, fmt == RENDER_OPENMETRICS, NULL, 0, NULL, 0};
     render_self(&c, n_targets, e);
 }
 
-size_t render_target_families(void)
+render_layout render_target_layout(void)
 {
-    rctx c = {NULL, R_SAMPLES, NULL, 0, NULL, 0};
+    rctx c = {NULL, R_SAMPLES, false, NULL, 0, NULL, 0};
     buf none;
     buf_init(&none);
     c.out = &none;
     render_redis(&c, NULL, 0);
+    render_layout l = {.n_redis = c.idx};
     render_target_health(&c, NULL, 0);
     buf_free(&none);
-    return c.idx;
+    l.n_fam = c.idx;
+    return l;
 }
 
-void render_target_headers(buf *out, render_off *offs)
+void render_target_headers(buf *out, render_off *offs, render_format fmt)
 {
-    rctx c = {out, R_HEADERS, offs, 0, NULL, out->len};
+    rctx c = {out, R_HEADERS, fmt == RENDER_OPENMETRICS, offs, 0, NULL, out->len};
     render_redis(&c, NULL, 0);
     render_target_health(&c, NULL, 0);
     offs[c.idx] = (render_off)(out->len - c.start);
@@ -905,7 +917,7 @@ void render_target_samples(buf *out, const render_view *t, render_off *offs)
 {
     label_cache lc = {NULL, {0}};
     buf_init(&lc.text);
-    rctx c = {out, R_SAMPLES, offs, 0, &lc, out->len};
+    rctx c = {out, R_SAMPLES, false, offs, 0, &lc, out->len};
     render_redis(&c, t, 1);
     render_target_health(&c, t, 1);
     offs[c.idx] = (render_off)(out->len - c.start);
@@ -930,18 +942,37 @@ static void put_span(buf *out, const char *p, size_t n, const char *labels, size
     }
 }
 
-void render_assemble(buf *out, const char *headers, const render_off *hoffs, size_t n_fam, const render_piece *p,
-                     size_t n)
+/* The span of family k that piece p contributes: a down piece keeps only its redis_up
+ * (family 0, whose one line ends in its value: a 0 in its place) and the families about
+ * polling (from layout->n_redis on), which is what rendering it as down writes. */
+static void put_family_of(buf *out, const render_piece *p, size_t k, const render_layout *l)
 {
-    for (size_t k = 0; k < n_fam; k++) {
+    const render_off *o = p->offs;
+    const char *labels = p->data + o[l->n_fam];
+    size_t labels_len = o[l->n_fam + 1] - o[l->n_fam];
+    size_t len = o[k + 1] - o[k];
+    if (p->down && k < l->n_redis) {
+        if (k != 0 || len < 2) return;
+        const char *line = p->data + o[k];
+        const char *sp = line + len - 1;
+        while (sp > line && *sp != ' ') sp--;
+        put_span(out, line, (size_t)(sp + 1 - line), labels, labels_len);
+        buf_puts(out, "0\n");
+        return;
+    }
+    put_span(out, p->data + o[k], len, labels, labels_len);
+}
+
+void render_assemble(buf *out, const char *headers, const render_off *hoffs, const render_layout *l,
+                     const render_piece *p, size_t n)
+{
+    for (size_t k = 0; k < l->n_fam; k++) {
         bool any = false;
-        for (size_t i = 0; i < n && !any; i++) any = p[i].offs[k + 1] > p[i].offs[k];
+        for (size_t i = 0; i < n && !any; i++)
+            any = p[i].offs[k + 1] > p[i].offs[k] && (!p[i].down || k == 0 || k >= l->n_redis);
         if (!any) continue;
         buf_append(out, headers + hoffs[k], hoffs[k + 1] - hoffs[k]);
-        for (size_t i = 0; i < n; i++) {
-            const render_off *o = p[i].offs;
-            put_span(out, p[i].data + o[k], o[k + 1] - o[k], p[i].data + o[n_fam], o[n_fam + 1] - o[n_fam]);
-        }
+        for (size_t i = 0; i < n; i++) put_family_of(out, &p[i], k, l);
     }
 }
 
@@ -959,121 +990,4 @@ void render_discovery(buf *out, const render_view *targets, size_t n)
         buf_puts(out, "}}");
     }
     buf_puts(out, "]\n");
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
-
-void render_mark_down(buf *out, const char *text, size_t len, const char *const *addrs, size_t n)
-{
-    /* The addrs as they stand in the text (escaped), sorted for bsearch. */
-    buf esc;
-    buf_init(&esc);
-    size_t *at = xcalloc(n, sizeof *at);
-    for (size_t i = 0; i < n; i++) {
-        at[i] = esc.len;
-        render_label_value(&esc, addrs[i]);
-        buf_putc(&esc, '\0');
-    }
-    const char **keys = xcalloc(n, sizeof *keys);
-    for (size_t i = 0; i < n; i++) keys[i] = esc.data + at[i];
-    qsort(keys, n, sizeof *keys, cmp_str);
-    static const char head[] = "{addr=\"";
-    const char *p = text, *end = text + len;
-    char value[512];
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *next = nl ? nl + 1 : end;
-        const char *brace = memchr(p, '{', (size_t)(next - p));
-        bool redis = next - p > 6 && memcmp(p, "redis_", 6) == 0 &&
-            !(next - p > 22 && memcmp(p, "redis_memory_exporter_", 22) == 0);
-        if (p[0] != '#' && redis && brace && (size_t)(next - brace) > sizeof head - 1 &&
-            memcmp(brace, head, sizeof head - 1) == 0) {
-            /* The addr label's value, up to its closing (unescaped) quote. */
-            const char *v = brace + sizeof head - 1, *q = v;
-            while (q < next && *q != '"') q += (*q == '\\') ? 2 : 1;
-            size_t vlen = (size_t)(q - v);
-            if (q < next && vlen < sizeof value) {
-                memcpy(value, v, vlen);
-                value[vlen] = '\0';
-                const char *key = value;
-                if (bsearch(&key, keys, n, sizeof *keys, cmp_str)) {
-                    if ((size_t)(brace - p) == 8 && memcmp(p, "redis_up", 8) == 0) {
-                        /* Every label kept (the spec's follow addr), only the value is 0. */
-                        const char *c = q + 1;
-                        while (c < next && *c != '}') {
-                            if (*c == '"') {
-                                c++;
-                                while (c < next && *c != '"') c += (*c == '\\') ? 2 : 1;
-                            }
-                            c++;
-                        }
-                        if (c < next) {
-                            buf_append(out, p, (size_t)(c + 1 - p));
-                            buf_puts(out, " 0\n");
-                        }
-                    }
-                    p = next;
-                    continue;
-                }
-            }
-        }
-        buf_append(out, p, (size_t)(next - p));
-        p = next;
-    }
-    free(keys);
-    free(at);
-    buf_free(&esc);
-}
-
-/* True when [line, end) is "# TYPE <name> counter" for the given name. */
-static bool is_counter_type(const char *line, const char *end, const char *name, size_t nlen)
-{
-    static const char head[] = "# TYPE ", tail[] = " counter";
-    size_t hl = sizeof head - 1, tl = sizeof tail - 1;
-    return (size_t)(end - line) == hl + nlen + tl && memcmp(line, head, hl) == 0 &&
-        memcmp(line + hl, name, nlen) == 0 && memcmp(line + hl + nlen, tail, tl) == 0;
-}
-
-void render_openmetrics_from_text(buf *out, const char *text, size_t len)
-{
-    buf_reserve(out, len + 64);
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *line_end = nl ? nl : end;
-        const char *next = nl ? nl + 1 : end;
-        bool help = line_end - p > 7 && memcmp(p, "# HELP ", 7) == 0;
-        bool type = line_end - p > 7 && memcmp(p, "# TYPE ", 7) == 0;
-        if (help || type) {
-            const char *name = p + 7;
-            const char *sp = memchr(name, ' ', (size_t)(line_end - name));
-            size_t nlen = sp ? (size_t)(sp - name) : (size_t)(line_end - name);
-            /* A counter's family is named without _total; its HELP comes just before TYPE. */
-            const char *type_line = type ? p : next;
-            const char *type_end = line_end;
-            if (!type) {
-                const char *nl2 = next < end ? memchr(next, '\n', (size_t)(end - next)) : NULL;
-                type_end = nl2 ? nl2 : end;
-            }
-            bool strip = nlen > 6 && memcmp(name + nlen - 6, "_total", 6) == 0 && type_line < end &&
-                is_counter_type(type_line, type_end, name, nlen);
-            buf_append(out, p, 7);
-            buf_append(out, name, strip ? nlen - 6 : nlen);
-            if (help && sp) {
-                /* OpenMetrics also escapes double quotes in HELP. */
-                for (const char *c = sp; c < line_end; c++) {
-                    if (*c == '"') buf_puts(out, "\\\"");
-                    else buf_putc(out, *c);
-                }
-            } else if (sp) {
-                buf_append(out, sp, (size_t)(line_end - sp));
-            }
-            buf_putc(out, '\n');
-        } else if (line_end > p) {
-            buf_append(out, p, (size_t)(next - p));
-            if (!nl) buf_putc(out, '\n');
-        }
-        p = next;
-    }
-    buf_puts(out, "# EOF\n");
 }

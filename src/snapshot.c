@@ -14,6 +14,14 @@
 #include "render.h"
 #include "xalloc.h"
 
+/* A body made after the snapshot was (the text, OpenMetrics, a gzip form): installed once
+ * with a compare-and-swap by whichever serving thread made it first; a thread that lost
+ * the race frees its own and takes the winner's. data NULL: gzip failed. */
+typedef struct sbody {
+    char *data;
+    size_t len;
+} sbody;
+
 struct snapshot {
     atomic_int refs;
     const char **fresh_addr; /* sorted by fresh_until, soonest stale first */
@@ -21,22 +29,17 @@ struct snapshot {
     size_t n_fresh;
     char *addr_store; /* the copied addr strings */
     double alive_until;
-    char *body[SNAPSHOT_PARTS];
-    size_t len[SNAPSHOT_PARTS];
-    pthread_mutex_t gz_lock; /* guards the lazily made bodies (OpenMetrics, gzip) */
-    char *gz[SNAPSHOT_PARTS];
-    size_t gz_len[SNAPSHOT_PARTS];
-    bool gz_tried[SNAPSHOT_PARTS];
+    _Atomic(sbody *) made[SNAPSHOT_PARTS][2]; /* [part][gzip]; NULL: not made yet */
     /* What the text is made of (snapshot_set_pieces); NULL headers = given whole. */
-    snapshot_piece *headers;
-    size_t n_fam;
+    snapshot_piece *headers[2]; /* per render_format */
+    render_layout layout;
     snapshot_piece **pieces; /* references, one per target */
     render_piece *views;     /* the same as render_assemble takes them */
     char *names;             /* the targets' addrs, copied */
     const char **addr;       /* sorted */
     size_t n_targets;
-    char *self; /* the exporter's own series */
-    size_t self_len;
+    char *self[2]; /* the exporter's own series, per render_format */
+    size_t self_len[2];
     snapshot *next_dropped; /* in the dropped list (snapshot_drop); slot_lock */
 };
 
@@ -112,58 +115,98 @@ snapshot *snapshot_new(char *bodies[SNAPSHOT_PARTS], const size_t lens[SNAPSHOT_
     free(sorted);
     atomic_init(&s->refs, 1);
     for (int i = 0; i < SNAPSHOT_PARTS; i++) {
-        s->body[i] = bodies[i];
-        s->len[i] = lens[i];
+        sbody *b = NULL;
+        if (bodies[i]) {
+            b = xcalloc(1, sizeof *b);
+            *b = (sbody){bodies[i], lens[i]};
+        }
+        atomic_init(&s->made[i][0], b);
+        atomic_init(&s->made[i][1], NULL);
     }
-    pthread_mutex_init(&s->gz_lock, NULL);
     return s;
 }
 
-void snapshot_set_pieces(snapshot *s, snapshot_piece *headers, size_t n_fam, snapshot_piece *const *pieces,
-                         const char *const *addrs, size_t n, char *self, size_t self_len)
+void snapshot_set_pieces(snapshot *s, const snapshot_text *t)
 {
-    s->headers = snapshot_piece_ref(headers);
-    s->n_fam = n_fam;
+    for (int f = 0; f < 2; f++) {
+        s->headers[f] = snapshot_piece_ref(t->headers[f]);
+        s->self[f] = t->self[f];
+        s->self_len[f] = t->self_len[f];
+    }
+    s->layout = t->layout;
+    size_t n = t->n;
     s->pieces = xcalloc(n + 1, sizeof *s->pieces);
     s->views = xcalloc(n + 1, sizeof *s->views);
     s->addr = xcalloc(n + 1, sizeof *s->addr);
     size_t bytes = 1;
-    for (size_t i = 0; i < n; i++) bytes += strlen(addrs[i]) + 1;
+    for (size_t i = 0; i < n; i++) bytes += strlen(t->addrs[i]) + 1;
     s->names = xcalloc(1, bytes);
     char *p = s->names;
     for (size_t i = 0; i < n; i++) {
-        s->pieces[i] = snapshot_piece_ref(pieces[i]);
-        s->views[i] = (render_piece){pieces[i]->data, pieces[i]->offs};
-        size_t l = strlen(addrs[i]) + 1;
-        memcpy(p, addrs[i], l);
+        s->pieces[i] = snapshot_piece_ref(t->pieces[i]);
+        s->views[i] = (render_piece){t->pieces[i]->data, t->pieces[i]->offs, false};
+        size_t l = strlen(t->addrs[i]) + 1;
+        memcpy(p, t->addrs[i], l);
         s->addr[i] = p;
         p += l;
     }
     s->n_targets = n;
-    s->self = self;
-    s->self_len = self_len;
 }
 
-bool snapshot_scrape(snapshot *s, const char *addr, buf *out)
+static int find(const snapshot *s, const char *addr)
 {
     size_t lo = 0, hi = s->n_targets;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         int c = strcmp(s->addr[mid], addr);
-        if (c == 0) {
-            render_assemble(out, s->headers->data, s->headers->offs, s->n_fam, &s->views[mid], 1);
-            return true;
-        }
+        if (c == 0) return (int)mid;
         if (c < 0) lo = mid + 1;
         else hi = mid;
     }
-    return false;
+    return -1;
 }
 
-const char *snapshot_self(const snapshot *s, size_t *len)
+bool snapshot_scrape(snapshot *s, const char *addr, render_format fmt, bool down, buf *out)
 {
-    *len = s->self_len;
-    return s->self;
+    int i = find(s, addr);
+    if (i < 0) return false;
+    render_piece one = s->views[i];
+    one.down = down;
+    render_assemble(out, s->headers[fmt]->data, s->headers[fmt]->offs, &s->layout, &one, 1);
+    render_end(out, fmt);
+    return true;
+}
+
+const char *snapshot_self(const snapshot *s, render_format fmt, size_t *len)
+{
+    *len = s->self_len[fmt];
+    return s->self[fmt];
+}
+
+/* The whole exposition in one format, the targets down[0..k) served as down. */
+static void assemble(const snapshot *s, render_format fmt, const char *const *down, size_t k, buf *out)
+{
+    size_t total = s->self_len[fmt] + s->headers[fmt]->len + 8;
+    for (size_t i = 0; i < s->n_targets; i++) total += s->pieces[i]->len;
+    buf_reserve(out, total + 1);
+    render_piece *views = s->views;
+    if (k > 0) { /* rare (a stall since the publish): a copy with their flags set */
+        views = xcalloc(s->n_targets + 1, sizeof *views);
+        memcpy(views, s->views, s->n_targets * sizeof *views);
+        for (size_t j = 0; j < k; j++) {
+            int i = find(s, down[j]);
+            if (i >= 0) views[i].down = true;
+        }
+    }
+    render_assemble(out, s->headers[fmt]->data, s->headers[fmt]->offs, &s->layout, views, s->n_targets);
+    buf_append(out, s->self[fmt], s->self_len[fmt]);
+    render_end(out, fmt);
+    if (views != s->views) free(views);
+}
+
+void snapshot_assemble_down(snapshot *s, snapshot_part part, const char *const *down, size_t k, buf *out)
+{
+    assemble(s, part == SNAPSHOT_OPENMETRICS ? RENDER_OPENMETRICS : RENDER_TEXT, down, k, out);
 }
 
 snapshot *snapshot_ref(snapshot *s)
@@ -172,23 +215,29 @@ snapshot *snapshot_ref(snapshot *s)
     return s;
 }
 
+static void sbody_free(sbody *b)
+{
+    if (!b) return;
+    free(b->data);
+    free(b);
+}
+
 static void destroy(snapshot *s)
 {
-    for (int i = 0; i < SNAPSHOT_PARTS; i++) {
-        free(s->body[i]);
-        free(s->gz[i]);
-    }
-    pthread_mutex_destroy(&s->gz_lock);
+    for (int i = 0; i < SNAPSHOT_PARTS; i++)
+        for (int g = 0; g < 2; g++) sbody_free(atomic_load(&s->made[i][g]));
     free(s->fresh_addr);
     free(s->fresh_until);
     free(s->addr_store);
     for (size_t i = 0; i < s->n_targets; i++) snapshot_piece_unref(s->pieces[i]);
-    snapshot_piece_unref(s->headers);
+    for (int f = 0; f < 2; f++) {
+        snapshot_piece_unref(s->headers[f]);
+        free(s->self[f]);
+    }
     free(s->pieces);
     free(s->views);
     free(s->addr);
     free(s->names);
-    free(s->self);
     free(s);
 }
 
@@ -260,34 +309,34 @@ static char *gzip_bytes(const char *in, size_t n, size_t *out_len)
     return fit ? fit : out;
 }
 
+/* Installs mine as the body unless another thread was first; returns the one that is. */
+static sbody *install(snapshot *s, snapshot_part part, bool gzip, sbody *mine)
+{
+    sbody *expected = NULL;
+    if (atomic_compare_exchange_strong(&s->made[part][gzip], &expected, mine)) return mine;
+    sbody_free(mine);
+    return expected;
+}
+
 const char *snapshot_body(snapshot *s, snapshot_part part, bool gzip, size_t *len)
 {
-    /* The text, OpenMetrics and gzip bodies may be made after creation: under the lock. */
-    bool lazy = gzip || part == SNAPSHOT_OPENMETRICS || part == SNAPSHOT_TEXT;
-    if (lazy) pthread_mutex_lock(&s->gz_lock);
-    if (!s->body[SNAPSHOT_TEXT] && s->headers && (part == SNAPSHOT_TEXT || part == SNAPSHOT_OPENMETRICS)) {
+    sbody *b = atomic_load(&s->made[part][gzip]);
+    if (!b && !gzip && s->headers[0] && (part == SNAPSHOT_TEXT || part == SNAPSHOT_OPENMETRICS)) {
         buf t;
         buf_init(&t);
-        size_t total = s->self_len + s->headers->len;
-        for (size_t i = 0; i < s->n_targets; i++) total += s->pieces[i]->len;
-        buf_reserve(&t, total + 1);
-        render_assemble(&t, s->headers->data, s->headers->offs, s->n_fam, s->views, s->n_targets);
-        buf_append(&t, s->self, s->self_len);
-        s->body[SNAPSHOT_TEXT] = buf_steal(&t, &s->len[SNAPSHOT_TEXT]);
+        assemble(s, part == SNAPSHOT_OPENMETRICS ? RENDER_OPENMETRICS : RENDER_TEXT, NULL, 0, &t);
+        sbody *mine = xcalloc(1, sizeof *mine);
+        mine->data = buf_steal(&t, &mine->len);
+        b = install(s, part, false, mine);
+    } else if (!b && gzip) {
+        size_t plain_len;
+        const char *plain = snapshot_body(s, part, false, &plain_len);
+        sbody *mine = xcalloc(1, sizeof *mine);
+        if (plain) mine->data = gzip_bytes(plain, plain_len, &mine->len);
+        b = install(s, part, true, mine);
     }
-    if (!s->body[part] && part == SNAPSHOT_OPENMETRICS && s->body[SNAPSHOT_TEXT]) {
-        buf om;
-        buf_init(&om);
-        render_openmetrics_from_text(&om, s->body[SNAPSHOT_TEXT], s->len[SNAPSHOT_TEXT]);
-        s->body[part] = buf_steal(&om, &s->len[part]);
-    }
-    if (gzip && !s->gz_tried[part]) {
-        s->gz[part] = gzip_bytes(s->body[part], s->len[part], &s->gz_len[part]);
-        s->gz_tried[part] = true;
-    }
-    if (lazy) pthread_mutex_unlock(&s->gz_lock);
-    *len = gzip ? s->gz_len[part] : s->len[part];
-    return gzip ? s->gz[part] : s->body[part];
+    *len = b && b->data ? b->len : 0;
+    return b ? b->data : NULL;
 }
 
 void snapshot_publish(snapshot *s)

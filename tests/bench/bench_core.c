@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     histo_init(&lateness, histo_lateness_bounds, histo_lateness_n);
     render_build build = {"bench", "bench", "", "", ""};
     render_exporter e = {.build = &build, .lateness = &lateness};
-    render_off *offs = calloc(render_target_families() + 2, sizeof *offs);
+    render_off *offs = calloc(render_target_layout().n_fam + 2, sizeof *offs);
     for (int a = first; a < argc; a++) {
         size_t len;
         char *text = slurp(argv[a], &len);

@@ -112,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_init(&json);
     render_metrics(&text, RENDER_TEXT, &v, 1, &e);
     check_text(&text);
-    render_openmetrics_from_text(&om, text.data, text.len);
+    render_metrics(&om, RENDER_OPENMETRICS, &v, 1, &e);
     if (om.len < 6 || strcmp(om.data + om.len - 6, "# EOF\n") != 0) abort();
     landing_render(&page, &v, 1, &e, "/metrics");
     if (!strstr(page.data, "</html>")) abort();

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -14,13 +15,42 @@
 
 static char *copy_of(const char *s) { return strcpy(malloc(strlen(s) + 1), s); }
 
+/* Two families as the renderer lays them out: redis_up (Redis's, family 0) and a counter
+ * about polling; their headers in each format; one target's piece with its labels once. */
+static const char head_text[] =
+    "# HELP redis_up Up.\n# TYPE redis_up gauge\n# HELP a_total A \"b\".\n# TYPE a_total counter\n";
+static const char head_om[] = "# HELP redis_up Up.\n# TYPE redis_up gauge\n# HELP a A \\\"b\\\".\n# TYPE a counter\n";
+static const char piece_text[] = "redis_up{\x02} 1\na_total{\x02} 7\naddr=\"x:1\"";
+
 static snapshot *make(const snapshot_fresh *fresh, size_t n, double alive_until)
 {
-    const char *text = "# HELP a_total A.\n# TYPE a_total counter\na_total 1\n";
-    char *bodies[SNAPSHOT_PARTS] = {copy_of(text), NULL, copy_of("<html></html>\n")};
-    size_t lens[SNAPSHOT_PARTS] = {strlen(text), 0, 14};
-    return snapshot_new(bodies, lens, fresh, n, alive_until);
+    char *bodies[SNAPSHOT_PARTS] = {NULL, NULL, copy_of("<html></html>\n")};
+    size_t lens[SNAPSHOT_PARTS] = {0, 0, 14};
+    snapshot *s = snapshot_new(bodies, lens, fresh, n, alive_until);
+    render_off ht[3] = {0, 42, sizeof head_text - 1}, ho[3] = {0, 42, sizeof head_om - 1};
+    render_off po[4] = {0, 14, 27, sizeof piece_text - 1};
+    snapshot_piece *heads[2] = {snapshot_piece_new(head_text, sizeof head_text - 1, ht, 3),
+                                snapshot_piece_new(head_om, sizeof head_om - 1, ho, 3)};
+    snapshot_piece *piece = snapshot_piece_new(piece_text, sizeof piece_text - 1, po, 4);
+    const char *addrs[1] = {"x:1"};
+    snapshot_text t = {.headers = {heads[0], heads[1]},
+                       .layout = {2, 1},
+                       .pieces = &piece,
+                       .addrs = addrs,
+                       .n = 1,
+                       .self = {copy_of("self 1\n"), copy_of("self 1\n")},
+                       .self_len = {7, 7}};
+    snapshot_set_pieces(s, &t);
+    snapshot_piece_unref(heads[0]);
+    snapshot_piece_unref(heads[1]);
+    snapshot_piece_unref(piece);
+    return s;
 }
+
+static const char want_text[] = "# HELP redis_up Up.\n# TYPE redis_up gauge\nredis_up{addr=\"x:1\"} 1\n"
+                                "# HELP a_total A \"b\".\n# TYPE a_total counter\na_total{addr=\"x:1\"} 7\nself 1\n";
+static const char want_om[] = "# HELP redis_up Up.\n# TYPE redis_up gauge\nredis_up{addr=\"x:1\"} 1\n"
+                              "# HELP a A \\\"b\\\".\n# TYPE a counter\na_total{addr=\"x:1\"} 7\nself 1\n# EOF\n";
 
 static void test_stale_targets_at_serve_time(void **state)
 {
@@ -45,25 +75,50 @@ static void test_stale_targets_at_serve_time(void **state)
     snapshot_unref(s);
 }
 
+/* Both formats put together from the pieces on demand (OpenMetrics from its own
+ * headers, nothing converted), gzip of the text, /scrape bodies, a target served as down
+ * without rendering it again, and the published slot's references. */
 static void test_bodies_and_slot(void **state)
 {
     (void)state;
     snapshot *s = make(NULL, 0, 1);
     size_t len;
+    const char *text = snapshot_body(s, SNAPSHOT_TEXT, false, &len);
+    assert_int_equal(len, strlen(want_text));
+    assert_string_equal(text, want_text);
+    assert_ptr_equal(snapshot_body(s, SNAPSHOT_TEXT, false, &len), text); /* made once */
     const char *om = snapshot_body(s, SNAPSHOT_OPENMETRICS, false, &len);
-    assert_string_equal(om, "# HELP a A.\n# TYPE a counter\na_total 1\n# EOF\n");
+    assert_string_equal(om, want_om);
     const char *gz = snapshot_body(s, SNAPSHOT_TEXT, true, &len);
-    char plain[256];
-    uLongf plain_len = sizeof plain;
+    char plain[512];
     z_stream z = {0};
     assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
     z.next_in = (Bytef *)(uintptr_t)gz;
     z.avail_in = (uInt)len;
     z.next_out = (Bytef *)plain;
-    z.avail_out = (uInt)plain_len;
+    z.avail_out = sizeof plain;
     assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
-    assert_int_equal(z.total_out, strlen("# HELP a_total A.\n# TYPE a_total counter\na_total 1\n"));
+    assert_int_equal(z.total_out, strlen(want_text));
+    assert_memory_equal(plain, want_text, z.total_out);
     inflateEnd(&z);
+    buf b;
+    buf_init(&b);
+    assert_true(snapshot_scrape(s, "x:1", RENDER_OPENMETRICS, false, &b));
+    assert_string_equal(b.data,
+                        "# HELP redis_up Up.\n# TYPE redis_up gauge\nredis_up{addr=\"x:1\"} 1\n"
+                        "# HELP a A \\\"b\\\".\n# TYPE a counter\na_total{addr=\"x:1\"} 7\n# EOF\n");
+    buf_reset(&b);
+    assert_true(snapshot_scrape(s, "x:1", RENDER_TEXT, true, &b)); /* down: redis_up 0, the polling family */
+    assert_string_equal(b.data,
+                        "# HELP redis_up Up.\n# TYPE redis_up gauge\nredis_up{addr=\"x:1\"} 0\n"
+                        "# HELP a_total A \"b\".\n# TYPE a_total counter\na_total{addr=\"x:1\"} 7\n");
+    assert_false(snapshot_scrape(s, "y:2", RENDER_TEXT, false, &b));
+    buf_reset(&b);
+    const char *stale[] = {"x:1"};
+    snapshot_assemble_down(s, SNAPSHOT_TEXT, stale, 1, &b);
+    assert_non_null(strstr(b.data, "redis_up{addr=\"x:1\"} 0\n"));
+    assert_non_null(strstr(b.data, "\nself 1\n"));
+    buf_free(&b);
     assert_null(snapshot_current());
     snapshot_publish(s); /* the slot takes the reference */
     snapshot *cur = snapshot_current();
@@ -73,6 +128,29 @@ static void test_bodies_and_slot(void **state)
     assert_int_equal(len, 14);
     snapshot_unref(cur);
     assert_null(snapshot_current());
+}
+
+/* Serving threads racing for a body not made yet: each may make it, one copy is kept and
+ * every thread gets that one; nobody waits for another. */
+static void *ask(void *arg)
+{
+    size_t len;
+    return (void *)(uintptr_t)snapshot_body(arg, SNAPSHOT_OPENMETRICS, true, &len);
+}
+
+static void test_racing_threads_get_one_body(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 20; round++) {
+        snapshot *s = make(NULL, 0, 1);
+        pthread_t t[4];
+        void *got[4];
+        for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, ask, s);
+        for (int i = 0; i < 4; i++) pthread_join(t[i], &got[i]);
+        for (int i = 1; i < 4; i++) assert_ptr_equal(got[i], got[0]);
+        assert_non_null(got[0]);
+        snapshot_unref(s);
+    }
 }
 
 /* A serving thread that drops the last reference does not free: the snapshot waits for
@@ -107,6 +185,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stale_targets_at_serve_time),
         cmocka_unit_test(test_bodies_and_slot),
+        cmocka_unit_test(test_racing_threads_get_one_body),
         cmocka_unit_test(test_dropped_last_reference_is_freed_by_the_publisher),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
