@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "addr.h"
 #include "netallow.h"
 
 #define TSPEC_MAX_LABELS 16

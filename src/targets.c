@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "config.h"
 #include "watch.h"
 #include "xalloc.h"
 #include "yamlguard.h"
