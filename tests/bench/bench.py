@@ -1083,7 +1083,25 @@ def scale_one(n, mode, addrs):
                                "max_ms": 1e3 * over[-1]}
     finally:
         stop(p)
+    if mode == "unix-symlinks":
+        row["floor"] = floor_run(addrs)
     return row
+
+
+def floor_run(addrs):
+    """The machine's floor for the same polls: tests/bench/floor_client.c (one INFO round
+    trip per target per interval on kept unix-socket connections, each reply read whole and
+    scanned for line ends, nothing else) over the same targets, right after the exporter."""
+    exe = os.path.join(WORK, "floor_client")
+    if not os.path.exists(exe):
+        subprocess.run(["cc", "-O2", "-o", exe, os.path.join(HERE, "floor_client.c")], check=True)
+    paths = [a[len("unix://"):] for a in addrs]
+    p = subprocess.run(["taskset", "-c", str(SERVER_CPU), exe, str(SCALE_SECONDS), str(POLL_INTERVAL), *paths]
+                       if PIN else [exe, str(SCALE_SECONDS), str(POLL_INTERVAL), *paths],
+                       capture_output=True, text=True, timeout=SCALE_SECONDS + 60)
+    if p.returncode != 0:
+        return {"error": (p.stderr or p.stdout)[-200:]}
+    return json.loads(p.stdout)
 
 
 LATE = "redis_memory_exporter_poll_lateness_seconds"
@@ -1417,6 +1435,18 @@ def report(ctx):
                          f"{mib(r.get('rss_start_kib'))} → {mib(r['rss_kib'])} | {r['threads']} | "
                          f"{fmt_n(r['body_bytes'])} | "
                          f"{r['scrape_ms']:.1f} ms | {owns} | {pgs} |")
+            floors = [r for r in scl["rows"] if (r.get("floor") or {}).get("us_per_poll")]
+            if floors:
+                L.append("")
+                L.append("| targets | exporter CPU per poll | floor client CPU per poll | ratio |")
+                L.append("|---:|---:|---:|---:|")
+                for r in floors:
+                    f = r["floor"]["us_per_poll"]
+                    L.append(f"| {r['targets']} | {fmt_us(r['cpu_per_poll_us'])} | {fmt_us(f)} | "
+                             f"{r['cpu_per_poll_us'] / f:.2f} x |")
+                L.append("")
+                L.append("The floor: tests/bench/floor_client.c, the same targets' INFO round trips and "
+                         "nothing else, on the same CPU, measured right after the exporter.")
             L.append("")
             L.append(f"{SCALE_SERVERS} redis-servers serve the targets (unix-symlinks: N distinct "
                      "socket paths, symlinks to those servers' sockets; tcp-processes: N "
