@@ -764,6 +764,39 @@ def phase_wrk(ctx):
     return rows
 
 
+def perf_reports(perf, data):
+    """From a perf.data: the top symbols (dso, symbol) and the share per shared object."""
+    p = subprocess.run([perf, "report", "-i", data, "--stdio", "--no-children", "-g", "none",
+                        "--sort", "dso,symbol", "--percent-limit", "0.5"],
+                       capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        return None, None, p.stderr[-300:]
+    d = subprocess.run([perf, "report", "-i", data, "--stdio", "--no-children", "-g", "none",
+                        "--sort", "dso", "--percent-limit", "1"],
+                       capture_output=True, text=True, timeout=120)
+    by_dso = [re.sub(r"\s+", " ", l.strip()) for l in d.stdout.splitlines()
+              if l.strip() and not l.startswith("#")][:8]
+    return p.stdout, by_dso, None
+
+
+def poll_profile(pid, seconds=5):
+    """Where the exporter's time goes while it only polls (no scrapes): perf by shared
+    object and the top symbols, for the scale rows beside the floor client."""
+    perf = shutil.which("perf")
+    if not perf:
+        return {"error": "perf not installed"}
+    data = os.path.join(WORK, f"perf-poll-{pid}.data")
+    p = subprocess.run([perf, "record", "-q", "-e", "cpu-clock", "-F", "999", "-g", "-o", data,
+                        "-p", str(pid), "--", "sleep", f"{seconds:g}"],
+                       capture_output=True, text=True, timeout=seconds + 60)
+    text, by_dso, err = perf_reports(perf, data)
+    if err or p.returncode != 0:
+        return {"error": (err or p.stderr)[-300:]}
+    top = [re.sub(r"\s+", " ", l.strip()) for l in text.splitlines()
+           if l.strip() and not l.startswith("#")][:10]
+    return {"by_dso": by_dso, "top": top}
+
+
 def phase_perf(ctx):
     """perf profile of our exporter while wrk scrapes it with 10 connections (evidence for
     where the serving time goes). Written to results/perf-metrics-c10.txt."""
@@ -786,24 +819,17 @@ def phase_perf(ctx):
         rec.kill()
         _, err = rec.communicate()
     out = os.path.join(os.path.dirname(OUT), "perf-metrics-c10.txt")
-    p = subprocess.run([perf, "report", "-i", data, "--stdio", "--no-children", "-g", "none",
-                        "--sort", "dso,symbol", "--percent-limit", "0.5"],
-                       capture_output=True, text=True, timeout=120)
-    if p.returncode != 0:
-        res["error"] = (err.decode(errors="replace") + p.stderr)[-300:]
+    text, by_dso, rep_err = perf_reports(perf, data)
+    if rep_err:
+        res["error"] = (err.decode(errors="replace") + rep_err)[-300:]
         return res
     with open(out, "w") as f:
         f.write(f"# perf record -e cpu-clock -F 1999 -g -p <redis_memory_exporter> during\n"
                 f"# wrk -c10 -d{WRK_SECONDS:g}s /metrics ({fmt_n(w.get('rps'))} req/s under perf)\n")
-        f.write("\n".join(l for l in p.stdout.splitlines() if l.strip()) + "\n")
+        f.write("\n".join(l for l in text.splitlines() if l.strip()) + "\n")
     res["file"] = out
-    res["top"] = [l.strip() for l in p.stdout.splitlines()
-                  if l.strip() and not l.startswith("#")][:12]
-    p = subprocess.run([perf, "report", "-i", data, "--stdio", "--no-children", "-g", "none",
-                        "--sort", "dso", "--percent-limit", "1"],
-                       capture_output=True, text=True, timeout=120)
-    res["by_dso"] = [re.sub(r"\s+", " ", l.strip()) for l in p.stdout.splitlines()
-                     if l.strip() and not l.startswith("#")][:8]
+    res["top"] = [l.strip() for l in text.splitlines() if l.strip() and not l.startswith("#")][:12]
+    res["by_dso"] = by_dso
     with open(out, "a") as f:
         f.write("\n# by shared object\n" + "\n".join(res["by_dso"]) + "\n")
     strace = shutil.which("strace")
@@ -1081,6 +1107,8 @@ def scale_one(n, mode, addrs):
                                "p50_ms": 1e3 * over[len(over) // 2],
                                "p99_ms": 1e3 * over[min(len(over) - 1, int(len(over) * 0.99))],
                                "max_ms": 1e3 * over[-1]}
+        if mode == "unix-symlinks":
+            row["profile"] = poll_profile(p.pid)
     finally:
         stop(p)
     if mode == "unix-symlinks":
@@ -1447,6 +1475,16 @@ def report(ctx):
                 L.append("")
                 L.append("The floor: tests/bench/floor_client.c, the same targets' INFO round trips and "
                          "nothing else, on the same CPU, measured right after the exporter.")
+                for r in floors:
+                    prof = r.get("profile") or {}
+                    if prof.get("by_dso"):
+                        L.append("")
+                        L.append(f"Where the exporter's time goes at {r['targets']} targets, polling only "
+                                 "(perf, cpu-clock, 5 s): by shared object, then the top symbols.")
+                        L.append("")
+                        L.append("```")
+                        L += prof["by_dso"] + [""] + prof.get("top", [])
+                        L.append("```")
             L.append("")
             L.append(f"{SCALE_SERVERS} redis-servers serve the targets (unix-symlinks: N distinct "
                      "socket paths, symlinks to those servers' sockets; tcp-processes: N "
