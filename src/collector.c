@@ -423,10 +423,12 @@ static void on_poll_done(target *t, void *arg)
     render_view v = view_of(c, e, clock_mono());
     publisher_refresh(c->pub, &e->piece, &v);
     if (c->soon_pending) return;
-    /* Coalesce: with many targets, one render covers every poll that ends in the gap.
-     * The gap keeps rendering under ~5 % of a core and is never over half an interval. */
+    /* Coalesce: with many targets, one publish covers every poll that ends in the gap.
+     * The gap keeps publishing under ~5 % of a core, is at least a tenth of an interval
+     * (a publish walks every target: at 2,000 targets cheap publishes came 25 times a
+     * second) and never over half an interval. */
     double gap = c->render_cost * 20;
-    if (gap < 0.002) gap = 0.002;
+    if (gap < c->cfg->poll_interval / 10) gap = c->cfg->poll_interval / 10;
     if (gap > c->cfg->poll_interval / 2) gap = c->cfg->poll_interval / 2;
     struct timeval tv = clock_tv(gap);
     event_add(c->soon_ev, &tv);
