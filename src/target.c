@@ -350,7 +350,7 @@ static void clients_try(target *t)
     memmodel_build(&m, &t->rep.sample, &t->rep.mstats);
     conn_tag tag = {K_CLIENTS, 0, t->poll_seq};
     if (memmodel_has(&m, MEMMODEL_CMD_CLIENT_LIST_TYPE)) {
-        conn_send(t->conn, 3, (const char *[]){"CLIENT", "LIST", "TYPE", "normal"}, NULL, tag);
+        conn_send(t->conn, 4, (const char *[]){"CLIENT", "LIST", "TYPE", "normal"}, NULL, tag);
         conn_send(t->conn, 4, (const char *[]){"CLIENT", "LIST", "TYPE", "pubsub"}, NULL, tag);
         t->clients_left = 2;
     } else {
