@@ -305,15 +305,18 @@ static void judge_growth(const watch *w, key_state *k)
 bool watch_reply_in(watch *w)
 {
     if (w->left == 0 || --w->left > 0) return false;
+    bool typed_now = false;
     for (size_t i = w->step_from; i < w->step_to; i++) {
         key_state *k = &w->keys[i];
+        typed_now |= k->typed;
         k->pub.present = k->visited_present && k->typed;
         if (!k->pub.present) k->pub.has_size = k->pub.has_memory = false;
         if (!k->size_cmd) k->pub.has_size = false;
         judge_growth(w, k);
     }
-    /* keys seen for the first time: their figures now, not a round later */
-    if (w->step_all_new) w->next = w->step_from;
+    /* keys seen for the first time: their figures now, not a round later (only when one
+     * was found: missing keys asked again at once would hold the round there for good) */
+    if (w->step_all_new && typed_now) w->next = w->step_from;
     w->step_from = w->step_to = 0;
     if (w->next == w->n) { /* a round is over: the next starts an interval after this one did */
         w->next = 0;

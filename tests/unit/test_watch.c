@@ -186,6 +186,34 @@ static void test_growth(void **state)
     watch_free(w);
 }
 
+/* Missing keys do not hold the round: a step that found none of its keys goes on to the
+ * next keys (it asked again at once, forever, and the keys after it were never asked). */
+static void test_missing_keys_do_not_stall(void **state)
+{
+    (void)state;
+    char text[4096] = "";
+    for (int i = 0; i < 70; i++) snprintf(text + strlen(text), sizeof text - strlen(text), "gone%d,", i);
+    strcat(text, "here");
+    watch_item *it;
+    size_t n;
+    char err[80];
+    assert_true(watch_parse(text, 100, &it, &n, err, sizeof err));
+    watch *w = watch_new(&opts, it, n, 0);
+    watch_items_free(it, n);
+    static const char *types[71] = {[0 ... 69] = "none", [70] = "list"};
+    double sizes[71];
+    for (int i = 0; i < 71; i++) sizes[i] = i == 70 ? 5 : -1;
+    watch_cmd c[WATCH_MAX_CMDS];
+    size_t m, k;
+    for (double t = 1; t < 3; t += 0.5)
+        while ((k = watch_begin(w, t, c, WATCH_MAX_CMDS)) > 0) answer(w, c, k, types, sizes);
+    const diagnose_watched *d = watch_keys(w, &m);
+    assert_int_equal(m, 71);
+    assert_false(d[0].present);
+    assert_true(d[70].present && d[70].has_size && d[70].size == 5);
+    watch_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_rounds),
         cmocka_unit_test(test_budget),
         cmocka_unit_test(test_growth),
+        cmocka_unit_test(test_missing_keys_do_not_stall),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
