@@ -30,9 +30,11 @@ enum { K_AUTH, K_SETNAME, K_CONFIG, K_MEMSTATS, K_CLIENTS, K_INFO, K_SAMPLER, K_
 /* CONFIG GET and MEMORY STATS at most this often. */
 #define SLOW_CHECK_SECONDS 60.0
 /* CLIENT LIST, while a client buffer finding is active, at most this often; not at all
- * with more clients connected than CLIENTS_LIST_MAX (a reply of megabytes). */
+ * when the list would not fit in --poll.max-reply-bytes at CLIENT_LIST_LINE_BYTES a client
+ * (a line is 300-400 bytes): a reply past the limit fails the connection, and a buffer
+ * incident must not turn into "Redis down". */
 #define CLIENTS_CHECK_SECONDS 60.0
-#define CLIENTS_LIST_MAX 10000
+#define CLIENT_LIST_LINE_BYTES 512
 
 /* What a server refused once and is never asked again. */
 enum {
@@ -283,6 +285,13 @@ static bool sampler_role_ok(const target *t)
     return (r & t->opts.sampler_roles) != 0;
 }
 
+/* Commands sent between polls (a sampler or watcher step, CLIENT LIST) get the reply limit
+ * afresh, unless a poll is in flight: then they share its limit. */
+static void allow_replies(target *t)
+{
+    if (t->info_left == 0) conn_allow_bytes(t->conn, t->opts.max_reply_bytes);
+}
+
 static void sampler_try(target *t)
 {
     if (!t->smp || !t->conn || !sampler_role_ok(t) || (t->watch && watch_pending(t->watch) > 0)) return;
@@ -290,8 +299,7 @@ static void sampler_try(target *t)
     size_t n = sampler_begin(t->smp, &t->rep.sample, t->rep.health.poll_duration, clock_mono(), cmds, SAMPLER_MAX_CMDS);
     if (n == 0) return;
     t->step_seq++;
-    /* A step and a poll share the reply limit. */
-    if (t->info_left == 0) conn_allow_bytes(t->conn, t->opts.max_reply_bytes);
+    allow_replies(t);
     send_sampler_cmds(t, cmds, n);
 }
 
@@ -322,6 +330,7 @@ static void watch_try(target *t)
     size_t n = watch_begin(t->watch, clock_mono(), cmds, WATCH_MAX_CMDS);
     if (n == 0) return;
     t->step_seq++;
+    allow_replies(t);
     for (size_t i = 0; i < n; i++) {
         const char *argv[3];
         memcpy(argv, cmds[i].argv, sizeof argv);
@@ -343,7 +352,10 @@ static void clients_try(target *t)
     double now = clock_mono(), connected = 0;
     if (!t->conn || t->clients_left > 0 || (t->refused & REFUSED_CLIENTLIST) || now < t->next_clients_check) return;
     t->next_clients_check = now + CLIENTS_CHECK_SECONDS;
-    if (info_get(&t->rep.sample, INFO_CONNECTED_CLIENTS, &connected) && connected > CLIENTS_LIST_MAX) return;
+    if (info_get(&t->rep.sample, INFO_CONNECTED_CLIENTS, &connected) &&
+        connected * CLIENT_LIST_LINE_BYTES > (double)t->opts.max_reply_bytes)
+        return;
+    allow_replies(t);
     if (!t->clients_next) t->clients_next = xcalloc(1, sizeof *t->clients_next);
     clientlist_clear(t->clients_next);
     memmodel m;

@@ -334,3 +334,45 @@ def test_growing_stream_and_queue_named_and_their_fixes_followed():
         if exporter:
             exporter.stop()
         server.stop()
+
+
+def test_a_client_list_too_large_for_the_reply_limit_is_not_asked():
+    """While client buffers hold the memory, CLIENT LIST names the client, but only when
+    the list fits --poll.max-reply-bytes: a list past the limit would fail the connection
+    and turn a buffer incident into "Redis down". 80 idle clients (about 28 KB of list)
+    against a 16 KB limit: redis_up stays 1, the finding stays, in general words."""
+    import socket
+    server = RedisServer("--maxmemory", "24mb", "--maxmemory-policy", "noeviction",
+                         "--client-output-buffer-limit", "pubsub 0 0 0")
+    exporter = None
+    idle = []
+    sub = socket.socket()
+    try:
+        p = server.client.pipeline(transaction=False)
+        for i in range(8000):
+            p.set(f"data:{i}", b"d" * 1000)
+        p.execute()
+        for _ in range(80):
+            idle.append(socket.create_connection(("127.0.0.1", server.port)))
+        sub.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sub.connect(("127.0.0.1", server.port))
+        sub.sendall(b"*2\r\n$9\r\nSUBSCRIBE\r\n$4\r\nnews\r\n")
+        exporter = Exporter(server.addr, "--poll.max-reply-bytes=16384")
+        for _ in range(2000):
+            server.client.publish("news", b"m" * 65536)
+            if server.client.info("memory")["used_memory"] > 23 * 1024 * 1024:
+                break
+        wait_for("the client buffer finding",
+                 lambda: "client_output_buffers" in {f for f, _ in exporter.findings()})
+        time.sleep(2)   # polls after the finding: CLIENT LIST would have gone out with them
+        assert exporter.value("redis_up") == 1
+        assert exporter.value("redis_memory_exporter_poll_errors_total", reason="too_large") == 0
+        page = exporter.landing()
+        assert "client_output_buffers" in page and "CLIENT KILL ID &lt;id&gt;" in page
+    finally:
+        sub.close()
+        for s in idle:
+            s.close()
+        if exporter:
+            exporter.stop()
+        server.stop()
