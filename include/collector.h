@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* collector: all targets on one event_base, and the publishing of their results.
  *
- * Threading: runs on the event_base thread. After polls complete, the publisher puts the
- * targets' pieces and the landing page into a new snapshot and publishes it (snapshot.h);
- * HTTP threads never see a target. Publishing is coalesced: at most one per publish gap,
- * the gap growing with the measured cost so that many targets cannot eat the CPU. */
+ * Threading: runs on the event_base thread. A poll renders nothing: it marks the
+ * published snapshot behind. When a reader asks (snapshot_set_demand, through a wakeup)
+ * or just before a scrape foreseen from the last ones, the publisher puts the targets'
+ * pieces and the landing page into a new snapshot and publishes it (snapshot.h); HTTP
+ * threads never see a target. */
 #ifndef RME_COLLECTOR_H
 #define RME_COLLECTOR_H
 

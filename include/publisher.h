@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* publisher: what the collector's targets become for the HTTP side. Each target's piece
- * (its samples, render_target_samples) is rendered again only when its report or its
- * freshness changed; a publish puts the pieces, each format's headers (made once), the
+/* publisher: what the collector's targets become for the HTTP side. At a publish, each
+ * target's piece (its samples, render_target_samples) is rendered again only when its
+ * report or its freshness changed; the publish puts the pieces, each format's headers (made once), the
  * exporter's own series, the landing page and /discovery into a new snapshot
  * (snapshot.h) and publishes it.
  *
@@ -34,6 +34,7 @@ typedef struct publisher_input {
     size_t n_fresh;
     double alive_until;   /* when the snapshot is overdue (snapshot_new) */
     bool targets_changed; /* the set changed: /discovery is made again */
+    bool ahead;           /* ahead of a foreseen scrape (snapshot_publish_ahead) */
     render_exporter ex;   /* the exporter's own facts; build, proc, clusters
                                         and poll_interval are filled here */
 } publisher_input;

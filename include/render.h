@@ -62,6 +62,8 @@ typedef struct render_exporter {
     double reload_time;               /* Unix time of the last read that was used */
     const char *reload_error;         /* why the last read was not used ("" or NULL: it was) */
     double connect_waits;             /* ticks that waited for a connect slot (target_gate) */
+    double snapshots_asked;           /* publishes a reader waited for (snapshot.h) */
+    double snapshots_ahead;           /* ... and made ahead of a foreseen scrape */
     const render_seed_count *refused; /* per discovery seed: addresses refused (discover.h) */
     size_t n_refused;
 } render_exporter;
@@ -111,6 +113,12 @@ void render_target_headers(buf *out, render_off *offs, render_format fmt);
 void render_target_samples(buf *out, const render_view *t, render_off *offs);
 void render_assemble(buf *out, const char *headers, const render_off *hoffs, const render_layout *l,
                      const render_piece *p, size_t n);
+/* render_assemble by parts, for a body written out as it is read: whether family k has
+ * a sample in any of p[0..n) (its header is then written), piece p's samples of family k,
+ * and what an up piece gives in all (its samples with the labels put in). */
+bool render_family_present(const render_piece *p, size_t n, size_t k, const render_layout *l);
+void render_assemble_family(buf *out, const render_piece *p, size_t k, const render_layout *l);
+size_t render_piece_length(const render_piece *p, const render_layout *l);
 void render_exporter_metrics(buf *out, size_t n_targets, const render_exporter *e, render_format fmt);
 
 /* Where the HTTP side puts the host Prometheus reached it by (a byte no JSON string

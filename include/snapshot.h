@@ -10,7 +10,8 @@
  * (and to hand over a dropped snapshot), never while bytes are written. A body made on
  * first demand (the text and OpenMetrics put together from the pieces, a gzip form) is
  * made by the serving thread that asks and installed with a compare-and-swap: no thread
- * ever waits for another's work (two that race both make it, and one copy is kept). */
+ * ever waits for another's work (two that race both make it, and one copy is kept).
+ * A reader may wait for the loop (snapshot_current, with demand), never for a reader. */
 #ifndef RME_SNAPSHOT_H
 #define RME_SNAPSHOT_H
 
@@ -79,6 +80,14 @@ const char *snapshot_self(const snapshot *s, render_format fmt, size_t *len);
 /* Appends the whole exposition of part (SNAPSHOT_TEXT or SNAPSHOT_OPENMETRICS) with the
  * targets down[0..k) served as down, put together from the pieces (nothing parsed). */
 void snapshot_assemble_down(snapshot *s, snapshot_part part, const char *const *down, size_t k, buf *out);
+/* The whole exposition in fmt (every target up), put together piece by piece as it is
+ * read: no body of the whole is ever made. Holds a reference to s (dropped as by
+ * snapshot_drop at snapshot_stream_free); *total is its length. NULL before pieces. */
+typedef struct snapshot_stream snapshot_stream;
+snapshot_stream *snapshot_stream_new(snapshot *s, render_format fmt, size_t *total);
+/* Copies the next bytes into out[0..max); returns how many (0: the end). */
+size_t snapshot_stream_read(snapshot_stream *st, char *out, size_t max);
+void snapshot_stream_free(snapshot_stream *st);
 snapshot *snapshot_ref(snapshot *s);
 /* Drops a reference; the last one frees. NULL is ignored. */
 void snapshot_unref(snapshot *s);
@@ -104,8 +113,36 @@ bool snapshot_alive(const snapshot *s, double now);
 
 /* The published slot. snapshot_publish takes over the caller's reference. */
 void snapshot_publish(snapshot *s);
-/* Returns a new reference to the current snapshot, or NULL before the first publish. */
+/* The same, ahead of a foreseen scrape: a thread of its own then makes the bodies that
+ * the scrapes of the snapshot before took (text or OpenMetrics, gzip'd or not), so that
+ * the next scrape finds them made. */
+void snapshot_publish_ahead(snapshot *s);
+/* Returns a new reference to the current snapshot, or NULL before the first publish.
+ * With a demand hook set, a snapshot that is behind the loop's data and older than the
+ * tolerance is first brought up to date: the caller waits for the loop's publish. */
 snapshot *snapshot_current(void);
+/* The same for a whole scrape (/metrics): its time is remembered (snapshot_demand_take). */
+snapshot *snapshot_scrape_current(void);
+/* The current snapshot as it is, never waiting (for /healthz). */
+snapshot *snapshot_latest(void);
+
+/* Rendering on demand: the loop renders only what someone reads. It says when it has
+ * data the published snapshot lacks (snapshot_mark_behind); a reader that finds the
+ * snapshot behind and published over `tolerance` seconds ago calls ask(arg) (once per
+ * publish, on the reader's thread: it must be thread-safe and quick) and waits for the
+ * next publish, at most `wait` seconds. Set once, before serving starts. */
+void snapshot_set_demand(void (*ask)(void *), void *arg, double tolerance, double wait);
+void snapshot_mark_behind(void);
+/* For the loop, when ask() has run: whether a publish was asked for, and when the next
+ * scrape is foreseen (monotonic; 0: not known), so that the loop can prepare a snapshot
+ * just before it and the scrape need not wait. */
+bool snapshot_demand_take(double *next_scrape);
+/* When the next scrape comes after the scrapes that first read a snapshot at
+ * reads[0..n) (oldest first; one scraper or two taking turns); 0 with fewer than two. */
+double snapshot_foresee(const double *reads, size_t n);
+/* Moves the current snapshot's alive_until on: the loop is alive though nothing was
+ * published (nobody read). */
+void snapshot_keep_alive(double until);
 /* Drops the published snapshot (at shutdown). */
 void snapshot_clear(void);
 

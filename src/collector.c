@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* collector: the wiring. Its sources (--redis.addr, the targets file through twatch, the
  * discovery seeds) give targetset what they ask for; the running targets follow its plan,
- * each seated by seat (credentials, TLS); polls that end are coalesced into publishes by
- * publisher. See include/collector.h. */
+ * each seated by seat (credentials, TLS); readers' demand and foreseen scrapes make the
+ * publisher publish. See include/collector.h. */
 #include "collector.h"
 
 #include <event2/dns.h>
@@ -26,11 +26,14 @@
 #include "targetset.h"
 #include "tls.h"
 #include "twatch.h"
+#include "wakeup.h"
 #include "xalloc.h"
 
 /* A target's data older than this many intervals is stale: its Redis series go away. */
 #define STALE_INTERVALS 3.0
 #define ALIVE_MIN_SECONDS 10.0
+/* How long a reader waits for the publish it asked for (snapshot_set_demand). */
+#define DEMAND_WAIT_SECONDS 2.0
 
 typedef struct collector collector;
 
@@ -65,11 +68,12 @@ struct collector {
     snapshot_fresh *fresh; /* likewise: the targets served as up, and until when */
     size_t views_cap;
     seat_pool *seats;          /* owned: credentials and TLS contexts */
-    struct event *periodic_ev; /* publishes at least once per interval */
-    struct event *soon_ev;     /* coalesced publish after polls complete */
-    bool soon_pending;
+    struct event *periodic_ev; /* says once per interval that the loop is alive */
+    wakeup *demand;            /* owned: a reader asks for a publish (snapshot.h) */
+    struct event *prepare_ev;  /* publishes just before the scrape foreseen */
+    double render_cost;        /* seconds a publish takes (the peak, decaying) */
+    double n_asked, n_ahead;   /* publishes so far, by why (not the first) */
     bool started;
-    double render_cost;       /* seconds the last publish took */
     double last_poll_done;    /* monotonic: the last poll of any target that finished */
     histo lateness;           /* poll lateness over all targets */
     target_gate gate;         /* --poll.max-concurrent-connects, shared by every target */
@@ -217,6 +221,7 @@ static void apply(collector *c, const targets_file *file)
     c->e = next;
     c->n = nw;
     c->sd_stale = true;
+    snapshot_mark_behind();
     grow_views(c);
     if (c->started && (added || removed)) {
         char a[16], r[16], t[16];
@@ -299,7 +304,25 @@ static render_view view_of(const collector *c, const entry *e, double now)
     };
 }
 
-static void publish(collector *c)
+/* Until when the snapshot counts as alive (/healthz). Publishes, or the periodic word
+ * that the loop is alive, come at least once an interval: one overdue by much more means
+ * the loop is stuck (never sooner than ALIVE_MIN_SECONDS, so that a slow render with many
+ * targets is not taken for a stall). So are polls that stopped finishing while the loop
+ * goes on (whatever the cause): with targets to poll, it lives only as long past the
+ * last poll. */
+static double alive_until(collector *c, double now)
+{
+    double bound = STALE_INTERVALS * c->cfg->poll_interval;
+    double alive = bound > ALIVE_MIN_SECONDS ? bound : ALIVE_MIN_SECONDS;
+    double until = now + alive;
+    if (c->n > 0) {
+        if (c->last_poll_done == 0) c->last_poll_done = now; /* the first polls are under way */
+        if (c->last_poll_done + alive < until) until = c->last_poll_done + alive;
+    }
+    return until;
+}
+
+static void publish(collector *c, bool ahead)
 {
     double now = clock_mono();
     double bound = STALE_INTERVALS * c->cfg->poll_interval;
@@ -313,33 +336,26 @@ static void publish(collector *c)
     render_seed_count *refused = xcalloc(c->n_seeds + 1, sizeof *refused);
     for (size_t i = 0; i < c->n_seeds; i++)
         refused[i] = (render_seed_count){tspec_key(&c->seeds[i]->s.spec), (double)discover_refused(c->seeds[i]->d)};
-    /* Publishes come at least once an interval: one overdue by much more means the loop
-     * is stuck, and /healthz says so (never sooner than ALIVE_MIN_SECONDS, so that a
-     * slow render with many targets is not taken for a stall). */
-    double alive = bound > ALIVE_MIN_SECONDS ? bound : ALIVE_MIN_SECONDS;
-    /* ... and so are polls that stopped finishing while publishing goes on (whatever the
-     * cause): with targets to poll, the snapshot lives only as long past the last poll */
-    double until = now + alive;
-    if (c->n > 0) {
-        if (c->last_poll_done == 0) c->last_poll_done = now; /* the first polls are under way */
-        if (c->last_poll_done + alive < until) until = c->last_poll_done + alive;
-    }
     publisher_input in = {.views = c->views,
                           .pieces = c->pieces,
                           .n = c->n,
                           .fresh = c->fresh,
                           .n_fresh = n_fresh,
-                          .alive_until = until,
+                          .alive_until = alive_until(c, now),
                           .targets_changed = c->sd_stale,
+                          .ahead = ahead,
                           .ex = {.lateness = &c->lateness,
                                  .has_reload = c->file != NULL,
                                  .reload_ok = c->file && twatch_ok(c->file),
                                  .reload_time = c->file ? twatch_time(c->file) : 0,
                                  .reload_error = c->file ? twatch_error(c->file) : "",
                                  .connect_waits = c->gate.waits,
+                                 .snapshots_asked = c->n_asked,
+                                 .snapshots_ahead = c->n_ahead,
                                  .refused = refused,
                                  .n_refused = c->n_seeds}};
-    c->render_cost = publisher_publish(c->pub, &in);
+    double cost = publisher_publish(c->pub, &in);
+    c->render_cost = cost > c->render_cost * 0.9 ? cost : c->render_cost * 0.9;
     c->sd_stale = false;
     free(refused);
 }
@@ -348,16 +364,44 @@ static void on_periodic(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    publish(arg);
+    collector *c = arg;
+    snapshot_keep_alive(alive_until(c, clock_mono()));
+    /* what is not a poll (discovery, the targets file, the process) is read anew too */
+    snapshot_mark_behind();
 }
 
-static void on_soon(evutil_socket_t fd, short what, void *arg)
+/* How old a snapshot may be when read though polls came since: a tenth of an interval
+ * (when every poll was published, they were coalesced over as long). */
+static double tolerance(const collector *c) { return c->cfg->poll_interval / 10; }
+
+static void on_prepare(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     collector *c = arg;
-    c->soon_pending = false;
-    publish(c);
+    c->n_ahead++;
+    publish(c, true);
+}
+
+/* A reader found the snapshot behind (snapshot_current): publish now. A scrape came:
+ * prepare the next snapshot to be done a little before the next is foreseen. */
+static void on_demand(void *arg)
+{
+    collector *c = arg;
+    double next;
+    if (snapshot_demand_take(&next)) {
+        c->n_asked++;
+        publish(c, false);
+    }
+    if (next <= 0) return;
+    /* room for a publish and a half, and for a scraper's jitter, within what a reader
+     * takes as fresh */
+    double tol = tolerance(c), lead = c->render_cost * 1.5 + 0.005;
+    lead = lead < tol / 2 ? tol / 2 : lead > tol * 0.8 ? tol * 0.8 : lead;
+    double in = next - lead - clock_mono();
+    if (in <= 0) return;
+    struct timeval tv = clock_tv(in);
+    event_add(c->prepare_ev, &tv);
 }
 
 static bool same_text(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
@@ -420,19 +464,9 @@ static void on_poll_done(target *t, void *arg)
     }
     /* A discovered target that fails may have failed over or left: ask again soon. */
     if (!r->health.last_ok && e->src) discover_poke(e->src->d);
-    render_view v = view_of(c, e, clock_mono());
-    publisher_refresh(c->pub, &e->piece, &v);
-    if (c->soon_pending) return;
-    /* Coalesce: with many targets, one publish covers every poll that ends in the gap.
-     * The gap keeps publishing under ~5 % of a core, is at least a tenth of an interval
-     * (a publish walks every target: at 2,000 targets cheap publishes came 25 times a
-     * second) and never over half an interval. */
-    double gap = c->render_cost * 20;
-    if (gap < c->cfg->poll_interval / 10) gap = c->cfg->poll_interval / 10;
-    if (gap > c->cfg->poll_interval / 2) gap = c->cfg->poll_interval / 2;
-    struct timeval tv = clock_tv(gap);
-    event_add(c->soon_ev, &tv);
-    c->soon_pending = true;
+    /* Nothing is rendered here: the publish that a reader asks for renders what changed
+     * (polls come every second, scrapes every 15 s or more). */
+    snapshot_mark_behind();
 }
 
 collector *collector_new(struct event_base *base, const config *cfg, const render_build *build)
@@ -469,8 +503,9 @@ collector *collector_new(struct event_base *base, const config *cfg, const rende
         s->origin = TSPEC_STATIC;
     }
     c->periodic_ev = event_new(base, -1, EV_PERSIST, on_periodic, c);
-    c->soon_ev = evtimer_new(base, on_soon, c);
-    if (!c->periodic_ev || !c->soon_ev) abort();
+    c->demand = wakeup_new(base, on_demand, c);
+    c->prepare_ev = evtimer_new(base, on_prepare, c);
+    if (!c->periodic_ev || !c->demand || !c->prepare_ev) abort();
     c->pub = publisher_new(cfg, build);
     if (cfg->targets_file[0]) {
         c->file = twatch_new(base, cfg->targets_file, on_file, c);
@@ -499,7 +534,9 @@ void collector_start(collector *c)
     struct timeval tv = clock_tv(interval);
     event_add(c->periodic_ev, &tv);
     if (c->file) twatch_start(c->file);
-    publish(c);
+    /* A stalled loop keeps a reader at most DEMAND_WAIT_SECONDS. */
+    snapshot_set_demand(wakeup_poke, c->demand, tolerance(c), DEMAND_WAIT_SECONDS);
+    publish(c, false);
 }
 
 void collector_free(collector *c)
@@ -514,7 +551,9 @@ void collector_free(collector *c)
     free(c->fresh);
     seat_pool_free(c->seats);
     if (c->periodic_ev) event_free(c->periodic_ev);
-    if (c->soon_ev) event_free(c->soon_ev);
+    if (c->demand) snapshot_set_demand(NULL, NULL, 0, 0); /* readers stop asking it */
+    wakeup_free(c->demand);
+    if (c->prepare_ev) event_free(c->prepare_ev);
     twatch_free(c->file);
     evdns_base_free(c->dns, 0);
     publisher_free(c->pub);

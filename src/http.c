@@ -36,6 +36,11 @@
 #include "webcfg.h"
 #include "xalloc.h"
 
+/* An exposition this long or longer is written out from the pieces (stream_response);
+ * libmicrohttpd asks for it a block at a time. */
+#define STREAM_MIN_BYTES (256 * 1024)
+#define STREAM_BLOCK (64 * 1024)
+
 typedef struct site site;
 typedef enum MHD_Result (*route_fn)(struct MHD_Connection *conn, const site *s);
 
@@ -109,6 +114,16 @@ static enum MHD_Result send_owned(struct MHD_Connection *conn, const site *site_
     return queue(conn, site_, MHD_HTTP_OK, r);
 }
 
+static enum MHD_Result send_snapshot_response(struct MHD_Connection *conn, const site *site_, struct MHD_Response *r,
+                                              const char *type, bool gzip, bool negotiated)
+{
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (gzip) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    if (negotiated) MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return queue(conn, site_, MHD_HTTP_OK, r);
+}
+
 /* The snapshot serves targets as up whose data has gone stale since (their polls, or the
  * loop, stalled): this request gets its own copy with those targets down, put together
  * from the pieces. Rare, so made per request and not compressed. */
@@ -122,12 +137,37 @@ static enum MHD_Result send_marked_down(struct MHD_Connection *conn, const site 
     return send_owned(conn, site_, &b, type, "Accept, Accept-Encoding");
 }
 
+static ssize_t on_stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    (void)pos; /* read in order, once */
+    size_t n = snapshot_stream_read(cls, out, max);
+    return n ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void on_stream_done(void *cls) { snapshot_stream_free(cls); }
+
+/* A fleet's exposition is written out from the pieces as libmicrohttpd sends it: no
+ * body of tens of megabytes is made, kept or waited for. Small ones are made once per
+ * snapshot and sent as they are (snapshot_body). NULL: send it whole. */
+static struct MHD_Response *stream_response(snapshot *s, snapshot_part part)
+{
+    size_t total;
+    snapshot_stream *st =
+        snapshot_stream_new(s, part == SNAPSHOT_OPENMETRICS ? RENDER_OPENMETRICS : RENDER_TEXT, &total);
+    if (!st) return NULL;
+    struct MHD_Response *r = NULL;
+    if (total >= STREAM_MIN_BYTES)
+        r = MHD_create_response_from_callback(total, STREAM_BLOCK, on_stream_read, st, on_stream_done);
+    if (!r) snapshot_stream_free(st);
+    return r;
+}
+
 /* Sends a part of the published snapshot without copying it; the response holds a
  * snapshot reference until libmicrohttpd is done with the bytes. */
 static enum MHD_Result send_part(struct MHD_Connection *conn, const site *site_, snapshot_part part, const char *type,
                                  bool allow_gzip)
 {
-    snapshot *s = snapshot_current();
+    snapshot *s = part == SNAPSHOT_LANDING ? snapshot_current() : snapshot_scrape_current();
     if (!s) return send_static(conn, site_, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n", NULL);
     bool gzip = allow_gzip &&
         negotiate_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
@@ -136,23 +176,24 @@ static enum MHD_Result send_part(struct MHD_Connection *conn, const site *site_,
         size_t k = snapshot_stale(s, clock_mono(), &stale);
         if (k > 0) return send_marked_down(conn, site_, s, part, type, stale, k);
     }
+    struct MHD_Response *r = NULL;
+    if (!gzip && part != SNAPSHOT_LANDING) r = stream_response(s, part);
+    if (r) {
+        snapshot_drop(s); /* the stream holds its own */
+        return send_snapshot_response(conn, site_, r, type, false, allow_gzip);
+    }
     size_t len;
     const char *body = snapshot_body(s, part, gzip, &len);
     if (gzip && !body) { /* compression failed: fall back to plain bytes */
         gzip = false;
         body = snapshot_body(s, part, false, &len);
     }
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)(uintptr_t)body, on_response_done, s);
+    r = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)(uintptr_t)body, on_response_done, s);
     if (!r) {
         snapshot_drop(s);
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    if (gzip) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-    if (allow_gzip) MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    return queue(conn, site_, MHD_HTTP_OK, r);
+    return send_snapshot_response(conn, site_, r, type, gzip, allow_gzip);
 }
 
 /* ---- routes ------------------------------------------------------------------------- */
@@ -174,7 +215,7 @@ static enum MHD_Result route_landing(struct MHD_Connection *conn, const site *s)
  * whose loop is stuck, instead of letting it serve ever older data. */
 static enum MHD_Result route_health(struct MHD_Connection *conn, const site *s)
 {
-    snapshot *snap = snapshot_current();
+    snapshot *snap = snapshot_latest();
     bool alive = snap && snapshot_alive(snap, clock_mono());
     snapshot_drop(snap);
     if (!alive)

@@ -157,6 +157,7 @@ double publisher_publish(publisher *p, const publisher_input *in)
     }
     snapshot *snap = snapshot_new(bodies, lens, in->fresh, in->n_fresh, in->alive_until);
     snapshot_set_pieces(snap, &text);
-    snapshot_publish(snap);
+    if (in->ahead) snapshot_publish_ahead(snap);
+    else snapshot_publish(snap);
     return clock_mono() - t0;
 }

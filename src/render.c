@@ -818,6 +818,12 @@ static void render_self(rctx *c, size_t n, const render_exporter *e)
     f = fam(c, "redis_memory_exporter_connect_waits_total", "counter",
             "Polls that waited for a later tick because --poll.max-concurrent-connects connects were in flight.");
     family_sample(&f, NULL, NULL, NULL, 0, e->connect_waits);
+    f = fam(c, "redis_memory_exporter_snapshots_total", "counter",
+            "Renders of the targets' series, which happen only for readers: asked (a scrape or page found the last "
+            "one behind and waited for it) or ahead (made just before a scrape foreseen from the last ones).");
+    label asked[1] = {{"reason", "asked"}}, ahead[1] = {{"reason", "ahead"}};
+    family_sample(&f, NULL, NULL, asked, 1, e->snapshots_asked);
+    family_sample(&f, NULL, NULL, ahead, 1, e->snapshots_ahead);
     if (e->n_refused > 0) {
         f = fam(c, "redis_memory_exporter_discovery_refused_total", "counter",
                 "Addresses a Cluster node or sentinel named that were never connected to: outside the seed's allow: "
@@ -945,7 +951,7 @@ static void put_span(buf *out, const char *p, size_t n, const char *labels, size
 /* The span of family k that piece p contributes: a down piece keeps only its redis_up
  * (family 0, whose one line ends in its value: a 0 in its place) and the families about
  * polling (from layout->n_redis on), which is what rendering it as down writes. */
-static void put_family_of(buf *out, const render_piece *p, size_t k, const render_layout *l)
+void render_assemble_family(buf *out, const render_piece *p, size_t k, const render_layout *l)
 {
     const render_off *o = p->offs;
     const char *labels = p->data + o[l->n_fam];
@@ -963,16 +969,31 @@ static void put_family_of(buf *out, const render_piece *p, size_t k, const rende
     put_span(out, p->data + o[k], len, labels, labels_len);
 }
 
+bool render_family_present(const render_piece *p, size_t n, size_t k, const render_layout *l)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i].offs[k + 1] > p[i].offs[k] && (!p[i].down || k == 0 || k >= l->n_redis)) return true;
+    return false;
+}
+
+size_t render_piece_length(const render_piece *p, const render_layout *l)
+{
+    const render_off *o = p->offs;
+    size_t labels_len = o[l->n_fam + 1] - o[l->n_fam];
+    size_t n = o[l->n_fam] - o[0], marks = 0;
+    for (const char *at = p->data + o[0], *end = p->data + o[l->n_fam];
+         (at = memchr(at, RENDER_LABELS_MARK, (size_t)(end - at))) != NULL; at++)
+        marks++;
+    return n + marks * labels_len - marks;
+}
+
 void render_assemble(buf *out, const char *headers, const render_off *hoffs, const render_layout *l,
                      const render_piece *p, size_t n)
 {
     for (size_t k = 0; k < l->n_fam; k++) {
-        bool any = false;
-        for (size_t i = 0; i < n && !any; i++)
-            any = p[i].offs[k + 1] > p[i].offs[k] && (!p[i].down || k == 0 || k >= l->n_redis);
-        if (!any) continue;
+        if (!render_family_present(p, n, k, l)) continue;
         buf_append(out, headers + hoffs[k], hoffs[k + 1] - hoffs[k]);
-        for (size_t i = 0; i < n; i++) put_family_of(out, &p[i], k, l);
+        for (size_t i = 0; i < n; i++) render_assemble_family(out, &p[i], k, l);
     }
 }
 

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,8 @@ struct snapshot {
     const char **fresh_addr; /* sorted by fresh_until, soonest stale first */
     double *fresh_until;
     size_t n_fresh;
-    char *addr_store; /* the copied addr strings */
-    double alive_until;
+    char *addr_store;                         /* the copied addr strings */
+    _Atomic double alive_until;               /* moved on by snapshot_keep_alive */
     _Atomic(sbody *) made[SNAPSHOT_PARTS][2]; /* [part][gzip]; NULL: not made yet */
     /* What the text is made of (snapshot_set_pieces); NULL headers = given whole. */
     snapshot_piece *headers[2]; /* per render_format */
@@ -40,7 +41,8 @@ struct snapshot {
     size_t n_targets;
     char *self[2]; /* the exporter's own series, per render_format */
     size_t self_len[2];
-    snapshot *next_dropped; /* in the dropped list (snapshot_drop); slot_lock */
+    _Atomic size_t total[2]; /* the exposition's length per render_format; 0: not counted */
+    snapshot *next_dropped;  /* in the dropped list (snapshot_drop); slot_lock */
 };
 
 /* One block: this header, the offsets, then the text and a NUL. Every target keeps one,
@@ -82,6 +84,33 @@ static snapshot *slot;    /* the one published snapshot; guarded by slot_lock */
 static snapshot *dropped; /* last references dropped by serving threads; slot_lock */
 static size_t n_dropped;  /* slot_lock */
 
+/* Scrapes remembered to foresee the next (snapshot_demand_take). */
+#define DEMAND_READS 3
+
+/* Rendering on demand (snapshot_set_demand); every field below is slot_lock's. */
+static struct {
+    void (*ask)(void *);
+    void *arg;
+    double tolerance, wait;
+    pthread_cond_t published; /* broadcast by snapshot_publish */
+    unsigned long gen;        /* publishes so far */
+    double published_at;      /* monotonic */
+    bool behind;              /* the loop has data the slot's snapshot lacks */
+    bool asked;               /* a publish was asked for and has not come yet */
+    bool cond_made;
+    bool read;                  /* a scrape read the slot's snapshot */
+    bool scrape_asked;          /* ... or asked for the next one */
+    double reads[DEMAND_READS]; /* when scrapes first read a snapshot, oldest first */
+    size_t n_reads;
+} demand;
+
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int by_until(const void *a, const void *b)
 {
     const snapshot_fresh *x = a, *y = b;
@@ -92,7 +121,7 @@ snapshot *snapshot_new(char *bodies[SNAPSHOT_PARTS], const size_t lens[SNAPSHOT_
                        size_t n, double alive_until)
 {
     snapshot *s = xcalloc(1, sizeof *s);
-    s->alive_until = alive_until;
+    atomic_init(&s->alive_until, alive_until);
     s->n_fresh = n;
     s->fresh_addr = xcalloc(n, sizeof *s->fresh_addr);
     s->fresh_until = xcalloc(n, sizeof *s->fresh_until);
@@ -123,6 +152,8 @@ snapshot *snapshot_new(char *bodies[SNAPSHOT_PARTS], const size_t lens[SNAPSHOT_
         atomic_init(&s->made[i][0], b);
         atomic_init(&s->made[i][1], NULL);
     }
+    atomic_init(&s->total[0], 0);
+    atomic_init(&s->total[1], 0);
     return s;
 }
 
@@ -204,6 +235,110 @@ static void assemble(const snapshot *s, render_format fmt, const char *const *do
     if (views != s->views) free(views);
 }
 
+/* ---- the exposition written out as it is read ---------------------------------------- */
+
+struct snapshot_stream {
+    snapshot *s; /* a reference */
+    render_format fmt;
+    bool *present; /* per family: its header is written */
+    size_t k, i;   /* the family, and the target next (n_targets + 1: its header) */
+    int stage;     /* 0 the targets' families, 1 the exporter's own, 2 the end, 3 done */
+    buf pend;      /* put together, not yet read */
+    size_t pend_at;
+};
+
+/* Enough put together at once that a read of a few KiB finds it ready. */
+#define STREAM_STEP 8192
+
+/* Puts the next bytes of the exposition into st->pend. */
+static void stream_step(snapshot_stream *st)
+{
+    const snapshot *s = st->s;
+    buf_reset(&st->pend);
+    st->pend_at = 0;
+    while (st->pend.len < STREAM_STEP && st->stage < 3) {
+        if (st->stage == 1) {
+            buf_append(&st->pend, s->self[st->fmt], s->self_len[st->fmt]);
+            st->stage = 2;
+        } else if (st->stage == 2) {
+            render_end(&st->pend, st->fmt);
+            st->stage = 3;
+        } else if (st->k == s->layout.n_fam) {
+            st->stage = 1;
+        } else if (st->i > s->n_targets) { /* the family's header, if it has samples */
+            const render_off *h = s->headers[st->fmt]->offs;
+            if (st->present[st->k])
+                buf_append(&st->pend, s->headers[st->fmt]->data + h[st->k], h[st->k + 1] - h[st->k]);
+            st->i = st->present[st->k] ? 0 : s->n_targets;
+        } else if (st->i < s->n_targets) {
+            render_assemble_family(&st->pend, &s->views[st->i++], st->k, &s->layout);
+        } else {
+            st->k++;
+            st->i = s->n_targets + 1;
+        }
+    }
+}
+
+/* Under no lock: the length of the whole exposition in fmt, counted once per snapshot. */
+static size_t stream_total(snapshot *s, render_format fmt, const bool *present)
+{
+    size_t total = atomic_load(&s->total[fmt]);
+    if (total) return total;
+    const render_off *h = s->headers[fmt]->offs;
+    for (size_t k = 0; k < s->layout.n_fam; k++)
+        if (present[k]) total += h[k + 1] - h[k];
+    for (size_t i = 0; i < s->n_targets; i++) total += render_piece_length(&s->views[i], &s->layout);
+    buf end;
+    buf_init(&end);
+    render_end(&end, fmt);
+    total += s->self_len[fmt] + end.len;
+    buf_free(&end);
+    atomic_store(&s->total[fmt], total);
+    return total;
+}
+
+snapshot_stream *snapshot_stream_new(snapshot *s, render_format fmt, size_t *total)
+{
+    if (!s->headers[0]) return NULL;
+    snapshot_stream *st = xcalloc(1, sizeof *st);
+    st->s = snapshot_ref(s);
+    st->fmt = fmt;
+    st->present = xcalloc(s->layout.n_fam + 1, sizeof *st->present);
+    for (size_t k = 0; k < s->layout.n_fam; k++)
+        st->present[k] = render_family_present(s->views, s->n_targets, k, &s->layout);
+    st->i = s->n_targets + 1;
+    buf_init(&st->pend);
+    *total = stream_total(s, fmt, st->present);
+    return st;
+}
+
+size_t snapshot_stream_read(snapshot_stream *st, char *out, size_t max)
+{
+    size_t n = 0;
+    while (n < max) {
+        if (st->pend_at == st->pend.len) {
+            if (st->stage == 3) break;
+            stream_step(st);
+            continue;
+        }
+        size_t take = st->pend.len - st->pend_at;
+        if (take > max - n) take = max - n;
+        memcpy(out + n, st->pend.data + st->pend_at, take);
+        st->pend_at += take;
+        n += take;
+    }
+    return n;
+}
+
+void snapshot_stream_free(snapshot_stream *st)
+{
+    if (!st) return;
+    snapshot_drop(st->s);
+    free(st->present);
+    buf_free(&st->pend);
+    free(st);
+}
+
 void snapshot_assemble_down(snapshot *s, snapshot_part part, const char *const *down, size_t k, buf *out)
 {
     assemble(s, part == SNAPSHOT_OPENMETRICS ? RENDER_OPENMETRICS : RENDER_TEXT, down, k, out);
@@ -278,26 +413,38 @@ size_t snapshot_stale(snapshot *s, double now, const char *const **addrs)
     return lo;
 }
 
-bool snapshot_alive(const snapshot *s, double now) { return now <= s->alive_until; }
+bool snapshot_alive(const snapshot *s, double now) { return now <= atomic_load(&s->alive_until); }
 
 /* gzip (not zlib) framing: windowBits 15 + 16. Level 6 is zlib's default trade-off; the
- * cost is paid once per snapshot, not per request. */
-static char *gzip_bytes(const char *in, size_t n, size_t *out_len)
+ * cost is paid once per snapshot, not per request. The input is in[0..n), or, with st,
+ * the stream's bytes (n: their length), read a chunk at a time: no plain body is made. */
+static char *gzip_bytes(snapshot_stream *st, const char *in, size_t n, size_t *out_len)
 {
     z_stream z;
     memset(&z, 0, sizeof z);
     if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return NULL;
     uLong cap = deflateBound(&z, (uLong)n) + 32;
     char *out = malloc(cap);
-    if (!out) {
+    char *chunk = st ? malloc(65536) : NULL;
+    if (!out || (st && !chunk)) {
+        free(out);
+        free(chunk);
         deflateEnd(&z);
         return NULL;
     }
-    z.next_in = (Bytef *)(uintptr_t)in;
-    z.avail_in = (uInt)n;
     z.next_out = (Bytef *)out;
     z.avail_out = (uInt)cap;
-    int rc = deflate(&z, Z_FINISH);
+    int rc = Z_OK;
+    for (size_t left = n; rc == Z_OK;) {
+        size_t got = left;
+        if (st) in = chunk, got = snapshot_stream_read(st, chunk, 65536);
+        left -= got < left ? got : left;
+        z.next_in = (Bytef *)(uintptr_t)in;
+        z.avail_in = (uInt)got;
+        rc = deflate(&z, got == 0 || left == 0 ? Z_FINISH : Z_NO_FLUSH);
+        if (rc == Z_OK && z.avail_out == 0) break; /* deflateBound held: never */
+    }
+    free(chunk);
     *out_len = z.total_out;
     deflateEnd(&z);
     if (rc != Z_STREAM_END) {
@@ -329,17 +476,66 @@ const char *snapshot_body(snapshot *s, snapshot_part part, bool gzip, size_t *le
         mine->data = buf_steal(&t, &mine->len);
         b = install(s, part, false, mine);
     } else if (!b && gzip) {
-        size_t plain_len;
-        const char *plain = snapshot_body(s, part, false, &plain_len);
         sbody *mine = xcalloc(1, sizeof *mine);
-        if (plain) mine->data = gzip_bytes(plain, plain_len, &mine->len);
+        size_t plain_len;
+        snapshot_stream *st = NULL;
+        if (s->headers[0] && (part == SNAPSHOT_TEXT || part == SNAPSHOT_OPENMETRICS))
+            st = snapshot_stream_new(s, part == SNAPSHOT_OPENMETRICS ? RENDER_OPENMETRICS : RENDER_TEXT, &plain_len);
+        if (st) {
+            mine->data = gzip_bytes(st, NULL, plain_len, &mine->len);
+            snapshot_stream_free(st);
+        } else {
+            const char *plain = snapshot_body(s, part, false, &plain_len);
+            if (plain) mine->data = gzip_bytes(NULL, plain, plain_len, &mine->len);
+        }
         b = install(s, part, true, mine);
     }
     *len = b && b->data ? b->len : 0;
     return b ? b->data : NULL;
 }
 
-void snapshot_publish(snapshot *s)
+/* The preparer: a thread that makes, in a snapshot published ahead of a scrape, the
+ * bodies that scrapes took from the one before (the formats and gzip they asked for),
+ * so that the scrape only picks them. One at a time; joined at snapshot_clear. */
+static struct {
+    pthread_t thread;
+    bool running; /* slot_lock */
+    bool want[SNAPSHOT_PARTS][2];
+    snapshot *s; /* a reference */
+} prep;
+
+static void *prepare(void *arg)
+{
+    (void)arg;
+    for (int part = SNAPSHOT_TEXT; part <= SNAPSHOT_OPENMETRICS; part++)
+        for (int gz = 0; gz < 2; gz++) {
+            size_t len;
+            if (prep.want[part][gz]) snapshot_body(prep.s, (snapshot_part)part, gz, &len);
+        }
+    snapshot_drop(prep.s);
+    return NULL;
+}
+
+/* Under slot_lock: starts the preparer on s with what old's scrapes made. */
+static void start_preparer(snapshot *s, snapshot *old)
+{
+    if (!old || !s || !s->headers[0]) return;
+    if (prep.running) {
+        pthread_mutex_unlock(&slot_lock); /* the last one is done or nearly: wait for it */
+        pthread_join(prep.thread, NULL);
+        pthread_mutex_lock(&slot_lock);
+        prep.running = false;
+    }
+    bool any = false;
+    for (int part = SNAPSHOT_TEXT; part <= SNAPSHOT_OPENMETRICS; part++)
+        for (int gz = 0; gz < 2; gz++) any |= prep.want[part][gz] = atomic_load(&old->made[part][gz]) != NULL;
+    if (!any) return;
+    prep.s = snapshot_ref(s);
+    if (pthread_create(&prep.thread, NULL, prepare, NULL) == 0) prep.running = true;
+    else snapshot_unref(prep.s);
+}
+
+static void publish(snapshot *s, bool ahead)
 {
     pthread_mutex_lock(&slot_lock);
     snapshot *old = slot;
@@ -347,6 +543,14 @@ void snapshot_publish(snapshot *s)
     snapshot *gone = dropped;
     dropped = NULL;
     n_dropped = 0;
+    demand.gen++;
+    demand.published_at = now_mono();
+    demand.behind = false;
+    demand.asked = false;
+    demand.read = demand.scrape_asked; /* that scrape's read is noted */
+    demand.scrape_asked = false;
+    if (demand.cond_made) pthread_cond_broadcast(&demand.published);
+    if (ahead) start_preparer(s, old);
     pthread_mutex_unlock(&slot_lock);
     snapshot_unref(old);
     while (gone) {
@@ -356,7 +560,118 @@ void snapshot_publish(snapshot *s)
     }
 }
 
+void snapshot_publish(snapshot *s) { publish(s, false); }
+
+void snapshot_publish_ahead(snapshot *s) { publish(s, true); }
+
+void snapshot_set_demand(void (*ask)(void *), void *arg, double tolerance, double wait)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_mutex_lock(&slot_lock);
+    if (!demand.cond_made) pthread_cond_init(&demand.published, &attr);
+    demand.cond_made = true;
+    demand.ask = ask;
+    demand.arg = arg;
+    demand.tolerance = tolerance;
+    demand.wait = wait;
+    pthread_mutex_unlock(&slot_lock);
+    pthread_condattr_destroy(&attr);
+}
+
+void snapshot_mark_behind(void)
+{
+    pthread_mutex_lock(&slot_lock);
+    demand.behind = true;
+    pthread_mutex_unlock(&slot_lock);
+}
+
+void snapshot_keep_alive(double until)
+{
+    pthread_mutex_lock(&slot_lock);
+    if (slot) atomic_store(&slot->alive_until, until);
+    pthread_mutex_unlock(&slot_lock);
+}
+
+/* Under slot_lock: a scrape's first read of a snapshot is remembered, and the loop told,
+ * so that it can prepare the next snapshot before the next scrape comes. */
+static bool note_read(double now)
+{
+    if (demand.read) return false;
+    demand.read = true;
+    if (demand.n_reads == DEMAND_READS) {
+        memmove(demand.reads, demand.reads + 1, (DEMAND_READS - 1) * sizeof *demand.reads);
+        demand.n_reads--;
+    }
+    demand.reads[demand.n_reads++] = now;
+    return true;
+}
+
+/* Under slot_lock: asks for a publish when the slot is behind and older than the
+ * tolerance, and waits for one (at most demand.wait; a stalled loop serves what it has). */
+static void await_fresh(bool scrape)
+{
+    double now = now_mono();
+    if (!demand.ask || !slot) return;
+    if (!demand.behind || now - demand.published_at <= demand.tolerance) {
+        if (scrape && note_read(now)) demand.ask(demand.arg); /* only the news of a scrape */
+        return;
+    }
+    unsigned long gen = demand.gen;
+    /* this scrape is the first read of the snapshot it asks for */
+    if (scrape && !demand.scrape_asked) {
+        demand.read = false;
+        note_read(now);
+        demand.scrape_asked = true;
+    }
+    if (!demand.asked) {
+        demand.asked = true;
+        demand.ask(demand.arg); /* thread-safe and quick: a write to the loop's eventfd */
+    }
+    double end = now + demand.wait;
+    struct timespec until = {.tv_sec = (time_t)end, .tv_nsec = (long)((end - (double)(time_t)end) * 1e9)};
+    while (demand.gen == gen)
+        if (pthread_cond_timedwait(&demand.published, &slot_lock, &until) != 0) break;
+}
+
 snapshot *snapshot_current(void)
+{
+    pthread_mutex_lock(&slot_lock);
+    await_fresh(false);
+    snapshot *s = slot ? snapshot_ref(slot) : NULL;
+    pthread_mutex_unlock(&slot_lock);
+    return s;
+}
+
+snapshot *snapshot_scrape_current(void)
+{
+    pthread_mutex_lock(&slot_lock);
+    await_fresh(true);
+    snapshot *s = slot ? snapshot_ref(slot) : NULL;
+    pthread_mutex_unlock(&slot_lock);
+    return s;
+}
+
+double snapshot_foresee(const double *reads, size_t n)
+{
+    if (n < 2) return 0;
+    if (n == 2) return reads[1] + (reads[1] - reads[0]);
+    /* one scraper every p: r1 + (r2 - r0) = r2 + p; two (a Prometheus pair, each every
+     * p, at offsets a and b) alternate, and r1 + p is the next of the one due next */
+    return reads[n - 2] + (reads[n - 1] - reads[n - 3]);
+}
+
+bool snapshot_demand_take(double *next_scrape)
+{
+    pthread_mutex_lock(&slot_lock);
+    bool asked = demand.asked;
+    *next_scrape = snapshot_foresee(demand.reads, demand.n_reads);
+    pthread_mutex_unlock(&slot_lock);
+    return asked;
+}
+
+snapshot *snapshot_latest(void)
 {
     pthread_mutex_lock(&slot_lock);
     snapshot *s = slot ? snapshot_ref(slot) : NULL;
@@ -364,4 +679,12 @@ snapshot *snapshot_current(void)
     return s;
 }
 
-void snapshot_clear(void) { snapshot_publish(NULL); }
+void snapshot_clear(void)
+{
+    pthread_mutex_lock(&slot_lock);
+    bool running = prep.running;
+    prep.running = false;
+    pthread_mutex_unlock(&slot_lock);
+    if (running) pthread_join(prep.thread, NULL);
+    snapshot_publish(NULL);
+}

@@ -1072,13 +1072,14 @@ def scale_one(n, mode, addrs):
         row["rss_start_kib"] = proc_status(p.pid)["rss_kib"]
         a = cpu_sample(p.pid)
         t1 = time.monotonic()
-        time.sleep(SCALE_SECONDS)
+        row["scrapes"] = window_scrapes(port, t1 + SCALE_SECONDS)
         el = time.monotonic() - t1
         d = cpu_delta(a, cpu_sample(p.pid))
         st = proc_status(p.pid)
         row.update({"seconds": el, "cpu_pct": 100 * d / el,
                     "cpu_per_poll_us": 1e6 * d / (el / POLL_INTERVAL * n),
                     "rss_kib": st["rss_kib"], "threads": st["threads"]})
+        rest_scrapes(port, row["scrapes"], REST_SCRAPES)
         status, _, body, dt = http_get(port)
         row["body_bytes"] = len(body)
         row["scrape_ms"] = 1e3 * dt
@@ -1114,6 +1115,40 @@ def scale_one(n, mode, addrs):
     if mode == "unix-symlinks":
         row["floor"] = floor_run(addrs)
     return row
+
+
+SCRAPE_EVERY = env_float("BENCH_SCRAPE_EVERY", 15)
+REST_SCRAPES = int(env_float("BENCH_REST_SCRAPES", 4))
+
+
+def window_scrapes(port, end):
+    """Prometheus's share of the CPU window: one /metrics scrape every SCRAPE_EVERY
+    seconds (the first 2.5 s in), each the first of its snapshot. Returns their times in
+    ms: {"first": [...]}; rest_scrapes() times the others."""
+    out = {"first": []}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    at = time.monotonic() + 2.5
+    while at < end:
+        time.sleep(max(0.0, at - time.monotonic()))
+        out["first"].append(1e3 * http_get(port, conn=conn)[3])
+        at += SCRAPE_EVERY
+    time.sleep(max(0.0, end - time.monotonic()))
+    conn.close()
+    return out
+
+
+def rest_scrapes(port, scrapes, n=5):
+    """After the window, on the same schedule: each first scrape followed at once by
+    another of the same snapshot (the rest)."""
+    scrapes["rest"] = []
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    at = time.monotonic() + SCRAPE_EVERY
+    for _ in range(n):
+        time.sleep(max(0.0, at - time.monotonic()))
+        scrapes["first"].append(1e3 * http_get(port, conn=conn)[3])
+        scrapes["rest"].append(1e3 * http_get(port, conn=conn)[3])
+        at += SCRAPE_EVERY
+    conn.close()
 
 
 def floor_run(addrs):
@@ -1463,6 +1498,15 @@ def report(ctx):
                          f"{mib(r.get('rss_start_kib'))} → {mib(r['rss_kib'])} | {r['threads']} | "
                          f"{fmt_n(r['body_bytes'])} | "
                          f"{r['scrape_ms']:.1f} ms | {owns} | {pgs} |")
+            timed = [r for r in scl["rows"] if (r.get("scrapes") or {}).get("first")]
+            if timed:
+                L.append("")
+                L.append("| targets | first scrape of a snapshot (each, in order) | the rest (each) |")
+                L.append("|---:|---|---|")
+                for r in timed:
+                    sc = r["scrapes"]
+                    L.append(f"| {r['targets']} | {', '.join(f'{x:.1f}' for x in sc['first'])} ms | "
+                             f"{', '.join(f'{x:.1f}' for x in sc.get('rest', []))} ms |")
             floors = [r for r in scl["rows"] if (r.get("floor") or {}).get("us_per_poll")]
             if floors:
                 L.append("")
@@ -1489,7 +1533,9 @@ def report(ctx):
             L.append(f"{SCALE_SERVERS} redis-servers serve the targets (unix-symlinks: N distinct "
                      "socket paths, symlinks to those servers' sockets; tcp-processes: N "
                      "redis-server processes on N loopback ports). CPU over "
-                     f"{SCALE_SECONDS:g} s with no scrapes. Poll lateness: the exporter's "
+                     f"{SCALE_SECONDS:g} s with a /metrics scrape every {SCRAPE_EVERY:g} s "
+                     f"(2.5 s in; then {REST_SCRAPES} more on the same schedule, each followed at "
+                     "once by another of the same snapshot: first and rest, timed below). Poll lateness: the exporter's "
                      f"{LATE} histogram, difference over that window, quantiles interpolated "
                      "inside buckets as histogram_quantile() does. Poll gap = difference of consecutive "
                      "redis_memory_exporter_last_poll_success_timestamp_seconds of each target, "

@@ -180,6 +180,162 @@ static void test_dropped_last_reference_is_freed_by_the_publisher(void **state)
     assert_int_equal(snapshot_dropped_waiting(), 0);
 }
 
+/* Three targets, the middle one without the counter family: the stream puts together,
+ * in reads of any size, byte for byte what the whole body is, and counts its length. */
+static snapshot *make_three(void)
+{
+    char *bodies[SNAPSHOT_PARTS] = {NULL, NULL, copy_of("<html></html>\n")};
+    size_t lens[SNAPSHOT_PARTS] = {0, 0, 14};
+    snapshot *s = snapshot_new(bodies, lens, NULL, 0, 1);
+    render_off ht[3] = {0, 42, sizeof head_text - 1}, ho[3] = {0, 42, sizeof head_om - 1};
+    static const char mid[] = "redis_up{\x02} 0\naddr=\"y:22\"";
+    static const char last[] = "redis_up{\x02,db=\"\x02\"} 1\na_total{\x02} 9\na_total{\x02,x=\"1\"} 8\naddr=\"z\"";
+    render_off po[4] = {0, 14, 27, sizeof piece_text - 1}, pm[4] = {0, 14, 14, sizeof mid - 1};
+    render_off pl[4] = {0, (render_off)(strstr(last, "a_total") - last), (render_off)(strstr(last, "addr=") - last),
+                        sizeof last - 1};
+    snapshot_piece *heads[2] = {snapshot_piece_new(head_text, sizeof head_text - 1, ht, 3),
+                                snapshot_piece_new(head_om, sizeof head_om - 1, ho, 3)};
+    snapshot_piece *pieces[3] = {snapshot_piece_new(piece_text, sizeof piece_text - 1, po, 4),
+                                 snapshot_piece_new(mid, sizeof mid - 1, pm, 4),
+                                 snapshot_piece_new(last, sizeof last - 1, pl, 4)};
+    const char *addrs[3] = {"x:1", "y:22", "z"};
+    snapshot_text t = {.headers = {heads[0], heads[1]},
+                       .layout = {2, 1},
+                       .pieces = pieces,
+                       .addrs = addrs,
+                       .n = 3,
+                       .self = {copy_of("self 1\n"), copy_of("self 1\n")},
+                       .self_len = {7, 7}};
+    snapshot_set_pieces(s, &t);
+    for (int i = 0; i < 2; i++) snapshot_piece_unref(heads[i]);
+    for (int i = 0; i < 3; i++) snapshot_piece_unref(pieces[i]);
+    return s;
+}
+
+static void test_stream_equals_the_whole_body(void **state)
+{
+    (void)state;
+    snapshot *s = make_three();
+    static const size_t reads[] = {1, 7, 64, 65536};
+    for (int part = SNAPSHOT_TEXT; part <= SNAPSHOT_OPENMETRICS; part++) {
+        size_t whole_len;
+        const char *whole = snapshot_body(s, (snapshot_part)part, false, &whole_len);
+        assert_non_null(strstr(whole, "a_total{addr=\"z\",x=\"1\"} 8\n"));
+        assert_non_null(strstr(whole, "redis_up{addr=\"z\",db=\"addr=\"z\"\"} 1\n")); /* every mark */
+        for (size_t r = 0; r < sizeof reads / sizeof *reads; r++) {
+            size_t total = 0;
+            snapshot_stream *st =
+                snapshot_stream_new(s, part == SNAPSHOT_OPENMETRICS ? RENDER_OPENMETRICS : RENDER_TEXT, &total);
+            assert_non_null(st);
+            assert_int_equal(total, whole_len);
+            char *got = calloc(1, whole_len + 65536);
+            size_t n = 0, k;
+            while ((k = snapshot_stream_read(st, got + n, reads[r])) > 0) {
+                assert_true(k <= reads[r]);
+                n += k;
+            }
+            assert_int_equal(n, whole_len);
+            assert_memory_equal(got, whole, whole_len);
+            assert_int_equal(snapshot_stream_read(st, got, 10), 0); /* the end stays the end */
+            free(got);
+            snapshot_stream_free(st);
+        }
+        /* gzip is made from the stream: it inflates to the same bytes */
+        size_t gz_len;
+        const char *gz = snapshot_body(s, (snapshot_part)part, true, &gz_len);
+        char plain[2048];
+        z_stream z = {0};
+        assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+        z.next_in = (Bytef *)(uintptr_t)gz;
+        z.avail_in = (uInt)gz_len;
+        z.next_out = (Bytef *)plain;
+        z.avail_out = sizeof plain;
+        assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+        assert_int_equal(z.total_out, whole_len);
+        assert_memory_equal(plain, whole, whole_len);
+        inflateEnd(&z);
+    }
+    snapshot_unref(s);
+}
+
+/* When the next scrape is foreseen: one scraper every 15 s, two taking turns (a pair of
+ * Prometheus servers at offsets 2 and 9 of a 15 s interval), too few to tell. */
+static void test_foresee_the_next_scrape(void **state)
+{
+    (void)state;
+    assert_true(snapshot_foresee(NULL, 0) == 0);
+    double one[] = {100};
+    assert_true(snapshot_foresee(one, 1) == 0);
+    double two[] = {100, 115};
+    assert_true(snapshot_foresee(two, 2) == 130);
+    double steady[] = {100, 115, 130};
+    assert_true(snapshot_foresee(steady, 3) == 145);
+    double pair[] = {102, 109, 117}; /* then 124 (the second's), 132, 139 */
+    assert_true(snapshot_foresee(pair, 3) == 124);
+    double pair2[] = {109, 117, 124};
+    assert_true(snapshot_foresee(pair2, 3) == 132);
+}
+
+/* The demand hook: a reader of a snapshot that is behind and older than the tolerance asks
+ * once and waits for the loop's publish; a young one is served as it is; a loop that never
+ * publishes keeps the reader no longer than the wait. */
+static int asks;
+static snapshot *next_to_publish;
+
+static void *loop_publishes(void *arg)
+{
+    (void)arg;
+    snapshot_publish(next_to_publish);
+    return NULL;
+}
+
+static void ask_hook(void *arg)
+{
+    asks++;
+    if (!arg) return; /* a stalled loop */
+    pthread_t t;
+    pthread_create(&t, NULL, loop_publishes, NULL);
+    pthread_detach(t);
+}
+
+static void test_a_reader_behind_asks_and_waits(void **state)
+{
+    (void)state;
+    asks = 0;
+    snapshot *first = make(NULL, 0, 1);
+    snapshot_set_demand(ask_hook, NULL, 0.0, 0.2); /* stalled: nobody publishes */
+    snapshot_publish(first);
+    snapshot *cur = snapshot_current();
+    assert_ptr_equal(cur, first); /* not behind: nothing asked */
+    snapshot_drop(cur);
+    assert_int_equal(asks, 0);
+    snapshot_mark_behind();
+    cur = snapshot_current(); /* waits 0.2 s, then takes what there is */
+    assert_ptr_equal(cur, first);
+    assert_int_equal(asks, 1);
+    snapshot_drop(cur);
+    double next;
+    assert_true(snapshot_demand_take(&next)); /* still asked: the loop has not published */
+    snapshot_publish(make(NULL, 0, 1));       /* the loop, late */
+    assert_false(snapshot_demand_take(&next));
+    snapshot_set_demand(ask_hook, (void *)1, 0.0, 5.0);
+    snapshot_mark_behind();
+    snapshot *again = next_to_publish = make(NULL, 0, 1);
+    cur = snapshot_scrape_current(); /* asks; the "loop" publishes */
+    assert_int_equal(asks, 2);
+    assert_ptr_equal(cur, again);
+    snapshot_drop(cur);
+    assert_false(snapshot_demand_take(&next)); /* answered */
+    snapshot_mark_behind();
+    snapshot_set_demand(ask_hook, (void *)1, 60.0, 5.0); /* a minute's tolerance: served as is */
+    cur = snapshot_current();
+    assert_ptr_equal(cur, again);
+    assert_int_equal(asks, 2);
+    snapshot_drop(cur);
+    snapshot_set_demand(NULL, NULL, 0, 0);
+    snapshot_clear();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +343,9 @@ int main(void)
         cmocka_unit_test(test_bodies_and_slot),
         cmocka_unit_test(test_racing_threads_get_one_body),
         cmocka_unit_test(test_dropped_last_reference_is_freed_by_the_publisher),
+        cmocka_unit_test(test_stream_equals_the_whole_body),
+        cmocka_unit_test(test_foresee_the_next_scrape),
+        cmocka_unit_test(test_a_reader_behind_asks_and_waits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
