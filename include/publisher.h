@@ -30,8 +30,7 @@ typedef struct publisher_input {
     const render_view *views;       /* every target, sorted by key */
     publisher_piece *const *pieces; /* pieces[i] of views[i] (refreshed here) */
     size_t n;
-    const snapshot_fresh *fresh; /* the targets served as up, and until when */
-    size_t n_fresh;
+    double stale_after;   /* seconds after its last success a target up is stale */
     double alive_until;   /* when the snapshot is overdue (snapshot_new) */
     bool targets_changed; /* the set changed: /discovery is made again */
     bool ahead;           /* ahead of a foreseen scrape (snapshot_publish_ahead) */

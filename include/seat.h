@@ -46,6 +46,17 @@ void seat_init(seat_pool *p, seat *s, const tspec *spec, const seat *from);
 void seat_free(seat_pool *p, seat *s);
 /* Reads the spec's own password file again (if any) and resolves the credentials anew. */
 void seat_credentials(seat_pool *p, seat *s, const seat *from);
+/* A seat to re-seat, the seed's seat it was discovered from (NULL: none), and whether
+ * a change of its credentials is counted (a target's; a seed's is not). */
+typedef struct seat_ref {
+    seat *s;
+    const seat *from;
+    bool counted;
+} seat_ref;
+/* Re-reads the password file and the map, then every seat's own password file, and
+ * resolves each seat's credentials anew; *changed: the counted seats whose user or
+ * password changed. Returns seat_pool_reload's result. */
+int seat_pool_reseat(seat_pool *p, const seat_ref *seats, size_t n, size_t *changed);
 /* The TLS context s connects with (borrowed), NULL for a plain address or when it failed. */
 tls_client *seat_tls(seat_pool *p, seat *s);
 

@@ -105,6 +105,10 @@ typedef struct target target;
 /* The options the configuration gives a target at addr (borrowed from cfg): the daemon's
  * and the doctor's targets start from the same. cred is left for the caller to set. */
 target_opts target_opts_of(const config *cfg, const config_target *addr);
+/* ... and those of a target made from spec (borrowed, as opts.spec): its own sampler
+ * budget and roles, and its watch: list parsed into *items (free with watch_items_free
+ * once the target is made; NULL when it has none or it is refused, which is logged). */
+target_opts target_opts_of_spec(const config *cfg, const tspec *spec, struct watch_item **items, size_t *n_items);
 
 /* Called after every poll, successful or not, and after each sampler step, on the
  * event_base thread. */

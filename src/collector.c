@@ -9,8 +9,8 @@
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "cadence.h"
 #include "clock.h"
 #include "conn.h"
 #include "discover.h"
@@ -19,28 +19,19 @@
 #include "publisher.h"
 #include "render.h"
 #include "seat.h"
-#include "shard.h"
+#include "seeds.h"
 #include "snapshot.h"
 #include "target.h"
 #include "targets.h"
 #include "targetset.h"
-#include "tls.h"
 #include "twatch.h"
-#include "wakeup.h"
 #include "xalloc.h"
 
 /* A target's data older than this many intervals is stale: its Redis series go away. */
 #define STALE_INTERVALS 3.0
 #define ALIVE_MIN_SECONDS 10.0
-/* How long a reader waits for the publish it asked for (snapshot_set_demand). */
-#define DEMAND_WAIT_SECONDS 2.0
 
 typedef struct collector collector;
-
-typedef struct seed {
-    seat s;
-    discoverer *d;
-} seed;
 
 typedef struct entry {
     seat s;
@@ -59,20 +50,14 @@ struct collector {
     const render_build *build;
     entry **e; /* owned, sorted by key */
     size_t n;
-    seed **seeds; /* owned: one per discover: item of the targets file */
-    size_t n_seeds;
+    seeds sd;       /* owned: one per discover: item of the targets file */
     tspec *statics; /* owned: --redis.addr */
     size_t n_statics;
-    twatch *file;          /* owned: the targets file, NULL without one */
-    render_view *views;    /* reused between renders */
-    snapshot_fresh *fresh; /* likewise: the targets served as up, and until when */
+    twatch *file;       /* owned: the targets file, NULL without one */
+    render_view *views; /* reused between renders */
     size_t views_cap;
-    seat_pool *seats;          /* owned: credentials and TLS contexts */
-    struct event *periodic_ev; /* says once per interval that the loop is alive */
-    wakeup *demand;            /* owned: a reader asks for a publish (snapshot.h) */
-    struct event *prepare_ev;  /* publishes just before the scrape foreseen */
-    double render_cost;        /* seconds a publish takes (the peak, decaying) */
-    double n_asked, n_ahead;   /* publishes so far, by why (not the first) */
+    seat_pool *seats; /* owned: credentials and TLS contexts */
+    cadence *cadence; /* owned: when to publish */
     bool started;
     double last_poll_done;    /* monotonic: the last poll of any target that finished */
     histo lateness;           /* poll lateness over all targets */
@@ -82,13 +67,6 @@ struct collector {
     publisher_piece **pieces; /* per publish: the targets' pieces (sorted, as entries) */
     bool sd_stale;            /* the target set changed: /discovery is made again */
 };
-
-static void wipe_free(char *s)
-{
-    if (!s) return;
-    explicit_bzero(s, strlen(s));
-    free(s);
-}
 
 /* ---- entries: one target each ------------------------------------------------------ */
 
@@ -100,30 +78,14 @@ static entry *entry_new(collector *c, const tspec *spec, seed *src)
     e->c = c;
     e->src = src;
     seat_init(c->seats, &e->s, spec, src ? &src->s : NULL);
-    const config *cfg = c->cfg;
-    target_opts o = target_opts_of(cfg, &e->s.spec.addr);
-    o.spec = &e->s.spec;
+    watch_item *items;
+    size_t n_items;
+    target_opts o = target_opts_of_spec(c->cfg, &e->s.spec, &items, &n_items);
     o.cred = &e->s.cred;
     o.tls = seat_tls(c->seats, &e->s);
     o.lateness = &c->lateness;
     o.gate = &c->gate;
     o.ticks = &c->ticks;
-    if (spec->keys_per_second >= 0) {
-        o.sampler.keys_per_second = spec->keys_per_second;
-        o.sampler_on = spec->keys_per_second > 0;
-    }
-    o.sampler_roles = spec->sampler_roles;
-    watch_item *items = NULL;
-    size_t n_items = 0;
-    char why[160];
-    /* the file's reader checked the format; the count is bounded by --keys.watch-max here */
-    if (spec->watch && watch_parse(spec->watch, cfg->watch_max, &items, &n_items, why, sizeof why)) {
-        o.watch_items = items;
-        o.n_watch = n_items;
-    } else if (spec->watch) {
-        log_kv(LOG_WARN, "watch: not used; the target watches --keys.watch's keys", "addr", tspec_key(spec), "detail",
-               why, NULL);
-    }
     e->t = target_new(c->base, c->dns, &o, on_poll_done, e);
     watch_items_free(items, n_items);
     return e;
@@ -145,7 +107,6 @@ static void grow_views(collector *c)
     if (c->n <= c->views_cap && c->views) return;
     c->views_cap = c->n + c->n / 2 + 1;
     c->views = xrealloc(c->views, c->views_cap * sizeof *c->views);
-    c->fresh = xrealloc(c->fresh, c->views_cap * sizeof *c->fresh);
     c->pieces = xrealloc(c->pieces, c->views_cap * sizeof *c->pieces);
 }
 
@@ -155,13 +116,7 @@ static void grow_views(collector *c)
  * it (the file is not kept: every target would hold its spec twice). */
 static void apply(collector *c, const targets_file *file)
 {
-    size_t cap = c->n_statics + (file ? file->n : c->n) + 1;
-    for (size_t i = 0; i < c->n_seeds; i++) {
-        size_t k;
-        discover_list(c->seeds[i]->d, &k);
-        cap += k;
-    }
-    targetset_want *w = xcalloc(cap, sizeof *w);
+    targetset_want *w = xcalloc(c->n_statics + (file ? file->n : c->n) + seeds_found(&c->sd) + 1, sizeof *w);
     size_t nw = 0;
     for (size_t i = 0; i < c->n_statics; i++) w[nw++] = (targetset_want){&c->statics[i], NULL};
     if (file) {
@@ -171,11 +126,7 @@ static void apply(collector *c, const targets_file *file)
         for (size_t i = 0; i < c->n; i++)
             if (c->e[i]->s.spec.origin == TSPEC_FILE) w[nw++] = (targetset_want){&c->e[i]->s.spec, NULL};
     }
-    for (size_t i = 0; i < c->n_seeds; i++) {
-        size_t k;
-        const tspec *l = discover_list(c->seeds[i]->d, &k);
-        for (size_t j = 0; j < k; j++) w[nw++] = (targetset_want){&l[j], c->seeds[i]};
-    }
+    nw += seeds_want(&c->sd, w + nw);
     const config *cfg = c->cfg;
     nw = targetset_choose(w, nw, cfg->shard_count, cfg->shard_index);
     const tspec **running = xcalloc(c->n + 1, sizeof *running);
@@ -240,52 +191,12 @@ static void on_discovered(discoverer *d, void *arg)
     apply(arg, NULL);
 }
 
-static void seed_free(collector *c, seed *s)
-{
-    if (!s) return;
-    discover_free(s->d);
-    seat_free(c->seats, &s->s);
-    free(s);
-}
-
-/* One seed per discover: item; unchanged seeds keep their discoverer (and its list). */
-static void sync_seeds(collector *c, const targets_file *file)
-{
-    seed **next = xcalloc(file->n + 1, sizeof *next);
-    size_t n = 0;
-    for (size_t i = 0; i < file->n; i++) {
-        const tspec *sp = &file->specs[i];
-        if (sp->discover == TSPEC_DISCOVER_NONE) continue;
-        /* A Cluster is another replica's: not even its seed is asked from here. */
-        if (sp->discover == TSPEC_DISCOVER_CLUSTER &&
-            shard_owner(tspec_share_key(sp), c->cfg->shard_count) != c->cfg->shard_index)
-            continue;
-        seed *found = NULL;
-        for (size_t k = 0; k < c->n_seeds && !found; k++)
-            if (c->seeds[k] && tspec_equal(&c->seeds[k]->s.spec, sp)) {
-                found = c->seeds[k];
-                c->seeds[k] = NULL;
-            }
-        if (!found) {
-            found = xcalloc(1, sizeof *found);
-            seat_init(c->seats, &found->s, sp, NULL);
-            found->d = discover_new(c->base, c->dns, &found->s.spec, &found->s.cred, seat_tls(c->seats, &found->s),
-                                    c->cfg->poll_timeout, on_discovered, c);
-        }
-        next[n++] = found;
-    }
-    for (size_t k = 0; k < c->n_seeds; k++) seed_free(c, c->seeds[k]);
-    free(c->seeds);
-    c->seeds = next;
-    c->n_seeds = n;
-}
-
 /* ---- the targets file ---------------------------------------------------------------- */
 
 /* A read of the targets file that parsed: its seeds and its targets replace the file's. */
 static void on_file(const targets_file *parsed, void *arg)
 {
-    sync_seeds(arg, parsed);
+    seeds_sync(&((collector *)arg)->sd, parsed);
     apply(arg, parsed);
 }
 
@@ -310,8 +221,9 @@ static render_view view_of(const collector *c, const entry *e, double now)
  * targets is not taken for a stall). So are polls that stopped finishing while the loop
  * goes on (whatever the cause): with targets to poll, it lives only as long past the
  * last poll. */
-static double alive_until(collector *c, double now)
+static double alive_until(void *arg, double now)
 {
+    collector *c = arg;
     double bound = STALE_INTERVALS * c->cfg->poll_interval;
     double alive = bound > ALIVE_MIN_SECONDS ? bound : ALIVE_MIN_SECONDS;
     double until = now + alive;
@@ -322,25 +234,19 @@ static double alive_until(collector *c, double now)
     return until;
 }
 
-static void publish(collector *c, bool ahead)
+static double publish(void *arg, bool ahead)
 {
+    collector *c = arg;
     double now = clock_mono();
-    double bound = STALE_INTERVALS * c->cfg->poll_interval;
-    size_t n_fresh = 0;
     for (size_t i = 0; i < c->n; i++) {
         c->views[i] = view_of(c, c->e[i], now);
         c->pieces[i] = &c->e[i]->piece;
-        const report *r = c->views[i].r;
-        if (c->views[i].up) c->fresh[n_fresh++] = (snapshot_fresh){r->addr, r->health.last_success_mono + bound};
     }
-    render_seed_count *refused = xcalloc(c->n_seeds + 1, sizeof *refused);
-    for (size_t i = 0; i < c->n_seeds; i++)
-        refused[i] = (render_seed_count){tspec_key(&c->seeds[i]->s.spec), (double)discover_refused(c->seeds[i]->d)};
+    render_seed_count *refused = seeds_refused(&c->sd);
     publisher_input in = {.views = c->views,
                           .pieces = c->pieces,
                           .n = c->n,
-                          .fresh = c->fresh,
-                          .n_fresh = n_fresh,
+                          .stale_after = STALE_INTERVALS * c->cfg->poll_interval,
                           .alive_until = alive_until(c, now),
                           .targets_changed = c->sd_stale,
                           .ahead = ahead,
@@ -350,84 +256,26 @@ static void publish(collector *c, bool ahead)
                                  .reload_time = c->file ? twatch_time(c->file) : 0,
                                  .reload_error = c->file ? twatch_error(c->file) : "",
                                  .connect_waits = c->gate.waits,
-                                 .snapshots_asked = c->n_asked,
-                                 .snapshots_ahead = c->n_ahead,
+                                 .snapshots_asked = cadence_asked(c->cadence),
+                                 .snapshots_ahead = cadence_ahead(c->cadence),
                                  .refused = refused,
-                                 .n_refused = c->n_seeds}};
+                                 .n_refused = c->sd.n}};
     double cost = publisher_publish(c->pub, &in);
-    c->render_cost = cost > c->render_cost * 0.9 ? cost : c->render_cost * 0.9;
     c->sd_stale = false;
     free(refused);
+    return cost;
 }
 
-static void on_periodic(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    collector *c = arg;
-    snapshot_keep_alive(alive_until(c, clock_mono()));
-    /* what is not a poll (discovery, the targets file, the process) is read anew too */
-    snapshot_mark_behind();
-}
-
-/* How old a snapshot may be when read though polls came since: a tenth of an interval
- * (when every poll was published, they were coalesced over as long). */
-static double tolerance(const collector *c) { return c->cfg->poll_interval / 10; }
-
-static void on_prepare(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    collector *c = arg;
-    c->n_ahead++;
-    publish(c, true);
-}
-
-/* A reader found the snapshot behind (snapshot_current): publish now. A scrape came:
- * prepare the next snapshot to be done a little before the next is foreseen. */
-static void on_demand(void *arg)
-{
-    collector *c = arg;
-    double next;
-    if (snapshot_demand_take(&next)) {
-        c->n_asked++;
-        publish(c, false);
-    }
-    if (next <= 0) return;
-    /* room for a publish and a half, and for a scraper's jitter, within what a reader
-     * takes as fresh */
-    double tol = tolerance(c), lead = c->render_cost * 1.5 + 0.005;
-    lead = lead < tol / 2 ? tol / 2 : lead > tol * 0.8 ? tol * 0.8 : lead;
-    double in = next - lead - clock_mono();
-    if (in <= 0) return;
-    struct timeval tv = clock_tv(in);
-    event_add(c->prepare_ev, &tv);
-}
-
-static bool same_text(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
-
-/* Re-reads the password file, the map and every target's own password file, and counts
- * the targets whose credentials changed (copies are taken first: a reload frees what
- * the old credentials pointed into). */
+/* Re-reads the password file, the map and every target's own password file, and
+ * re-seats every target and seed on them. */
 static int reload_credentials(collector *c)
 {
-    char **before = xcalloc(2 * c->n + 1, sizeof *before);
-    for (size_t i = 0; i < c->n; i++) {
-        const target_credentials *t = &c->e[i]->s.cred;
-        before[2 * i] = t->password ? xstrdup(t->password) : NULL;
-        before[2 * i + 1] = t->user ? xstrdup(t->user) : NULL;
-    }
-    int rc = seat_pool_reload(c->seats);
-    size_t changed = 0;
-    for (size_t i = 0; i < c->n; i++) {
-        seat_credentials(c->seats, &c->e[i]->s, c->e[i]->src ? &c->e[i]->src->s : NULL);
-        const target_credentials *now = &c->e[i]->s.cred;
-        changed += !same_text(before[2 * i], now->password) || !same_text(before[2 * i + 1], now->user);
-        wipe_free(before[2 * i]);
-        free(before[2 * i + 1]);
-    }
-    free(before);
-    for (size_t i = 0; i < c->n_seeds; i++) seat_credentials(c->seats, &c->seeds[i]->s, NULL);
+    seat_ref *refs = xcalloc(c->n + c->sd.n + 1, sizeof *refs);
+    for (size_t i = 0; i < c->n; i++) refs[i] = (seat_ref){&c->e[i]->s, c->e[i]->src ? &c->e[i]->src->s : NULL, true};
+    for (size_t i = 0; i < c->sd.n; i++) refs[c->n + i] = (seat_ref){&c->sd.v[i]->s, NULL, false};
+    size_t changed;
+    int rc = seat_pool_reseat(c->seats, refs, c->n + c->sd.n, &changed);
+    free(refs);
     char n[32];
     snprintf(n, sizeof n, "%zu", changed);
     log_kv(rc == 0 ? LOG_INFO : LOG_WARN, "reload: credentials re-read", "targets_changed", n, NULL);
@@ -489,6 +337,7 @@ collector *collector_new(struct event_base *base, const config *cfg, const rende
     c->cfg = cfg;
     c->build = build;
     c->seats = seats;
+    c->sd = (seeds){.base = base, .dns = dns, .seats = seats, .cfg = cfg, .found = on_discovered, .arg = c};
     histo_init(&c->lateness, histo_lateness_bounds, histo_lateness_n);
     c->gate.max = (unsigned)c->cfg->max_connects;
     target_ticks_init(&c->ticks, base, cfg->poll_interval);
@@ -502,10 +351,8 @@ collector *collector_new(struct event_base *base, const config *cfg, const rende
         s->keys_per_second = -1;
         s->origin = TSPEC_STATIC;
     }
-    c->periodic_ev = event_new(base, -1, EV_PERSIST, on_periodic, c);
-    c->demand = wakeup_new(base, on_demand, c);
-    c->prepare_ev = evtimer_new(base, on_prepare, c);
-    if (!c->periodic_ev || !c->demand || !c->prepare_ev) abort();
+    c->cadence = cadence_new(base, cfg->poll_interval, (cadence_hooks){publish, alive_until, c});
+    if (!c->cadence) abort();
     c->pub = publisher_new(cfg, build);
     if (cfg->targets_file[0]) {
         c->file = twatch_new(base, cfg->targets_file, on_file, c);
@@ -531,11 +378,8 @@ void collector_start(collector *c)
         target_start(c->e[i]->t, phase);
     }
     c->started = true;
-    struct timeval tv = clock_tv(interval);
-    event_add(c->periodic_ev, &tv);
     if (c->file) twatch_start(c->file);
-    /* A stalled loop keeps a reader at most DEMAND_WAIT_SECONDS. */
-    snapshot_set_demand(wakeup_poke, c->demand, tolerance(c), DEMAND_WAIT_SECONDS);
+    cadence_start(c->cadence);
     publish(c, false);
 }
 
@@ -544,16 +388,11 @@ void collector_free(collector *c)
     if (!c) return;
     for (size_t i = 0; i < c->n; i++) entry_free(c->e[i]);
     free(c->e);
-    for (size_t i = 0; i < c->n_seeds; i++) seed_free(c, c->seeds[i]);
-    free(c->seeds);
+    seeds_clear(&c->sd);
     free(c->statics);
     free(c->views);
-    free(c->fresh);
     seat_pool_free(c->seats);
-    if (c->periodic_ev) event_free(c->periodic_ev);
-    if (c->demand) snapshot_set_demand(NULL, NULL, 0, 0); /* readers stop asking it */
-    wakeup_free(c->demand);
-    if (c->prepare_ev) event_free(c->prepare_ev);
+    cadence_free(c->cadence);
     twatch_free(c->file);
     evdns_base_free(c->dns, 0);
     publisher_free(c->pub);

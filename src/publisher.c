@@ -24,6 +24,7 @@ struct publisher {
     buf scratch;                /* one target's piece being rendered */
     buf self[2], landing, sd;   /* render buffers, sized from the previous round */
     snapshot_piece **pieces;    /* per publish: the targets' pieces */
+    snapshot_fresh *fresh;      /* ... the targets served as up, and until when */
     const char **addrs;         /* ... and their keys */
     size_t cap;
     procstat_sample proc; /* the process's figures, read at most every PROC_SECONDS */
@@ -66,6 +67,7 @@ void publisher_free(publisher *p)
     free(p->offs);
     free(p->pieces);
     free(p->addrs);
+    free(p->fresh);
     free(p->sd_text);
     free(p);
 }
@@ -128,13 +130,18 @@ double publisher_publish(publisher *p, const publisher_input *in)
         p->cap = in->n + in->n / 2 + 1;
         p->pieces = xrealloc(p->pieces, p->cap * sizeof *p->pieces);
         p->addrs = xrealloc(p->addrs, p->cap * sizeof *p->addrs);
+        p->fresh = xrealloc(p->fresh, p->cap * sizeof *p->fresh);
     }
     /* A target's piece is rendered again only when its report changed or it went from
-     * fresh to stale (or back): once per poll, however often snapshots are published. */
+     * fresh to stale (or back): at most once per poll, and only when a reader asks. */
+    size_t n_fresh = 0;
     for (size_t i = 0; i < in->n; i++) {
         publisher_refresh(p, in->pieces[i], &in->views[i]);
         p->pieces[i] = in->pieces[i]->piece;
         p->addrs[i] = in->views[i].r->addr;
+        const report *r = in->views[i].r;
+        if (in->views[i].up)
+            p->fresh[n_fresh++] = (snapshot_fresh){r->addr, r->health.last_success_mono + in->stale_after};
     }
     render_own(p, in, t0);
     if (in->targets_changed || !p->sd_text) {
@@ -155,7 +162,7 @@ double publisher_publish(publisher *p, const publisher_input *in)
         text.headers[f] = p->headers[f];
         text.self[f] = take(&p->self[f], &text.self_len[f]);
     }
-    snapshot *snap = snapshot_new(bodies, lens, in->fresh, in->n_fresh, in->alive_until);
+    snapshot *snap = snapshot_new(bodies, lens, p->fresh, n_fresh, in->alive_until);
     snapshot_set_pieces(snap, &text);
     if (in->ahead) snapshot_publish_ahead(snap);
     else snapshot_publish(snap);

@@ -137,3 +137,28 @@ tls_client *seat_tls(seat_pool *p, seat *s)
     if (!s->spec.addr.tls) return NULL;
     return s->spec.tls ? (s->tls ? s->tls->client : NULL) : seat_pool_global_tls(p);
 }
+
+static bool same_text(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+int seat_pool_reseat(seat_pool *p, const seat_ref *seats, size_t n, size_t *changed)
+{
+    /* copies first: a reload frees what the old credentials pointed into */
+    char **before = xcalloc(2 * n + 1, sizeof *before);
+    for (size_t i = 0; i < n; i++) {
+        const target_credentials *t = &seats[i].s->cred;
+        before[2 * i] = t->password ? xstrdup(t->password) : NULL;
+        before[2 * i + 1] = t->user ? xstrdup(t->user) : NULL;
+    }
+    int rc = seat_pool_reload(p);
+    *changed = 0;
+    for (size_t i = 0; i < n; i++) {
+        seat_credentials(p, seats[i].s, seats[i].from);
+        const target_credentials *now = &seats[i].s->cred;
+        *changed +=
+            seats[i].counted && (!same_text(before[2 * i], now->password) || !same_text(before[2 * i + 1], now->user));
+        wipe_free(before[2 * i]);
+        free(before[2 * i + 1]);
+    }
+    free(before);
+    return rc;
+}

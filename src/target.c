@@ -849,6 +849,29 @@ target_opts target_opts_of(const config *cfg, const config_target *addr)
     };
 }
 
+target_opts target_opts_of_spec(const config *cfg, const tspec *spec, watch_item **items, size_t *n_items)
+{
+    target_opts o = target_opts_of(cfg, &spec->addr);
+    o.spec = spec;
+    if (spec->keys_per_second >= 0) {
+        o.sampler.keys_per_second = spec->keys_per_second;
+        o.sampler_on = spec->keys_per_second > 0;
+    }
+    o.sampler_roles = spec->sampler_roles;
+    *items = NULL;
+    *n_items = 0;
+    char why[160];
+    /* the file's reader checked the format; the count is bounded by --keys.watch-max here */
+    if (spec->watch && watch_parse(spec->watch, cfg->watch_max, items, n_items, why, sizeof why)) {
+        o.watch_items = *items;
+        o.n_watch = *n_items;
+    } else if (spec->watch) {
+        log_kv(LOG_WARN, "watch: not used; the target watches --keys.watch's keys", "addr", tspec_key(spec), "detail",
+               why, NULL);
+    }
+    return o;
+}
+
 target *target_new(struct event_base *base, struct evdns_base *dns, const target_opts *o, target_notify notify,
                    void *arg)
 {
