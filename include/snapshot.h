@@ -84,6 +84,9 @@ void snapshot_assemble_down(snapshot *s, snapshot_part part, const char *const *
  * read: no body of the whole is ever made. Holds a reference to s (dropped as by
  * snapshot_drop at snapshot_stream_free); *total is its length. NULL before pieces. */
 typedef struct snapshot_stream snapshot_stream;
+/* The length of the whole exposition in fmt (every target up), counted once per
+ * snapshot; 0 before pieces. */
+size_t snapshot_length(snapshot *s, render_format fmt);
 snapshot_stream *snapshot_stream_new(snapshot *s, render_format fmt, size_t *total);
 /* Copies the next bytes into out[0..max); returns how many (0: the end). */
 size_t snapshot_stream_read(snapshot_stream *st, char *out, size_t max);

@@ -151,13 +151,12 @@ static void on_stream_done(void *cls) { snapshot_stream_free(cls); }
  * snapshot and sent as they are (snapshot_body). NULL: send it whole. */
 static struct MHD_Response *stream_response(snapshot *s, snapshot_part part)
 {
+    render_format fmt = part == SNAPSHOT_OPENMETRICS ? RENDER_OPENMETRICS : RENDER_TEXT;
+    if (snapshot_length(s, fmt) < STREAM_MIN_BYTES) return NULL;
     size_t total;
-    snapshot_stream *st =
-        snapshot_stream_new(s, part == SNAPSHOT_OPENMETRICS ? RENDER_OPENMETRICS : RENDER_TEXT, &total);
-    if (!st) return NULL;
-    struct MHD_Response *r = NULL;
-    if (total >= STREAM_MIN_BYTES)
-        r = MHD_create_response_from_callback(total, STREAM_BLOCK, on_stream_read, st, on_stream_done);
+    snapshot_stream *st = snapshot_stream_new(s, fmt, &total);
+    struct MHD_Response *r =
+        st ? MHD_create_response_from_callback(total, STREAM_BLOCK, on_stream_read, st, on_stream_done) : NULL;
     if (!r) snapshot_stream_free(st);
     return r;
 }

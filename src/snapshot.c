@@ -42,6 +42,7 @@ struct snapshot {
     char *self[2]; /* the exporter's own series, per render_format */
     size_t self_len[2];
     _Atomic size_t total[2]; /* the exposition's length per render_format; 0: not counted */
+    _Atomic(bool *) present; /* per family: a sample in some piece (its header is written) */
     snapshot *next_dropped;  /* in the dropped list (snapshot_drop); slot_lock */
 };
 
@@ -154,6 +155,7 @@ snapshot *snapshot_new(char *bodies[SNAPSHOT_PARTS], const size_t lens[SNAPSHOT_
     }
     atomic_init(&s->total[0], 0);
     atomic_init(&s->total[1], 0);
+    atomic_init(&s->present, NULL);
     return s;
 }
 
@@ -240,10 +242,10 @@ static void assemble(const snapshot *s, render_format fmt, const char *const *do
 struct snapshot_stream {
     snapshot *s; /* a reference */
     render_format fmt;
-    bool *present; /* per family: its header is written */
-    size_t k, i;   /* the family, and the target next (n_targets + 1: its header) */
-    int stage;     /* 0 the targets' families, 1 the exporter's own, 2 the end, 3 done */
-    buf pend;      /* put together, not yet read */
+    const bool *present; /* the snapshot's */
+    size_t k, i;         /* the family, and the target next (n_targets + 1: its header) */
+    int stage;           /* 0 the targets' families, 1 the exporter's own, 2 the end, 3 done */
+    buf pend;            /* put together, not yet read */
     size_t pend_at;
 };
 
@@ -279,11 +281,25 @@ static void stream_step(snapshot_stream *st)
     }
 }
 
-/* Under no lock: the length of the whole exposition in fmt, counted once per snapshot. */
-static size_t stream_total(snapshot *s, render_format fmt, const bool *present)
+/* Which families have a sample in some piece: found once per snapshot by whichever
+ * thread asks first (compare-and-swap, as the bodies). */
+static const bool *present_of(snapshot *s)
 {
+    bool *p = atomic_load(&s->present);
+    if (p) return p;
+    bool *mine = xcalloc(s->layout.n_fam + 1, sizeof *mine);
+    for (size_t k = 0; k < s->layout.n_fam; k++) mine[k] = render_family_present(s->views, s->n_targets, k, &s->layout);
+    if (atomic_compare_exchange_strong(&s->present, &p, mine)) return mine;
+    free(mine);
+    return p;
+}
+
+size_t snapshot_length(snapshot *s, render_format fmt)
+{
+    if (!s->headers[0]) return 0;
     size_t total = atomic_load(&s->total[fmt]);
     if (total) return total;
+    const bool *present = present_of(s);
     const render_off *h = s->headers[fmt]->offs;
     for (size_t k = 0; k < s->layout.n_fam; k++)
         if (present[k]) total += h[k + 1] - h[k];
@@ -303,12 +319,10 @@ snapshot_stream *snapshot_stream_new(snapshot *s, render_format fmt, size_t *tot
     snapshot_stream *st = xcalloc(1, sizeof *st);
     st->s = snapshot_ref(s);
     st->fmt = fmt;
-    st->present = xcalloc(s->layout.n_fam + 1, sizeof *st->present);
-    for (size_t k = 0; k < s->layout.n_fam; k++)
-        st->present[k] = render_family_present(s->views, s->n_targets, k, &s->layout);
+    st->present = present_of(s);
     st->i = s->n_targets + 1;
     buf_init(&st->pend);
-    *total = stream_total(s, fmt, st->present);
+    *total = snapshot_length(s, fmt);
     return st;
 }
 
@@ -334,7 +348,6 @@ void snapshot_stream_free(snapshot_stream *st)
 {
     if (!st) return;
     snapshot_drop(st->s);
-    free(st->present);
     buf_free(&st->pend);
     free(st);
 }
@@ -361,6 +374,7 @@ static void destroy(snapshot *s)
 {
     for (int i = 0; i < SNAPSHOT_PARTS; i++)
         for (int g = 0; g < 2; g++) sbody_free(atomic_load(&s->made[i][g]));
+    free(atomic_load(&s->present));
     free(s->fresh_addr);
     free(s->fresh_until);
     free(s->addr_store);
