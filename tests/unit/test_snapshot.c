@@ -15,6 +15,22 @@
 
 static char *copy_of(const char *s) { return strcpy(malloc(strlen(s) + 1), s); }
 
+/* gz[0..len) inflates to want[0..want_len). */
+static void assert_gunzips_to(const char *gz, size_t len, const char *want, size_t want_len)
+{
+    char plain[2048];
+    z_stream z = {0};
+    assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+    z.next_in = (Bytef *)(uintptr_t)gz;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)plain;
+    z.avail_out = sizeof plain;
+    assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+    assert_int_equal(z.total_out, want_len);
+    assert_memory_equal(plain, want, want_len);
+    inflateEnd(&z);
+}
+
 /* Two families as the renderer lays them out: redis_up (Redis's, family 0) and a counter
  * about polling; their headers in each format; one target's piece with its labels once. */
 static const char head_text[] =
@@ -90,17 +106,7 @@ static void test_bodies_and_slot(void **state)
     const char *om = snapshot_body(s, SNAPSHOT_OPENMETRICS, false, &len);
     assert_string_equal(om, want_om);
     const char *gz = snapshot_body(s, SNAPSHOT_TEXT, true, &len);
-    char plain[512];
-    z_stream z = {0};
-    assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
-    z.next_in = (Bytef *)(uintptr_t)gz;
-    z.avail_in = (uInt)len;
-    z.next_out = (Bytef *)plain;
-    z.avail_out = sizeof plain;
-    assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
-    assert_int_equal(z.total_out, strlen(want_text));
-    assert_memory_equal(plain, want_text, z.total_out);
-    inflateEnd(&z);
+    assert_gunzips_to(gz, len, want_text, strlen(want_text));
     buf b;
     buf_init(&b);
     assert_true(snapshot_scrape(s, "x:1", RENDER_OPENMETRICS, false, &b));
@@ -243,17 +249,7 @@ static void test_stream_equals_the_whole_body(void **state)
         /* gzip is made from the stream: it inflates to the same bytes */
         size_t gz_len;
         const char *gz = snapshot_body(s, (snapshot_part)part, true, &gz_len);
-        char plain[2048];
-        z_stream z = {0};
-        assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
-        z.next_in = (Bytef *)(uintptr_t)gz;
-        z.avail_in = (uInt)gz_len;
-        z.next_out = (Bytef *)plain;
-        z.avail_out = sizeof plain;
-        assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
-        assert_int_equal(z.total_out, whole_len);
-        assert_memory_equal(plain, whole, whole_len);
-        inflateEnd(&z);
+        assert_gunzips_to(gz, gz_len, whole, whole_len);
     }
     snapshot_unref(s);
 }
