@@ -85,6 +85,37 @@ static size_t put_uint(char *out, unsigned long long v)
     return n;
 }
 
+/* v with the fewest decimals (1 to 9) that read back as exactly v, into s; 0 when none
+ * does (or v is too large for them). m / 10^d, both exact in a double, is correctly
+ * rounded, as strtod of the same decimal is: equal to v means the text reads back as v.
+ * The common fractions (ratios, timestamps in microseconds) end here, without the cost
+ * of printf's arbitrary precision. */
+static size_t put_decimal(char *s, double v)
+{
+    static const double pow10[] = {1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    double a = fabs(v);
+    for (int d = 1; d <= 9; d++) {
+        double scaled = a * pow10[d - 1];
+        if (scaled >= 9007199254740992.0) return 0;
+        unsigned long long m = (unsigned long long)llround(scaled);
+        if ((double)m / pow10[d - 1] != a) continue;
+        size_t n = 0;
+        if (v < 0) s[n++] = '-';
+        char digits[24];
+        size_t k = put_uint(digits, m), whole = k > (size_t)d ? k - (size_t)d : 0;
+        if (whole == 0) s[n++] = '0';
+        memcpy(s + n, digits, whole);
+        n += whole;
+        s[n++] = '.';
+        for (size_t z = k; z < (size_t)d; z++) s[n++] = '0'; /* leading zeros of the fraction */
+        memcpy(s + n, digits + whole, k - whole);
+        n += k - whole;
+        while (s[n - 1] == '0') n--; /* m may end in zeros when it rounded up */
+        return n;
+    }
+    return 0;
+}
+
 void buf_put_double(buf *b, double v)
 {
     if (isnan(v)) {
@@ -102,7 +133,7 @@ void buf_put_double(buf *b, double v)
         n = 0;
         if (v < 0) s[n++] = '-';
         n += put_uint(s + n, (unsigned long long)fabs(v));
-    } else {
+    } else if ((n = put_decimal(s, v)) == 0) {
         /* Shortest of %.15g..%.17g that reads back exactly. The program never calls
          * setlocale(), so the C locale's '.' is the decimal point. */
         for (int prec = 15; prec <= 17; prec++) {

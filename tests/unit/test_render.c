@@ -342,6 +342,13 @@ static void test_numbers(void **state)
         {-0.5, "-0.5"},
         {9007199254740993.0, "9007199254740992"},
         {1.0 / 3, "0.3333333333333333"},
+        {0.67, "0.67"},
+        {0.0000362, "0.0000362"},
+        {1796542721.548097, "1796542721.548097"},
+        {-12.5, "-12.5"},
+        {0.8110064697265625, "0.8110064697265625"},
+        {1e-12, "1e-12"},
+        {123456789.123, "123456789.123"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         buf b;
@@ -351,6 +358,26 @@ static void test_numbers(void **state)
             fail_msg("%.17g printed as %s, want %s", cases[i].v, b.data, cases[i].out);
         assert_true(strtod(b.data, NULL) == cases[i].v || isinf(cases[i].v));
         buf_free(&b);
+    }
+    /* Any double reads back as itself: fractions of every size, ratios, timestamps in
+     * microseconds, and random bit patterns. */
+    srand(7);
+    for (int i = 0; i < 200000; i++) {
+        double v;
+        if (i % 4 == 0) v = (double)rand() / RAND_MAX;
+        else if (i % 4 == 1) v = 1.7e9 + (double)(rand() % 1000000) / 1e6;
+        else if (i % 4 == 2) v = (double)(rand() % 100000) / 100.0 - 500;
+        else {
+            unsigned long long bits =
+                ((unsigned long long)rand() << 33) ^ ((unsigned long long)rand() << 11) ^ (unsigned)rand();
+            memcpy(&v, &bits, sizeof v);
+            if (isnan(v) || isinf(v)) continue;
+        }
+        buf one;
+        buf_init(&one);
+        buf_put_double(&one, v);
+        if (strtod(one.data, NULL) != v) fail_msg("%.17g printed as %s", v, one.data);
+        buf_free(&one);
     }
     buf b;
     buf_init(&b);
