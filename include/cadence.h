@@ -18,7 +18,7 @@ typedef struct cadence_hooks {
     /* Makes and publishes a snapshot (ahead: for a foreseen scrape); returns the seconds
      * it took, which the lead before a foreseen scrape grows with. */
     double (*publish)(void *arg, bool ahead);
-    /* Until when the slot counts as alive when told at `now` (snapshot_keep_alive). */
+    /* Until when the slot counts as alive when told at `now` (slot_keep_alive). */
     double (*alive_until)(void *arg, double now);
     void *arg;
 } cadence_hooks;

@@ -2,7 +2,7 @@
 /* collector: all targets on one event_base, and the publishing of their results.
  *
  * Threading: runs on the event_base thread. A poll renders nothing: it marks the
- * published snapshot behind. When a reader asks (snapshot_set_demand, through a wakeup)
+ * published snapshot behind. When a reader asks (slot_set_demand, through a wakeup)
  * or just before a scrape foreseen from the last ones, the publisher puts the targets'
  * pieces and the landing page into a new snapshot and publishes it (snapshot.h); HTTP
  * threads never see a target. */

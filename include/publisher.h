@@ -33,7 +33,7 @@ typedef struct publisher_input {
     double stale_after;   /* seconds after its last success a target up is stale */
     double alive_until;   /* when the snapshot is overdue (snapshot_new) */
     bool targets_changed; /* the set changed: /discovery is made again */
-    bool ahead;           /* ahead of a foreseen scrape (snapshot_publish_ahead) */
+    bool ahead;           /* ahead of a foreseen scrape (slot_publish_ahead) */
     render_exporter ex;   /* the exporter's own facts; build, proc, clusters
                                         and poll_interval are filled here */
 } publisher_input;

@@ -4,14 +4,12 @@
  * Served bytes never claim more freshness than they have: each snapshot knows until when
  * each target's data is fresh, and the HTTP side asks at serve time (snapshot_stale).
  *
- * Threading: the collector thread builds a snapshot and publishes it; HTTP threads take
- * a reference, send its bytes and drop the reference (snapshot_drop: the collector frees
- * what they let go of last). The slot's mutex is held only to swap or copy the pointer
- * (and to hand over a dropped snapshot), never while bytes are written. A body made on
- * first demand (the text and OpenMetrics put together from the pieces, a gzip form) is
- * made by the serving thread that asks and installed with a compare-and-swap: no thread
- * ever waits for another's work (two that race both make it, and one copy is kept).
- * A reader may wait for the loop (snapshot_current, with demand), never for a reader. */
+ * Threading: the loop builds a snapshot and publishes it (slot.h); HTTP threads take a
+ * reference, send its bytes and drop the reference. A body made on first demand (the
+ * text and OpenMetrics put together from the pieces, a gzip form) is made by the thread
+ * that asks and installed with a compare-and-swap: no thread ever waits for another's
+ * work (two that race both make it, and one copy is kept); a fleet's exposition is not
+ * made whole at all but streamed from the pieces (snapshot_stream). */
 #ifndef RME_SNAPSHOT_H
 #define RME_SNAPSHOT_H
 
@@ -81,8 +79,9 @@ const char *snapshot_self(const snapshot *s, render_format fmt, size_t *len);
  * targets down[0..k) served as down, put together from the pieces (nothing parsed). */
 void snapshot_assemble_down(snapshot *s, snapshot_part part, const char *const *down, size_t k, buf *out);
 /* The whole exposition in fmt (every target up), put together piece by piece as it is
- * read: no body of the whole is ever made. Holds a reference to s (dropped as by
- * snapshot_drop at snapshot_stream_free); *total is its length. NULL before pieces. */
+ * read: no body of the whole is ever made. Takes a reference to s, which
+ * snapshot_stream_free returns for the caller to drop; *total is its length. NULL
+ * before pieces. */
 typedef struct snapshot_stream snapshot_stream;
 /* The length of the whole exposition in fmt (every target up), counted once per
  * snapshot; 0 before pieces. */
@@ -90,18 +89,14 @@ size_t snapshot_length(snapshot *s, render_format fmt);
 snapshot_stream *snapshot_stream_new(snapshot *s, render_format fmt, size_t *total);
 /* Copies the next bytes into out[0..max); returns how many (0: the end). */
 size_t snapshot_stream_read(snapshot_stream *st, char *out, size_t max);
-void snapshot_stream_free(snapshot_stream *st);
+snapshot *snapshot_stream_free(snapshot_stream *st);
 snapshot *snapshot_ref(snapshot *s);
 /* Drops a reference; the last one frees. NULL is ignored. */
 void snapshot_unref(snapshot *s);
-/* Drops a reference from a serving thread: the last one does not free here but hands
- * the snapshot to the publisher, which frees it at its next snapshot_publish (or at
- * snapshot_clear). Freeing takes a reference off every target's piece (10,000 cache
- * misses in a fleet of 10,000) and may unmap a put-together /metrics: work for the
- * loop, not for the request that happens to hold the last reference. NULL is ignored. */
-void snapshot_drop(snapshot *s);
-/* How many dropped snapshots wait for the publisher (for tests). */
-size_t snapshot_dropped_waiting(void);
+/* Drops a reference without freeing: true when it was the last, and the caller then
+ * owns s (free it with snapshot_free; slot_drop hands it to the loop). NULL: false. */
+bool snapshot_let_go(snapshot *s);
+void snapshot_free(snapshot *s);
 /* The bytes of a part, valid while the caller holds a reference. With gzip set, returns
  * the gzip-compressed form (made on first use), or NULL if compression failed. */
 const char *snapshot_body(snapshot *s, snapshot_part part, bool gzip, size_t *len);
@@ -113,40 +108,9 @@ const char *snapshot_body(snapshot *s, snapshot_part part, bool gzip, size_t *le
 size_t snapshot_stale(snapshot *s, double now, const char *const **addrs);
 /* False when the snapshot is overdue at `now`: the polling loop has made no progress. */
 bool snapshot_alive(const snapshot *s, double now);
-
-/* The published slot. snapshot_publish takes over the caller's reference. */
-void snapshot_publish(snapshot *s);
-/* The same, ahead of a foreseen scrape: a thread of its own then makes the bodies that
- * the scrapes of the snapshot before took (text or OpenMetrics, gzip'd or not), so that
- * the next scrape finds them made. */
-void snapshot_publish_ahead(snapshot *s);
-/* Returns a new reference to the current snapshot, or NULL before the first publish.
- * With a demand hook set, a snapshot that is behind the loop's data and older than the
- * tolerance is first brought up to date: the caller waits for the loop's publish. */
-snapshot *snapshot_current(void);
-/* The same for a whole scrape (/metrics): its time is remembered (snapshot_demand_take). */
-snapshot *snapshot_scrape_current(void);
-/* The current snapshot as it is, never waiting (for /healthz). */
-snapshot *snapshot_latest(void);
-
-/* Rendering on demand: the loop renders only what someone reads. It says when it has
- * data the published snapshot lacks (snapshot_mark_behind); a reader that finds the
- * snapshot behind and published over `tolerance` seconds ago calls ask(arg) (once per
- * publish, on the reader's thread: it must be thread-safe and quick) and waits for the
- * next publish, at most `wait` seconds. Set once, before serving starts. */
-void snapshot_set_demand(void (*ask)(void *), void *arg, double tolerance, double wait);
-void snapshot_mark_behind(void);
-/* For the loop, when ask() has run: whether a publish was asked for, and when the next
- * scrape is foreseen (monotonic; 0: not known), so that the loop can prepare a snapshot
- * just before it and the scrape need not wait. */
-bool snapshot_demand_take(double *next_scrape);
-/* When the next scrape comes after the scrapes that first read a snapshot at
- * reads[0..n) (oldest first; one scraper or two taking turns); 0 with fewer than two. */
-double snapshot_foresee(const double *reads, size_t n);
-/* Moves the current snapshot's alive_until on: the loop is alive though nothing was
- * published (nobody read). */
-void snapshot_keep_alive(double until);
-/* Drops the published snapshot (at shutdown). */
-void snapshot_clear(void);
+/* Moves alive_until on (the loop is alive, nothing new to publish). */
+void snapshot_set_alive(snapshot *s, double until);
+/* Whether the body of part (gzip'd or not) has been made. */
+bool snapshot_made(snapshot *s, snapshot_part part, bool gzip);
 
 #endif

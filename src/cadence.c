@@ -6,11 +6,12 @@
 #include <stdlib.h>
 
 #include "clock.h"
+#include "slot.h"
 #include "snapshot.h"
 #include "wakeup.h"
 #include "xalloc.h"
 
-/* How long a reader waits for the publish it asked for (snapshot_set_demand). */
+/* How long a reader waits for the publish it asked for (slot_set_demand). */
 #define DEMAND_WAIT_SECONDS 2.0
 
 struct cadence {
@@ -48,7 +49,7 @@ static void on_demand(void *arg)
 {
     cadence *c = arg;
     double next;
-    if (snapshot_demand_take(&next)) {
+    if (slot_demand_take(&next)) {
         c->asked++;
         publish(c, false);
     }
@@ -68,8 +69,8 @@ static void on_periodic(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     cadence *c = arg;
-    snapshot_keep_alive(c->h.alive_until(c->h.arg, clock_mono()));
-    snapshot_mark_behind();
+    slot_keep_alive(c->h.alive_until(c->h.arg, clock_mono()));
+    slot_mark_behind();
 }
 
 cadence *cadence_new(struct event_base *base, double poll_interval, cadence_hooks h)
@@ -92,13 +93,13 @@ void cadence_start(cadence *c)
     struct timeval tv = clock_tv(c->interval);
     event_add(c->periodic_ev, &tv);
     /* A stalled loop keeps a reader at most DEMAND_WAIT_SECONDS. */
-    snapshot_set_demand(wakeup_poke, c->demand, tolerance(c), DEMAND_WAIT_SECONDS);
+    slot_set_demand(wakeup_poke, c->demand, tolerance(c), DEMAND_WAIT_SECONDS);
 }
 
 void cadence_free(cadence *c)
 {
     if (!c) return;
-    if (c->demand) snapshot_set_demand(NULL, NULL, 0, 0);
+    if (c->demand) slot_set_demand(NULL, NULL, 0, 0);
     wakeup_free(c->demand);
     if (c->prepare_ev) event_free(c->prepare_ev);
     if (c->periodic_ev) event_free(c->periodic_ev);

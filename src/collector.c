@@ -20,6 +20,7 @@
 #include "render.h"
 #include "seat.h"
 #include "seeds.h"
+#include "slot.h"
 #include "snapshot.h"
 #include "target.h"
 #include "targets.h"
@@ -172,7 +173,7 @@ static void apply(collector *c, const targets_file *file)
     c->e = next;
     c->n = nw;
     c->sd_stale = true;
-    snapshot_mark_behind();
+    slot_mark_behind();
     grow_views(c);
     if (c->started && (added || removed)) {
         char a[16], r[16], t[16];
@@ -314,7 +315,7 @@ static void on_poll_done(target *t, void *arg)
     if (!r->health.last_ok && e->src) discover_poke(e->src->d);
     /* Nothing is rendered here: the publish that a reader asks for renders what changed
      * (polls come every second, scrapes every 15 s or more). */
-    snapshot_mark_behind();
+    slot_mark_behind();
 }
 
 collector *collector_new(struct event_base *base, const config *cfg, const render_build *build)

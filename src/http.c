@@ -7,7 +7,7 @@
  *
  * Threading: libmicrohttpd's pool of polling threads (epoll) runs the handlers below. They
  * touch only their site (immutable but for webauth's own locked cache), the published
- * snapshot (through snapshot_current, which takes a reference under a short mutex) and the
+ * snapshot (through slot_current, which takes a reference under a short mutex) and the
  * guard (its own mutex). http_start, http_reload and http_stop run on the main thread. */
 #define _GNU_SOURCE 1 /* sched_getaffinity, CPU_COUNT */
 #include "http.h"
@@ -31,6 +31,7 @@
 #include "negotiate.h"
 #include "render.h"
 #include "safefile.h"
+#include "slot.h"
 #include "snapshot.h"
 #include "webauth.h"
 #include "webcfg.h"
@@ -94,7 +95,7 @@ static enum MHD_Result send_static(struct MHD_Connection *conn, const site *s, u
     return queue(conn, s, status, r);
 }
 
-static void on_response_done(void *cls) { snapshot_drop(cls); }
+static void on_response_done(void *cls) { slot_drop(cls); }
 
 /* Sends a body made for this request (taken from b; owned by the response from now on).
  * vary: the Vary header when the body was negotiated, or NULL. */
@@ -133,7 +134,7 @@ static enum MHD_Result send_marked_down(struct MHD_Connection *conn, const site 
     buf b;
     buf_init(&b);
     snapshot_assemble_down(s, part, stale, k, &b);
-    snapshot_drop(s);
+    slot_drop(s);
     return send_owned(conn, site_, &b, type, "Accept, Accept-Encoding");
 }
 
@@ -144,7 +145,7 @@ static ssize_t on_stream_read(void *cls, uint64_t pos, char *out, size_t max)
     return n ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
 }
 
-static void on_stream_done(void *cls) { snapshot_stream_free(cls); }
+static void on_stream_done(void *cls) { slot_drop(snapshot_stream_free(cls)); }
 
 /* A fleet's exposition is written out from the pieces as libmicrohttpd sends it: no
  * body of tens of megabytes is made, kept or waited for. Small ones are made once per
@@ -157,7 +158,7 @@ static struct MHD_Response *stream_response(snapshot *s, snapshot_part part)
     snapshot_stream *st = snapshot_stream_new(s, fmt, &total);
     struct MHD_Response *r =
         st ? MHD_create_response_from_callback(total, STREAM_BLOCK, on_stream_read, st, on_stream_done) : NULL;
-    if (!r) snapshot_stream_free(st);
+    if (!r) slot_drop(snapshot_stream_free(st));
     return r;
 }
 
@@ -166,7 +167,7 @@ static struct MHD_Response *stream_response(snapshot *s, snapshot_part part)
 static enum MHD_Result send_part(struct MHD_Connection *conn, const site *site_, snapshot_part part, const char *type,
                                  bool allow_gzip)
 {
-    snapshot *s = part == SNAPSHOT_LANDING ? snapshot_current() : snapshot_scrape_current();
+    snapshot *s = part == SNAPSHOT_LANDING ? slot_current() : slot_scrape_current();
     if (!s) return send_static(conn, site_, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n", NULL);
     bool gzip = allow_gzip &&
         negotiate_gzip(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
@@ -178,7 +179,7 @@ static enum MHD_Result send_part(struct MHD_Connection *conn, const site *site_,
     struct MHD_Response *r = NULL;
     if (!gzip && part != SNAPSHOT_LANDING) r = stream_response(s, part);
     if (r) {
-        snapshot_drop(s); /* the stream holds its own */
+        slot_drop(s); /* the stream holds its own */
         return send_snapshot_response(conn, site_, r, type, false, allow_gzip);
     }
     size_t len;
@@ -189,7 +190,7 @@ static enum MHD_Result send_part(struct MHD_Connection *conn, const site *site_,
     }
     r = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)(uintptr_t)body, on_response_done, s);
     if (!r) {
-        snapshot_drop(s);
+        slot_drop(s);
         return MHD_NO;
     }
     return send_snapshot_response(conn, site_, r, type, gzip, allow_gzip);
@@ -214,9 +215,9 @@ static enum MHD_Result route_landing(struct MHD_Connection *conn, const site *s)
  * whose loop is stuck, instead of letting it serve ever older data. */
 static enum MHD_Result route_health(struct MHD_Connection *conn, const site *s)
 {
-    snapshot *snap = snapshot_latest();
+    snapshot *snap = slot_latest();
     bool alive = snap && snapshot_alive(snap, clock_mono());
-    snapshot_drop(snap);
+    slot_drop(snap);
     if (!alive)
         return send_static(conn, s, MHD_HTTP_SERVICE_UNAVAILABLE, "stalled: the polling loop made no progress\n", NULL);
     return send_static(conn, s, MHD_HTTP_OK, "ok\n", NULL);
@@ -232,7 +233,7 @@ static enum MHD_Result route_scrape(struct MHD_Connection *conn, const site *s)
         return send_static(conn, s, MHD_HTTP_BAD_REQUEST, "give ?target=ADDR (see /discovery for the targets)\n", NULL);
     config_target t;
     char why[200];
-    snapshot *snap = snapshot_current();
+    snapshot *snap = slot_current();
     if (!snap) return send_static(conn, s, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n", NULL);
     /* The target's own key (as /discovery gives it: "h:p/3" too), or any form
      * --redis.addr takes for it (redis://h:p, rediss://h:p, ...). */
@@ -252,7 +253,7 @@ static enum MHD_Result route_scrape(struct MHD_Connection *conn, const site *s)
         for (size_t i = 0; i < k && !down; i++) down = strcmp(stale[i], name) == 0;
         found = snapshot_scrape(snap, name, om ? RENDER_OPENMETRICS : RENDER_TEXT, down, &b);
     }
-    snapshot_drop(snap);
+    slot_drop(snap);
     if (!found) {
         buf_free(&b);
         return send_static(conn, s, MHD_HTTP_NOT_FOUND, "not a target of this exporter\n", NULL);
@@ -266,7 +267,7 @@ static enum MHD_Result route_scrape(struct MHD_Connection *conn, const site *s)
  * size (/metrics is every target's series: 82 MiB at 10,000). */
 static enum MHD_Result route_exporter(struct MHD_Connection *conn, const site *s)
 {
-    snapshot *snap = snapshot_current();
+    snapshot *snap = slot_current();
     if (!snap) return send_static(conn, s, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n", NULL);
     size_t len;
     bool om = negotiate_openmetrics(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
@@ -276,7 +277,7 @@ static enum MHD_Result route_exporter(struct MHD_Connection *conn, const site *s
     buf_init(&b);
     buf_append(&b, self ? self : "", len);
     render_end(&b, fmt);
-    snapshot_drop(snap);
+    slot_drop(snap);
     return send_owned(conn, s, &b, om ? RENDER_CONTENT_TYPE_OPENMETRICS : RENDER_CONTENT_TYPE_TEXT, "Accept");
 }
 
@@ -297,7 +298,7 @@ static enum MHD_Result route_discovery(struct MHD_Connection *conn, const site *
     const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
     if (!host_ok(host))
         return send_static(conn, s, MHD_HTTP_BAD_REQUEST, "a Host header (host:port) is needed\n", NULL);
-    snapshot *snap = snapshot_current();
+    snapshot *snap = slot_current();
     if (!snap) return send_static(conn, s, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n", NULL);
     size_t len;
     const char *sd = snapshot_body(snap, SNAPSHOT_DISCOVERY, false, &len);
@@ -312,7 +313,7 @@ static enum MHD_Result route_discovery(struct MHD_Connection *conn, const site *
         if (mark < end) buf_puts(&b, host);
         p = mark + (mark < end);
     }
-    snapshot_drop(snap);
+    slot_drop(snap);
     return send_owned(conn, s, &b, "application/json", NULL);
 }
 

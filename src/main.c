@@ -24,6 +24,7 @@
 #include "doctor.h"
 #include "http.h"
 #include "log.h"
+#include "slot.h"
 #include "snapshot.h"
 
 #define STR2(x) #x
@@ -131,7 +132,7 @@ out:
     if (trim) event_free(trim);
     http_stop(http); /* first: no handler runs after this */
     collector_free(col);
-    snapshot_clear();
+    slot_clear();
     if (base) event_base_free(base);
     return status;
 }

@@ -10,6 +10,7 @@
 #include "clusters.h"
 #include "landing.h"
 #include "procstat.h"
+#include "slot.h"
 #include "xalloc.h"
 
 /* /proc/self/fd of a process with 10,000 connections is slow to list: not every publish. */
@@ -164,7 +165,7 @@ double publisher_publish(publisher *p, const publisher_input *in)
     }
     snapshot *snap = snapshot_new(bodies, lens, p->fresh, n_fresh, in->alive_until);
     snapshot_set_pieces(snap, &text);
-    if (in->ahead) snapshot_publish_ahead(snap);
-    else snapshot_publish(snap);
+    if (in->ahead) slot_publish_ahead(snap);
+    else slot_publish(snap);
     return clock_mono() - t0;
 }

@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* snapshot: immutable refcounted bodies and the published slot. See include/snapshot.h.
+/* snapshot: immutable refcounted bodies. See include/snapshot.h.
  * Threading: see the header; refcounts are C11 atomics. */
 #include "snapshot.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
-#include <time.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +41,6 @@ struct snapshot {
     size_t self_len[2];
     _Atomic size_t total[2]; /* the exposition's length per render_format; 0: not counted */
     _Atomic(bool *) present; /* per family: a sample in some piece (its header is written) */
-    snapshot *next_dropped;  /* in the dropped list (snapshot_drop); slot_lock */
 };
 
 /* One block: this header, the offsets, then the text and a NUL. Every target keeps one,
@@ -78,38 +75,6 @@ void snapshot_piece_unref(snapshot_piece *p)
 {
     if (!p || atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1) return;
     free(p);
-}
-
-static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
-static snapshot *slot;    /* the one published snapshot; guarded by slot_lock */
-static snapshot *dropped; /* last references dropped by serving threads; slot_lock */
-static size_t n_dropped;  /* slot_lock */
-
-/* Scrapes remembered to foresee the next (snapshot_demand_take). */
-#define DEMAND_READS 3
-
-/* Rendering on demand (snapshot_set_demand); every field below is slot_lock's. */
-static struct {
-    void (*ask)(void *);
-    void *arg;
-    double tolerance, wait;
-    pthread_cond_t published; /* broadcast by snapshot_publish */
-    unsigned long gen;        /* publishes so far */
-    double published_at;      /* monotonic */
-    bool behind;              /* the loop has data the slot's snapshot lacks */
-    bool asked;               /* a publish was asked for and has not come yet */
-    bool cond_made;
-    bool read;                  /* a scrape read the slot's snapshot */
-    bool scrape_asked;          /* ... or asked for the next one */
-    double reads[DEMAND_READS]; /* when scrapes first read a snapshot, oldest first */
-    size_t n_reads;
-} demand;
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int by_until(const void *a, const void *b)
@@ -344,12 +309,13 @@ size_t snapshot_stream_read(snapshot_stream *st, char *out, size_t max)
     return n;
 }
 
-void snapshot_stream_free(snapshot_stream *st)
+snapshot *snapshot_stream_free(snapshot_stream *st)
 {
-    if (!st) return;
-    snapshot_drop(st->s);
+    if (!st) return NULL;
+    snapshot *s = st->s;
     buf_free(&st->pend);
     free(st);
+    return s;
 }
 
 void snapshot_assemble_down(snapshot *s, snapshot_part part, const char *const *down, size_t k, buf *out)
@@ -392,27 +358,12 @@ static void destroy(snapshot *s)
 
 void snapshot_unref(snapshot *s)
 {
-    if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1) return;
-    destroy(s);
+    if (snapshot_let_go(s)) destroy(s);
 }
 
-void snapshot_drop(snapshot *s)
-{
-    if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1) return;
-    pthread_mutex_lock(&slot_lock);
-    s->next_dropped = dropped;
-    dropped = s;
-    n_dropped++;
-    pthread_mutex_unlock(&slot_lock);
-}
+bool snapshot_let_go(snapshot *s) { return s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1; }
 
-size_t snapshot_dropped_waiting(void)
-{
-    pthread_mutex_lock(&slot_lock);
-    size_t n = n_dropped;
-    pthread_mutex_unlock(&slot_lock);
-    return n;
-}
+void snapshot_free(snapshot *s) { destroy(s); }
 
 size_t snapshot_stale(snapshot *s, double now, const char *const **addrs)
 {
@@ -428,6 +379,10 @@ size_t snapshot_stale(snapshot *s, double now, const char *const **addrs)
 }
 
 bool snapshot_alive(const snapshot *s, double now) { return now <= atomic_load(&s->alive_until); }
+
+void snapshot_set_alive(snapshot *s, double until) { atomic_store(&s->alive_until, until); }
+
+bool snapshot_made(snapshot *s, snapshot_part part, bool gzip) { return atomic_load(&s->made[part][gzip]) != NULL; }
 
 /* gzip (not zlib) framing: windowBits 15 + 16. Level 6 is zlib's default trade-off; the
  * cost is paid once per snapshot, not per request. The input is in[0..n), or, with st,
@@ -497,7 +452,7 @@ const char *snapshot_body(snapshot *s, snapshot_part part, bool gzip, size_t *le
             st = snapshot_stream_new(s, part == SNAPSHOT_OPENMETRICS ? RENDER_OPENMETRICS : RENDER_TEXT, &plain_len);
         if (st) {
             mine->data = gzip_bytes(st, NULL, plain_len, &mine->len);
-            snapshot_stream_free(st);
+            snapshot_unref(snapshot_stream_free(st)); /* the caller holds one too */
         } else {
             const char *plain = snapshot_body(s, part, false, &plain_len);
             if (plain) mine->data = gzip_bytes(NULL, plain, plain_len, &mine->len);
@@ -506,199 +461,4 @@ const char *snapshot_body(snapshot *s, snapshot_part part, bool gzip, size_t *le
     }
     *len = b && b->data ? b->len : 0;
     return b ? b->data : NULL;
-}
-
-/* The preparer: a thread that makes, in a snapshot published ahead of a scrape, the
- * bodies that scrapes took from the one before (the formats and gzip they asked for),
- * so that the scrape only picks them. One at a time; joined at snapshot_clear. */
-static struct {
-    pthread_t thread;
-    bool running; /* slot_lock */
-    bool want[SNAPSHOT_PARTS][2];
-    snapshot *s; /* a reference */
-} prep;
-
-static void *prepare(void *arg)
-{
-    (void)arg;
-    for (int part = SNAPSHOT_TEXT; part <= SNAPSHOT_OPENMETRICS; part++)
-        for (int gz = 0; gz < 2; gz++) {
-            size_t len;
-            if (prep.want[part][gz]) snapshot_body(prep.s, (snapshot_part)part, gz, &len);
-        }
-    snapshot_drop(prep.s);
-    return NULL;
-}
-
-/* Under slot_lock: starts the preparer on s with what old's scrapes made. */
-static void start_preparer(snapshot *s, snapshot *old)
-{
-    if (!old || !s || !s->headers[0]) return;
-    if (prep.running) {
-        pthread_mutex_unlock(&slot_lock); /* the last one is done or nearly: wait for it */
-        pthread_join(prep.thread, NULL);
-        pthread_mutex_lock(&slot_lock);
-        prep.running = false;
-    }
-    bool any = false;
-    for (int part = SNAPSHOT_TEXT; part <= SNAPSHOT_OPENMETRICS; part++)
-        for (int gz = 0; gz < 2; gz++) any |= prep.want[part][gz] = atomic_load(&old->made[part][gz]) != NULL;
-    if (!any) return;
-    prep.s = snapshot_ref(s);
-    if (pthread_create(&prep.thread, NULL, prepare, NULL) == 0) prep.running = true;
-    else snapshot_unref(prep.s);
-}
-
-static void publish(snapshot *s, bool ahead)
-{
-    pthread_mutex_lock(&slot_lock);
-    snapshot *old = slot;
-    slot = s;
-    snapshot *gone = dropped;
-    dropped = NULL;
-    n_dropped = 0;
-    demand.gen++;
-    demand.published_at = now_mono();
-    demand.behind = false;
-    demand.asked = false;
-    demand.read = demand.scrape_asked; /* that scrape's read is noted */
-    demand.scrape_asked = false;
-    if (demand.cond_made) pthread_cond_broadcast(&demand.published);
-    if (ahead) start_preparer(s, old);
-    pthread_mutex_unlock(&slot_lock);
-    snapshot_unref(old);
-    while (gone) {
-        snapshot *next = gone->next_dropped;
-        destroy(gone);
-        gone = next;
-    }
-}
-
-void snapshot_publish(snapshot *s) { publish(s, false); }
-
-void snapshot_publish_ahead(snapshot *s) { publish(s, true); }
-
-void snapshot_set_demand(void (*ask)(void *), void *arg, double tolerance, double wait)
-{
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_mutex_lock(&slot_lock);
-    if (!demand.cond_made) pthread_cond_init(&demand.published, &attr);
-    demand.cond_made = true;
-    demand.ask = ask;
-    demand.arg = arg;
-    demand.tolerance = tolerance;
-    demand.wait = wait;
-    pthread_mutex_unlock(&slot_lock);
-    pthread_condattr_destroy(&attr);
-}
-
-void snapshot_mark_behind(void)
-{
-    pthread_mutex_lock(&slot_lock);
-    demand.behind = true;
-    pthread_mutex_unlock(&slot_lock);
-}
-
-void snapshot_keep_alive(double until)
-{
-    pthread_mutex_lock(&slot_lock);
-    if (slot) atomic_store(&slot->alive_until, until);
-    pthread_mutex_unlock(&slot_lock);
-}
-
-/* Under slot_lock: a scrape's first read of a snapshot is remembered, and the loop told,
- * so that it can prepare the next snapshot before the next scrape comes. */
-static bool note_read(double now)
-{
-    if (demand.read) return false;
-    demand.read = true;
-    if (demand.n_reads == DEMAND_READS) {
-        memmove(demand.reads, demand.reads + 1, (DEMAND_READS - 1) * sizeof *demand.reads);
-        demand.n_reads--;
-    }
-    demand.reads[demand.n_reads++] = now;
-    return true;
-}
-
-/* Under slot_lock: asks for a publish when the slot is behind and older than the
- * tolerance, and waits for one (at most demand.wait; a stalled loop serves what it has). */
-static void await_fresh(bool scrape)
-{
-    double now = now_mono();
-    if (!demand.ask || !slot) return;
-    if (!demand.behind || now - demand.published_at <= demand.tolerance) {
-        if (scrape && note_read(now)) demand.ask(demand.arg); /* only the news of a scrape */
-        return;
-    }
-    unsigned long gen = demand.gen;
-    /* this scrape is the first read of the snapshot it asks for */
-    if (scrape && !demand.scrape_asked) {
-        demand.read = false;
-        note_read(now);
-        demand.scrape_asked = true;
-    }
-    if (!demand.asked) {
-        demand.asked = true;
-        demand.ask(demand.arg); /* thread-safe and quick: a write to the loop's eventfd */
-    }
-    double end = now + demand.wait;
-    struct timespec until = {.tv_sec = (time_t)end, .tv_nsec = (long)((end - (double)(time_t)end) * 1e9)};
-    while (demand.gen == gen)
-        if (pthread_cond_timedwait(&demand.published, &slot_lock, &until) != 0) break;
-}
-
-snapshot *snapshot_current(void)
-{
-    pthread_mutex_lock(&slot_lock);
-    await_fresh(false);
-    snapshot *s = slot ? snapshot_ref(slot) : NULL;
-    pthread_mutex_unlock(&slot_lock);
-    return s;
-}
-
-snapshot *snapshot_scrape_current(void)
-{
-    pthread_mutex_lock(&slot_lock);
-    await_fresh(true);
-    snapshot *s = slot ? snapshot_ref(slot) : NULL;
-    pthread_mutex_unlock(&slot_lock);
-    return s;
-}
-
-double snapshot_foresee(const double *reads, size_t n)
-{
-    if (n < 2) return 0;
-    if (n == 2) return reads[1] + (reads[1] - reads[0]);
-    /* one scraper every p: r1 + (r2 - r0) = r2 + p; two (a Prometheus pair, each every
-     * p, at offsets a and b) alternate, and r1 + p is the next of the one due next */
-    return reads[n - 2] + (reads[n - 1] - reads[n - 3]);
-}
-
-bool snapshot_demand_take(double *next_scrape)
-{
-    pthread_mutex_lock(&slot_lock);
-    bool asked = demand.asked;
-    *next_scrape = snapshot_foresee(demand.reads, demand.n_reads);
-    pthread_mutex_unlock(&slot_lock);
-    return asked;
-}
-
-snapshot *snapshot_latest(void)
-{
-    pthread_mutex_lock(&slot_lock);
-    snapshot *s = slot ? snapshot_ref(slot) : NULL;
-    pthread_mutex_unlock(&slot_lock);
-    return s;
-}
-
-void snapshot_clear(void)
-{
-    pthread_mutex_lock(&slot_lock);
-    bool running = prep.running;
-    prep.running = false;
-    pthread_mutex_unlock(&slot_lock);
-    if (running) pthread_join(prep.thread, NULL);
-    snapshot_publish(NULL);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "slot.h"
 #include "snapshot.h"
 
 static char *copy_of(const char *s) { return strcpy(malloc(strlen(s) + 1), s); }
@@ -125,15 +126,15 @@ static void test_bodies_and_slot(void **state)
     assert_non_null(strstr(b.data, "redis_up{addr=\"x:1\"} 0\n"));
     assert_non_null(strstr(b.data, "\nself 1\n"));
     buf_free(&b);
-    assert_null(snapshot_current());
-    snapshot_publish(s); /* the slot takes the reference */
-    snapshot *cur = snapshot_current();
+    assert_null(slot_current());
+    slot_publish(s); /* the slot takes the reference */
+    snapshot *cur = slot_current();
     assert_ptr_equal(cur, s);
-    snapshot_clear(); /* cur still holds it: still readable */
+    slot_clear(); /* cur still holds it: still readable */
     assert_non_null(snapshot_body(cur, SNAPSHOT_LANDING, false, &len));
     assert_int_equal(len, 14);
     snapshot_unref(cur);
-    assert_null(snapshot_current());
+    assert_null(slot_current());
 }
 
 /* Serving threads racing for a body not made yet: each may make it, one copy is kept and
@@ -165,25 +166,25 @@ static void test_dropped_last_reference_is_freed_by_the_publisher(void **state)
 {
     (void)state;
     snapshot *first = make(NULL, 0, 1);
-    snapshot_publish(first);
-    snapshot *held = snapshot_current(); /* a request in flight */
-    snapshot_publish(make(NULL, 0, 1));  /* the slot lets go of the first */
-    assert_int_equal(snapshot_dropped_waiting(), 0);
+    slot_publish(first);
+    snapshot *held = slot_current(); /* a request in flight */
+    slot_publish(make(NULL, 0, 1));  /* the slot lets go of the first */
+    assert_int_equal(slot_dropped_waiting(), 0);
     size_t len;
     assert_non_null(snapshot_body(held, SNAPSHOT_TEXT, false, &len));
-    snapshot_drop(held); /* the last reference, on a serving thread */
-    assert_int_equal(snapshot_dropped_waiting(), 1);
-    snapshot *cur = snapshot_current();
-    snapshot_drop(cur); /* not the last: the slot holds it */
-    assert_int_equal(snapshot_dropped_waiting(), 1);
-    snapshot_publish(make(NULL, 0, 1)); /* frees the dropped one and the old slot's */
-    assert_int_equal(snapshot_dropped_waiting(), 0);
-    cur = snapshot_current();
-    snapshot_clear();
-    snapshot_drop(cur);
-    assert_int_equal(snapshot_dropped_waiting(), 1);
-    snapshot_clear(); /* at shutdown too */
-    assert_int_equal(snapshot_dropped_waiting(), 0);
+    slot_drop(held); /* the last reference, on a serving thread */
+    assert_int_equal(slot_dropped_waiting(), 1);
+    snapshot *cur = slot_current();
+    slot_drop(cur); /* not the last: the slot holds it */
+    assert_int_equal(slot_dropped_waiting(), 1);
+    slot_publish(make(NULL, 0, 1)); /* frees the dropped one and the old slot's */
+    assert_int_equal(slot_dropped_waiting(), 0);
+    cur = slot_current();
+    slot_clear();
+    slot_drop(cur);
+    assert_int_equal(slot_dropped_waiting(), 1);
+    slot_clear(); /* at shutdown too */
+    assert_int_equal(slot_dropped_waiting(), 0);
 }
 
 /* Three targets, the middle one without the counter family: the stream puts together,
@@ -259,17 +260,17 @@ static void test_stream_equals_the_whole_body(void **state)
 static void test_foresee_the_next_scrape(void **state)
 {
     (void)state;
-    assert_true(snapshot_foresee(NULL, 0) == 0);
+    assert_true(slot_foresee(NULL, 0) == 0);
     double one[] = {100};
-    assert_true(snapshot_foresee(one, 1) == 0);
+    assert_true(slot_foresee(one, 1) == 0);
     double two[] = {100, 115};
-    assert_true(snapshot_foresee(two, 2) == 130);
+    assert_true(slot_foresee(two, 2) == 130);
     double steady[] = {100, 115, 130};
-    assert_true(snapshot_foresee(steady, 3) == 145);
+    assert_true(slot_foresee(steady, 3) == 145);
     double pair[] = {102, 109, 117}; /* then 124 (the second's), 132, 139 */
-    assert_true(snapshot_foresee(pair, 3) == 124);
+    assert_true(slot_foresee(pair, 3) == 124);
     double pair2[] = {109, 117, 124};
-    assert_true(snapshot_foresee(pair2, 3) == 132);
+    assert_true(slot_foresee(pair2, 3) == 132);
 }
 
 /* The demand hook: a reader of a snapshot that is behind and older than the tolerance asks
@@ -281,7 +282,7 @@ static snapshot *next_to_publish;
 static void *loop_publishes(void *arg)
 {
     (void)arg;
-    snapshot_publish(next_to_publish);
+    slot_publish(next_to_publish);
     return NULL;
 }
 
@@ -299,37 +300,37 @@ static void test_a_reader_behind_asks_and_waits(void **state)
     (void)state;
     asks = 0;
     snapshot *first = make(NULL, 0, 1);
-    snapshot_set_demand(ask_hook, NULL, 0.0, 0.2); /* stalled: nobody publishes */
-    snapshot_publish(first);
-    snapshot *cur = snapshot_current();
+    slot_set_demand(ask_hook, NULL, 0.0, 0.2); /* stalled: nobody publishes */
+    slot_publish(first);
+    snapshot *cur = slot_current();
     assert_ptr_equal(cur, first); /* not behind: nothing asked */
-    snapshot_drop(cur);
+    slot_drop(cur);
     assert_int_equal(asks, 0);
-    snapshot_mark_behind();
-    cur = snapshot_current(); /* waits 0.2 s, then takes what there is */
+    slot_mark_behind();
+    cur = slot_current(); /* waits 0.2 s, then takes what there is */
     assert_ptr_equal(cur, first);
     assert_int_equal(asks, 1);
-    snapshot_drop(cur);
+    slot_drop(cur);
     double next;
-    assert_true(snapshot_demand_take(&next)); /* still asked: the loop has not published */
-    snapshot_publish(make(NULL, 0, 1));       /* the loop, late */
-    assert_false(snapshot_demand_take(&next));
-    snapshot_set_demand(ask_hook, (void *)1, 0.0, 5.0);
-    snapshot_mark_behind();
+    assert_true(slot_demand_take(&next)); /* still asked: the loop has not published */
+    slot_publish(make(NULL, 0, 1));       /* the loop, late */
+    assert_false(slot_demand_take(&next));
+    slot_set_demand(ask_hook, (void *)1, 0.0, 5.0);
+    slot_mark_behind();
     snapshot *again = next_to_publish = make(NULL, 0, 1);
-    cur = snapshot_scrape_current(); /* asks; the "loop" publishes */
+    cur = slot_scrape_current(); /* asks; the "loop" publishes */
     assert_int_equal(asks, 2);
     assert_ptr_equal(cur, again);
-    snapshot_drop(cur);
-    assert_false(snapshot_demand_take(&next)); /* answered */
-    snapshot_mark_behind();
-    snapshot_set_demand(ask_hook, (void *)1, 60.0, 5.0); /* a minute's tolerance: served as is */
-    cur = snapshot_current();
+    slot_drop(cur);
+    assert_false(slot_demand_take(&next)); /* answered */
+    slot_mark_behind();
+    slot_set_demand(ask_hook, (void *)1, 60.0, 5.0); /* a minute's tolerance: served as is */
+    cur = slot_current();
     assert_ptr_equal(cur, again);
     assert_int_equal(asks, 2);
-    snapshot_drop(cur);
-    snapshot_set_demand(NULL, NULL, 0, 0);
-    snapshot_clear();
+    slot_drop(cur);
+    slot_set_demand(NULL, NULL, 0, 0);
+    slot_clear();
 }
 
 int main(void)
