@@ -11,7 +11,7 @@
  * data the published snapshot lacks (slot_mark_behind); a reader that finds the snapshot
  * behind and published over `tolerance` seconds ago calls ask(arg) (once per publish, on
  * the reader's thread: it must be thread-safe and quick) and waits for the next
- * publish, at most `wait` seconds. The times of the last scrapes that first read a
+ * publish, at most `wait` seconds (a per-target reader only past `patience`). The times of the last scrapes that first read a
  * snapshot foresee the next (slot_demand_take), and the loop publishes ahead of it; a
  * preparer thread then makes the forms the scrapes before took (gzip, OpenMetrics).
  *
@@ -36,6 +36,11 @@ void slot_publish_ahead(snapshot *s);
 snapshot *slot_current(void);
 /* The same for a whole scrape (/metrics): its time is remembered to foresee the next. */
 snapshot *slot_scrape_current(void);
+/* The same for one target's series (/scrape): Prometheus asks for each target at its own
+ * moment all through the interval, so a snapshot behind is served as it is while it is
+ * younger than the patience (a publish is asked for, not waited for), and waited for
+ * only when older. */
+snapshot *slot_patient_current(void);
 /* The published snapshot as it is, never waiting (for /healthz). */
 snapshot *slot_latest(void);
 /* Drops a reference from a serving thread (see above). NULL is ignored. */
@@ -47,8 +52,10 @@ size_t slot_dropped_waiting(void);
 void slot_clear(void);
 
 /* Set once before serving starts; (NULL, ...) when the loop goes away. */
-void slot_set_demand(void (*ask)(void *), void *arg, double tolerance, double wait);
+void slot_set_demand(void (*ask)(void *), void *arg, double tolerance, double patience, double wait);
 void slot_mark_behind(void);
+/* A new tolerance (a fleet whose render takes longer than it gets a larger one). */
+void slot_set_tolerance(double tolerance);
 /* Moves the published snapshot's alive_until on: the loop is alive though nothing was
  * published (nobody read). */
 void slot_keep_alive(double until);

@@ -25,13 +25,22 @@ struct cadence {
 };
 
 /* How old a snapshot may be when read though polls came since: a tenth of an interval
- * (when every poll was published, they were coalesced over as long). */
-static double tolerance(const cadence *c) { return c->interval / 10; }
+ * (when every poll was published, they were coalesced over as long), or twice what a
+ * publish takes when that is more (a fleet of 10,000: 0.1-0.2 s; at most half an
+ * interval), so that one made ahead of a scrape can be done before the scrape comes and
+ * still count as fresh. */
+static double tolerance(const cadence *c)
+{
+    double t = c->interval / 10, slow = 2 * c->cost < c->interval / 2 ? 2 * c->cost : c->interval / 2;
+    return slow > t ? slow : t;
+}
 
 static void publish(cadence *c, bool ahead)
 {
+    double before = tolerance(c);
     double cost = c->h.publish(c->h.arg, ahead);
     c->cost = cost > c->cost * 0.9 ? cost : c->cost * 0.9;
+    if (tolerance(c) != before) slot_set_tolerance(tolerance(c));
 }
 
 static void on_prepare(evutil_socket_t fd, short what, void *arg)
@@ -93,13 +102,14 @@ void cadence_start(cadence *c)
     struct timeval tv = clock_tv(c->interval);
     event_add(c->periodic_ev, &tv);
     /* A stalled loop keeps a reader at most DEMAND_WAIT_SECONDS. */
-    slot_set_demand(wakeup_poke, c->demand, tolerance(c), DEMAND_WAIT_SECONDS);
+    /* a per-target read takes data up to an interval old without waiting */
+    slot_set_demand(wakeup_poke, c->demand, tolerance(c), c->interval, DEMAND_WAIT_SECONDS);
 }
 
 void cadence_free(cadence *c)
 {
     if (!c) return;
-    if (c->demand) slot_set_demand(NULL, NULL, 0, 0);
+    if (c->demand) slot_set_demand(NULL, NULL, 0, 0, 0);
     wakeup_free(c->demand);
     if (c->prepare_ev) event_free(c->prepare_ev);
     if (c->periodic_ev) event_free(c->periodic_ev);

@@ -233,7 +233,7 @@ static enum MHD_Result route_scrape(struct MHD_Connection *conn, const site *s)
         return send_static(conn, s, MHD_HTTP_BAD_REQUEST, "give ?target=ADDR (see /discovery for the targets)\n", NULL);
     config_target t;
     char why[200];
-    snapshot *snap = slot_current();
+    snapshot *snap = slot_patient_current();
     if (!snap) return send_static(conn, s, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready\n", NULL);
     /* The target's own key (as /discovery gives it: "h:p/3" too), or any form
      * --redis.addr takes for it (redis://h:p, rediss://h:p, ...). */

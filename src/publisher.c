@@ -18,6 +18,7 @@
 #define PROC_SECONDS 5.0
 /* Pieces rendered before the heap's free pages are given back (publisher_publish). */
 #define TRIM_BYTES (4u << 20)
+#define TRIM_SECONDS 10.0
 
 struct publisher {
     const config *cfg;
@@ -34,6 +35,7 @@ struct publisher {
     procstat_sample proc; /* the process's figures, read at most every PROC_SECONDS */
     double proc_at;       /* monotonic */
     size_t rendered;      /* bytes of pieces rendered since the last trim */
+    double trimmed_at;    /* monotonic */
     char *sd_text;        /* the last /discovery body */
     size_t sd_len;
 };
@@ -174,10 +176,14 @@ double publisher_publish(publisher *p, const publisher_input *in)
     else slot_publish(snap);
     /* A publish renders every piece anew while the snapshot before still holds the old
      * ones, which it then lets go all at once: give those pages back (10,000 targets:
-     * 47 MB of 206), or each scrape's peak stays resident. */
-    if (p->rendered >= TRIM_BYTES) {
+     * 47 MB of 206), or each scrape's peak stays resident. Not more often than every
+     * TRIM_SECONDS: the next render faults the pages in again, and a reader every 100 ms
+     * would make the loop do that all the time. */
+    double now = clock_mono();
+    if (p->rendered >= TRIM_BYTES && now - p->trimmed_at >= TRIM_SECONDS) {
         malloc_trim(0);
         p->rendered = 0;
+        p->trimmed_at = now;
     }
     return clock_mono() - t0;
 }

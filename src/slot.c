@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "xalloc.h"
 
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -22,8 +23,8 @@ static size_t n_dropped, dropped_cap; /* slot_lock */
 static struct {
     void (*ask)(void *);
     void *arg;
-    double tolerance, wait;
-    pthread_cond_t published; /* broadcast by slot_publish */
+    double tolerance, patience, wait;
+    pthread_cond_t published; /* broadcast by slot_publish; on CLOCK_MONOTONIC, as clock_mono */
     unsigned long gen;        /* publishes so far */
     double published_at;      /* monotonic */
     bool behind;              /* the loop has data the slot's snapshot lacks */
@@ -34,13 +35,6 @@ static struct {
     double reads[DEMAND_READS]; /* when scrapes first read a snapshot, oldest first */
     size_t n_reads;
 } demand;
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void slot_drop(snapshot *s)
 {
@@ -116,7 +110,7 @@ static void publish(snapshot *s, bool ahead)
     dropped = NULL;
     n_dropped = dropped_cap = 0;
     demand.gen++;
-    demand.published_at = now_mono();
+    demand.published_at = clock_mono();
     demand.behind = false;
     demand.asked = false;
     demand.read = demand.scrape_asked; /* that scrape's read is noted */
@@ -133,7 +127,7 @@ void slot_publish(snapshot *s) { publish(s, false); }
 
 void slot_publish_ahead(snapshot *s) { publish(s, true); }
 
-void slot_set_demand(void (*ask)(void *), void *arg, double tolerance, double wait)
+void slot_set_demand(void (*ask)(void *), void *arg, double tolerance, double patience, double wait)
 {
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -144,9 +138,17 @@ void slot_set_demand(void (*ask)(void *), void *arg, double tolerance, double wa
     demand.ask = ask;
     demand.arg = arg;
     demand.tolerance = tolerance;
+    demand.patience = patience;
     demand.wait = wait;
     pthread_mutex_unlock(&slot_lock);
     pthread_condattr_destroy(&attr);
+}
+
+void slot_set_tolerance(double tolerance)
+{
+    pthread_mutex_lock(&slot_lock);
+    demand.tolerance = tolerance;
+    pthread_mutex_unlock(&slot_lock);
 }
 
 void slot_mark_behind(void)
@@ -179,12 +181,22 @@ static bool note_read(double now)
 
 /* Under slot_lock: asks for a publish when the slot is behind and older than the
  * tolerance, and waits for one (at most demand.wait; a stalled loop serves what it has). */
-static void await_fresh(bool scrape)
+typedef enum read_kind { READ_PAGE, READ_SCRAPE, READ_PATIENT } read_kind;
+
+static void await_fresh(read_kind kind)
 {
-    double now = now_mono();
+    double now = clock_mono();
     if (!demand.ask || !slot) return;
+    bool scrape = kind == READ_SCRAPE;
     if (!demand.behind || now - demand.published_at <= demand.tolerance) {
         if (scrape && note_read(now)) demand.ask(demand.arg); /* only the news of a scrape */
+        return;
+    }
+    if (kind == READ_PATIENT && now - demand.published_at <= demand.patience) {
+        if (!demand.asked) { /* asked for, not waited for */
+            demand.asked = true;
+            demand.ask(demand.arg);
+        }
         return;
     }
     unsigned long gen = demand.gen;
@@ -207,7 +219,7 @@ static void await_fresh(bool scrape)
 snapshot *slot_current(void)
 {
     pthread_mutex_lock(&slot_lock);
-    await_fresh(false);
+    await_fresh(READ_PAGE);
     snapshot *s = slot ? snapshot_ref(slot) : NULL;
     pthread_mutex_unlock(&slot_lock);
     return s;
@@ -216,7 +228,16 @@ snapshot *slot_current(void)
 snapshot *slot_scrape_current(void)
 {
     pthread_mutex_lock(&slot_lock);
-    await_fresh(true);
+    await_fresh(READ_SCRAPE);
+    snapshot *s = slot ? snapshot_ref(slot) : NULL;
+    pthread_mutex_unlock(&slot_lock);
+    return s;
+}
+
+snapshot *slot_patient_current(void)
+{
+    pthread_mutex_lock(&slot_lock);
+    await_fresh(READ_PATIENT);
     snapshot *s = slot ? snapshot_ref(slot) : NULL;
     pthread_mutex_unlock(&slot_lock);
     return s;

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "slot.h"
@@ -300,7 +301,7 @@ static void test_a_reader_behind_asks_and_waits(void **state)
     (void)state;
     asks = 0;
     snapshot *first = make(NULL, 0, 1);
-    slot_set_demand(ask_hook, NULL, 0.0, 0.2); /* stalled: nobody publishes */
+    slot_set_demand(ask_hook, NULL, 0.0, 0.0, 0.2); /* stalled: nobody publishes */
     slot_publish(first);
     snapshot *cur = slot_current();
     assert_ptr_equal(cur, first); /* not behind: nothing asked */
@@ -315,7 +316,7 @@ static void test_a_reader_behind_asks_and_waits(void **state)
     assert_true(slot_demand_take(&next)); /* still asked: the loop has not published */
     slot_publish(make(NULL, 0, 1));       /* the loop, late */
     assert_false(slot_demand_take(&next));
-    slot_set_demand(ask_hook, (void *)1, 0.0, 5.0);
+    slot_set_demand(ask_hook, (void *)1, 0.0, 0.0, 5.0);
     slot_mark_behind();
     snapshot *again = next_to_publish = make(NULL, 0, 1);
     cur = slot_scrape_current(); /* asks; the "loop" publishes */
@@ -324,12 +325,32 @@ static void test_a_reader_behind_asks_and_waits(void **state)
     slot_drop(cur);
     assert_false(slot_demand_take(&next)); /* answered */
     slot_mark_behind();
-    slot_set_demand(ask_hook, (void *)1, 60.0, 5.0); /* a minute's tolerance: served as is */
+    slot_set_demand(ask_hook, (void *)1, 60.0, 60.0, 5.0); /* a minute's tolerance: served as is */
     cur = slot_current();
     assert_ptr_equal(cur, again);
     assert_int_equal(asks, 2);
     slot_drop(cur);
-    slot_set_demand(NULL, NULL, 0, 0);
+    /* A per-target reader within its patience takes the snapshot behind as it is and asks
+     * for the next without waiting (the hook publishes later: a stalled one never) */
+    slot_set_demand(ask_hook, NULL, 0.0, 60.0, 5.0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cur = slot_patient_current();
+    assert_ptr_equal(cur, again);
+    assert_int_equal(asks, 3);
+    assert_true(slot_demand_take(&next));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec < 2); /* not the 5 s wait */
+    slot_drop(cur);
+    cur = slot_patient_current(); /* asked already: not asked again */
+    assert_int_equal(asks, 3);
+    slot_drop(cur);
+    /* past its patience it waits, as any reader */
+    slot_set_demand(ask_hook, NULL, 0.0, 0.0, 0.1);
+    cur = slot_patient_current();
+    assert_ptr_equal(cur, again);
+    slot_drop(cur);
+    slot_set_demand(NULL, NULL, 0, 0, 0);
     slot_clear();
 }
 
