@@ -181,12 +181,12 @@ static bool note_read(double now)
 
 /* Under slot_lock: asks for a publish when the slot is behind and older than the
  * tolerance, and waits for one (at most demand.wait; a stalled loop serves what it has). */
-typedef enum read_kind { READ_PAGE, READ_SCRAPE, READ_PATIENT } read_kind;
+typedef enum read_kind { READ_PAGE, READ_SCRAPE, READ_PATIENT, READ_AS_IS } read_kind;
 
 static void await_fresh(read_kind kind)
 {
     double now = clock_mono();
-    if (!demand.ask || !slot) return;
+    if (kind == READ_AS_IS || !demand.ask || !slot) return;
     bool scrape = kind == READ_SCRAPE;
     if (!demand.behind || now - demand.published_at <= demand.tolerance) {
         if (scrape && note_read(now)) demand.ask(demand.arg); /* only the news of a scrape */
@@ -216,32 +216,21 @@ static void await_fresh(read_kind kind)
         if (pthread_cond_timedwait(&demand.published, &slot_lock, &until) != 0) break;
 }
 
-snapshot *slot_current(void)
+/* A reference to the slot's snapshot, after what a reader of that kind waits for. */
+static snapshot *take(read_kind kind)
 {
     pthread_mutex_lock(&slot_lock);
-    await_fresh(READ_PAGE);
+    await_fresh(kind);
     snapshot *s = slot ? snapshot_ref(slot) : NULL;
     pthread_mutex_unlock(&slot_lock);
     return s;
 }
 
-snapshot *slot_scrape_current(void)
-{
-    pthread_mutex_lock(&slot_lock);
-    await_fresh(READ_SCRAPE);
-    snapshot *s = slot ? snapshot_ref(slot) : NULL;
-    pthread_mutex_unlock(&slot_lock);
-    return s;
-}
+snapshot *slot_current(void) { return take(READ_PAGE); }
 
-snapshot *slot_patient_current(void)
-{
-    pthread_mutex_lock(&slot_lock);
-    await_fresh(READ_PATIENT);
-    snapshot *s = slot ? snapshot_ref(slot) : NULL;
-    pthread_mutex_unlock(&slot_lock);
-    return s;
-}
+snapshot *slot_scrape_current(void) { return take(READ_SCRAPE); }
+
+snapshot *slot_patient_current(void) { return take(READ_PATIENT); }
 
 double slot_foresee(const double *reads, size_t n)
 {
@@ -261,13 +250,7 @@ bool slot_demand_take(double *next_scrape)
     return asked;
 }
 
-snapshot *slot_latest(void)
-{
-    pthread_mutex_lock(&slot_lock);
-    snapshot *s = slot ? snapshot_ref(slot) : NULL;
-    pthread_mutex_unlock(&slot_lock);
-    return s;
-}
+snapshot *slot_latest(void) { return take(READ_AS_IS); }
 
 void slot_clear(void)
 {
