@@ -246,7 +246,7 @@ static void test_stream_equals_the_whole_body(void **state)
             assert_memory_equal(got, whole, whole_len);
             assert_int_equal(snapshot_stream_read(st, got, 10), 0); /* the end stays the end */
             free(got);
-            snapshot_stream_free(st);
+            snapshot_unref(snapshot_stream_free(st)); /* the stream held a reference */
         }
         /* gzip is made from the stream: it inflates to the same bytes */
         size_t gz_len;
