@@ -13,7 +13,7 @@ import time
 import redis
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from harness import Exporter, RedisServer, doctor, wait_for  # noqa: E402
+from harness import Exporter, RedisServer, doctor, fill, wait_for  # noqa: E402
 
 BUCKETS = ["300", "3600", "86400", "604800", "+Inf"]
 
@@ -348,10 +348,7 @@ def test_a_client_list_too_large_for_the_reply_limit_is_not_asked():
     idle = []
     sub = socket.socket()
     try:
-        p = server.client.pipeline(transaction=False)
-        for i in range(8000):
-            p.set(f"data:{i}", b"d" * 1000)
-        p.execute()
+        fill(server.client, 8000, size=1000)
         for _ in range(80):
             idle.append(socket.create_connection(("127.0.0.1", server.port)))
         sub.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)

@@ -14,14 +14,7 @@ import time
 import redis
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from harness import Exporter, RedisServer, answers, doctor, free_port, wait_for  # noqa: E402
-
-
-def fill(client, n, prefix="data", size=100):
-    p = client.pipeline(transaction=False)
-    for i in range(n):
-        p.set(f"{prefix}:{i}", b"d" * size)
-    p.execute()
+from harness import Exporter, RedisServer, answers, doctor, fill, free_port, wait_for  # noqa: E402
 
 
 def doctor_report(addr, *flags):

@@ -17,7 +17,7 @@ import pytest
 import redis
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
-from harness import Exporter, RedisServer, doctor, wait_for
+from harness import Exporter, RedisServer, doctor, fill, wait_for
 
 
 def fill_until_oom(client, ttl=None, prefix="k"):
@@ -265,10 +265,7 @@ def test_subscriber_that_never_reads_and_its_fix():
     exporter = None
     sub = socket.socket()
     try:
-        p = server.client.pipeline(transaction=False)
-        for i in range(8000):
-            p.set(f"data:{i}", b"d" * 1000)
-        p.execute()
+        fill(server.client, 8000, size=1000)
         sub.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sub.connect(("127.0.0.1", server.port))
         sub.sendall(b"*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$13\r\nslow-consumer\r\n"

@@ -57,6 +57,14 @@ def wait_for(what, check, timeout=20.0, step=0.1):
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
+def fill(client, n, prefix="data", size=100):
+    """Writes n keys prefix:0.. of size bytes each in one pipeline."""
+    p = client.pipeline(transaction=False)
+    for i in range(n):
+        p.set(f"{prefix}:{i}", b"d" * size)
+    p.execute()
+
+
 def answers(client):
     """True once a redis client's PING is answered (for wait_for)."""
     try:

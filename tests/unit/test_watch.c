@@ -64,15 +64,22 @@ static void answer(watch *w, const watch_cmd *c, size_t k, const char *const *ty
 
 static const watch_opts opts = {.interval = 5, .keys_per_second = 100, .growth_window = 160};
 
-static void test_rounds(void **state)
+/* A watcher of the keys text names (at most max of them), made as the daemon makes one. */
+static watch *watch_of(const char *text, size_t max)
 {
-    (void)state;
     watch_item *it;
     size_t n;
     char err[80];
-    assert_true(watch_parse("db1=s,db0=q,db0=h", 10, &it, &n, err, sizeof err));
+    assert_true(watch_parse(text, max, &it, &n, err, sizeof err));
     watch *w = watch_new(&opts, it, n, 0);
     watch_items_free(it, n);
+    return w;
+}
+
+static void test_rounds(void **state)
+{
+    (void)state;
+    watch *w = watch_of("db1=s,db0=q,db0=h", 10);
     watch_cmd c[WATCH_MAX_CMDS];
     assert_int_equal(watch_begin(w, 0, c, WATCH_MAX_CMDS), 0); /* no budget at t = 0 */
     /* First sight: TYPE only, db0's keys first (steps go one db at a time). */
@@ -129,12 +136,7 @@ static void test_budget(void **state)
     (void)state;
     char text[16000] = "";
     for (int i = 0; i < 1000; i++) snprintf(text + strlen(text), sizeof text - strlen(text), "%sk%d", i ? "," : "", i);
-    watch_item *it;
-    size_t n;
-    char err[80];
-    assert_true(watch_parse(text, 1000, &it, &n, err, sizeof err));
-    watch *w = watch_new(&opts, it, n, 0);
-    watch_items_free(it, n);
+    watch *w = watch_of(text, 1000);
     static const char *const types[1000] = {[0 ... 999] = "list"};
     static double sizes[1000];
     watch_cmd c[WATCH_MAX_CMDS];
@@ -160,12 +162,7 @@ static void test_budget(void **state)
 static void test_growth(void **state)
 {
     (void)state;
-    watch_item *it;
-    size_t n;
-    char err[80];
-    assert_true(watch_parse("q", 1, &it, &n, err, sizeof err));
-    watch *w = watch_new(&opts, it, n, 0);
-    watch_items_free(it, n);
+    watch *w = watch_of("q", 1);
     const char *types[1] = {"list"};
     double sizes[1] = {100};
     watch_cmd c[WATCH_MAX_CMDS];
@@ -194,12 +191,7 @@ static void test_missing_keys_do_not_stall(void **state)
     char text[4096] = "";
     for (int i = 0; i < 70; i++) snprintf(text + strlen(text), sizeof text - strlen(text), "gone%d,", i);
     strcat(text, "here");
-    watch_item *it;
-    size_t n;
-    char err[80];
-    assert_true(watch_parse(text, 100, &it, &n, err, sizeof err));
-    watch *w = watch_new(&opts, it, n, 0);
-    watch_items_free(it, n);
+    watch *w = watch_of(text, 100);
     static const char *types[71] = {[0 ... 69] = "none", [70] = "list"};
     double sizes[71];
     for (int i = 0; i < 71; i++) sizes[i] = i == 70 ? 5 : -1;
