@@ -41,8 +41,6 @@ typedef struct publisher_input {
 /* cfg and build are borrowed and outlive the publisher. */
 publisher *publisher_new(const config *cfg, const render_build *build);
 void publisher_free(publisher *p);
-/* Renders the piece again when v's report version or freshness differs from its own. */
-void publisher_refresh(publisher *p, publisher_piece *pp, const render_view *v);
 /* Drops the piece's reference. */
 void publisher_piece_clear(publisher_piece *pp);
 /* Makes and publishes a snapshot of in; returns how long it took (seconds). */

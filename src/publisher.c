@@ -79,7 +79,8 @@ void publisher_free(publisher *p)
     free(p);
 }
 
-void publisher_refresh(publisher *p, publisher_piece *pp, const render_view *v)
+/* Renders the piece again when v's report version or freshness differs from its own. */
+static void refresh(publisher *p, publisher_piece *pp, const render_view *v)
 {
     if (pp->piece && pp->version == v->r->version && pp->up == v->up) return;
     buf_reset(&p->scratch);
@@ -144,7 +145,7 @@ double publisher_publish(publisher *p, const publisher_input *in)
      * fresh to stale (or back): at most once per poll, and only when a reader asks. */
     size_t n_fresh = 0;
     for (size_t i = 0; i < in->n; i++) {
-        publisher_refresh(p, in->pieces[i], &in->views[i]);
+        refresh(p, in->pieces[i], &in->views[i]);
         p->pieces[i] = in->pieces[i]->piece;
         p->addrs[i] = in->views[i].r->addr;
         const report *r = in->views[i].r;

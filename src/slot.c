@@ -29,6 +29,7 @@ static struct {
     double published_at;      /* monotonic */
     bool behind;              /* the loop has data the slot's snapshot lacks */
     bool asked;               /* a publish was asked for and has not come yet */
+    double asked_at;          /* ... when (monotonic) */
     bool cond_made;
     bool read;                  /* a scrape read the slot's snapshot */
     bool scrape_asked;          /* ... or asked for the next one */
@@ -84,7 +85,7 @@ static void *prepare(void *arg)
 /* Under slot_lock: starts the preparer on s with what old's scrapes made. */
 static void start_preparer(snapshot *s, snapshot *old)
 {
-    if (!old || !s || !snapshot_length(s, RENDER_TEXT)) return;
+    if (!old || !s) return;
     if (prep.running) {
         if (!atomic_load(&prep.done)) return; /* still at the last one: never wait on the loop */
         pthread_join(prep.thread, NULL);
@@ -181,6 +182,15 @@ static bool note_read(double now)
 
 /* Under slot_lock: asks for a publish when the slot is behind and older than the
  * tolerance, and waits for one (at most demand.wait; a stalled loop serves what it has). */
+/* Under slot_lock: asks the loop for a publish, once until it comes. */
+static void ask_once(double now)
+{
+    if (demand.asked) return;
+    demand.asked = true;
+    demand.asked_at = now;
+    demand.ask(demand.arg); /* thread-safe and quick: a write to the loop's eventfd */
+}
+
 typedef enum read_kind { READ_PAGE, READ_SCRAPE, READ_PATIENT, READ_AS_IS } read_kind;
 
 static void await_fresh(read_kind kind)
@@ -193,10 +203,7 @@ static void await_fresh(read_kind kind)
         return;
     }
     if (kind == READ_PATIENT && now - demand.published_at <= demand.patience) {
-        if (!demand.asked) { /* asked for, not waited for */
-            demand.asked = true;
-            demand.ask(demand.arg);
-        }
+        ask_once(now); /* asked for, not waited for */
         return;
     }
     unsigned long gen = demand.gen;
@@ -206,10 +213,11 @@ static void await_fresh(read_kind kind)
         note_read(now);
         demand.scrape_asked = true;
     }
-    if (!demand.asked) {
-        demand.asked = true;
-        demand.ask(demand.arg); /* thread-safe and quick: a write to the loop's eventfd */
-    }
+    ask_once(now);
+    /* An ask the loop has left unanswered for a whole wait: it is stalled (/healthz says
+     * so); later readers take what there is at once, rather than each hold an HTTP
+     * thread, and every connection on it, for the wait. */
+    if (now - demand.asked_at >= demand.wait) return;
     double end = now + demand.wait;
     struct timespec until = {.tv_sec = (time_t)end, .tv_nsec = (long)((end - (double)(time_t)end) * 1e9)};
     while (demand.gen == gen)

@@ -301,16 +301,25 @@ static void test_a_reader_behind_asks_and_waits(void **state)
     (void)state;
     asks = 0;
     snapshot *first = make(NULL, 0, 1);
-    slot_set_demand(ask_hook, NULL, 0.0, 0.0, 0.2); /* stalled: nobody publishes */
+    slot_set_demand(ask_hook, NULL, 0.0, 0.0, 1.0); /* stalled: nobody publishes */
     slot_publish(first);
     snapshot *cur = slot_current();
     assert_ptr_equal(cur, first); /* not behind: nothing asked */
     slot_drop(cur);
     assert_int_equal(asks, 0);
     slot_mark_behind();
-    cur = slot_current(); /* waits 0.2 s, then takes what there is */
+    cur = slot_current(); /* waits 1 s, then takes what there is */
     assert_ptr_equal(cur, first);
     assert_int_equal(asks, 1);
+    slot_drop(cur);
+    /* the loop left that ask unanswered for a whole wait: the next reader does not wait */
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    cur = slot_current();
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    assert_ptr_equal(cur, first);
+    assert_int_equal(asks, 1);
+    assert_true((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9 < 0.5);
     slot_drop(cur);
     double next;
     assert_true(slot_demand_take(&next)); /* still asked: the loop has not published */
